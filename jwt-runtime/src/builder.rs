@@ -1,0 +1,328 @@
+//! [`JwtBuilder`]: Flask-JWT's settings and callbacks, set in code.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+use rocket::Request;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::callbacks::{identity_claim, Authentication, Callbacks, IdentityLookup};
+use crate::error::{JwtError, JwtResponse};
+use crate::fairing::Jwt;
+use crate::settings::{Secret, Settings};
+use crate::token::{Payload, TokenCodec};
+
+/// Why [`JwtBuilder::build`] refused to build.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    /// No identity handler: protected routes could not say who the token belongs to.
+    #[error("Jwt::builder() needs an identity_handler (or identity_handler_async): it maps a token's payload to the current identity")]
+    MissingIdentityHandler,
+    /// The auth resource is enabled but nothing can check a username and password.
+    #[error("Jwt::builder() needs an authentication_handler (or authentication_handler_async) for the auth resource, or disable_auth_url_rule() for an API that only validates tokens")]
+    MissingAuthenticationHandler,
+    /// A setting holds a value this library does not know.
+    #[error("{0}")]
+    InvalidSetting(String),
+}
+
+/// Builds a [`Jwt`]: every Flask-JWT setting (with Flask-JWT's default) and every callback.
+///
+/// `U` is the identity type: what the authentication and identity callbacks return and what
+/// `current_identity!()` gives back.
+pub struct JwtBuilder<U> {
+    settings: Settings,
+    callbacks: Callbacks<U>,
+}
+
+impl<U: Send + Sync + 'static> Default for JwtBuilder<U> {
+    fn default() -> Self {
+        JwtBuilder {
+            settings: Settings::default(),
+            callbacks: Callbacks::default(),
+        }
+    }
+}
+
+impl<U: Send + Sync + 'static> JwtBuilder<U> {
+    /// Checks that the required callbacks are present and returns the fairing to attach.
+    ///
+    /// The secret and keys may still come from Rocket's configuration, so they are checked at
+    /// ignition, which fails with a message naming the setting.
+    pub fn build(self) -> Result<Jwt<U>, BuildError> {
+        if self.callbacks.identity.is_none() {
+            return Err(BuildError::MissingIdentityHandler);
+        }
+        let needs_authentication = self.settings.auth_url_rule.is_some()
+            && self.callbacks.auth_request.is_none()
+            && self.callbacks.encode.is_none();
+        if needs_authentication && self.callbacks.authentication.is_none() {
+            return Err(BuildError::MissingAuthenticationHandler);
+        }
+        self.settings
+            .validate()
+            .map_err(|e| BuildError::InvalidSetting(e.to_string()))?;
+        Ok(Jwt::new(self.settings, Arc::new(self.callbacks)))
+    }
+
+    // ----- callbacks -------------------------------------------------------------------------
+
+    /// `authentication_handler(username, password)`: the identity for valid credentials, `None`
+    /// otherwise. The default payload handler puts the identity's `id` field (or the identity
+    /// itself, when it is a number or string) in the `identity` claim.
+    pub fn authentication_handler<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&str, &str) -> Option<U> + Send + Sync + 'static,
+        U: Serialize,
+    {
+        self.callbacks.authentication = Some(Authentication::Sync(Box::new(f)));
+        self.callbacks.identity_claim = Some(identity_claim::<U>);
+        self
+    }
+
+    /// The async form of [`authentication_handler`](Self::authentication_handler), for a
+    /// lookup that awaits a database.
+    pub fn authentication_handler_async<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(String, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Option<U>> + Send + 'static,
+        U: Serialize,
+    {
+        self.callbacks.authentication = Some(Authentication::Async(Box::new(move |u, p| {
+            Box::pin(f(u, p))
+        })));
+        self.callbacks.identity_claim = Some(identity_claim::<U>);
+        self
+    }
+
+    /// `identity_handler(payload)`: the identity a valid token belongs to, `None` when no one
+    /// (answered `401 Invalid JWT / User does not exist`).
+    pub fn identity_handler<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Payload) -> Option<U> + Send + Sync + 'static,
+    {
+        self.callbacks.identity = Some(IdentityLookup::Sync(Box::new(f)));
+        self
+    }
+
+    /// The async form of [`identity_handler`](Self::identity_handler).
+    pub fn identity_handler_async<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Payload) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Option<U>> + Send + 'static,
+    {
+        self.callbacks.identity = Some(IdentityLookup::Async(Box::new(move |payload| {
+            Box::pin(f(payload))
+        })));
+        self
+    }
+
+    /// `jwt_payload_handler(identity)`: the claims of issued tokens. Default: `identity` (the
+    /// identity's id), `iat` (now), `nbf` (`iat + not_before_delta`), `exp`
+    /// (`iat + expiration_delta`), as integer seconds.
+    pub fn payload_handler<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&U, &Settings) -> Payload + Send + Sync + 'static,
+    {
+        self.callbacks.payload = Some(Box::new(f));
+        self
+    }
+
+    /// `jwt_headers_handler(identity)`: extra header fields of issued tokens (e.g. `kid`).
+    /// Default: none. `typ` and `alg` cannot be replaced.
+    pub fn headers_handler<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&U, &Settings) -> Payload + Send + Sync + 'static,
+    {
+        self.callbacks.headers = Some(Box::new(f));
+        self
+    }
+
+    /// `jwt_encode_handler(identity)`: the whole token. Default: the payload and headers
+    /// handlers' output, signed with the configured key ([`TokenCodec::encode`]).
+    pub fn encode_handler<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&U, &TokenCodec) -> Result<String, JwtError> + Send + Sync + 'static,
+    {
+        self.callbacks.encode = Some(Box::new(f));
+        self
+    }
+
+    /// `jwt_decode_handler(token)`: the payload of a presented token. Default:
+    /// [`TokenCodec::decode`], which validates it.
+    pub fn decode_handler<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&str, &TokenCodec) -> Result<Payload, JwtError> + Send + Sync + 'static,
+    {
+        self.callbacks.decode = Some(Box::new(f));
+        self
+    }
+
+    /// `request_handler()`: finds the token in a request; `Ok(None)` when there is none.
+    /// Default: `Authorization: <auth_header_prefix> <token>`.
+    pub fn request_handler<F>(mut self, f: F) -> Self
+    where
+        F: for<'r> Fn(&'r Request<'_>) -> Result<Option<String>, JwtError> + Send + Sync + 'static,
+    {
+        self.callbacks.request = Some(Box::new(f));
+        self
+    }
+
+    /// `auth_response_handler(access_token, identity)`: the auth resource's success response.
+    /// Default: `200 {"access_token": "<token>"}`.
+    pub fn auth_response_handler<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&str, &U) -> JwtResponse + Send + Sync + 'static,
+    {
+        self.callbacks.auth_response = Some(Box::new(f));
+        self
+    }
+
+    /// `auth_request_handler()`: replaces the whole auth resource; it receives the JSON body.
+    /// Deprecated in Flask-JWT and kept for migrations; prefer the other callbacks.
+    pub fn auth_request_handler<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Value) -> Result<JwtResponse, JwtError> + Send + Sync + 'static,
+    {
+        self.callbacks.auth_request = Some(Box::new(f));
+        self
+    }
+
+    /// `jwt_error_handler(error)`: the response for every failure (status, body, headers).
+    /// Default: `{"status_code", "error", "description"}` JSON with the error's status and
+    /// headers ([`JwtError::to_response`]).
+    pub fn error_handler<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&JwtError) -> JwtResponse + Send + Sync + 'static,
+    {
+        self.callbacks.error = Some(Box::new(f));
+        self
+    }
+
+    // ----- settings --------------------------------------------------------------------------
+
+    /// `JWT_SECRET_KEY`: the HMAC secret (HS* algorithms).
+    pub fn secret_key(mut self, secret: impl Into<String>) -> Self {
+        self.settings.secret_key = Some(Secret::new(secret));
+        self
+    }
+
+    /// PEM private key for signing with RS*, PS*, ES* or EdDSA.
+    pub fn private_key_pem(mut self, pem: impl Into<String>) -> Self {
+        self.settings.private_key = Some(Secret::new(pem));
+        self
+    }
+
+    /// PEM public key for verifying RS*, PS*, ES* or EdDSA tokens.
+    pub fn public_key_pem(mut self, pem: impl Into<String>) -> Self {
+        self.settings.public_key = Some(pem.into());
+        self
+    }
+
+    /// `JWT_DEFAULT_REALM` (default `Login Required`).
+    pub fn default_realm(mut self, realm: impl Into<String>) -> Self {
+        self.settings.default_realm = realm.into();
+        self
+    }
+
+    /// `JWT_AUTH_URL_RULE` (default `/auth`).
+    pub fn auth_url_rule(mut self, rule: impl Into<String>) -> Self {
+        self.settings.auth_url_rule = Some(rule.into());
+        self
+    }
+
+    /// No auth resource: for an API that only validates tokens issued elsewhere.
+    pub fn disable_auth_url_rule(mut self) -> Self {
+        self.settings.auth_url_rule = None;
+        self
+    }
+
+    /// `JWT_AUTH_ENDPOINT`: the auth route's name (default `jwt`).
+    pub fn auth_endpoint(mut self, name: impl Into<String>) -> Self {
+        self.settings.auth_endpoint = name.into();
+        self
+    }
+
+    /// `JWT_AUTH_USERNAME_KEY` (default `username`).
+    pub fn auth_username_key(mut self, key: impl Into<String>) -> Self {
+        self.settings.auth_username_key = key.into();
+        self
+    }
+
+    /// `JWT_AUTH_PASSWORD_KEY` (default `password`).
+    pub fn auth_password_key(mut self, key: impl Into<String>) -> Self {
+        self.settings.auth_password_key = key.into();
+        self
+    }
+
+    /// `JWT_ALGORITHM` (default `HS256`).
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.settings.algorithm = algorithm;
+        self
+    }
+
+    /// `JWT_LEEWAY` (default 10 s).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.settings.leeway = leeway;
+        self
+    }
+
+    /// `JWT_VERIFY` (default `true`). `false` accepts any token: debugging only.
+    pub fn verify(mut self, verify: bool) -> Self {
+        self.settings.verify = verify;
+        self
+    }
+
+    /// `JWT_VERIFY_EXPIRATION` (default `true`).
+    pub fn verify_expiration(mut self, verify: bool) -> Self {
+        self.settings.verify_expiration = verify;
+        self
+    }
+
+    /// `JWT_AUTH_HEADER_PREFIX` (default `JWT`), matched case-insensitively.
+    pub fn auth_header_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.settings.auth_header_prefix = prefix.into();
+        self
+    }
+
+    /// `JWT_EXPIRATION_DELTA` (default 300 s).
+    pub fn expiration_delta(mut self, delta: Duration) -> Self {
+        self.settings.expiration_delta = delta;
+        self
+    }
+
+    /// `JWT_NOT_BEFORE_DELTA` (default 0 s).
+    pub fn not_before_delta(mut self, delta: Duration) -> Self {
+        self.settings.not_before_delta = delta;
+        self
+    }
+
+    /// `JWT_VERIFY_CLAIMS` (default `signature`, `exp`, `nbf`, `iat`).
+    pub fn verify_claims<I, S>(mut self, claims: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.settings.verify_claims = claims.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// `JWT_REQUIRED_CLAIMS` (default `exp`, `iat`, `nbf`).
+    pub fn required_claims<I, S>(mut self, claims: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.settings.required_claims = claims.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Replaces every setting at once.
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+}

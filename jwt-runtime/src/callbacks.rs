@@ -1,0 +1,138 @@
+//! The callbacks an application plugs in, as stored by the builder.
+//!
+//! Each has Flask-JWT's name and role; where a callback is not given, the default of Flask-JWT
+//! 0.3.2 applies (see the builder's methods for each default).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use rocket::Request;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{JwtError, JwtResponse};
+use crate::settings::Settings;
+use crate::token::{Payload, TokenCodec};
+
+/// A boxed, sendable future, as async callbacks return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// `authentication_handler`: `(username, password)` to an identity, sync or async.
+pub(crate) enum Authentication<U> {
+    Sync(Box<dyn Fn(&str, &str) -> Option<U> + Send + Sync>),
+    Async(Box<dyn Fn(String, String) -> BoxFuture<'static, Option<U>> + Send + Sync>),
+}
+
+impl<U> Authentication<U> {
+    pub(crate) async fn call(&self, username: &str, password: &str) -> Option<U> {
+        match self {
+            Authentication::Sync(f) => f(username, password),
+            Authentication::Async(f) => f(username.to_owned(), password.to_owned()).await,
+        }
+    }
+}
+
+/// `identity_handler`: the token's payload to an identity, sync or async.
+pub(crate) enum IdentityLookup<U> {
+    Sync(Box<dyn Fn(&Payload) -> Option<U> + Send + Sync>),
+    Async(Box<dyn Fn(Payload) -> BoxFuture<'static, Option<U>> + Send + Sync>),
+}
+
+impl<U> IdentityLookup<U> {
+    pub(crate) async fn call(&self, payload: Payload) -> Option<U> {
+        match self {
+            IdentityLookup::Sync(f) => f(&payload),
+            IdentityLookup::Async(f) => f(payload).await,
+        }
+    }
+}
+
+pub(crate) type PayloadFn<U> = Box<dyn Fn(&U, &Settings) -> Payload + Send + Sync>;
+pub(crate) type HeadersFn<U> = Box<dyn Fn(&U, &Settings) -> Payload + Send + Sync>;
+pub(crate) type EncodeFn<U> =
+    Box<dyn Fn(&U, &TokenCodec) -> Result<String, JwtError> + Send + Sync>;
+pub(crate) type DecodeFn =
+    Box<dyn Fn(&str, &TokenCodec) -> Result<Payload, JwtError> + Send + Sync>;
+pub(crate) type RequestFn =
+    Box<dyn for<'r> Fn(&'r Request<'_>) -> Result<Option<String>, JwtError> + Send + Sync>;
+pub(crate) type AuthResponseFn<U> = Box<dyn Fn(&str, &U) -> JwtResponse + Send + Sync>;
+pub(crate) type AuthRequestFn = Box<dyn Fn(&Value) -> Result<JwtResponse, JwtError> + Send + Sync>;
+pub(crate) type ErrorFn = Box<dyn Fn(&JwtError) -> JwtResponse + Send + Sync>;
+
+/// Every callback of a [`Jwt`](crate::Jwt); `None` means Flask-JWT's default.
+pub(crate) struct Callbacks<U> {
+    pub(crate) authentication: Option<Authentication<U>>,
+    pub(crate) identity: Option<IdentityLookup<U>>,
+    /// How the default payload handler reads `identity.id`; set with the authentication handler.
+    pub(crate) identity_claim: Option<fn(&U) -> Result<Value, JwtError>>,
+    pub(crate) payload: Option<PayloadFn<U>>,
+    pub(crate) headers: Option<HeadersFn<U>>,
+    pub(crate) encode: Option<EncodeFn<U>>,
+    pub(crate) decode: Option<DecodeFn>,
+    pub(crate) request: Option<RequestFn>,
+    pub(crate) auth_response: Option<AuthResponseFn<U>>,
+    pub(crate) auth_request: Option<AuthRequestFn>,
+    pub(crate) error: Option<ErrorFn>,
+}
+
+impl<U> Default for Callbacks<U> {
+    fn default() -> Self {
+        Callbacks {
+            authentication: None,
+            identity: None,
+            identity_claim: None,
+            payload: None,
+            headers: None,
+            encode: None,
+            decode: None,
+            request: None,
+            auth_response: None,
+            auth_request: None,
+            error: None,
+        }
+    }
+}
+
+/// Flask-JWT's `getattr(identity, 'id') or identity['id']`: the `id` field of the serialised
+/// identity, or the identity itself when it serialises to a plain value (a number or a string).
+pub(crate) fn identity_claim<U: Serialize>(identity: &U) -> Result<Value, JwtError> {
+    let value = serde_json::to_value(identity)
+        .map_err(|e| JwtError::internal(format!("the identity could not be serialised: {e}")))?;
+    match value {
+        Value::Object(mut fields) => fields.remove("id").ok_or_else(|| {
+            JwtError::internal(
+                "the default payload handler needs an `id` field on the identity \
+                 (or set payload_handler)",
+            )
+        }),
+        Value::Array(_) | Value::Null => Err(JwtError::internal(
+            "the default payload handler needs an identity with an `id` field",
+        )),
+        scalar => Ok(scalar),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Serialize)]
+    struct User {
+        id: u32,
+        username: &'static str,
+    }
+
+    #[test]
+    fn identity_claim_reads_id_like_flask_jwt() {
+        let user = User {
+            id: 1,
+            username: "joe",
+        };
+        assert_eq!(identity_claim(&user).unwrap(), json!(1));
+        assert_eq!(identity_claim(&42u64).unwrap(), json!(42));
+        assert_eq!(identity_claim(&"joe").unwrap(), json!("joe"));
+        assert!(identity_claim(&json!({"name": "x"})).is_err());
+        assert!(identity_claim(&Option::<u8>::None).is_err());
+    }
+}

@@ -1,0 +1,195 @@
+//! The resolved extension: codec plus callbacks, and the two paths through it — a protected
+//! request ([`Engine::authenticate`]) and a login ([`Engine::login`]).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use rocket::http::Status;
+use rocket::Request;
+use serde_json::Value;
+
+use crate::callbacks::{BoxFuture, Callbacks};
+use crate::error::{ErrorKind, JwtError, JwtResponse};
+use crate::extract;
+use crate::identity::Identity;
+use crate::token::{Payload, TokenCodec};
+
+/// What the request guard needs, without the identity type.
+pub(crate) trait Authenticator: Send + Sync + 'static {
+    /// Extracts, decodes and validates the request's token, then looks up the identity.
+    fn authenticate<'r>(
+        &'r self,
+        request: &'r Request<'_>,
+    ) -> BoxFuture<'r, Result<Identity, JwtError>>;
+
+    /// Turns an error into the response the error callback builds. A missing token gets the
+    /// `WWW-Authenticate` challenge for `realm` (the default realm when `None`).
+    fn respond(&self, error: JwtError, realm: Option<&str>) -> JwtResponse;
+}
+
+/// A [`Jwt`](crate::Jwt) resolved at ignition.
+pub(crate) struct Engine<U> {
+    pub(crate) codec: TokenCodec,
+    pub(crate) callbacks: Arc<Callbacks<U>>,
+}
+
+impl<U: Send + Sync + 'static> Engine<U> {
+    async fn identify(&self, request: &Request<'_>) -> Result<U, JwtError> {
+        let settings = self.codec.settings();
+        let token: Cow<'_, str> = match &self.callbacks.request {
+            Some(request_handler) => request_handler(request)?.map(Cow::Owned),
+            None => extract::authorization_token(request, &settings.auth_header_prefix)?
+                .map(Cow::Borrowed),
+        }
+        .ok_or_else(|| missing_token())?;
+        let payload = match &self.callbacks.decode {
+            Some(decode) => decode(&token, &self.codec)?,
+            None => self.codec.decode(&token)?,
+        };
+        let identity = match &self.callbacks.identity {
+            Some(lookup) => lookup.call(payload).await,
+            None => None,
+        };
+        identity.ok_or_else(|| {
+            JwtError::new(
+                Status::Unauthorized,
+                ErrorKind::UnknownIdentity,
+                "Invalid JWT",
+                "User does not exist",
+            )
+        })
+    }
+
+    /// The auth resource: login data in, the auth response (or error) out.
+    pub(crate) async fn login(&self, body: Result<Vec<u8>, JwtError>) -> JwtResponse {
+        match self.try_login(body).await {
+            Ok(response) => response,
+            Err(error) => {
+                log::info!("jwt: login refused: {error}");
+                self.respond(error, None)
+            }
+        }
+    }
+
+    async fn try_login(&self, body: Result<Vec<u8>, JwtError>) -> Result<JwtResponse, JwtError> {
+        let body = body?;
+        if let Some(handler) = &self.callbacks.auth_request {
+            let json: Value = serde_json::from_slice(&body).map_err(body_error)?;
+            return handler(&json);
+        }
+        let settings = self.codec.settings();
+        let data: Payload = serde_json::from_slice(&body).map_err(body_error)?;
+        let field = |key: &str| match data.get(key) {
+            None | Some(Value::Null) => Ok(""),
+            Some(Value::String(value)) => Ok(value.as_str()),
+            Some(_) => Err(JwtError::bad_body(
+                Status::BadRequest,
+                format!(
+                    "The \"{}\" and \"{}\" fields must be strings",
+                    settings.auth_username_key, settings.auth_password_key
+                ),
+            )),
+        };
+        let username = field(&settings.auth_username_key)?;
+        let password = field(&settings.auth_password_key)?;
+        // Flask-JWT: both present and non-empty, and nothing else in the body.
+        if username.is_empty() || password.is_empty() || data.len() != 2 {
+            return Err(JwtError::invalid_credentials());
+        }
+        let authentication = self
+            .callbacks
+            .authentication
+            .as_ref()
+            .ok_or_else(|| JwtError::internal("no authentication handler is configured"))?;
+        let identity = authentication
+            .call(username, password)
+            .await
+            .ok_or_else(JwtError::invalid_credentials)?;
+        let token = self.encode(&identity)?;
+        Ok(match &self.callbacks.auth_response {
+            Some(response) => response(&token, &identity),
+            None => JwtResponse::json(Status::Ok, &serde_json::json!({ "access_token": token })),
+        })
+    }
+
+    /// Flask-JWT's encode handler: payload and headers callbacks, required claims, signing.
+    fn encode(&self, identity: &U) -> Result<String, JwtError> {
+        if let Some(encode) = &self.callbacks.encode {
+            return encode(identity, &self.codec);
+        }
+        let settings = self.codec.settings();
+        let payload = match (&self.callbacks.payload, self.callbacks.identity_claim) {
+            (Some(payload), _) => payload(identity, settings),
+            (None, Some(claim)) => self.codec.default_payload(claim(identity)?),
+            (None, None) => return Err(JwtError::internal("no payload handler is configured")),
+        };
+        let missing = self.codec.missing_required_claims(&payload);
+        if !missing.is_empty() {
+            return Err(JwtError::internal(format!(
+                "Payload is missing required claims: {}",
+                missing.join(", ")
+            )));
+        }
+        let headers = match &self.callbacks.headers {
+            Some(headers) => headers(identity, settings),
+            None => Payload::new(),
+        };
+        self.codec.encode(&payload, &headers)
+    }
+}
+
+impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
+    fn authenticate<'r>(
+        &'r self,
+        request: &'r Request<'_>,
+    ) -> BoxFuture<'r, Result<Identity, JwtError>> {
+        Box::pin(async move {
+            match self.identify(request).await {
+                Ok(identity) => Ok(Identity::new(identity)),
+                Err(error) => {
+                    log::info!(
+                        "jwt: {} {}: {error}",
+                        request.method(),
+                        request.uri().path()
+                    );
+                    Err(error)
+                }
+            }
+        })
+    }
+
+    fn respond(&self, mut error: JwtError, realm: Option<&str>) -> JwtResponse {
+        let settings = self.codec.settings();
+        if error.kind == ErrorKind::MissingToken && error.headers.is_empty() {
+            let realm = realm.unwrap_or(&settings.default_realm);
+            error = extract::authorization_required(&settings.auth_header_prefix, realm);
+        }
+        match &self.callbacks.error {
+            Some(handler) => handler(&error),
+            None => error.to_response(),
+        }
+    }
+}
+
+fn missing_token() -> JwtError {
+    JwtError::new(
+        Status::Unauthorized,
+        ErrorKind::MissingToken,
+        "Authorization Required",
+        "Request does not contain an access token",
+    )
+}
+
+/// A body that is not a JSON object: a 400 that says what is wrong.
+fn body_error(error: serde_json::Error) -> JwtError {
+    let description = if error.is_data() {
+        "Request body must be a JSON object".to_string()
+    } else if error.is_eof() && error.column() == 0 && error.line() == 1 {
+        "Request body is empty: send a JSON object".to_string()
+    } else if error.is_eof() {
+        format!("Request body is truncated JSON: {error}")
+    } else {
+        format!("Request body is not valid JSON: {error}")
+    };
+    JwtError::bad_body(Status::BadRequest, description)
+}

@@ -1,0 +1,328 @@
+//! Errors and the responses they become.
+//!
+//! Every failure on a request path is a [`JwtError`]: the HTTP status, Flask-JWT's `error` title and
+//! `description`, and, for token rejections, the [`Check`] that failed. The error callback turns a
+//! [`JwtError`] into a [`JwtResponse`]; the default one answers Flask-JWT 0.3.2's JSON body
+//! `{"status_code", "error", "description"}`.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::response::{self, Responder, Response};
+use rocket::Request;
+use serde::Serialize;
+
+/// The five checks a token goes through (after Auth0's troubleshooting guide), in order.
+///
+/// Every token rejection names the check that failed, so a 401 can be traced to the setting or the
+/// token field to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Check {
+    /// The token is three base64url segments holding a JSON header and JSON claims.
+    WellFormed,
+    /// The signature matches the header and claims under the configured key and algorithm.
+    Signature,
+    /// The token is inside its validity period (`exp`, `nbf`, `iat`, with the leeway).
+    ValidityPeriod,
+    /// The token comes from the intended authority (its key and `iss`).
+    Authority,
+    /// The token is meant for this application (`aud`).
+    Audience,
+}
+
+impl Check {
+    /// The check's name as written in logs and documentation.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::WellFormed => "well-formed",
+            Check::Signature => "signature",
+            Check::ValidityPeriod => "validity period",
+            Check::Authority => "intended authority",
+            Check::Audience => "intended audience",
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What went wrong, in a form an error callback can match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request carries no token (no or empty `Authorization` header).
+    MissingToken,
+    /// The `Authorization` header is malformed (other scheme, no token, spaces in the token).
+    InvalidHeader,
+    /// The token was rejected by one of the five checks.
+    InvalidToken(Check),
+    /// The token is valid but the identity callback found no one.
+    UnknownIdentity,
+    /// `/auth`: missing or empty fields, or the authentication callback refused them.
+    InvalidCredentials,
+    /// `/auth`: the body is not a JSON object with string fields, or is too large.
+    BadRequestBody,
+    /// Misconfiguration or a failing callback: a server-side error.
+    Internal,
+}
+
+/// A failure on a request path: status, Flask-JWT `error` title, `description` and extra headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtError {
+    /// The HTTP status (401 for every token and credential failure, as in Flask-JWT).
+    pub status: Status,
+    /// Flask-JWT's short title, e.g. `Invalid token`.
+    pub error: Cow<'static, str>,
+    /// Flask-JWT's description, e.g. `Signature has expired`.
+    pub description: Cow<'static, str>,
+    /// What went wrong, for error callbacks and logs.
+    pub kind: ErrorKind,
+    /// Headers the response must carry, e.g. `WWW-Authenticate` when no token was sent.
+    pub headers: Vec<(Cow<'static, str>, String)>,
+}
+
+impl JwtError {
+    /// A new error with no extra headers.
+    pub fn new(
+        status: Status,
+        kind: ErrorKind,
+        error: impl Into<Cow<'static, str>>,
+        description: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        JwtError {
+            status,
+            error: error.into(),
+            description: description.into(),
+            kind,
+            headers: Vec::new(),
+        }
+    }
+
+    /// 401 `Invalid token` rejected by `check`, with PyJWT's wording in `description`.
+    pub fn invalid_token(check: Check, description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(
+            Status::Unauthorized,
+            ErrorKind::InvalidToken(check),
+            "Invalid token",
+            description,
+        )
+    }
+
+    /// 401 `Invalid JWT header` (malformed `Authorization` header).
+    pub fn invalid_header(description: &'static str) -> Self {
+        Self::new(
+            Status::Unauthorized,
+            ErrorKind::InvalidHeader,
+            "Invalid JWT header",
+            description,
+        )
+    }
+
+    /// 401 `Bad Request` / `Invalid credentials`, Flask-JWT's answer to any refused login.
+    pub fn invalid_credentials() -> Self {
+        Self::new(
+            Status::Unauthorized,
+            ErrorKind::InvalidCredentials,
+            "Bad Request",
+            "Invalid credentials",
+        )
+    }
+
+    /// A 4xx `Bad Request` for a body that cannot be read as login data.
+    pub fn bad_body(status: Status, description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(
+            status,
+            ErrorKind::BadRequestBody,
+            "Bad Request",
+            description,
+        )
+    }
+
+    /// 500 `Internal Server Error` with a description for the operator.
+    pub fn internal(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(
+            Status::InternalServerError,
+            ErrorKind::Internal,
+            "Internal Server Error",
+            description,
+        )
+    }
+
+    /// Adds a header to the response this error becomes.
+    pub fn with_header(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The check that rejected the token, if this is a token rejection.
+    pub fn check(&self) -> Option<Check> {
+        match self.kind {
+            ErrorKind::InvalidToken(check) => Some(check),
+            _ => None,
+        }
+    }
+
+    /// Flask-JWT's JSON error response for this error.
+    pub fn to_response(&self) -> JwtResponse {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            status_code: u16,
+            error: &'a str,
+            description: &'a str,
+        }
+        let body = Body {
+            status_code: self.status.code,
+            error: &self.error,
+            description: &self.description,
+        };
+        let mut response = JwtResponse::json(self.status, &body);
+        for (name, value) in &self.headers {
+            response = response.with_header(name.clone(), value.clone());
+        }
+        response
+    }
+}
+
+impl fmt::Display for JwtError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.error, self.description)?;
+        if let Some(check) = self.check() {
+            write!(f, " (failed check: {check})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for JwtError {}
+
+/// A complete HTTP response built by the library or by a callback: status, content type, body and
+/// headers. It is a Rocket [`Responder`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtResponse {
+    /// The status line.
+    pub status: Status,
+    /// The `Content-Type`, if any.
+    pub content_type: Option<ContentType>,
+    /// The body bytes.
+    pub body: Vec<u8>,
+    /// Extra headers, in order.
+    pub headers: Vec<(Cow<'static, str>, String)>,
+}
+
+impl JwtResponse {
+    /// An empty response with `status`.
+    pub fn new(status: Status) -> Self {
+        JwtResponse {
+            status,
+            content_type: None,
+            body: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A JSON response: `value` serialised, `Content-Type: application/json`.
+    pub fn json<T: Serialize + ?Sized>(status: Status, value: &T) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(body) => JwtResponse {
+                status,
+                content_type: Some(ContentType::JSON),
+                body,
+                headers: Vec::new(),
+            },
+            Err(e) => {
+                log::error!("jwt: a response body could not be serialised: {e}");
+                JwtResponse::new(Status::InternalServerError)
+            }
+        }
+    }
+
+    /// A plain-text response.
+    pub fn text(status: Status, text: impl Into<String>) -> Self {
+        JwtResponse {
+            status,
+            content_type: Some(ContentType::Text),
+            body: text.into().into_bytes(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn with_header(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+impl<'r> Responder<'r, 'static> for JwtResponse {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let mut builder = Response::build();
+        builder.status(self.status);
+        if let Some(content_type) = self.content_type {
+            builder.header(content_type);
+        }
+        for (name, value) in self.headers {
+            builder.header_adjoin(Header::new(name, value));
+        }
+        builder.sized_body(self.body.len(), std::io::Cursor::new(self.body));
+        Ok(builder.finalize())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_body_has_flask_jwt_key_order() {
+        let error = JwtError::invalid_token(Check::Signature, "Signature verification failed");
+        let response = error.to_response();
+        assert_eq!(response.status, Status::Unauthorized);
+        assert_eq!(response.content_type, Some(ContentType::JSON));
+        assert_eq!(
+            String::from_utf8(response.body).unwrap(),
+            r#"{"status_code":401,"error":"Invalid token","description":"Signature verification failed"}"#
+        );
+    }
+
+    #[test]
+    fn headers_are_carried_to_the_response() {
+        let error = JwtError::new(
+            Status::Unauthorized,
+            ErrorKind::MissingToken,
+            "Authorization Required",
+            "Request does not contain an access token",
+        )
+        .with_header("WWW-Authenticate", r#"JWT realm="Login Required""#);
+        let response = error.to_response();
+        assert_eq!(
+            response.headers,
+            vec![(
+                Cow::Borrowed("WWW-Authenticate"),
+                r#"JWT realm="Login Required""#.to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn display_names_the_failed_check() {
+        let error = JwtError::invalid_token(Check::ValidityPeriod, "Signature has expired");
+        assert_eq!(
+            error.to_string(),
+            "Invalid token: Signature has expired (failed check: validity period)"
+        );
+        assert_eq!(error.check(), Some(Check::ValidityPeriod));
+        assert_eq!(JwtError::invalid_credentials().check(), None);
+    }
+}

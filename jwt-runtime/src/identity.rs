@@ -1,0 +1,187 @@
+//! The current identity: what the identity callback returned for this request.
+//!
+//! `#[jwt_required]` runs the handler inside [`scope`] (async handlers) or [`sync_scope`] (sync
+//! handlers), so [`current_identity!`](crate::current_identity) works in the handler and in every
+//! function it calls on the same task, sync or async. Outside such a scope there is no identity:
+//! [`try_current_identity`] says so, and `current_identity!()` panics with a message naming the
+//! mistake.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+tokio::task_local! {
+    static CURRENT: Identity;
+}
+
+/// A type-erased identity, as produced by the identity callback.
+#[derive(Clone)]
+pub struct Identity {
+    value: Arc<dyn Any + Send + Sync>,
+    type_name: &'static str,
+}
+
+impl Identity {
+    /// Wraps the identity callback's result.
+    pub fn new<U: Any + Send + Sync>(value: U) -> Self {
+        Identity {
+            value: Arc::new(value),
+            type_name: std::any::type_name::<U>(),
+        }
+    }
+
+    /// The identity as `U`, or an error naming both types when it is something else.
+    pub fn downcast<U: Any + Send + Sync>(&self) -> Result<Arc<U>, IdentityError> {
+        Arc::clone(&self.value)
+            .downcast::<U>()
+            .map_err(|_| IdentityError::WrongType {
+                requested: std::any::type_name::<U>(),
+                actual: self.type_name,
+            })
+    }
+
+    /// The Rust type name of the identity.
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("type", &self.type_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why there is no current identity of the requested type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityError {
+    /// Not inside a `#[jwt_required]` handler (or a function it calls on the same task).
+    #[error(
+        "current_identity!() was used outside a request protected by #[jwt_required]: \
+         there is no current identity here (use try_current_identity() where it is optional)"
+    )]
+    NoIdentity,
+    /// The identity callback returns a different type.
+    #[error(
+        "current_identity!() asked for `{requested}`, but the identity callback returns `{actual}`"
+    )]
+    WrongType {
+        /// The type asked for.
+        requested: &'static str,
+        /// The type the identity callback returns.
+        actual: &'static str,
+    },
+}
+
+/// The current identity as `U`, if this code runs inside a protected request.
+pub fn try_current_identity<U: Any + Send + Sync>() -> Result<Arc<U>, IdentityError> {
+    CURRENT
+        .try_with(|identity| identity.downcast::<U>())
+        .unwrap_or(Err(IdentityError::NoIdentity))
+}
+
+/// The current identity as `U`.
+///
+/// # Panics
+/// Outside a `#[jwt_required]` request, or when `U` is not the type the identity callback returns:
+/// both are programming errors, reported with a message that says which.
+#[track_caller]
+pub fn current_identity<U: Any + Send + Sync>() -> Arc<U> {
+    match try_current_identity::<U>() {
+        Ok(identity) => identity,
+        Err(error) => panic!("{error}"),
+    }
+}
+
+/// Runs `future` with `identity` as the current identity.
+pub async fn scope<F: Future>(identity: Identity, future: F) -> F::Output {
+    CURRENT.scope(identity, future).await
+}
+
+/// Runs `f` with `identity` as the current identity.
+pub fn sync_scope<R>(identity: Identity, f: impl FnOnce() -> R) -> R {
+    CURRENT.sync_scope(identity, f)
+}
+
+/// The identity the identity callback returned for this request, as `Arc<T>`.
+///
+/// `current_identity!()` infers `T` from where the value goes; `current_identity!(User)` names it.
+/// Usable in a `#[jwt_required]` handler and in any function it calls on the same task.
+///
+/// ```
+/// # use jwt_runtime::{current_identity, identity::{sync_scope, Identity}};
+/// # use std::sync::Arc;
+/// #[derive(Debug, PartialEq)]
+/// struct User { id: u64 }
+///
+/// fn greeting() -> String {
+///     let user: Arc<User> = current_identity!();
+///     format!("hello {}", user.id)
+/// }
+/// # let out = sync_scope(Identity::new(User { id: 1 }), || (greeting(), current_identity!(User).id));
+/// # assert_eq!(out, ("hello 1".to_string(), 1));
+/// ```
+///
+/// # Panics
+/// Outside a protected request, or when `T` is not the identity callback's type.
+#[macro_export]
+macro_rules! current_identity {
+    () => {
+        $crate::identity::current_identity()
+    };
+    ($ty:ty) => {
+        $crate::identity::current_identity::<$ty>()
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    struct User(u32);
+
+    #[test]
+    fn no_identity_outside_a_scope() {
+        assert_eq!(
+            try_current_identity::<User>().unwrap_err(),
+            IdentityError::NoIdentity
+        );
+    }
+
+    #[test]
+    fn sync_scope_gives_the_typed_identity_to_nested_calls() {
+        fn nested() -> Arc<User> {
+            current_identity::<User>()
+        }
+        let user = sync_scope(Identity::new(User(7)), nested);
+        assert_eq!(*user, User(7));
+        assert!(try_current_identity::<User>().is_err());
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let err = sync_scope(Identity::new(User(1)), try_current_identity::<String>).unwrap_err();
+        assert!(err.to_string().contains("alloc::string::String"), "{err}");
+        assert!(err.to_string().contains("User"), "{err}");
+    }
+
+    #[test]
+    #[should_panic(expected = "outside a request protected by #[jwt_required]")]
+    fn current_identity_outside_panics_clearly() {
+        let _ = current_identity::<User>();
+    }
+
+    #[tokio::test]
+    async fn async_scope_survives_await_points() {
+        let got = scope(Identity::new(User(3)), async {
+            tokio::task::yield_now().await;
+            try_current_identity::<User>()
+        })
+        .await;
+        assert_eq!(*got.unwrap(), User(3));
+    }
+}

@@ -1,0 +1,371 @@
+//! Flask-JWT's settings, their defaults, and how Rocket's configuration overrides them.
+//!
+//! Names follow Flask-JWT without the `JWT_` prefix: `JWT_EXPIRATION_DELTA` is `expiration_delta`
+//! under the `jwt` table of `Rocket.toml`, or the environment variable `JWT_EXPIRATION_DELTA`.
+//! Precedence, lowest first: Flask-JWT's default, the builder, the `jwt` table of Rocket's
+//! configuration (`Rocket.toml` profile or `ROCKET_JWT`), the `JWT_*` environment variables.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+use rocket::figment::providers::Env;
+use rocket::figment::{self, Figment};
+use serde::Deserialize;
+
+/// A secret (HMAC key or private key PEM) whose `Debug` output never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret's bytes, for building keys.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Every Flask-JWT 0.3.2 setting, with its default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `JWT_SECRET_KEY`: the HMAC secret for HS* algorithms. No default: it must be set.
+    pub secret_key: Option<Secret>,
+    /// PEM private key used to sign tokens with RS*, PS*, ES* or EdDSA.
+    pub private_key: Option<Secret>,
+    /// PEM public key used to verify RS*, PS*, ES* or EdDSA tokens.
+    pub public_key: Option<String>,
+    /// `JWT_DEFAULT_REALM`: the realm in `WWW-Authenticate`; default `Login Required`.
+    pub default_realm: String,
+    /// `JWT_AUTH_URL_RULE`: where the auth resource is mounted; default `/auth`; `None` disables it.
+    pub auth_url_rule: Option<String>,
+    /// `JWT_AUTH_ENDPOINT`: the auth route's name; default `jwt`.
+    pub auth_endpoint: String,
+    /// `JWT_AUTH_USERNAME_KEY`: the username field of the auth body; default `username`.
+    pub auth_username_key: String,
+    /// `JWT_AUTH_PASSWORD_KEY`: the password field of the auth body; default `password`.
+    pub auth_password_key: String,
+    /// `JWT_ALGORITHM`: the one algorithm tokens are signed and verified with; default `HS256`.
+    pub algorithm: Algorithm,
+    /// `JWT_LEEWAY`: clock skew allowed on `exp`, `nbf` and `iat`; default 10 s.
+    pub leeway: Duration,
+    /// `JWT_VERIFY`: verify tokens at all; default `true`. `false` skips signature and claim
+    /// checks and is only for debugging.
+    pub verify: bool,
+    /// `JWT_VERIFY_EXPIRATION`: check `exp`; default `true`.
+    pub verify_expiration: bool,
+    /// `JWT_AUTH_HEADER_PREFIX`: the `Authorization` scheme, matched case-insensitively;
+    /// default `JWT`.
+    pub auth_header_prefix: String,
+    /// `JWT_EXPIRATION_DELTA`: lifetime of issued tokens (`exp - iat`); default 300 s.
+    pub expiration_delta: Duration,
+    /// `JWT_NOT_BEFORE_DELTA`: `nbf - iat` of issued tokens; default 0 s.
+    pub not_before_delta: Duration,
+    /// `JWT_VERIFY_CLAIMS`: which of `signature`, `exp`, `nbf`, `iat` are checked; default all four.
+    pub verify_claims: Vec<String>,
+    /// `JWT_REQUIRED_CLAIMS`: claims a token must carry; default `exp`, `iat`, `nbf`.
+    pub required_claims: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            secret_key: None,
+            private_key: None,
+            public_key: None,
+            default_realm: "Login Required".into(),
+            auth_url_rule: Some("/auth".into()),
+            auth_endpoint: "jwt".into(),
+            auth_username_key: "username".into(),
+            auth_password_key: "password".into(),
+            algorithm: Algorithm::HS256,
+            leeway: Duration::from_secs(10),
+            verify: true,
+            verify_expiration: true,
+            auth_header_prefix: "JWT".into(),
+            expiration_delta: Duration::from_secs(300),
+            not_before_delta: Duration::from_secs(0),
+            verify_claims: ["signature", "exp", "nbf", "iat"]
+                .map(String::from)
+                .to_vec(),
+            required_claims: ["exp", "iat", "nbf"].map(String::from).to_vec(),
+        }
+    }
+}
+
+/// Why the settings could not be resolved at ignition.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A value in Rocket's configuration or the environment has the wrong type.
+    #[error("invalid jwt configuration: {0}")]
+    Config(#[from] Box<figment::Error>),
+    /// A setting holds a value this library does not know.
+    #[error("invalid jwt setting `{setting}`: {reason}")]
+    Invalid {
+        /// The setting's name.
+        setting: &'static str,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+}
+
+/// `auth_url_rule` in configuration: a path, or `false` / `""` to disable the auth resource.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum UrlRule {
+    Enabled(bool),
+    Path(String),
+}
+
+/// The settings as they appear in configuration: every one optional.
+#[derive(Debug, Default, Deserialize)]
+struct ConfigSettings {
+    secret_key: Option<String>,
+    private_key: Option<String>,
+    public_key: Option<String>,
+    default_realm: Option<String>,
+    auth_url_rule: Option<UrlRule>,
+    auth_endpoint: Option<String>,
+    auth_username_key: Option<String>,
+    auth_password_key: Option<String>,
+    algorithm: Option<String>,
+    leeway: Option<u64>,
+    verify: Option<bool>,
+    verify_expiration: Option<bool>,
+    auth_header_prefix: Option<String>,
+    expiration_delta: Option<u64>,
+    not_before_delta: Option<u64>,
+    verify_claims: Option<Vec<String>>,
+    required_claims: Option<Vec<String>>,
+}
+
+const KNOWN_KEYS: &[&str] = &[
+    "secret_key",
+    "private_key",
+    "public_key",
+    "default_realm",
+    "auth_url_rule",
+    "auth_endpoint",
+    "auth_username_key",
+    "auth_password_key",
+    "algorithm",
+    "leeway",
+    "verify",
+    "verify_expiration",
+    "auth_header_prefix",
+    "expiration_delta",
+    "not_before_delta",
+    "verify_claims",
+    "required_claims",
+];
+
+/// The claims `verify_claims` may name.
+pub(crate) const VERIFIABLE_CLAIMS: &[&str] = &["signature", "exp", "nbf", "iat"];
+/// The claims `required_claims` may name.
+pub(crate) const REQUIRABLE_CLAIMS: &[&str] = &["exp", "iat", "nbf"];
+
+impl Settings {
+    /// Applies the `jwt` table of Rocket's configuration, then the `JWT_*` environment variables.
+    pub fn with_rocket_config(self, figment: &Figment) -> Result<Settings, SettingsError> {
+        let layered = Figment::new()
+            .merge(figment.focus("jwt"))
+            .merge(Env::prefixed("JWT_"));
+        if let Ok(dict) = layered.extract::<figment::value::Dict>() {
+            for key in dict
+                .keys()
+                .filter(|key| !KNOWN_KEYS.contains(&key.as_str()))
+            {
+                log::warn!("jwt: unknown setting `{key}` in the configuration is ignored");
+            }
+        }
+        let config: ConfigSettings = layered.extract().map_err(Box::new)?;
+        self.apply(config)
+    }
+
+    fn apply(mut self, config: ConfigSettings) -> Result<Settings, SettingsError> {
+        fn set<T>(target: &mut T, value: Option<T>) {
+            if let Some(value) = value {
+                *target = value;
+            }
+        }
+        if let Some(secret) = config.secret_key {
+            self.secret_key = Some(Secret::new(secret));
+        }
+        if let Some(key) = config.private_key {
+            self.private_key = Some(Secret::new(key));
+        }
+        if let Some(key) = config.public_key {
+            self.public_key = Some(key);
+        }
+        set(&mut self.default_realm, config.default_realm);
+        match config.auth_url_rule {
+            None | Some(UrlRule::Enabled(true)) => {}
+            Some(UrlRule::Enabled(false)) => self.auth_url_rule = None,
+            Some(UrlRule::Path(path)) if path.is_empty() => self.auth_url_rule = None,
+            Some(UrlRule::Path(path)) => self.auth_url_rule = Some(path),
+        }
+        set(&mut self.auth_endpoint, config.auth_endpoint);
+        set(&mut self.auth_username_key, config.auth_username_key);
+        set(&mut self.auth_password_key, config.auth_password_key);
+        if let Some(name) = config.algorithm {
+            self.algorithm = parse_algorithm(&name)?;
+        }
+        set(&mut self.leeway, config.leeway.map(Duration::from_secs));
+        set(&mut self.verify, config.verify);
+        set(&mut self.verify_expiration, config.verify_expiration);
+        set(&mut self.auth_header_prefix, config.auth_header_prefix);
+        set(
+            &mut self.expiration_delta,
+            config.expiration_delta.map(Duration::from_secs),
+        );
+        set(
+            &mut self.not_before_delta,
+            config.not_before_delta.map(Duration::from_secs),
+        );
+        set(&mut self.verify_claims, config.verify_claims);
+        set(&mut self.required_claims, config.required_claims);
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Checks the values that have a closed set of meanings.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        check_names("verify_claims", &self.verify_claims, VERIFIABLE_CLAIMS)?;
+        check_names("required_claims", &self.required_claims, REQUIRABLE_CLAIMS)?;
+        let prefix = &self.auth_header_prefix;
+        if prefix.is_empty() || prefix.chars().any(char::is_whitespace) {
+            return Err(SettingsError::Invalid {
+                setting: "auth_header_prefix",
+                reason: format!("{prefix:?} must be one word, e.g. \"JWT\" or \"Bearer\""),
+            });
+        }
+        if let Some(rule) = &self.auth_url_rule {
+            if rocket::http::uri::Origin::parse_route(rule).is_err() || !rule.starts_with('/') {
+                return Err(SettingsError::Invalid {
+                    setting: "auth_url_rule",
+                    reason: format!("{rule:?} is not a route path such as \"/auth\""),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_names(
+    setting: &'static str,
+    names: &[String],
+    known: &[&str],
+) -> Result<(), SettingsError> {
+    match names.iter().find(|name| !known.contains(&name.as_str())) {
+        None => Ok(()),
+        Some(name) => Err(SettingsError::Invalid {
+            setting,
+            reason: format!("unknown claim {name:?}; expected some of {known:?}"),
+        }),
+    }
+}
+
+/// Parses an algorithm name as PyJWT spells it (`HS256`, `RS256`, ...).
+pub fn parse_algorithm(name: &str) -> Result<Algorithm, SettingsError> {
+    Algorithm::from_str(name).map_err(|_| SettingsError::Invalid {
+        setting: "algorithm",
+        reason: format!(
+            "unknown algorithm {name:?}; expected one of HS256, HS384, HS512, RS256, RS384, \
+             RS512, PS256, PS384, PS512, ES256, ES384, EdDSA"
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rocket::figment::providers::Serialized;
+
+    #[test]
+    fn defaults_are_flask_jwt_0_3_2() {
+        let s = Settings::default();
+        assert_eq!(s.default_realm, "Login Required");
+        assert_eq!(s.auth_url_rule.as_deref(), Some("/auth"));
+        assert_eq!(s.auth_endpoint, "jwt");
+        assert_eq!(s.auth_username_key, "username");
+        assert_eq!(s.auth_password_key, "password");
+        assert_eq!(s.algorithm, Algorithm::HS256);
+        assert_eq!(s.leeway, Duration::from_secs(10));
+        assert!(s.verify && s.verify_expiration);
+        assert_eq!(s.auth_header_prefix, "JWT");
+        assert_eq!(s.expiration_delta, Duration::from_secs(300));
+        assert_eq!(s.not_before_delta, Duration::ZERO);
+        assert_eq!(s.verify_claims, ["signature", "exp", "nbf", "iat"]);
+        assert_eq!(s.required_claims, ["exp", "iat", "nbf"]);
+        assert!(s.secret_key.is_none());
+    }
+
+    #[test]
+    fn configuration_overrides_the_builder() {
+        let figment = Figment::new().merge(Serialized::default(
+            "jwt",
+            serde_json::json!({
+                "expiration_delta": 60,
+                "algorithm": "HS512",
+                "auth_url_rule": false,
+                "secret_key": "from-config",
+                "verify_claims": ["signature", "exp"],
+            }),
+        ));
+        let builder = Settings {
+            expiration_delta: Duration::from_secs(5),
+            default_realm: "From builder".into(),
+            ..Settings::default()
+        };
+        let s = builder.with_rocket_config(&figment).unwrap();
+        assert_eq!(s.expiration_delta, Duration::from_secs(60));
+        assert_eq!(s.algorithm, Algorithm::HS512);
+        assert_eq!(s.auth_url_rule, None);
+        assert_eq!(s.secret_key, Some(Secret::new("from-config")));
+        assert_eq!(s.default_realm, "From builder");
+        assert_eq!(s.verify_claims, ["signature", "exp"]);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let figment = Figment::new().merge(Serialized::default("jwt.algorithm", "HS257"));
+        let err = Settings::default()
+            .with_rocket_config(&figment)
+            .unwrap_err();
+        assert!(err.to_string().contains("`algorithm`"), "{err}");
+
+        let figment = Figment::new().merge(Serialized::default("jwt.leeway", "ten"));
+        let err = Settings::default()
+            .with_rocket_config(&figment)
+            .unwrap_err();
+        assert!(err.to_string().contains("leeway"), "{err}");
+
+        let figment = Figment::new().merge(Serialized::default("jwt.required_claims", ["sub"]));
+        let err = Settings::default()
+            .with_rocket_config(&figment)
+            .unwrap_err();
+        assert!(err.to_string().contains("required_claims"), "{err}");
+
+        let figment = Figment::new().merge(Serialized::default("jwt.auth_header_prefix", "A B"));
+        assert!(Settings::default().with_rocket_config(&figment).is_err());
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let s = Settings {
+            secret_key: Some(Secret::new("super-secret")),
+            ..Settings::default()
+        };
+        assert!(!format!("{s:?}").contains("super-secret"));
+    }
+}
