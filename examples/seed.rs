@@ -1,0 +1,74 @@
+//! Flask-JWT's minimal application, ported.
+//!
+//! ```text
+//! cargo run --example seed
+//! curl -s -X POST localhost:8000/auth -H 'Content-Type: application/json' \
+//!      -d '{"username": "user1", "password": "abcxyz"}'
+//! curl -s localhost:8000/protected -H "Authorization: JWT <access_token>"
+//! ```
+#[macro_use]
+extern crate rocket;
+
+use std::fmt;
+
+use rocket::serde::Serialize;
+use rocket_flask_jwt::{current_identity, jwt_required, Jwt, Payload};
+use subtle::ConstantTimeEq;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(crate = "rocket::serde")]
+struct User {
+    id: u64,
+    username: &'static str,
+    #[serde(skip)]
+    password: &'static str,
+}
+
+impl fmt::Display for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "User(id='{}')", self.id)
+    }
+}
+
+const USERS: [User; 2] = [
+    User {
+        id: 1,
+        username: "user1",
+        password: "abcxyz",
+    },
+    User {
+        id: 2,
+        username: "user2",
+        password: "abcxyz",
+    },
+];
+
+/// `authenticate(username, password)`: the user, when the password matches (compared in
+/// constant time).
+fn authenticate(username: &str, password: &str) -> Option<User> {
+    let user = USERS.iter().find(|user| user.username == username)?;
+    bool::from(user.password.as_bytes().ct_eq(password.as_bytes())).then(|| user.clone())
+}
+
+/// `identity(payload)`: the user whose id is the token's `identity` claim.
+fn identity(payload: &Payload) -> Option<User> {
+    let id = payload.get("identity")?.as_u64()?;
+    USERS.iter().find(|user| user.id == id).cloned()
+}
+
+#[jwt_required]
+#[get("/protected")]
+fn protected() -> String {
+    format!("{}", current_identity!(User))
+}
+
+#[launch]
+fn rocket() -> _ {
+    let jwt = Jwt::builder()
+        .secret_key("super-secret")
+        .authentication_handler(authenticate)
+        .identity_handler(identity)
+        .build()
+        .expect("the Jwt configuration is complete");
+    rocket::build().attach(jwt).mount("/", routes![protected])
+}
