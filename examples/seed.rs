@@ -72,3 +72,34 @@ fn rocket() -> _ {
         .expect("the Jwt configuration is complete");
     rocket::build().attach(jwt).mount("/", routes![protected])
 }
+
+#[cfg(test)]
+mod tests {
+    use rocket::http::{ContentType, Header, Status};
+    use rocket::local::blocking::Client;
+
+    #[test]
+    fn the_readme_walk_through() {
+        let client = Client::tracked(super::rocket()).expect("valid rocket");
+        let response = client
+            .post("/auth")
+            .header(ContentType::JSON)
+            .body(r#"{"username": "user1", "password": "abcxyz"}"#)
+            .dispatch();
+        assert_eq!(response.status(), Status::Ok);
+        let body: serde_json::Value = response.into_json().expect("json");
+        let token = body["access_token"].as_str().expect("access_token");
+        let response = client
+            .get("/protected")
+            .header(Header::new("Authorization", format!("JWT {token}")))
+            .dispatch();
+        assert_eq!(response.into_string().as_deref(), Some("User(id='1')"));
+
+        let response = client
+            .post("/auth")
+            .header(ContentType::JSON)
+            .body(r#"{"username": "user2", "password": "wrong"}"#)
+            .dispatch();
+        assert_eq!(response.status(), Status::Unauthorized);
+    }
+}
