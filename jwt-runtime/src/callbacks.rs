@@ -17,10 +17,17 @@ use crate::token::{Payload, TokenCodec};
 /// A boxed, sendable future, as async callbacks return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+type SyncAuthenticationFn<U> = Box<dyn Fn(&str, &str) -> Option<U> + Send + Sync>;
+type AsyncAuthenticationFn<U> =
+    Box<dyn Fn(String, String) -> BoxFuture<'static, Option<U>> + Send + Sync>;
+type SyncIdentityFn<U> = Box<dyn Fn(&Payload) -> Option<U> + Send + Sync>;
+type AsyncIdentityFn<U> = Box<dyn Fn(Payload) -> BoxFuture<'static, Option<U>> + Send + Sync>;
+pub(crate) type IdentityClaimFn<U> = fn(&U) -> Result<Value, JwtError>;
+
 /// `authentication_handler`: `(username, password)` to an identity, sync or async.
 pub(crate) enum Authentication<U> {
-    Sync(Box<dyn Fn(&str, &str) -> Option<U> + Send + Sync>),
-    Async(Box<dyn Fn(String, String) -> BoxFuture<'static, Option<U>> + Send + Sync>),
+    Sync(SyncAuthenticationFn<U>),
+    Async(AsyncAuthenticationFn<U>),
 }
 
 impl<U> Authentication<U> {
@@ -34,8 +41,8 @@ impl<U> Authentication<U> {
 
 /// `identity_handler`: the token's payload to an identity, sync or async.
 pub(crate) enum IdentityLookup<U> {
-    Sync(Box<dyn Fn(&Payload) -> Option<U> + Send + Sync>),
-    Async(Box<dyn Fn(Payload) -> BoxFuture<'static, Option<U>> + Send + Sync>),
+    Sync(SyncIdentityFn<U>),
+    Async(AsyncIdentityFn<U>),
 }
 
 impl<U> IdentityLookup<U> {
@@ -64,7 +71,7 @@ pub(crate) struct Callbacks<U> {
     pub(crate) authentication: Option<Authentication<U>>,
     pub(crate) identity: Option<IdentityLookup<U>>,
     /// How the default payload handler reads `identity.id`; set with the authentication handler.
-    pub(crate) identity_claim: Option<fn(&U) -> Result<Value, JwtError>>,
+    pub(crate) identity_claim: Option<IdentityClaimFn<U>>,
     pub(crate) payload: Option<PayloadFn<U>>,
     pub(crate) headers: Option<HeadersFn<U>>,
     pub(crate) encode: Option<EncodeFn<U>>,

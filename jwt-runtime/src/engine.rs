@@ -41,7 +41,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
             None => extract::authorization_token(request, &settings.auth_header_prefix)?
                 .map(Cow::Borrowed),
         }
-        .ok_or_else(|| missing_token())?;
+        .ok_or_else(missing_token)?;
         let payload = match &self.callbacks.decode {
             Some(decode) => decode(&token, &self.codec)?,
             None => self.codec.decode(&token)?,

@@ -203,18 +203,16 @@ impl fmt::Display for JwtError {
 
 impl std::error::Error for JwtError {}
 
-/// A complete HTTP response built by the library or by a callback: status, content type, body and
-/// headers. It is a Rocket [`Responder`].
+/// A complete HTTP response built by the library or by a callback: status, headers (the
+/// `Content-Type` among them) and body. It is a Rocket [`Responder`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JwtResponse {
     /// The status line.
     pub status: Status,
-    /// The `Content-Type`, if any.
-    pub content_type: Option<ContentType>,
+    /// The headers, in order.
+    pub headers: Vec<(Cow<'static, str>, String)>,
     /// The body bytes.
     pub body: Vec<u8>,
-    /// Extra headers, in order.
-    pub headers: Vec<(Cow<'static, str>, String)>,
 }
 
 impl JwtResponse {
@@ -222,21 +220,17 @@ impl JwtResponse {
     pub fn new(status: Status) -> Self {
         JwtResponse {
             status,
-            content_type: None,
-            body: Vec::new(),
             headers: Vec::new(),
+            body: Vec::new(),
         }
     }
 
     /// A JSON response: `value` serialised, `Content-Type: application/json`.
     pub fn json<T: Serialize + ?Sized>(status: Status, value: &T) -> Self {
         match serde_json::to_vec(value) {
-            Ok(body) => JwtResponse {
-                status,
-                content_type: Some(ContentType::JSON),
-                body,
-                headers: Vec::new(),
-            },
+            Ok(body) => JwtResponse::new(status)
+                .with_header("Content-Type", ContentType::JSON.to_string())
+                .with_body(body),
             Err(e) => {
                 log::error!("jwt: a response body could not be serialised: {e}");
                 JwtResponse::new(Status::InternalServerError)
@@ -246,12 +240,23 @@ impl JwtResponse {
 
     /// A plain-text response.
     pub fn text(status: Status, text: impl Into<String>) -> Self {
-        JwtResponse {
-            status,
-            content_type: Some(ContentType::Text),
-            body: text.into().into_bytes(),
-            headers: Vec::new(),
-        }
+        JwtResponse::new(status)
+            .with_header("Content-Type", ContentType::Text.to_string())
+            .with_body(text.into().into_bytes())
+    }
+
+    /// Replaces the body.
+    pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// The value of the first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(header, _)| header.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
     }
 
     /// Adds a header.
@@ -269,11 +274,12 @@ impl<'r> Responder<'r, 'static> for JwtResponse {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         let mut builder = Response::build();
         builder.status(self.status);
-        if let Some(content_type) = self.content_type {
-            builder.header(content_type);
-        }
         for (name, value) in self.headers {
-            builder.header_adjoin(Header::new(name, value));
+            if name.eq_ignore_ascii_case("content-type") {
+                builder.header(Header::new(name, value));
+            } else {
+                builder.header_adjoin(Header::new(name, value));
+            }
         }
         builder.sized_body(self.body.len(), std::io::Cursor::new(self.body));
         Ok(builder.finalize())
@@ -289,7 +295,7 @@ mod tests {
         let error = JwtError::invalid_token(Check::Signature, "Signature verification failed");
         let response = error.to_response();
         assert_eq!(response.status, Status::Unauthorized);
-        assert_eq!(response.content_type, Some(ContentType::JSON));
+        assert_eq!(response.header("content-type"), Some("application/json"));
         assert_eq!(
             String::from_utf8(response.body).unwrap(),
             r#"{"status_code":401,"error":"Invalid token","description":"Signature verification failed"}"#
@@ -307,11 +313,8 @@ mod tests {
         .with_header("WWW-Authenticate", r#"JWT realm="Login Required""#);
         let response = error.to_response();
         assert_eq!(
-            response.headers,
-            vec![(
-                Cow::Borrowed("WWW-Authenticate"),
-                r#"JWT realm="Login Required""#.to_string()
-            )]
+            response.header("WWW-Authenticate"),
+            Some(r#"JWT realm="Login Required""#)
         );
     }
 
