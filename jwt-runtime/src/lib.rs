@@ -14,6 +14,7 @@ pub mod extract;
 mod fairing;
 mod guard;
 pub mod identity;
+pub mod keys;
 pub mod settings;
 pub mod token;
 
