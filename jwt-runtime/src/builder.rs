@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::callbacks::{identity_claim, Authentication, Callbacks, IdentityLookup};
 use crate::error::{JwtError, JwtResponse};
 use crate::fairing::Jwt;
-use crate::settings::{Secret, Settings};
+use crate::settings::{KeyMaterial, Secret, Settings};
 use crate::token::{Payload, TokenCodec};
 
 /// Why [`JwtBuilder::build`] refused to build.
@@ -212,13 +212,78 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
 
     /// PEM private key for signing with RS*, PS*, ES* or EdDSA.
     pub fn private_key_pem(mut self, pem: impl Into<String>) -> Self {
-        self.settings.private_key = Some(Secret::new(pem));
+        self.settings.private_key = Some(KeyMaterial::Pem(pem.into()));
+        self
+    }
+
+    /// DER private key for signing with RS*, PS*, ES* or EdDSA.
+    pub fn private_key_der(mut self, der: impl Into<Vec<u8>>) -> Self {
+        self.settings.private_key = Some(KeyMaterial::Der(der.into()));
         self
     }
 
     /// PEM public key for verifying RS*, PS*, ES* or EdDSA tokens.
     pub fn public_key_pem(mut self, pem: impl Into<String>) -> Self {
-        self.settings.public_key = Some(pem.into());
+        self.settings.public_key = Some(KeyMaterial::Pem(pem.into()));
+        self
+    }
+
+    /// DER public key for verifying RS*, PS*, ES* or EdDSA tokens.
+    pub fn public_key_der(mut self, der: impl Into<Vec<u8>>) -> Self {
+        self.settings.public_key = Some(KeyMaterial::Der(der.into()));
+        self
+    }
+
+    /// Public key as a JSON Web Key, for verifying RS*, PS*, ES* or EdDSA tokens.
+    pub fn public_key_jwk(mut self, jwk: impl Into<String>) -> Self {
+        self.settings.public_key = Some(KeyMaterial::Jwk(jwk.into()));
+        self
+    }
+
+    /// Algorithms accepted on presented tokens (default: `algorithm` alone).
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.settings.algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// Expected `iss`, exactly (trailing slash included); makes `iss` required.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.settings.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Accepted `aud` values (one must match); makes `aud` required.
+    pub fn audience<I, S>(mut self, audience: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.settings.audience = audience.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The claim that holds the identity (default `identity`; `sub` for OIDC tokens).
+    pub fn identity_claim(mut self, claim: impl Into<String>) -> Self {
+        self.settings.identity_claim = claim.into();
+        self
+    }
+
+    /// The token issuer's base URL, e.g. `https://tenant.auth0.com/`: keys from its JWKS, and the
+    /// default `issuer`.
+    pub fn authority(mut self, authority: impl Into<String>) -> Self {
+        self.settings.authority = Some(authority.into());
+        self
+    }
+
+    /// A JWKS URL to take verification keys from.
+    pub fn jwks_url(mut self, url: impl Into<String>) -> Self {
+        self.settings.jwks_url = Some(url.into());
+        self
+    }
+
+    /// Adds safe rejection detail to response descriptions (development only).
+    pub fn detailed_errors(mut self, detailed: bool) -> Self {
+        self.settings.detailed_errors = detailed;
         self
     }
 

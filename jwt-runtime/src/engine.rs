@@ -164,6 +164,11 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
             let realm = realm.unwrap_or(&settings.default_realm);
             error = extract::authorization_required(&settings.auth_header_prefix, realm);
         }
+        if settings.detailed_errors {
+            if let Some(detail) = error.detail.take() {
+                error.description = format!("{} ({detail})", error.description).into();
+            }
+        }
         match &self.callbacks.error {
             Some(handler) => handler(&error),
             None => error.to_response(),

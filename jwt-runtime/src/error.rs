@@ -83,6 +83,10 @@ pub struct JwtError {
     pub kind: ErrorKind,
     /// Headers the response must carry, e.g. `WWW-Authenticate` when no token was sent.
     pub headers: Vec<(Cow<'static, str>, String)>,
+    /// Safe detail for troubleshooting (expected and received `iss`, seconds since expiry, ...):
+    /// always logged, added to the response only with the `detailed_errors` setting. Never holds
+    /// a token or a secret.
+    pub detail: Option<String>,
 }
 
 impl JwtError {
@@ -99,6 +103,7 @@ impl JwtError {
             description: description.into(),
             kind,
             headers: Vec::new(),
+            detail: None,
         }
     }
 
@@ -162,6 +167,12 @@ impl JwtError {
         self
     }
 
+    /// Adds safe troubleshooting detail.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
     /// The check that rejected the token, if this is a token rejection.
     pub fn check(&self) -> Option<Check> {
         match self.kind {
@@ -194,6 +205,9 @@ impl JwtError {
 impl fmt::Display for JwtError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.error, self.description)?;
+        if let Some(detail) = &self.detail {
+            write!(f, " [{detail}]")?;
+        }
         if let Some(check) = self.check() {
             write!(f, " (failed check: {check})")?;
         }

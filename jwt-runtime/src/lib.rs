@@ -25,7 +25,7 @@ pub use fairing::Jwt;
 pub use guard::JwtAuth;
 pub use identity::{try_current_identity, Identity, IdentityError};
 pub use jsonwebtoken::Algorithm;
-pub use settings::{Secret, Settings, SettingsError};
+pub use settings::{KeyMaterial, Secret, Settings, SettingsError};
 pub use token::{Payload, TokenCodec};
 
 /// What `#[jwt_required]` expands to. Not a public API: it may change in any release.

@@ -6,6 +6,7 @@
 //! configuration (`Rocket.toml` profile or `ROCKET_JWT`), the `JWT_*` environment variables.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -36,15 +37,50 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Every Flask-JWT 0.3.2 setting, with its default.
+/// Key material for an asymmetric algorithm, in any of the usual forms.
+#[derive(Clone, PartialEq, Eq)]
+pub enum KeyMaterial {
+    /// PEM text (`-----BEGIN PUBLIC KEY-----`, `-----BEGIN PRIVATE KEY-----`, ...).
+    Pem(String),
+    /// DER bytes.
+    Der(Vec<u8>),
+    /// A JSON Web Key (public keys only).
+    Jwk(String),
+}
+
+impl KeyMaterial {
+    /// Recognises the form from the content: PEM armour, a JSON object, or else DER.
+    pub fn detect(bytes: Vec<u8>) -> KeyMaterial {
+        let text = std::str::from_utf8(&bytes).map(str::trim_start);
+        match text {
+            Ok(text) if text.starts_with("-----BEGIN") => KeyMaterial::Pem(text.to_owned()),
+            Ok(text) if text.starts_with('{') => KeyMaterial::Jwk(text.to_owned()),
+            _ => KeyMaterial::Der(bytes),
+        }
+    }
+}
+
+impl fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Public keys are not secret, but private ones share this type: never print the bytes.
+        f.write_str(match self {
+            KeyMaterial::Pem(_) => "KeyMaterial::Pem(..)",
+            KeyMaterial::Der(_) => "KeyMaterial::Der(..)",
+            KeyMaterial::Jwk(_) => "KeyMaterial::Jwk(..)",
+        })
+    }
+}
+
+/// Every Flask-JWT 0.3.2 setting, with its default, and the settings of token validation
+/// beyond Flask-JWT (issuer, audience, JWKS).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// `JWT_SECRET_KEY`: the HMAC secret for HS* algorithms. No default: it must be set.
     pub secret_key: Option<Secret>,
-    /// PEM private key used to sign tokens with RS*, PS*, ES* or EdDSA.
-    pub private_key: Option<Secret>,
-    /// PEM public key used to verify RS*, PS*, ES* or EdDSA tokens.
-    pub public_key: Option<String>,
+    /// Private key (PEM or DER) used to sign tokens with RS*, PS*, ES* or EdDSA.
+    pub private_key: Option<KeyMaterial>,
+    /// Public key (PEM, DER or JWK) used to verify RS*, PS*, ES* or EdDSA tokens.
+    pub public_key: Option<KeyMaterial>,
     /// `JWT_DEFAULT_REALM`: the realm in `WWW-Authenticate`; default `Login Required`.
     pub default_realm: String,
     /// `JWT_AUTH_URL_RULE`: where the auth resource is mounted; default `/auth`; `None` disables it.
@@ -75,6 +111,38 @@ pub struct Settings {
     pub verify_claims: Vec<String>,
     /// `JWT_REQUIRED_CLAIMS`: claims a token must carry; default `exp`, `iat`, `nbf`.
     pub required_claims: Vec<String>,
+    /// Algorithms accepted on presented tokens; empty (the default) means `algorithm` alone.
+    /// The token's `alg` header only selects among these, never adds to them.
+    pub algorithms: Vec<Algorithm>,
+    /// Expected `iss`, compared byte for byte (a trailing slash matters). When set, `iss` is
+    /// required. Default: none, or `authority` when that is set.
+    pub issuer: Option<String>,
+    /// Accepted `aud` values: the token's `aud` (a string or an array) must contain one. When set,
+    /// `aud` is required; when empty (the default), a token carrying `aud` is rejected.
+    pub audience: Vec<String>,
+    /// The claim that holds the identity: `identity` (Flask-JWT's, the default) or e.g. `sub`.
+    pub identity_claim: String,
+    /// The token issuer's base URL (e.g. `https://tenant.auth0.com/`): keys come from its
+    /// `.well-known/jwks.json` and it is the default `issuer`.
+    pub authority: Option<String>,
+    /// A JWKS URL to take verification keys from (overrides the one derived from `authority`).
+    pub jwks_url: Option<String>,
+    /// How long fetched keys are used before a refetch; default 600 s.
+    pub jwks_cache_ttl: Duration,
+    /// At most one refetch per this period for unknown `kid`s; default 30 s.
+    pub jwks_cooldown: Duration,
+    /// Timeout of one JWKS fetch; default 5 s.
+    pub jwks_timeout: Duration,
+    /// How long the last good keys keep serving known `kid`s while the JWKS endpoint fails,
+    /// counted from their expiry; default 3600 s. Afterwards requests fail closed.
+    pub jwks_stale_for: Duration,
+    /// Read `issuer` and `jwks_uri` from `<authority>/.well-known/openid-configuration`, checking
+    /// that its `issuer` equals the configured one; default `false`.
+    pub oidc_discovery: bool,
+    /// Adds the safe detail of a rejection (expected and received `iss`/`aud`, unknown `kid`,
+    /// seconds since expiry) to response descriptions. For development; default `false`. The
+    /// detail is always logged.
+    pub detailed_errors: bool,
 }
 
 impl Default for Settings {
@@ -99,6 +167,18 @@ impl Default for Settings {
                 .map(String::from)
                 .to_vec(),
             required_claims: ["exp", "iat", "nbf"].map(String::from).to_vec(),
+            algorithms: Vec::new(),
+            issuer: None,
+            audience: Vec::new(),
+            identity_claim: "identity".into(),
+            authority: None,
+            jwks_url: None,
+            jwks_cache_ttl: Duration::from_secs(600),
+            jwks_cooldown: Duration::from_secs(30),
+            jwks_timeout: Duration::from_secs(5),
+            jwks_stale_for: Duration::from_secs(3600),
+            oidc_discovery: false,
+            detailed_errors: false,
         }
     }
 }
@@ -127,12 +207,31 @@ enum UrlRule {
     Path(String),
 }
 
+/// A string or a list of strings.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        }
+    }
+}
+
 /// The settings as they appear in configuration: every one optional.
 #[derive(Debug, Default, Deserialize)]
 struct ConfigSettings {
     secret_key: Option<String>,
     private_key: Option<String>,
+    private_key_file: Option<PathBuf>,
     public_key: Option<String>,
+    public_key_file: Option<PathBuf>,
     default_realm: Option<String>,
     auth_url_rule: Option<UrlRule>,
     auth_endpoint: Option<String>,
@@ -147,6 +246,18 @@ struct ConfigSettings {
     not_before_delta: Option<u64>,
     verify_claims: Option<Vec<String>>,
     required_claims: Option<Vec<String>>,
+    algorithms: Option<OneOrMany>,
+    issuer: Option<String>,
+    audience: Option<OneOrMany>,
+    identity_claim: Option<String>,
+    authority: Option<String>,
+    jwks_url: Option<String>,
+    jwks_cache_ttl: Option<u64>,
+    jwks_cooldown: Option<u64>,
+    jwks_timeout: Option<u64>,
+    jwks_stale_for: Option<u64>,
+    oidc_discovery: Option<bool>,
+    detailed_errors: Option<bool>,
 }
 
 const KNOWN_KEYS: &[&str] = &[
@@ -167,6 +278,20 @@ const KNOWN_KEYS: &[&str] = &[
     "not_before_delta",
     "verify_claims",
     "required_claims",
+    "private_key_file",
+    "public_key_file",
+    "algorithms",
+    "issuer",
+    "audience",
+    "identity_claim",
+    "authority",
+    "jwks_url",
+    "jwks_cache_ttl",
+    "jwks_cooldown",
+    "jwks_timeout",
+    "jwks_stale_for",
+    "oidc_discovery",
+    "detailed_errors",
 ];
 
 /// The claims `verify_claims` may name.
@@ -202,10 +327,22 @@ impl Settings {
             self.secret_key = Some(Secret::new(secret));
         }
         if let Some(key) = config.private_key {
-            self.private_key = Some(Secret::new(key));
+            self.private_key = Some(KeyMaterial::detect(key.into_bytes()));
+        }
+        if let Some(path) = config.private_key_file {
+            self.private_key = Some(KeyMaterial::detect(read_key_file(
+                "private_key_file",
+                &path,
+            )?));
         }
         if let Some(key) = config.public_key {
-            self.public_key = Some(key);
+            self.public_key = Some(KeyMaterial::detect(key.into_bytes()));
+        }
+        if let Some(path) = config.public_key_file {
+            self.public_key = Some(KeyMaterial::detect(read_key_file(
+                "public_key_file",
+                &path,
+            )?));
         }
         set(&mut self.default_realm, config.default_realm);
         match config.auth_url_rule {
@@ -234,6 +371,31 @@ impl Settings {
         );
         set(&mut self.verify_claims, config.verify_claims);
         set(&mut self.required_claims, config.required_claims);
+        if let Some(names) = config.algorithms {
+            self.algorithms = names
+                .into_vec()
+                .iter()
+                .map(|name| parse_algorithm(name))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(issuer) = config.issuer {
+            self.issuer = Some(issuer);
+        }
+        set(&mut self.audience, config.audience.map(OneOrMany::into_vec));
+        set(&mut self.identity_claim, config.identity_claim);
+        if let Some(authority) = config.authority {
+            self.authority = Some(authority);
+        }
+        if let Some(url) = config.jwks_url {
+            self.jwks_url = Some(url);
+        }
+        let seconds = |value: Option<u64>| value.map(Duration::from_secs);
+        set(&mut self.jwks_cache_ttl, seconds(config.jwks_cache_ttl));
+        set(&mut self.jwks_cooldown, seconds(config.jwks_cooldown));
+        set(&mut self.jwks_timeout, seconds(config.jwks_timeout));
+        set(&mut self.jwks_stale_for, seconds(config.jwks_stale_for));
+        set(&mut self.oidc_discovery, config.oidc_discovery);
+        set(&mut self.detailed_errors, config.detailed_errors);
         self.validate()?;
         Ok(self)
     }
@@ -249,6 +411,12 @@ impl Settings {
                 reason: format!("{prefix:?} must be one word, e.g. \"JWT\" or \"Bearer\""),
             });
         }
+        if self.identity_claim.is_empty() {
+            return Err(SettingsError::Invalid {
+                setting: "identity_claim",
+                reason: "must name a claim, e.g. \"identity\" or \"sub\"".into(),
+            });
+        }
         if let Some(rule) = &self.auth_url_rule {
             if rocket::http::uri::Origin::parse_route(rule).is_err() || !rule.starts_with('/') {
                 return Err(SettingsError::Invalid {
@@ -259,6 +427,13 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+fn read_key_file(setting: &'static str, path: &std::path::Path) -> Result<Vec<u8>, SettingsError> {
+    std::fs::read(path).map_err(|e| SettingsError::Invalid {
+        setting,
+        reason: format!("cannot read {}: {e}", path.display()),
+    })
 }
 
 fn check_names(

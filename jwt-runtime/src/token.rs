@@ -1,19 +1,26 @@
-//! Encoding and decoding tokens the way Flask-JWT 0.3.2 (on PyJWT) does.
+//! Encoding and decoding tokens the way Flask-JWT 0.3.2 (on PyJWT) does, plus the issuer and
+//! audience checks of an OIDC resource server.
 //!
-//! Decoding reads top to bottom in [`TokenCodec::decode`]: split the three segments, decode the
-//! header, check `alg` against the configured algorithm (never trusting the token to choose), verify
-//! the signature, decode the claims, then check required claims, `iat`, `nbf` and `exp` with the
-//! leeway. Each rejection carries PyJWT's message and the [`Check`] that failed.
+//! Decoding reads top to bottom, one step per check:
+//! 1. **well-formed** — three base64url segments, a JSON object header ([`TokenCodec::parse`]);
+//! 2. **signature** — `alg` must be one of the configured algorithms (the token never chooses),
+//!    the key bound to it must verify the signature; then the claims must be a JSON object;
+//! 3. **validity period** — required claims, `iat`, `nbf`, `exp`, with the leeway;
+//! 4. **intended authority** — the key (above) and `iss`, byte for byte;
+//! 5. **intended audience** — `aud`.
+//!
+//! Each rejection carries PyJWT's message where Flask-JWT has one, and the [`Check`] that failed.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::{Check, JwtError};
+use crate::keys::{self, VerifyKey};
 use crate::settings::{Settings, SettingsError};
 
 /// The claims of a token: a JSON object, as Flask-JWT's `payload` dict.
@@ -31,13 +38,41 @@ struct ClaimChecks {
     require_nbf: bool,
 }
 
+/// A token split and its header decoded, before any key is involved.
+#[derive(Debug)]
+pub struct ParsedToken<'t> {
+    /// The decoded header.
+    pub header: Payload,
+    /// `header.payload`, the signed message.
+    message: &'t str,
+    /// The base64url signature segment.
+    signature: &'t str,
+    /// The decoded (not yet parsed) claims segment.
+    claims: Vec<u8>,
+}
+
+impl ParsedToken<'_> {
+    /// The header's `kid`, when it is a string.
+    pub fn kid(&self) -> Option<&str> {
+        self.header.get("kid").and_then(Value::as_str)
+    }
+}
+
+/// Where verification keys come from.
+pub(crate) enum KeySource {
+    /// Keys from the settings: the secret and/or the public key, one per accepted algorithm.
+    Static(Vec<VerifyKey>),
+}
+
 /// Signs and verifies tokens with the resolved settings and keys.
 ///
 /// Custom encode and decode callbacks receive it, so they can reuse the configured keys.
 pub struct TokenCodec {
     settings: Settings,
-    encoding_key: Option<EncodingKey>,
-    decoding_key: DecodingKey,
+    signing_key: Option<EncodingKey>,
+    keys: KeySource,
+    accepted: Vec<Algorithm>,
+    issuer: Option<String>,
     algorithm_name: &'static str,
     leeway: i64,
     checks: ClaimChecks,
@@ -47,6 +82,7 @@ impl std::fmt::Debug for TokenCodec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenCodec")
             .field("settings", &self.settings)
+            .field("accepted", &self.accepted)
             .finish_non_exhaustive()
     }
 }
@@ -61,11 +97,19 @@ struct IssuedHeader<'a> {
 }
 
 impl TokenCodec {
-    /// Builds the keys for the configured algorithm.
+    /// Builds the keys for the configured algorithms.
     pub fn new(settings: Settings) -> Result<Self, SettingsError> {
         settings.validate()?;
-        let algorithm = settings.algorithm;
-        let (encoding_key, decoding_key) = keys(&settings)?;
+        let accepted = if settings.algorithms.is_empty() {
+            vec![settings.algorithm]
+        } else {
+            settings.algorithms.clone()
+        };
+        let verify_keys = accepted
+            .iter()
+            .map(|&algorithm| keys::static_verify_key(&settings, algorithm))
+            .collect::<Result<Vec<_>, _>>()?;
+        let signing_key = keys::signing_key(&settings)?;
         let has = |list: &[String], name: &str| list.iter().any(|c| c == name);
         let verify = settings.verify;
         let checks = ClaimChecks {
@@ -78,11 +122,17 @@ impl TokenCodec {
             require_nbf: verify && has(&settings.required_claims, "nbf"),
         };
         let leeway = i64::try_from(settings.leeway.as_secs()).unwrap_or(i64::MAX);
+        let issuer = settings
+            .issuer
+            .clone()
+            .or_else(|| settings.authority.clone());
         Ok(TokenCodec {
-            algorithm_name: algorithm_name(algorithm),
+            algorithm_name: algorithm_name(settings.algorithm),
+            signing_key,
+            keys: KeySource::Static(verify_keys),
+            accepted,
+            issuer,
             settings,
-            encoding_key,
-            decoding_key,
             leeway,
             checks,
         })
@@ -96,8 +146,10 @@ impl TokenCodec {
     /// Signs `claims` with the configured key and algorithm. `extra_headers` are added to the
     /// header after `typ` and `alg` (which they cannot replace).
     pub fn encode(&self, claims: &Payload, extra_headers: &Payload) -> Result<String, JwtError> {
-        let key = self.encoding_key.as_ref().ok_or_else(|| {
-            JwtError::internal("no signing key is configured: set `private_key` to issue tokens")
+        let key = self.signing_key.as_ref().ok_or_else(|| {
+            JwtError::internal(
+                "no signing key is configured: set `secret_key` or `private_key` to issue tokens",
+            )
         })?;
         let mut extra = extra_headers.clone();
         extra.remove("typ");
@@ -122,7 +174,8 @@ impl TokenCodec {
         Ok(message)
     }
 
-    /// Flask-JWT's default payload for an identity value: `identity`, `iat`, `nbf`, `exp`.
+    /// Flask-JWT's default payload for an identity value: the identity claim (`identity` unless
+    /// configured otherwise), `iat`, `nbf`, `exp`.
     pub fn default_payload(&self, identity: Value) -> Payload {
         let iat = now();
         let delta = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
@@ -138,7 +191,7 @@ impl TokenCodec {
             iat.saturating_add(delta(self.settings.not_before_delta))
                 .into(),
         );
-        payload.insert("identity".into(), identity);
+        payload.insert(self.settings.identity_claim.clone(), identity);
         payload
     }
 
@@ -154,10 +207,20 @@ impl TokenCodec {
 
     /// Validates `token` and returns its claims, or the first check it fails.
     pub fn decode(&self, token: &str) -> Result<Payload, JwtError> {
+        let parsed = self.parse(token)?;
+        if !self.checks.signature {
+            return self.check_claims(&parsed.claims);
+        }
+        let algorithm = self.accepted_algorithm(&parsed)?;
+        let key = self.static_key(algorithm)?;
+        self.verify_with(&parsed, key)
+    }
+
+    /// Step 1, well-formed: the three segments, the header as a JSON object, the claims and
+    /// signature segments as base64url.
+    pub fn parse<'t>(&self, token: &'t str) -> Result<ParsedToken<'t>, JwtError> {
         let malformed =
             |description: String| JwtError::invalid_token(Check::WellFormed, description);
-
-        // 1. Well-formed: three base64url segments, a JSON object header.
         let (message, signature) = token
             .rsplit_once('.')
             .ok_or_else(|| malformed("Not enough segments".into()))?;
@@ -175,43 +238,72 @@ impl TokenCodec {
         let claims = URL_SAFE_NO_PAD
             .decode(claims)
             .map_err(|_| malformed("Invalid payload padding".into()))?;
-        let signature_bytes_ok = URL_SAFE_NO_PAD.decode(signature).is_ok();
-        if !signature_bytes_ok {
+        if URL_SAFE_NO_PAD.decode(signature).is_err() {
             return Err(malformed("Invalid crypto padding".into()));
         }
+        Ok(ParsedToken {
+            header,
+            message,
+            signature,
+            claims,
+        })
+    }
 
-        // 2. Not tampered with: the configured algorithm only, then the signature.
-        if self.checks.signature {
-            match header.get("alg") {
-                Some(Value::String(alg)) if alg == self.algorithm_name => {}
-                _ => {
-                    return Err(JwtError::invalid_token(
-                        Check::Signature,
-                        "The specified alg value is not allowed",
-                    ))
-                }
-            }
-            let valid = jsonwebtoken::crypto::verify(
-                signature,
-                message.as_bytes(),
-                &self.decoding_key,
-                self.settings.algorithm,
+    /// Step 2a: the header's `alg`, when it is one of the configured algorithms.
+    fn accepted_algorithm(&self, parsed: &ParsedToken<'_>) -> Result<Algorithm, JwtError> {
+        let alg = parsed.header.get("alg").and_then(Value::as_str);
+        match alg.and_then(|alg| self.accepted.iter().find(|a| algorithm_name(**a) == alg)) {
+            Some(&algorithm) => Ok(algorithm),
+            None => Err(JwtError::invalid_token(
+                Check::Signature,
+                "The specified alg value is not allowed",
             )
-            .unwrap_or(false);
-            if !valid {
-                return Err(JwtError::invalid_token(
-                    Check::Signature,
-                    "Signature verification failed",
-                ));
-            }
+            .with_detail(format!(
+                "token alg {:?}, accepted {:?}",
+                alg.unwrap_or("(none)"),
+                self.accepted
+                    .iter()
+                    .map(|a| algorithm_name(*a))
+                    .collect::<Vec<_>>()
+            ))),
         }
+    }
 
-        // 1 (continued). The claims are a JSON object.
-        let payload: Payload = serde_json::from_slice(&claims)
-            .map_err(|e| malformed(json_error("Invalid payload string", &e)))?;
+    fn static_key(&self, algorithm: Algorithm) -> Result<&VerifyKey, JwtError> {
+        let KeySource::Static(keys) = &self.keys;
+        keys.iter()
+            .find(|key| key.algorithm == algorithm)
+            .ok_or_else(|| JwtError::internal("no key is configured for an accepted algorithm"))
+    }
 
-        // 3. Inside the validity period.
-        self.check_time_claims(&payload, now())?;
+    /// Steps 2b to 5 with the key bound to the token's algorithm.
+    fn verify_with(&self, parsed: &ParsedToken<'_>, key: &VerifyKey) -> Result<Payload, JwtError> {
+        let valid = jsonwebtoken::crypto::verify(
+            parsed.signature,
+            parsed.message.as_bytes(),
+            &key.key,
+            key.algorithm,
+        )
+        .unwrap_or(false);
+        if !valid {
+            return Err(JwtError::invalid_token(
+                Check::Signature,
+                "Signature verification failed",
+            ));
+        }
+        self.check_claims(&parsed.claims)
+    }
+
+    /// Steps 2c to 5: the claims as a JSON object, then time, issuer and audience.
+    fn check_claims(&self, claims: &[u8]) -> Result<Payload, JwtError> {
+        let payload: Payload = serde_json::from_slice(claims).map_err(|e| {
+            JwtError::invalid_token(Check::WellFormed, json_error("Invalid payload string", &e))
+        })?;
+        if self.settings.verify {
+            self.check_time_claims(&payload, now())?;
+            self.check_issuer(&payload)?;
+            self.check_audience(&payload)?;
+        }
         Ok(payload)
     }
 
@@ -223,10 +315,7 @@ impl TokenCodec {
             (checks.require_nbf, "nbf"),
         ] {
             if required && payload.get(claim).is_none_or(Value::is_null) {
-                return Err(JwtError::invalid_token(
-                    Check::ValidityPeriod,
-                    format!("Token is missing the \"{claim}\" claim"),
-                ));
+                return Err(missing_claim(Check::ValidityPeriod, claim));
             }
         }
         let leeway = self.leeway;
@@ -236,7 +325,8 @@ impl TokenCodec {
                     return Err(JwtError::invalid_token(
                         Check::ValidityPeriod,
                         "Issued At claim (iat) cannot be in the future.",
-                    ));
+                    )
+                    .with_detail(format!("iat is {} s ahead (leeway {leeway} s)", iat - now)));
                 }
             }
         }
@@ -246,7 +336,8 @@ impl TokenCodec {
                     return Err(JwtError::invalid_token(
                         Check::ValidityPeriod,
                         "The token is not yet valid (nbf)",
-                    ));
+                    )
+                    .with_detail(format!("valid in {} s (leeway {leeway} s)", nbf - now)));
                 }
             }
         }
@@ -256,12 +347,87 @@ impl TokenCodec {
                     return Err(JwtError::invalid_token(
                         Check::ValidityPeriod,
                         "Signature has expired",
-                    ));
+                    )
+                    .with_detail(format!(
+                        "expired {} s ago (leeway {leeway} s)",
+                        now.saturating_sub(exp)
+                    )));
                 }
             }
         }
         Ok(())
     }
+
+    /// Step 4: `iss` equal to the configured issuer, byte for byte.
+    fn check_issuer(&self, payload: &Payload) -> Result<(), JwtError> {
+        let Some(expected) = &self.issuer else {
+            return Ok(());
+        };
+        match payload.get("iss") {
+            None | Some(Value::Null) => Err(missing_claim(Check::Authority, "iss")),
+            Some(Value::String(iss)) if iss == expected => Ok(()),
+            Some(other) => Err(JwtError::invalid_token(
+                Check::Authority,
+                "Invalid issuer: the token is not from the intended authority",
+            )
+            .with_detail(format!("expected iss {expected:?}, received {other}"))),
+        }
+    }
+
+    /// Step 5: one of the token's `aud` values is an accepted audience.
+    fn check_audience(&self, payload: &Payload) -> Result<(), JwtError> {
+        let accepted = &self.settings.audience;
+        let not_for_us = |detail: String| {
+            JwtError::invalid_token(
+                Check::Audience,
+                "Invalid audience: the token is not for this application",
+            )
+            .with_detail(detail)
+        };
+        let claim = match payload.get("aud") {
+            None | Some(Value::Null) if accepted.is_empty() => return Ok(()),
+            None | Some(Value::Null) => return Err(missing_claim(Check::Audience, "aud")),
+            Some(claim) => claim,
+        };
+        let audiences: Vec<&str> = match claim {
+            Value::String(one) => vec![one.as_str()],
+            Value::Array(many) => {
+                match many.iter().map(Value::as_str).collect::<Option<Vec<_>>>() {
+                    Some(many) => many,
+                    None => {
+                        return Err(not_for_us(
+                            "aud is an array with a non-string member".into(),
+                        ))
+                    }
+                }
+            }
+            _ => {
+                return Err(not_for_us(format!(
+                    "aud is {claim}, not a string or an array"
+                )))
+            }
+        };
+        if accepted.is_empty() {
+            return Err(not_for_us(format!(
+                "the token has aud {claim} but no audience is configured"
+            )));
+        }
+        if audiences
+            .iter()
+            .any(|aud| accepted.iter().any(|a| a == aud))
+        {
+            Ok(())
+        } else {
+            Err(not_for_us(format!(
+                "expected aud {accepted:?}, received {claim}"
+            )))
+        }
+    }
+}
+
+/// PyJWT's `MissingRequiredClaimError`.
+fn missing_claim(check: Check, claim: &str) -> JwtError {
+    JwtError::invalid_token(check, format!("Token is missing the \"{claim}\" claim"))
 }
 
 /// Reads a NumericDate claim as whole seconds; `None` when absent. Integers and finite floats are
@@ -305,7 +471,7 @@ pub(crate) fn now() -> i64 {
 }
 
 /// The header name of an algorithm, as it appears in `alg`.
-pub(crate) fn algorithm_name(algorithm: Algorithm) -> &'static str {
+pub fn algorithm_name(algorithm: Algorithm) -> &'static str {
     match algorithm {
         Algorithm::HS256 => "HS256",
         Algorithm::HS384 => "HS384",
@@ -321,80 +487,6 @@ pub(crate) fn algorithm_name(algorithm: Algorithm) -> &'static str {
         Algorithm::EdDSA => "EdDSA",
         _ => "unsupported",
     }
-}
-
-fn invalid(setting: &'static str, reason: impl Into<String>) -> SettingsError {
-    SettingsError::Invalid {
-        setting,
-        reason: reason.into(),
-    }
-}
-
-/// Builds the signing and verifying keys for the configured algorithm.
-fn keys(settings: &Settings) -> Result<(Option<EncodingKey>, DecodingKey), SettingsError> {
-    let algorithm = settings.algorithm;
-    let family = match algorithm {
-        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => AlgorithmFamily::Hmac,
-        Algorithm::RS256
-        | Algorithm::RS384
-        | Algorithm::RS512
-        | Algorithm::PS256
-        | Algorithm::PS384
-        | Algorithm::PS512 => AlgorithmFamily::Rsa,
-        Algorithm::ES256 | Algorithm::ES384 => AlgorithmFamily::Ec,
-        _ => AlgorithmFamily::Ed,
-    };
-    if family == AlgorithmFamily::Hmac {
-        let secret = settings.secret_key.as_ref().ok_or_else(|| {
-            invalid(
-                "secret_key",
-                format!(
-                    "{} needs a secret: call Jwt::builder().secret_key(..), set `secret_key` \
-                     in the `jwt` table of Rocket.toml, or set JWT_SECRET_KEY",
-                    algorithm_name(algorithm)
-                ),
-            )
-        })?;
-        let bytes = secret.expose().as_bytes();
-        if secret.expose().trim_start().starts_with("-----BEGIN") {
-            return Err(invalid(
-                "secret_key",
-                "the secret is a PEM key; an HMAC algorithm must not use key material \
-                 (choose RS256/ES256 with `public_key`, or a random secret)",
-            ));
-        }
-        return Ok((
-            Some(EncodingKey::from_secret(bytes)),
-            DecodingKey::from_secret(bytes),
-        ));
-    }
-    let name = algorithm_name(algorithm);
-    let public = settings.public_key.as_deref().ok_or_else(|| {
-        invalid(
-            "public_key",
-            format!("{name} needs the PEM public key that verifies tokens"),
-        )
-    })?;
-    let decoding = match family {
-        AlgorithmFamily::Rsa => DecodingKey::from_rsa_pem(public.as_bytes()),
-        AlgorithmFamily::Ec => DecodingKey::from_ec_pem(public.as_bytes()),
-        _ => DecodingKey::from_ed_pem(public.as_bytes()),
-    }
-    .map_err(|e| invalid("public_key", format!("not a {name} public key PEM: {e}")))?;
-    let encoding = match settings.private_key.as_ref() {
-        None => None,
-        Some(private) => {
-            let pem = private.expose().as_bytes();
-            let key = match family {
-                AlgorithmFamily::Rsa => EncodingKey::from_rsa_pem(pem),
-                AlgorithmFamily::Ec => EncodingKey::from_ec_pem(pem),
-                _ => EncodingKey::from_ed_pem(pem),
-            }
-            .map_err(|e| invalid("private_key", format!("not a {name} private key PEM: {e}")))?;
-            Some(key)
-        }
-    };
-    Ok((encoding, decoding))
 }
 
 #[cfg(test)]
@@ -584,5 +676,300 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("PEM"), "{err}");
+    }
+
+    const RSA_PRIVATE: &str = include_str!("../../testdata/keys/rsa_private.pem");
+    const RSA_PUBLIC: &str = include_str!("../../testdata/keys/rsa_public.pem");
+    const RSA2_PUBLIC: &str = include_str!("../../testdata/keys/rsa2_public.pem");
+    const RSA_JWK: &str = include_str!("../../testdata/keys/rsa_public.jwk.json");
+    const RSA_PKCS1_DER: &[u8] = include_bytes!("../../testdata/keys/rsa_public_pkcs1.der");
+    const EC_PRIVATE: &str = include_str!("../../testdata/keys/ec_private.pem");
+    const EC_PUBLIC: &str = include_str!("../../testdata/keys/ec_public.pem");
+    const EC384_PRIVATE: &str = include_str!("../../testdata/keys/ec384_private.pem");
+    const EC384_PUBLIC: &str = include_str!("../../testdata/keys/ec384_public.pem");
+    const ED_PRIVATE: &str = include_str!("../../testdata/keys/ed_private.pem");
+    const ED_PUBLIC: &str = include_str!("../../testdata/keys/ed_public.pem");
+
+    use crate::settings::KeyMaterial;
+
+    fn asymmetric(algorithm: Algorithm, private: &str, public: KeyMaterial) -> TokenCodec {
+        TokenCodec::new(Settings {
+            algorithm,
+            private_key: Some(KeyMaterial::Pem(private.into())),
+            public_key: Some(public),
+            ..Settings::default()
+        })
+        .unwrap_or_else(|e| panic!("{algorithm:?}: {e}"))
+    }
+
+    #[test]
+    fn every_asymmetric_algorithm_round_trips() {
+        let pem = |p: &str| KeyMaterial::Pem(p.into());
+        let cases = [
+            (Algorithm::RS256, RSA_PRIVATE, pem(RSA_PUBLIC)),
+            (Algorithm::RS384, RSA_PRIVATE, pem(RSA_PUBLIC)),
+            (Algorithm::RS512, RSA_PRIVATE, pem(RSA_PUBLIC)),
+            (Algorithm::PS256, RSA_PRIVATE, pem(RSA_PUBLIC)),
+            (Algorithm::PS384, RSA_PRIVATE, pem(RSA_PUBLIC)),
+            (Algorithm::PS512, RSA_PRIVATE, pem(RSA_PUBLIC)),
+            (Algorithm::ES256, EC_PRIVATE, pem(EC_PUBLIC)),
+            (Algorithm::ES384, EC384_PRIVATE, pem(EC384_PUBLIC)),
+            (Algorithm::EdDSA, ED_PRIVATE, pem(ED_PUBLIC)),
+            (
+                Algorithm::RS256,
+                RSA_PRIVATE,
+                KeyMaterial::Jwk(RSA_JWK.into()),
+            ),
+            (
+                Algorithm::RS256,
+                RSA_PRIVATE,
+                KeyMaterial::Der(RSA_PKCS1_DER.to_vec()),
+            ),
+        ];
+        for (algorithm, private, public) in cases {
+            let codec = asymmetric(algorithm, private, public);
+            let token = codec
+                .encode(&codec.default_payload(json!(1)), &Payload::new())
+                .unwrap();
+            assert_eq!(
+                codec.decode(&token).unwrap()["identity"],
+                1,
+                "{algorithm:?}"
+            );
+            let mut segments: Vec<&str> = token.split('.').collect();
+            let forged = URL_SAFE_NO_PAD.encode(br#"{"identity":2}"#);
+            segments[1] = &forged;
+            assert_eq!(
+                rejection(&codec, &segments.join(".")),
+                (Check::Signature, "Signature verification failed".into()),
+                "{algorithm:?} tampered"
+            );
+        }
+    }
+
+    #[test]
+    fn a_token_signed_by_another_key_is_refused() {
+        let codec = asymmetric(
+            Algorithm::RS256,
+            RSA_PRIVATE,
+            KeyMaterial::Pem(RSA2_PUBLIC.into()),
+        );
+        let token = codec
+            .encode(&codec.default_payload(json!(1)), &Payload::new())
+            .unwrap();
+        assert_eq!(
+            rejection(&codec, &token),
+            (Check::Signature, "Signature verification failed".into())
+        );
+    }
+
+    #[test]
+    fn hmac_with_the_public_key_as_secret_is_refused() {
+        // Algorithm confusion: HS256 signed with the RSA public PEM, even when HS256 is also
+        // accepted (with a different, real secret).
+        let codec = TokenCodec::new(Settings {
+            algorithm: Algorithm::RS256,
+            algorithms: vec![Algorithm::RS256, Algorithm::HS256],
+            secret_key: Some(Secret::new("a real secret of thirty-two bytes!")),
+            public_key: Some(KeyMaterial::Pem(RSA_PUBLIC.into())),
+            ..Settings::default()
+        })
+        .unwrap();
+        let now = now();
+        let forged = {
+            let header = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"HS256"}"#);
+            let body = URL_SAFE_NO_PAD.encode(
+                serde_json::to_vec(&json!({"identity":1,"iat":now,"nbf":now,"exp":now+60}))
+                    .unwrap(),
+            );
+            let message = format!("{header}.{body}");
+            let key = EncodingKey::from_secret(RSA_PUBLIC.as_bytes());
+            let signature =
+                jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::HS256).unwrap();
+            format!("{message}.{signature}")
+        };
+        assert_eq!(rejection(&codec, &forged).0, Check::Signature);
+        // and RS256-only refuses the alg outright
+        let codec = asymmetric(
+            Algorithm::RS256,
+            RSA_PRIVATE,
+            KeyMaterial::Pem(RSA_PUBLIC.into()),
+        );
+        assert_eq!(
+            rejection(&codec, &forged),
+            (
+                Check::Signature,
+                "The specified alg value is not allowed".into()
+            )
+        );
+    }
+
+    #[test]
+    fn an_ec_token_is_refused_by_an_rsa_configuration() {
+        let ec = asymmetric(
+            Algorithm::ES256,
+            EC_PRIVATE,
+            KeyMaterial::Pem(EC_PUBLIC.into()),
+        );
+        let token = ec
+            .encode(&ec.default_payload(json!(1)), &Payload::new())
+            .unwrap();
+        let rsa = asymmetric(
+            Algorithm::RS256,
+            RSA_PRIVATE,
+            KeyMaterial::Pem(RSA_PUBLIC.into()),
+        );
+        assert_eq!(
+            rejection(&rsa, &token).1,
+            "The specified alg value is not allowed"
+        );
+    }
+
+    #[test]
+    fn mismatched_key_material_is_a_configuration_error() {
+        let err = TokenCodec::new(Settings {
+            algorithm: Algorithm::RS256,
+            public_key: Some(KeyMaterial::Pem(EC_PUBLIC.into())),
+            ..Settings::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("public_key"), "{err}");
+        let err = TokenCodec::new(Settings {
+            algorithm: Algorithm::RS256,
+            ..Settings::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("public_key"), "{err}");
+    }
+
+    fn oidc(issuer: &str, audience: &[&str]) -> TokenCodec {
+        TokenCodec::new(Settings {
+            secret_key: Some(Secret::new("super-secret")),
+            issuer: Some(issuer.into()),
+            audience: audience.iter().map(|a| a.to_string()).collect(),
+            ..Settings::default()
+        })
+        .unwrap()
+    }
+
+    fn with(codec: &TokenCodec, extra: Value) -> String {
+        let mut payload = codec.default_payload(json!(1));
+        payload.extend(claims(extra));
+        codec.encode(&payload, &Payload::new()).unwrap()
+    }
+
+    #[test]
+    fn issuer_is_compared_byte_for_byte() {
+        let codec = oidc("https://tenant.auth0.com/", &["api"]);
+        assert!(codec
+            .decode(&with(
+                &codec,
+                json!({"iss": "https://tenant.auth0.com/", "aud": "api"})
+            ))
+            .is_ok());
+        for iss in [
+            json!("https://tenant.auth0.com"),
+            json!("https://TENANT.auth0.com/"),
+            json!("https://tenant.auth0.com/x"),
+            json!("tenant.auth0.com/"),
+            json!(123),
+        ] {
+            let (check, description) =
+                rejection(&codec, &with(&codec, json!({"iss": iss, "aud": "api"})));
+            assert_eq!(check, Check::Authority, "{iss}");
+            assert_eq!(
+                description,
+                "Invalid issuer: the token is not from the intended authority"
+            );
+        }
+        assert_eq!(
+            rejection(&codec, &with(&codec, json!({"aud": "api"}))),
+            (
+                Check::Authority,
+                "Token is missing the \"iss\" claim".into()
+            )
+        );
+        let err = codec
+            .decode(&with(
+                &codec,
+                json!({"iss": "https://tenant.auth0.com", "aud": "api"}),
+            ))
+            .unwrap_err();
+        assert_eq!(
+            err.detail.as_deref(),
+            Some(
+                r#"expected iss "https://tenant.auth0.com/", received "https://tenant.auth0.com""#
+            )
+        );
+    }
+
+    #[test]
+    fn audience_string_or_array_one_must_match() {
+        let codec = oidc("iss", &["api"]);
+        for aud in [json!("api"), json!(["other", "api"])] {
+            assert!(
+                codec
+                    .decode(&with(&codec, json!({"iss": "iss", "aud": aud})))
+                    .is_ok(),
+                "{aud}"
+            );
+        }
+        for aud in [
+            json!(["other"]),
+            json!([]),
+            json!(""),
+            json!("API"),
+            json!(1),
+            json!([1]),
+        ] {
+            assert_eq!(
+                rejection(&codec, &with(&codec, json!({"iss": "iss", "aud": aud}))).0,
+                Check::Audience,
+                "{aud}"
+            );
+        }
+        assert_eq!(
+            rejection(&codec, &with(&codec, json!({"iss": "iss"}))),
+            (Check::Audience, "Token is missing the \"aud\" claim".into())
+        );
+    }
+
+    #[test]
+    fn audience_in_the_token_but_none_configured_is_refused() {
+        let codec = codec();
+        assert_eq!(
+            rejection(&codec, &with(&codec, json!({"aud": "api"}))).0,
+            Check::Audience
+        );
+    }
+
+    #[test]
+    fn authority_is_the_default_issuer() {
+        let codec = TokenCodec::new(Settings {
+            secret_key: Some(Secret::new("super-secret")),
+            authority: Some("https://tenant.auth0.com/".into()),
+            ..Settings::default()
+        })
+        .unwrap();
+        assert_eq!(
+            rejection(&codec, &with(&codec, json!({}))).0,
+            Check::Authority
+        );
+        assert!(codec
+            .decode(&with(&codec, json!({"iss": "https://tenant.auth0.com/"})))
+            .is_ok());
+    }
+
+    #[test]
+    fn the_identity_claim_is_configurable() {
+        let codec = TokenCodec::new(Settings {
+            secret_key: Some(Secret::new("super-secret")),
+            identity_claim: "sub".into(),
+            ..Settings::default()
+        })
+        .unwrap();
+        let payload = codec.default_payload(json!("auth0|42"));
+        assert_eq!(payload["sub"], "auth0|42");
+        assert!(!payload.contains_key("identity"));
     }
 }
