@@ -120,6 +120,29 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         self
     }
 
+    /// Like [`identity_handler`](Self::identity_handler), given only the value of the identity
+    /// claim (`identity_claim`: `identity` by default, `sub` for OIDC tokens). A token without
+    /// that claim is refused as `Token is missing the "<claim>" claim`.
+    pub fn identity_from_claim<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Value) -> Option<U> + Send + Sync + 'static,
+    {
+        self.callbacks.identity = Some(IdentityLookup::SyncClaim(Box::new(f)));
+        self
+    }
+
+    /// The async form of [`identity_from_claim`](Self::identity_from_claim).
+    pub fn identity_from_claim_async<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Option<U>> + Send + 'static,
+    {
+        self.callbacks.identity = Some(IdentityLookup::AsyncClaim(Box::new(move |value| {
+            Box::pin(f(value))
+        })));
+        self
+    }
+
     /// `jwt_payload_handler(identity)`: the claims of issued tokens. Default: `identity` (the
     /// identity's id), `iat` (now), `nbf` (`iat + not_before_delta`), `exp`
     /// (`iat + expiration_delta`), as integer seconds.

@@ -10,7 +10,7 @@ use rocket::Request;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::{JwtError, JwtResponse};
+use crate::error::{Check, JwtError, JwtResponse};
 use crate::settings::Settings;
 use crate::token::{Payload, TokenCodec};
 
@@ -22,6 +22,8 @@ type AsyncAuthenticationFn<U> =
     Box<dyn Fn(String, String) -> BoxFuture<'static, Option<U>> + Send + Sync>;
 type SyncIdentityFn<U> = Box<dyn Fn(&Payload) -> Option<U> + Send + Sync>;
 type AsyncIdentityFn<U> = Box<dyn Fn(Payload) -> BoxFuture<'static, Option<U>> + Send + Sync>;
+type SyncClaimFn<U> = Box<dyn Fn(&Value) -> Option<U> + Send + Sync>;
+type AsyncClaimFn<U> = Box<dyn Fn(Value) -> BoxFuture<'static, Option<U>> + Send + Sync>;
 pub(crate) type IdentityClaimFn<U> = fn(&U) -> Result<Value, JwtError>;
 
 /// `authentication_handler`: `(username, password)` to an identity, sync or async.
@@ -39,18 +41,33 @@ impl<U> Authentication<U> {
     }
 }
 
-/// `identity_handler`: the token's payload to an identity, sync or async.
+/// `identity_handler`: the token's payload (or just its identity claim) to an identity, sync or
+/// async.
 pub(crate) enum IdentityLookup<U> {
     Sync(SyncIdentityFn<U>),
     Async(AsyncIdentityFn<U>),
+    SyncClaim(SyncClaimFn<U>),
+    AsyncClaim(AsyncClaimFn<U>),
 }
 
 impl<U> IdentityLookup<U> {
-    pub(crate) async fn call(&self, payload: Payload) -> Option<U> {
-        match self {
+    /// The identity for `payload`; `claim` names the identity claim, which the claim forms
+    /// require (a token without it is not well-formed for this application).
+    pub(crate) async fn call(&self, mut payload: Payload, claim: &str) -> Result<Option<U>, JwtError> {
+        let mut take_claim = || {
+            payload.remove(claim).ok_or_else(|| {
+                JwtError::invalid_token(
+                    Check::WellFormed,
+                    format!("Token is missing the \"{claim}\" claim"),
+                )
+            })
+        };
+        Ok(match self {
             IdentityLookup::Sync(f) => f(&payload),
             IdentityLookup::Async(f) => f(payload).await,
-        }
+            IdentityLookup::SyncClaim(f) => f(&take_claim()?),
+            IdentityLookup::AsyncClaim(f) => f(take_claim()?).await,
+        })
     }
 }
 

@@ -47,7 +47,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
             None => self.codec.decode(&token)?,
         };
         let identity = match &self.callbacks.identity {
-            Some(lookup) => lookup.call(payload).await,
+            Some(lookup) => lookup.call(payload, &settings.identity_claim).await?,
             None => None,
         };
         identity.ok_or_else(|| {
