@@ -44,7 +44,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
         .ok_or_else(missing_token)?;
         let payload = match &self.callbacks.decode {
             Some(decode) => decode(&token, &self.codec)?,
-            None => self.codec.decode(&token)?,
+            None => self.codec.verify(&token).await?,
         };
         let identity = match &self.callbacks.identity {
             Some(lookup) => lookup.call(payload, &settings.identity_claim).await?,

@@ -48,13 +48,28 @@ pub struct ParsedToken<'t> {
     /// The base64url signature segment.
     signature: &'t str,
     /// The decoded (not yet parsed) claims segment.
-    claims: Vec<u8>,
+    pub(crate) claims: Vec<u8>,
 }
 
 impl ParsedToken<'_> {
     /// The header's `kid`, when it is a string.
     pub fn kid(&self) -> Option<&str> {
         self.header.get("kid").and_then(Value::as_str)
+    }
+}
+
+/// A verification key, borrowed from the configuration or shared from a JWKS cache.
+pub(crate) enum KeyRef<'a> {
+    Borrowed(&'a VerifyKey),
+}
+
+impl std::ops::Deref for KeyRef<'_> {
+    type Target = VerifyKey;
+
+    fn deref(&self) -> &VerifyKey {
+        match self {
+            KeyRef::Borrowed(key) => key,
+        }
     }
 }
 
@@ -143,6 +158,11 @@ impl TokenCodec {
         &self.settings
     }
 
+    /// Whether an `iss` is expected (`issuer`, or `authority`).
+    pub fn expects_issuer(&self) -> bool {
+        self.issuer.is_some()
+    }
+
     /// Signs `claims` with the configured key and algorithm. `extra_headers` are added to the
     /// header after `typ` and `alg` (which they cannot replace).
     pub fn encode(&self, claims: &Payload, extra_headers: &Payload) -> Result<String, JwtError> {
@@ -206,14 +226,28 @@ impl TokenCodec {
     }
 
     /// Validates `token` and returns its claims, or the first check it fails.
+    ///
+    /// With a JWKS, only keys already cached are used; [`verify`](Self::verify) fetches.
     pub fn decode(&self, token: &str) -> Result<Payload, JwtError> {
         let parsed = self.parse(token)?;
         if !self.checks.signature {
             return self.check_claims(&parsed.claims);
         }
         let algorithm = self.accepted_algorithm(&parsed)?;
-        let key = self.static_key(algorithm)?;
-        self.verify_with(&parsed, key)
+        let key = self.cached_key(&parsed, algorithm)?;
+        self.verify_with(&parsed, &key)
+    }
+
+    /// Validates `token` and returns its claims, fetching the JWKS when the token's key is not
+    /// cached. The request path uses this.
+    pub async fn verify(&self, token: &str) -> Result<Payload, JwtError> {
+        let parsed = self.parse(token)?;
+        if !self.checks.signature {
+            return self.check_claims(&parsed.claims);
+        }
+        let algorithm = self.accepted_algorithm(&parsed)?;
+        let key = self.resolve_key(&parsed, algorithm).await?;
+        self.verify_with(&parsed, &key)
     }
 
     /// Step 1, well-formed: the three segments, the header as a JSON object, the claims and
@@ -250,7 +284,10 @@ impl TokenCodec {
     }
 
     /// Step 2a: the header's `alg`, when it is one of the configured algorithms.
-    fn accepted_algorithm(&self, parsed: &ParsedToken<'_>) -> Result<Algorithm, JwtError> {
+    pub(crate) fn accepted_algorithm(
+        &self,
+        parsed: &ParsedToken<'_>,
+    ) -> Result<Algorithm, JwtError> {
         let alg = parsed.header.get("alg").and_then(Value::as_str);
         match alg.and_then(|alg| self.accepted.iter().find(|a| algorithm_name(**a) == alg)) {
             Some(&algorithm) => Ok(algorithm),
@@ -269,15 +306,38 @@ impl TokenCodec {
         }
     }
 
-    fn static_key(&self, algorithm: Algorithm) -> Result<&VerifyKey, JwtError> {
-        let KeySource::Static(keys) = &self.keys;
-        keys.iter()
-            .find(|key| key.algorithm == algorithm)
-            .ok_or_else(|| JwtError::internal("no key is configured for an accepted algorithm"))
+    /// The key bound to `algorithm` (and the token's `kid`), without I/O.
+    pub(crate) fn cached_key(
+        &self,
+        _parsed: &ParsedToken<'_>,
+        algorithm: Algorithm,
+    ) -> Result<KeyRef<'_>, JwtError> {
+        match &self.keys {
+            KeySource::Static(keys) => keys
+                .iter()
+                .find(|key| key.algorithm == algorithm)
+                .map(KeyRef::Borrowed)
+                .ok_or_else(|| {
+                    JwtError::internal("no key is configured for an accepted algorithm")
+                }),
+        }
+    }
+
+    /// The key bound to `algorithm` (and the token's `kid`), fetching the JWKS if needed.
+    pub(crate) async fn resolve_key(
+        &self,
+        parsed: &ParsedToken<'_>,
+        algorithm: Algorithm,
+    ) -> Result<KeyRef<'_>, JwtError> {
+        self.cached_key(parsed, algorithm)
     }
 
     /// Steps 2b to 5 with the key bound to the token's algorithm.
-    fn verify_with(&self, parsed: &ParsedToken<'_>, key: &VerifyKey) -> Result<Payload, JwtError> {
+    pub(crate) fn verify_with(
+        &self,
+        parsed: &ParsedToken<'_>,
+        key: &VerifyKey,
+    ) -> Result<Payload, JwtError> {
         let valid = jsonwebtoken::crypto::verify(
             parsed.signature,
             parsed.message.as_bytes(),
@@ -295,7 +355,7 @@ impl TokenCodec {
     }
 
     /// Steps 2c to 5: the claims as a JSON object, then time, issuer and audience.
-    fn check_claims(&self, claims: &[u8]) -> Result<Payload, JwtError> {
+    pub(crate) fn check_claims(&self, claims: &[u8]) -> Result<Payload, JwtError> {
         let payload: Payload = serde_json::from_slice(claims).map_err(|e| {
             JwtError::invalid_token(Check::WellFormed, json_error("Invalid payload string", &e))
         })?;
@@ -307,7 +367,7 @@ impl TokenCodec {
         Ok(payload)
     }
 
-    fn check_time_claims(&self, payload: &Payload, now: i64) -> Result<(), JwtError> {
+    pub(crate) fn check_time_claims(&self, payload: &Payload, now: i64) -> Result<(), JwtError> {
         let checks = self.checks;
         for (required, claim) in [
             (checks.require_exp, "exp"),
@@ -359,7 +419,7 @@ impl TokenCodec {
     }
 
     /// Step 4: `iss` equal to the configured issuer, byte for byte.
-    fn check_issuer(&self, payload: &Payload) -> Result<(), JwtError> {
+    pub(crate) fn check_issuer(&self, payload: &Payload) -> Result<(), JwtError> {
         let Some(expected) = &self.issuer else {
             return Ok(());
         };
@@ -375,7 +435,7 @@ impl TokenCodec {
     }
 
     /// Step 5: one of the token's `aud` values is an accepted audience.
-    fn check_audience(&self, payload: &Payload) -> Result<(), JwtError> {
+    pub(crate) fn check_audience(&self, payload: &Payload) -> Result<(), JwtError> {
         let accepted = &self.settings.audience;
         let not_for_us = |detail: String| {
             JwtError::invalid_token(
