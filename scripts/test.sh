@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! .venv/bin/python -c 'import flask_jwt' >/dev/null 2>&1; then
+if ! .venv/bin/python -c 'import importlib.metadata as m; m.version("Flask-JWT")' >/dev/null 2>&1; then
     echo "Setting up .venv with Flask-JWT 0.3.2 for the interop tests"
     python3 -m venv .venv
     .venv/bin/pip install --quiet --disable-pip-version-check -r tests/interop/requirements.txt

@@ -304,7 +304,7 @@ impl Settings {
     pub fn with_rocket_config(self, figment: &Figment) -> Result<Settings, SettingsError> {
         let layered = Figment::new()
             .merge(figment.focus("jwt"))
-            .merge(Env::prefixed("JWT_"));
+            .merge(Env::prefixed("JWT_").global());
         if let Ok(dict) = layered.extract::<figment::value::Dict>() {
             for key in dict
                 .keys()

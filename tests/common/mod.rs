@@ -94,9 +94,29 @@ pub fn sign_hs256(header: &Value, claims: &Value, secret: &str) -> String {
     )
 }
 
-/// A PyJWT-style HS256 token for `claims` under the fixture secret.
+/// Assembles a token from raw header and claims JSON texts, signed HS256 with `secret`.
+pub fn sign_hs256_raw(header: &str, claims: &str, secret: &str) -> String {
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims)
+    );
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(message.as_bytes());
+    format!(
+        "{message}.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
+}
+
+/// A PyJWT-style HS256 token (header `{"typ":"JWT","alg":"HS256"}`, in that order) for `claims`
+/// under the fixture secret.
 pub fn token_for(claims: &Value) -> String {
-    sign_hs256(&json!({"typ": "JWT", "alg": "HS256"}), claims, SECRET)
+    sign_hs256_raw(
+        r#"{"typ":"JWT","alg":"HS256"}"#,
+        &claims.to_string(),
+        SECRET,
+    )
 }
 
 /// POSTs `body` to `/auth`.
