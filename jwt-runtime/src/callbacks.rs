@@ -53,7 +53,11 @@ pub(crate) enum IdentityLookup<U> {
 impl<U> IdentityLookup<U> {
     /// The identity for `payload`; `claim` names the identity claim, which the claim forms
     /// require (a token without it is not well-formed for this application).
-    pub(crate) async fn call(&self, mut payload: Payload, claim: &str) -> Result<Option<U>, JwtError> {
+    pub(crate) async fn call(
+        &self,
+        mut payload: Payload,
+        claim: &str,
+    ) -> Result<Option<U>, JwtError> {
         let mut take_claim = || {
             payload.remove(claim).ok_or_else(|| {
                 JwtError::invalid_token(
