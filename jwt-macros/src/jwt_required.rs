@@ -30,14 +30,18 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 
 fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let args = parse_args(args)?;
-    let function: ItemFn = syn::parse2(item).map_err(|e| {
+    let function: ItemFn = syn::parse2(item.clone()).map_err(|_| {
         syn::Error::new(
-            e.span(),
+            Span::call_site(),
             "#[jwt_required] applies to a Rocket handler function, e.g. \
              `#[jwt_required] #[get(\"/protected\")] fn protected() -> String { .. }`",
         )
     })?;
     validate(&function)?;
+    if has_pattern_argument(&function) {
+        // Rocket's route attribute reports this precisely; a second error would only repeat it.
+        return Ok(item);
+    }
     Ok(generate(&args, function))
 }
 
@@ -102,23 +106,23 @@ fn validate(function: &ItemFn) -> syn::Result<()> {
         ));
     }
     for input in &function.sig.inputs {
-        match input {
-            FnArg::Typed(arg) if matches!(*arg.pat, Pat::Ident(_)) => {}
-            FnArg::Typed(arg) => {
-                return Err(syn::Error::new_spanned(
-                    &arg.pat,
-                    "#[jwt_required] handlers take plain named arguments, as Rocket requires",
-                ))
-            }
-            FnArg::Receiver(receiver) => {
-                return Err(syn::Error::new_spanned(
-                    receiver,
-                    "#[jwt_required] applies to free handler functions, not methods",
-                ))
-            }
+        if let FnArg::Receiver(receiver) = input {
+            return Err(syn::Error::new_spanned(
+                receiver,
+                "#[jwt_required] applies to free handler functions, not methods",
+            ));
         }
     }
     Ok(())
+}
+
+/// Whether an argument is a pattern rather than a name (which Rocket itself refuses).
+fn has_pattern_argument(function: &ItemFn) -> bool {
+    function
+        .sig
+        .inputs
+        .iter()
+        .any(|input| matches!(input, FnArg::Typed(arg) if !matches!(*arg.pat, Pat::Ident(_))))
 }
 
 // ----- expand ------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ pub mod extract;
 mod fairing;
 mod guard;
 pub mod identity;
+pub mod inspect;
+pub mod jwks;
 pub mod keys;
 pub mod settings;
 pub mod token;

@@ -1,0 +1,1231 @@
+//! A JWKS key cache: the signature keys an OIDC provider (Auth0 or any other) publishes as a JSON
+//! Web Key Set, fetched over HTTPS, filtered, bound to one algorithm each and kept fresh.
+//!
+//! # Selection
+//!
+//! A token's `kid` and `alg` select a key: the key must carry that `kid` and be bound to that
+//! algorithm. Each JWK is bound to its own `alg` when it has one (which must be allowed), otherwise
+//! to what its type fits among the allowed algorithms: RSA to every allowed `RS*`/`PS*` (one
+//! [`VerifyKey`] each), EC P-256 to `ES256`, P-384 to `ES384`, OKP Ed25519 to `EdDSA`. A token
+//! without `kid` is accepted only when exactly one key is bound to its `alg`. Entries unfit for
+//! checking signatures (`use` other than `sig`, `key_ops` without `verify`, private or symmetric
+//! key material, unsupported key types or curves, RSA moduli under 2048 bits, malformed members)
+//! are skipped with a warning naming the `kid` and the reason (logged when the set changes, so an
+//! unchanged set does not repeat it every refresh).
+//!
+//! # Cache
+//!
+//! The last good key set sits behind a [`RwLock`] holding an `Arc`: a lookup clones the `Arc`
+//! under a brief read lock and searches it with no lock held. Fetches are serialised by an async
+//! mutex that the fast path never touches, and counted: a caller that waited for the mutex while
+//! another caller fetched sees the count moved and uses that result instead of fetching again
+//! (single flight).
+//!
+//! - A set is fresh for [`JwksConfig::cache_ttl`]; after it, the next [`Jwks::key`] refetches, and
+//!   callers arriving meanwhile wait for that one fetch (at most [`JwksConfig::timeout`]).
+//! - An unknown `kid` refetches only when no fetch was attempted within [`JwksConfig::cooldown`], so
+//!   a flood of made-up `kid`s costs the provider at most one request per cooldown.
+//! - A failed fetch is never cached as a key set. The last good keys keep serving the `kid`s they
+//!   hold until [`JwksConfig::stale_for`] after they expired, then [`Jwks::key`] fails closed.
+//!   After a failure the next attempt waits for the cooldown.
+//! - One fetch is bounded by [`JwksConfig::timeout`] as a whole (connect, headers and body) and by
+//!   [`JwksConfig::max_bytes`], enforced while the body streams in. Redirects are not followed.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use reqwest::Url;
+use serde_json::{Map, Value};
+
+use crate::keys::VerifyKey;
+
+/// The smallest RSA modulus accepted, in bits.
+const MIN_RSA_BITS: usize = 2048;
+
+/// The RSA signature algorithms, in the order keys without `alg` are bound to them.
+const RSA_ALGORITHMS: [Algorithm; 6] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
+
+/// JWK members that only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4.1).
+const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// At most this many characters of a `kid` appear in messages and logs.
+const KID_SHOWN: usize = 64;
+
+/// Where the key set lives and how it is cached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwksConfig {
+    /// The JWKS URL: `https://`, or `http://` to a loopback address (for tests).
+    pub url: String,
+    /// How long a fetched key set is fresh; the next lookup after it refetches. Default 600 s.
+    pub cache_ttl: Duration,
+    /// The least time between two fetches driven by unknown `kid`s, or after a failed fetch.
+    /// Default 30 s.
+    pub cooldown: Duration,
+    /// The limit on one whole fetch: connect, headers and body. Default 5 s.
+    pub timeout: Duration,
+    /// The largest response body accepted, in bytes. Default 256 KiB.
+    pub max_bytes: usize,
+    /// How long after expiring the last good keys keep serving the `kid`s they hold while the
+    /// endpoint fails. Default 3600 s.
+    pub stale_for: Duration,
+    /// The allowed algorithms; keys bound to others are skipped. Default `RS256` (Auth0's).
+    pub algorithms: Vec<Algorithm>,
+}
+
+impl Default for JwksConfig {
+    fn default() -> Self {
+        JwksConfig {
+            url: String::new(),
+            cache_ttl: Duration::from_secs(600),
+            cooldown: Duration::from_secs(30),
+            timeout: Duration::from_secs(5),
+            max_bytes: 256 * 1024,
+            stale_for: Duration::from_secs(3600),
+            algorithms: vec![Algorithm::RS256],
+        }
+    }
+}
+
+impl JwksConfig {
+    /// The defaults, with the JWKS URL of an OIDC authority: `https://tenant.auth0.com/` (with or
+    /// without the trailing slash) gives `https://tenant.auth0.com/.well-known/jwks.json`. A bare
+    /// host such as Auth0's `tenant.auth0.com` domain is taken as `https://`.
+    pub fn for_authority(authority: &str) -> Self {
+        let authority = authority.trim().trim_end_matches('/');
+        let url = if authority.contains("://") {
+            format!("{authority}/.well-known/jwks.json")
+        } else {
+            format!("https://{authority}/.well-known/jwks.json")
+        };
+        JwksConfig {
+            url,
+            ..JwksConfig::default()
+        }
+    }
+}
+
+/// Why no key could be had. Messages name `kid`s (shortened) but never tokens.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwksError {
+    /// No usable key has the token's `kid` and is bound to its `alg`.
+    #[error("no usable key for {} and this algorithm", ShownKid(.kid.as_deref()))]
+    UnknownKid {
+        /// The token's `kid`, if it has one.
+        kid: Option<String>,
+    },
+    /// A fetch failed: connection, timeout, HTTP status, redirect, size or not a JWK set.
+    #[error("fetching the key set failed: {0}")]
+    Fetch(String),
+    /// No key set can be used: none was ever fetched, or the last good one is past its stale
+    /// window while the endpoint keeps failing.
+    #[error("no key set is available: {0}")]
+    Unavailable(String),
+    /// The JWKS URL is malformed or not allowed (`https://`, or `http://` to loopback only).
+    #[error("invalid JWKS URL: {0}")]
+    InvalidUrl(String),
+    /// The configuration cannot work (no algorithms, zero size limit or timeout).
+    #[error("invalid JWKS configuration: {0}")]
+    InvalidConfig(String),
+    /// The HTTP client could not be built.
+    #[error("the HTTP client for the JWKS could not be built: {0}")]
+    Client(String),
+    /// The key set holds no key fit for checking signatures with the allowed algorithms.
+    #[error("the key set holds no usable signature key for the allowed algorithms")]
+    NoUsableKeys,
+    /// More than one key fits: a token without `kid` while several keys are bound to its `alg`,
+    /// or a `kid` the key set repeats for the same `alg`.
+    #[error("more than one key fits the token's kid and algorithm")]
+    AmbiguousKey,
+    /// The token's algorithm is not among the allowed algorithms.
+    #[error("algorithm {0:?} is not allowed")]
+    DisallowedAlgorithm(Algorithm),
+}
+
+/// A `kid` as shown in messages: quoted, escaped and shortened.
+struct ShownKid<'a>(Option<&'a str>);
+
+impl fmt::Display for ShownKid<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("a token without kid"),
+            Some(kid) if kid.chars().count() > KID_SHOWN => {
+                let head: String = kid.chars().take(KID_SHOWN).collect();
+                write!(f, "kid {head:?}…")
+            }
+            Some(kid) => write!(f, "kid {kid:?}"),
+        }
+    }
+}
+
+/// The JWKS key cache. `Send + Sync`: share it behind an `Arc`.
+pub struct Jwks {
+    config: JwksConfig,
+    url: Url,
+    client: reqwest::Client,
+    state: RwLock<Arc<KeySetState>>,
+    fetch_lock: tokio::sync::Mutex<()>,
+}
+
+impl fmt::Debug for Jwks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Jwks")
+            .field("url", &self.url.as_str())
+            .field("generation", &self.generation())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fetched key set that was usable.
+struct KeySet {
+    keys: Vec<Arc<VerifyKey>>,
+    /// What the set holds, to tell whether a refetch changed it.
+    fingerprint: Vec<(Algorithm, Jwk)>,
+    fetched_at: Instant,
+}
+
+/// The outcome of the last fetch attempt.
+#[derive(Clone)]
+struct Attempt {
+    at: Instant,
+    /// Why it failed; `None` when it succeeded.
+    error: Option<String>,
+}
+
+/// Everything a lookup reads, swapped as a whole.
+#[derive(Clone, Default)]
+struct KeySetState {
+    /// The last good key set.
+    keys: Option<Arc<KeySet>>,
+    /// Incremented whenever the last good key set changes.
+    generation: u64,
+    /// Fetch attempts completed, successful or not.
+    attempts: u64,
+    last_attempt: Option<Attempt>,
+}
+
+/// What a key set holds for a `kid` and `alg`.
+enum Lookup {
+    Found(Arc<VerifyKey>),
+    Ambiguous,
+    Missing,
+}
+
+impl KeySet {
+    fn find(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
+        let mut matches = self
+            .keys
+            .iter()
+            .filter(|key| key.algorithm == alg && (kid.is_none() || key.kid.as_deref() == kid));
+        match (matches.next(), matches.next()) {
+            (Some(key), None) => Lookup::Found(Arc::clone(key)),
+            (Some(_), Some(_)) => Lookup::Ambiguous,
+            (None, _) => Lookup::Missing,
+        }
+    }
+
+    /// Whether the set is inside its time to live.
+    fn is_fresh(&self, now: Instant, config: &JwksConfig) -> bool {
+        before(now, self.fetched_at, config.cache_ttl)
+    }
+
+    /// Whether the set may still serve the `kid`s it holds: fresh, or within the stale window.
+    fn is_servable(&self, now: Instant, config: &JwksConfig) -> bool {
+        before(
+            now,
+            self.fetched_at,
+            config.cache_ttl.saturating_add(config.stale_for),
+        )
+    }
+}
+
+/// `now < start + span`, where a span past the end of time never ends.
+fn before(now: Instant, start: Instant, span: Duration) -> bool {
+    start.checked_add(span).is_none_or(|end| now < end)
+}
+
+impl KeySetState {
+    /// Whether a fetch may start now for a set that is missing or expired: always after a success
+    /// (the set's expiry paces those), after a failure only once the cooldown has passed.
+    fn may_refetch_expired(&self, now: Instant, cooldown: Duration) -> bool {
+        match &self.last_attempt {
+            None => true,
+            Some(Attempt { error: None, .. }) => true,
+            Some(Attempt { at, .. }) => !before(now, *at, cooldown),
+        }
+    }
+
+    /// Whether a fetch may start now for an unknown `kid`: only once the cooldown has passed since
+    /// the last attempt.
+    fn may_refetch_unknown(&self, now: Instant, cooldown: Duration) -> bool {
+        match &self.last_attempt {
+            None => true,
+            Some(Attempt { at, .. }) => !before(now, *at, cooldown),
+        }
+    }
+
+    /// Why no key set can serve.
+    fn unavailable(&self, url: &Url) -> JwksError {
+        let reason = match (&self.keys, &self.last_attempt) {
+            (Some(_), Some(Attempt { error: Some(e), .. })) => {
+                format!("the keys from {url} are past their stale window; last fetch: {e}")
+            }
+            (Some(_), _) => format!("the keys from {url} are past their stale window"),
+            (None, Some(Attempt { error: Some(e), .. })) => {
+                format!("no key set from {url} was ever fetched; last fetch: {e}")
+            }
+            (None, _) => format!("no key set from {url} was fetched yet"),
+        };
+        JwksError::Unavailable(reason)
+    }
+}
+
+impl Jwks {
+    /// A cache for `config.url`, with nothing fetched yet. Refuses URLs other than `https://` and
+    /// `http://` to loopback (`127.0.0.0/8`, `localhost`, `[::1]`), URLs with credentials, and a
+    /// configuration with no algorithm, a zero timeout or a zero size limit.
+    pub fn new(config: JwksConfig) -> Result<Jwks, JwksError> {
+        let url = check_url(&config.url)?;
+        if config.algorithms.is_empty() {
+            return Err(JwksError::InvalidConfig(
+                "`algorithms` is empty: no key could ever be used".into(),
+            ));
+        }
+        if config.timeout.is_zero() {
+            return Err(JwksError::InvalidConfig("`timeout` is zero".into()));
+        }
+        if config.max_bytes == 0 {
+            return Err(JwksError::InvalidConfig("`max_bytes` is zero".into()));
+        }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .user_agent(concat!(
+                "jwt-runtime/",
+                env!("CARGO_PKG_VERSION"),
+                " (jwks)"
+            ))
+            .build()
+            .map_err(|e| JwksError::Client(error_chain(&e)))?;
+        Ok(Jwks {
+            config,
+            url,
+            client,
+            state: RwLock::new(Arc::new(KeySetState::default())),
+            fetch_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The configuration this cache was built with.
+    pub fn config(&self) -> &JwksConfig {
+        &self.config
+    }
+
+    /// Fetches the key set now, waiting for a fetch already under way first (used at ignition).
+    /// Returns the number of usable keys: one per key and algorithm it is bound to.
+    pub async fn refresh(&self) -> Result<usize, JwksError> {
+        let _fetching = self.fetch_lock.lock().await;
+        self.fetch_and_store().await
+    }
+
+    /// The key for a token's `kid` and `alg`, refetching the key set when it expired, or when the
+    /// `kid` is unknown and the cooldown allows. While the endpoint fails, the last good keys serve
+    /// the `kid`s they hold until their stale window ends; an unknown `kid` is never served.
+    pub async fn key(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Arc<VerifyKey>, JwksError> {
+        if !self.config.algorithms.contains(&alg) {
+            return Err(JwksError::DisallowedAlgorithm(alg));
+        }
+        let mut fetched = false;
+        loop {
+            let state = self.snapshot();
+            let (outcome, refetch) = self.evaluate(&state, kid, alg, Instant::now());
+            if refetch && !fetched {
+                fetched = true;
+                self.fetch_once(state.attempts).await;
+                continue;
+            }
+            return outcome;
+        }
+    }
+
+    /// The cached key for `kid` and `alg` if the cache holds one that is fresh or within its stale
+    /// window; no I/O.
+    pub fn cached_key(&self, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyKey>> {
+        if !self.config.algorithms.contains(&alg) {
+            return None;
+        }
+        let state = self.snapshot();
+        let set = state.keys.as_ref()?;
+        if !set.is_servable(Instant::now(), &self.config) {
+            return None;
+        }
+        match set.find(kid, alg) {
+            Lookup::Found(key) => Some(key),
+            Lookup::Ambiguous | Lookup::Missing => None,
+        }
+    }
+
+    /// Incremented each time the cached key set changes (0 until the first successful fetch), so
+    /// caches of verified tokens can be dropped when it moves. The passing of time alone (a set
+    /// leaving its stale window) does not move it.
+    pub fn generation(&self) -> u64 {
+        self.snapshot().generation
+    }
+
+    fn snapshot(&self) -> Arc<KeySetState> {
+        Arc::clone(&self.state.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The answer `state` gives for `kid` and `alg` now, and whether a fetch should be tried first.
+    fn evaluate(
+        &self,
+        state: &KeySetState,
+        kid: Option<&str>,
+        alg: Algorithm,
+        now: Instant,
+    ) -> (Result<Arc<VerifyKey>, JwksError>, bool) {
+        let unknown = || JwksError::UnknownKid {
+            kid: kid.map(str::to_owned),
+        };
+        let cooldown = self.config.cooldown;
+        match &state.keys {
+            Some(set) if set.is_fresh(now, &self.config) => match set.find(kid, alg) {
+                Lookup::Found(key) => (Ok(key), false),
+                Lookup::Ambiguous => (Err(JwksError::AmbiguousKey), false),
+                Lookup::Missing => (Err(unknown()), state.may_refetch_unknown(now, cooldown)),
+            },
+            Some(set) if set.is_servable(now, &self.config) => {
+                let refetch = state.may_refetch_expired(now, cooldown);
+                match set.find(kid, alg) {
+                    Lookup::Found(key) => (Ok(key), refetch),
+                    Lookup::Ambiguous => (Err(JwksError::AmbiguousKey), refetch),
+                    Lookup::Missing => (Err(unknown()), refetch),
+                }
+            }
+            _ => (
+                Err(state.unavailable(&self.url)),
+                state.may_refetch_expired(now, cooldown),
+            ),
+        }
+    }
+
+    /// Fetches unless another caller completed a fetch since `seen_attempts` was read: concurrent
+    /// callers share one fetch.
+    async fn fetch_once(&self, seen_attempts: u64) {
+        let _fetching = self.fetch_lock.lock().await;
+        if self.snapshot().attempts != seen_attempts {
+            return;
+        }
+        // The outcome is recorded in the state, where the caller reads it.
+        let _ = self.fetch_and_store().await;
+    }
+
+    /// Fetches and records the outcome. Callers hold `fetch_lock`.
+    async fn fetch_and_store(&self) -> Result<usize, JwksError> {
+        let result = self.fetch().await;
+        let now = Instant::now();
+        let mut slot = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        let mut next = KeySetState::clone(&slot);
+        next.attempts = next.attempts.wrapping_add(1);
+        let outcome = match result {
+            Ok(loaded) => {
+                let count = loaded.keys.len();
+                let changed = next
+                    .keys
+                    .as_ref()
+                    .is_none_or(|old| old.fingerprint != loaded.fingerprint);
+                if changed {
+                    next.generation = next.generation.wrapping_add(1);
+                    for note in &loaded.notes {
+                        log::warn!("jwks: {note}");
+                    }
+                    log::info!(
+                        "jwks: {count} usable keys from {} (generation {})",
+                        self.url,
+                        next.generation
+                    );
+                } else {
+                    for note in &loaded.notes {
+                        log::debug!("jwks: {note}");
+                    }
+                    log::debug!("jwks: key set from {} unchanged", self.url);
+                }
+                next.keys = Some(Arc::new(KeySet {
+                    keys: loaded.keys.into_iter().map(Arc::new).collect(),
+                    fingerprint: loaded.fingerprint,
+                    fetched_at: now,
+                }));
+                next.last_attempt = Some(Attempt {
+                    at: now,
+                    error: None,
+                });
+                Ok(count)
+            }
+            Err(error) => {
+                if next.keys.is_some() {
+                    log::warn!(
+                        "jwks: {error}; the last good keys serve known kids until their stale window ends"
+                    );
+                } else {
+                    log::warn!("jwks: {error}; no key set is available");
+                }
+                next.last_attempt = Some(Attempt {
+                    at: now,
+                    error: Some(error.to_string()),
+                });
+                Err(error)
+            }
+        };
+        *slot = Arc::new(next);
+        outcome
+    }
+
+    /// One fetch, bounded by the timeout as a whole, parsed into usable keys.
+    async fn fetch(&self) -> Result<LoadedKeys, JwksError> {
+        let body = tokio::time::timeout(self.config.timeout, self.download())
+            .await
+            .map_err(|_| {
+                JwksError::Fetch(format!(
+                    "{}: no complete response within {:?}",
+                    self.url, self.config.timeout
+                ))
+            })??;
+        parse_key_set(&body, &self.config.algorithms).map_err(|error| match error {
+            JwksError::Fetch(reason) => JwksError::Fetch(format!("{}: {reason}", self.url)),
+            other => other,
+        })
+    }
+
+    /// The response body, refused past `max_bytes` while it streams in.
+    async fn download(&self) -> Result<Vec<u8>, JwksError> {
+        let url = &self.url;
+        let failed = |e: reqwest::Error| JwksError::Fetch(format!("{url}: {}", error_chain(&e)));
+        let mut response = self
+            .client
+            .get(url.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(failed)?;
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(JwksError::Fetch(format!(
+                "{url} answered {status}; redirects are not followed"
+            )));
+        }
+        if !status.is_success() {
+            return Err(JwksError::Fetch(format!("{url} answered {status}")));
+        }
+        let max = self.config.max_bytes;
+        let too_large = || JwksError::Fetch(format!("{url}: the response exceeds {max} bytes"));
+        if response
+            .content_length()
+            .is_some_and(|length| length > max as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(failed)? {
+            if body.len().saturating_add(chunk.len()) > max {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// The JWKS URL if it is allowed: `https://`, or `http://` to a loopback host; no credentials.
+fn check_url(url: &str) -> Result<Url, JwksError> {
+    let parsed = Url::parse(url).map_err(|e| JwksError::InvalidUrl(format!("{url:?}: {e}")))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(JwksError::InvalidUrl(
+            "the URL must not carry credentials".into(),
+        ));
+    }
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| JwksError::InvalidUrl(format!("{url:?} has no host")))?;
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if is_loopback(host) => Ok(parsed),
+        "http" => Err(JwksError::InvalidUrl(format!(
+            "{url:?}: plain http is allowed to loopback addresses only; use https"
+        ))),
+        scheme => Err(JwksError::InvalidUrl(format!(
+            "{url:?}: scheme `{scheme}` is not https"
+        ))),
+    }
+}
+
+/// Whether a URL host (as `Url::host_str` writes it) is a loopback address or `localhost`.
+fn is_loopback(host: &str) -> bool {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// An error and its sources, on one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// The usable keys of one key set.
+#[derive(Debug)]
+struct LoadedKeys {
+    keys: Vec<VerifyKey>,
+    fingerprint: Vec<(Algorithm, Jwk)>,
+    /// Warnings about the set: skipped entries, repeated `kid`s. Logged when the set changes.
+    notes: Vec<String>,
+}
+
+/// Parses a JWK set document into the keys fit for checking signatures with `algorithms`.
+/// Entries that are not fit are skipped, with a note saying why; a set left with no key is an
+/// error (its notes are logged then).
+fn parse_key_set(body: &[u8], algorithms: &[Algorithm]) -> Result<LoadedKeys, JwksError> {
+    let document: Value = serde_json::from_slice(body)
+        .map_err(|e| JwksError::Fetch(format!("the response is not JSON ({e})")))?;
+    let entries = document
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or_else(|| JwksError::Fetch("the response is not a JWK set: no `keys` array".into()))?;
+    let mut loaded = LoadedKeys {
+        keys: Vec::new(),
+        fingerprint: Vec::new(),
+        notes: Vec::new(),
+    };
+    for (index, entry) in entries.iter().enumerate() {
+        match usable_entry(entry, algorithms) {
+            Ok((jwk, keys)) => {
+                for key in keys {
+                    loaded.fingerprint.push((key.algorithm, jwk.clone()));
+                    loaded.keys.push(key);
+                }
+            }
+            Err(reason) => {
+                let kid = match entry.get("kid").and_then(Value::as_str) {
+                    Some(kid) => ShownKid(Some(kid)).to_string(),
+                    None => "no kid".into(),
+                };
+                loaded
+                    .notes
+                    .push(format!("skipping key #{index} ({kid}): {reason}"));
+            }
+        }
+    }
+    if loaded.keys.is_empty() {
+        for note in &loaded.notes {
+            log::warn!("jwks: {note}");
+        }
+        return Err(JwksError::NoUsableKeys);
+    }
+    let mut seen = HashSet::new();
+    for key in &loaded.keys {
+        if let Some(kid) = &key.kid {
+            if !seen.insert((kid.as_str(), key.algorithm)) {
+                loaded.notes.push(format!(
+                    "{} appears more than once for {:?}: tokens naming it are refused",
+                    ShownKid(Some(kid.as_str())),
+                    key.algorithm
+                ));
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+/// The keys one JWK yields (one per algorithm it is bound to), or why it is skipped.
+fn usable_entry(entry: &Value, allowed: &[Algorithm]) -> Result<(Jwk, Vec<VerifyKey>), String> {
+    let object = entry.as_object().ok_or("it is not a JSON object")?;
+    let kid = match object.get("kid") {
+        None => None,
+        Some(Value::String(kid)) => Some(kid.clone()),
+        Some(_) => return Err("its `kid` is not a string".into()),
+    };
+    if let Some(usage) = object.get("use") {
+        if usage.as_str() != Some("sig") {
+            return Err(format!("its `use` is {usage}, not \"sig\""));
+        }
+    }
+    if let Some(operations) = object.get("key_ops") {
+        let verifies = operations
+            .as_array()
+            .is_some_and(|ops| ops.iter().any(|op| op.as_str() == Some("verify")));
+        if !verifies {
+            return Err("its `key_ops` do not include \"verify\"".into());
+        }
+    }
+    let kty = object
+        .get("kty")
+        .and_then(Value::as_str)
+        .ok_or("it has no `kty`")?;
+    if kty == "oct" {
+        return Err("it is a symmetric (`oct`) key, never accepted from a key set".into());
+    }
+    if let Some(member) = PRIVATE_MEMBERS.iter().find(|m| object.contains_key(**m)) {
+        return Err(format!("it holds private key material (`{member}`)"));
+    }
+    let jwk: Jwk =
+        serde_json::from_value(entry.clone()).map_err(|e| format!("it is not a valid JWK: {e}"))?;
+    let fitting = fitting_algorithms(kty, object, &jwk)?;
+    let algorithms = bound_algorithms(kty, object, &fitting, allowed)?;
+    let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("its key is invalid: {e}"))?;
+    let keys = algorithms
+        .into_iter()
+        .map(|algorithm| VerifyKey {
+            kid: kid.clone(),
+            algorithm,
+            key: key.clone(),
+        })
+        .collect();
+    Ok((jwk, keys))
+}
+
+/// The algorithms a key of this type and curve can verify, after checking its size.
+fn fitting_algorithms(
+    kty: &str,
+    object: &Map<String, Value>,
+    jwk: &Jwk,
+) -> Result<Vec<Algorithm>, String> {
+    let unsupported_curve = || {
+        let crv = object
+            .get("crv")
+            .map_or_else(|| "none".into(), Value::to_string);
+        format!("its curve {crv} is not supported for `{kty}` keys, or its members are malformed")
+    };
+    match (kty, &jwk.algorithm) {
+        ("RSA", AlgorithmParameters::RSA(rsa)) => {
+            let modulus = decode_member(&rsa.n).ok_or("its modulus `n` is not base64url")?;
+            let bits = bit_length(&modulus);
+            if bits < MIN_RSA_BITS {
+                return Err(format!(
+                    "its RSA modulus has {bits} bits, under the {MIN_RSA_BITS}-bit minimum"
+                ));
+            }
+            Ok(RSA_ALGORITHMS.to_vec())
+        }
+        ("EC", AlgorithmParameters::EllipticCurve(ec)) => {
+            let (algorithm, size) = match ec.curve {
+                EllipticCurve::P256 => (Algorithm::ES256, 32),
+                EllipticCurve::P384 => (Algorithm::ES384, 48),
+                _ => return Err(unsupported_curve()),
+            };
+            check_length("x", &ec.x, size)?;
+            check_length("y", &ec.y, size)?;
+            Ok(vec![algorithm])
+        }
+        ("OKP", AlgorithmParameters::OctetKeyPair(okp)) => match okp.curve {
+            EllipticCurve::Ed25519 => {
+                check_length("x", &okp.x, 32)?;
+                Ok(vec![Algorithm::EdDSA])
+            }
+            _ => Err(unsupported_curve()),
+        },
+        ("RSA", _) => Err("its RSA members `n` and `e` are missing or malformed".into()),
+        ("EC" | "OKP", _) => Err(unsupported_curve()),
+        (other, _) => Err(format!("key type {} is not supported", Value::from(other))),
+    }
+}
+
+/// The algorithms the key is bound to: its own `alg` (which must fit and be allowed), or else every
+/// allowed algorithm that fits.
+fn bound_algorithms(
+    kty: &str,
+    object: &Map<String, Value>,
+    fitting: &[Algorithm],
+    allowed: &[Algorithm],
+) -> Result<Vec<Algorithm>, String> {
+    match object.get("alg") {
+        None => {
+            let bound: Vec<Algorithm> = fitting
+                .iter()
+                .copied()
+                .filter(|alg| allowed.contains(alg))
+                .collect();
+            if bound.is_empty() {
+                Err(format!(
+                    "it has no `alg`, and no allowed algorithm fits a `{kty}` key"
+                ))
+            } else {
+                Ok(bound)
+            }
+        }
+        Some(Value::String(name)) => {
+            let algorithm = Algorithm::from_str(name).map_err(|_| {
+                format!("its `alg` {name:?} is not a supported signature algorithm")
+            })?;
+            if !fitting.contains(&algorithm) {
+                Err(format!("its `alg` {name:?} does not fit a `{kty}` key"))
+            } else if !allowed.contains(&algorithm) {
+                Err(format!("its `alg` {name:?} is not an allowed algorithm"))
+            } else {
+                Ok(vec![algorithm])
+            }
+        }
+        Some(_) => Err("its `alg` is not a string".into()),
+    }
+}
+
+/// A base64url member's bytes (padding tolerated).
+fn decode_member(value: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(value.trim_end_matches('=')).ok()
+}
+
+fn check_length(name: &str, value: &str, size: usize) -> Result<(), String> {
+    match decode_member(value) {
+        Some(bytes) if bytes.len() == size => Ok(()),
+        Some(bytes) => Err(format!(
+            "its `{name}` has {} bytes, not {size}",
+            bytes.len()
+        )),
+        None => Err(format!("its `{name}` is not base64url")),
+    }
+}
+
+/// The number of significant bits of a big-endian unsigned integer.
+fn bit_length(bytes: &[u8]) -> usize {
+    match bytes.iter().position(|&byte| byte != 0) {
+        None => 0,
+        Some(first) => (bytes.len() - first - 1) * 8 + (8 - bytes[first].leading_zeros() as usize),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const RSA_A: &str = include_str!("../tests/keys/rsa_a.jwk.json");
+    const RSA_B: &str = include_str!("../tests/keys/rsa_b.jwk.json");
+    const RSA_1024: &str = include_str!("../tests/keys/rsa_1024.jwk.json");
+    const EC_P256: &str = include_str!("../tests/keys/ec_p256.jwk.json");
+    const ED25519: &str = include_str!("../tests/keys/ed25519.jwk.json");
+
+    /// A test JWK with `extra` members added.
+    fn jwk(base: &str, extra: Value) -> Value {
+        let mut value: Value = serde_json::from_str(base).unwrap();
+        let object = value.as_object_mut().unwrap();
+        for (name, member) in extra.as_object().unwrap() {
+            object.insert(name.clone(), member.clone());
+        }
+        value
+    }
+
+    fn set(keys: Vec<Value>, algorithms: &[Algorithm]) -> Result<KeySet, JwksError> {
+        let body = serde_json::to_vec(&json!({ "keys": keys })).unwrap();
+        let loaded = parse_key_set(&body, algorithms)?;
+        Ok(KeySet {
+            keys: loaded.keys.into_iter().map(Arc::new).collect(),
+            fingerprint: loaded.fingerprint,
+            fetched_at: Instant::now(),
+        })
+    }
+
+    fn found(set: &KeySet, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyKey>> {
+        match set.find(kid, alg) {
+            Lookup::Found(key) => Some(key),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn jwks_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Jwks>();
+        assert_send_sync::<JwksError>();
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let config = JwksConfig::default();
+        assert_eq!(config.cache_ttl, Duration::from_secs(600));
+        assert_eq!(config.cooldown, Duration::from_secs(30));
+        assert_eq!(config.timeout, Duration::from_secs(5));
+        assert_eq!(config.max_bytes, 256 * 1024);
+        assert_eq!(config.stale_for, Duration::from_secs(3600));
+        assert_eq!(config.algorithms, vec![Algorithm::RS256]);
+    }
+
+    #[test]
+    fn for_authority_builds_the_well_known_url() {
+        let expected = "https://tenant.auth0.com/.well-known/jwks.json";
+        assert_eq!(
+            JwksConfig::for_authority("https://tenant.auth0.com/").url,
+            expected
+        );
+        assert_eq!(
+            JwksConfig::for_authority("https://tenant.auth0.com").url,
+            expected
+        );
+        assert_eq!(JwksConfig::for_authority("tenant.auth0.com").url, expected);
+        assert_eq!(
+            JwksConfig::for_authority("https://idp.example/realms/main/").url,
+            "https://idp.example/realms/main/.well-known/jwks.json"
+        );
+    }
+
+    #[test]
+    fn urls_other_than_https_or_loopback_http_are_refused() {
+        for good in [
+            "https://tenant.auth0.com/.well-known/jwks.json",
+            "http://127.0.0.1:8080/jwks.json",
+            "http://127.1.2.3/jwks.json",
+            "http://localhost:3000/jwks.json",
+            "http://[::1]:3000/jwks.json",
+        ] {
+            assert!(check_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://example.com/jwks.json",
+            "http://10.0.0.1/jwks.json",
+            "http://127.0.0.1.example.com/jwks.json",
+            "http://localhost.example.com/jwks.json",
+            "ftp://127.0.0.1/jwks.json",
+            "file:///etc/jwks.json",
+            "https://user:secret@tenant.auth0.com/jwks.json",
+            "not a url",
+            "",
+        ] {
+            assert!(
+                matches!(check_url(bad), Err(JwksError::InvalidUrl(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_configurations_are_refused() {
+        let base = || JwksConfig {
+            url: "https://tenant.auth0.com/.well-known/jwks.json".into(),
+            ..JwksConfig::default()
+        };
+        assert!(Jwks::new(base()).is_ok());
+        for config in [
+            JwksConfig {
+                algorithms: vec![],
+                ..base()
+            },
+            JwksConfig {
+                timeout: Duration::ZERO,
+                ..base()
+            },
+            JwksConfig {
+                max_bytes: 0,
+                ..base()
+            },
+        ] {
+            assert!(matches!(
+                Jwks::new(config),
+                Err(JwksError::InvalidConfig(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn keys_are_selected_by_kid_and_algorithm() {
+        let set = set(
+            vec![
+                jwk(RSA_A, json!({"kid": "a", "alg": "RS256", "use": "sig"})),
+                jwk(EC_P256, json!({"kid": "e"})),
+            ],
+            &[Algorithm::RS256, Algorithm::ES256],
+        )
+        .unwrap();
+        assert_eq!(set.keys.len(), 2);
+        let a = found(&set, Some("a"), Algorithm::RS256).unwrap();
+        assert_eq!(a.kid.as_deref(), Some("a"));
+        assert_eq!(a.algorithm, Algorithm::RS256);
+        let e = found(&set, Some("e"), Algorithm::ES256).unwrap();
+        assert_eq!(e.algorithm, Algorithm::ES256);
+        // The kid must be bound to the token's algorithm.
+        assert!(found(&set, Some("a"), Algorithm::ES256).is_none());
+        assert!(found(&set, Some("e"), Algorithm::RS256).is_none());
+        assert!(found(&set, Some("z"), Algorithm::RS256).is_none());
+    }
+
+    #[test]
+    fn rsa_keys_without_alg_are_bound_to_every_allowed_rsa_algorithm() {
+        let allowed = [Algorithm::RS256, Algorithm::PS256, Algorithm::ES256];
+        let set = set(vec![jwk(RSA_A, json!({"kid": "a"}))], &allowed).unwrap();
+        let mut bound: Vec<Algorithm> = set.keys.iter().map(|k| k.algorithm).collect();
+        bound.sort_by_key(|alg| format!("{alg:?}"));
+        assert_eq!(bound, vec![Algorithm::PS256, Algorithm::RS256]);
+        assert!(found(&set, Some("a"), Algorithm::RS384).is_none());
+    }
+
+    #[test]
+    fn curves_give_their_algorithm() {
+        let set = set(
+            vec![
+                jwk(EC_P256, json!({"kid": "e"})),
+                jwk(ED25519, json!({"kid": "ed"})),
+            ],
+            &[Algorithm::ES256, Algorithm::ES384, Algorithm::EdDSA],
+        )
+        .unwrap();
+        assert!(found(&set, Some("e"), Algorithm::ES256).is_some());
+        assert!(found(&set, Some("e"), Algorithm::ES384).is_none());
+        assert!(found(&set, Some("ed"), Algorithm::EdDSA).is_some());
+    }
+
+    #[test]
+    fn an_alg_that_is_not_allowed_or_does_not_fit_skips_the_key() {
+        let allowed = [Algorithm::RS256, Algorithm::ES256];
+        for extra in [
+            json!({"kid": "x", "alg": "RS512"}),
+            json!({"kid": "x", "alg": "ES256"}),
+            json!({"kid": "x", "alg": "HS256"}),
+            json!({"kid": "x", "alg": "RSA-OAEP"}),
+            json!({"kid": "x", "alg": 7}),
+        ] {
+            assert!(
+                matches!(
+                    set(vec![jwk(RSA_A, extra.clone())], &allowed),
+                    Err(JwksError::NoUsableKeys)
+                ),
+                "{extra}"
+            );
+        }
+    }
+
+    #[test]
+    fn entries_unfit_for_signatures_are_skipped() {
+        let allowed = [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
+        let unfit = [
+            (jwk(RSA_B, json!({"kid": "enc", "use": "enc"})), "`use`"),
+            (jwk(RSA_B, json!({"kid": "use-number", "use": 1})), "`use`"),
+            (
+                jwk(RSA_B, json!({"kid": "ops", "key_ops": ["encrypt"]})),
+                "`key_ops`",
+            ),
+            (
+                jwk(RSA_B, json!({"kid": "ops-bad", "key_ops": "verify"})),
+                "`key_ops`",
+            ),
+            (
+                jwk(EC_P256, json!({"kid": "private", "d": "c2VjcmV0"})),
+                "private",
+            ),
+            (
+                jwk(RSA_B, json!({"kid": "private-p", "p": "c2VjcmV0"})),
+                "private",
+            ),
+            (
+                json!({"kid": "oct", "kty": "oct", "k": "c2VjcmV0"}),
+                "symmetric",
+            ),
+            (jwk(RSA_1024, json!({"kid": "weak"})), "1024 bits"),
+            (
+                json!({"kid": "p521", "kty": "EC", "crv": "P-521", "x": "AA", "y": "AA"}),
+                "curve",
+            ),
+            (
+                json!({"kid": "k1", "kty": "EC", "crv": "secp256k1", "x": "AA", "y": "AA"}),
+                "curve",
+            ),
+            (
+                json!({"kid": "x448", "kty": "OKP", "crv": "X448", "x": "AA"}),
+                "curve",
+            ),
+            (
+                json!({"kid": "short-x", "kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}),
+                "bytes",
+            ),
+            (
+                json!({"kid": "broken", "kty": "RSA", "n": 12, "e": "AQAB"}),
+                "RSA",
+            ),
+            (json!({"kid": "no-n", "kty": "RSA", "e": "AQAB"}), "RSA"),
+            (
+                json!({"kid": "bad-n", "kty": "RSA", "n": "!!", "e": "AQAB"}),
+                "base64url",
+            ),
+            (json!({"kid": "unknown-kty", "kty": "DSA"}), "not supported"),
+            (json!({"kid": "no-kty"}), "`kty`"),
+            (json!({"kid": 5, "kty": "RSA"}), "`kid`"),
+            (json!("not an object"), "object"),
+        ];
+        for (entry, reason) in &unfit {
+            match usable_entry(entry, &allowed) {
+                Err(message) => assert!(message.contains(reason), "{entry}: {message}"),
+                Ok(_) => panic!("{entry} was accepted"),
+            }
+        }
+        let entries: Vec<Value> = unfit.iter().map(|(entry, _)| entry.clone()).collect();
+        assert!(matches!(
+            set(entries.clone(), &allowed),
+            Err(JwksError::NoUsableKeys)
+        ));
+        let mut keys = entries;
+        keys.push(jwk(
+            RSA_A,
+            json!({"kid": "good", "use": "sig", "key_ops": ["verify"]}),
+        ));
+        let set = set(keys, &allowed).unwrap();
+        assert_eq!(set.keys.len(), 1);
+        assert_eq!(set.keys[0].kid.as_deref(), Some("good"));
+    }
+
+    #[test]
+    fn skipped_entries_and_repeated_kids_are_noted_by_kid() {
+        let body = serde_json::to_vec(&json!({ "keys": [
+            jwk(RSA_A, json!({"kid": "a", "alg": "RS256"})),
+            jwk(RSA_B, json!({"kid": "a", "alg": "RS256"})),
+            jwk(RSA_B, json!({"kid": "enc", "use": "enc"})),
+            json!({"kty": "oct", "k": "c2VjcmV0"}),
+        ]}))
+        .unwrap();
+        let loaded = parse_key_set(&body, &[Algorithm::RS256]).unwrap();
+        assert_eq!(loaded.keys.len(), 2);
+        assert_eq!(loaded.notes.len(), 3, "{:?}", loaded.notes);
+        assert!(loaded.notes[0].contains("kid \"enc\""));
+        assert!(loaded.notes[1].contains("no kid"));
+        assert!(loaded.notes[2].contains("kid \"a\" appears more than once"));
+        // Private material is named, never shown.
+        assert!(loaded.notes.iter().all(|note| !note.contains("c2VjcmV0")));
+    }
+
+    #[test]
+    fn a_token_without_kid_needs_exactly_one_key_for_its_algorithm() {
+        let allowed = [Algorithm::RS256, Algorithm::ES256];
+        let one = set(
+            vec![
+                jwk(RSA_A, json!({"kid": "a", "alg": "RS256"})),
+                jwk(EC_P256, json!({"kid": "e"})),
+            ],
+            &allowed,
+        )
+        .unwrap();
+        assert_eq!(
+            found(&one, None, Algorithm::RS256).unwrap().kid.as_deref(),
+            Some("a")
+        );
+        let two = set(
+            vec![
+                jwk(RSA_A, json!({"kid": "a", "alg": "RS256"})),
+                jwk(RSA_B, json!({"kid": "b", "alg": "RS256"})),
+            ],
+            &allowed,
+        )
+        .unwrap();
+        assert!(matches!(
+            two.find(None, Algorithm::RS256),
+            Lookup::Ambiguous
+        ));
+        assert!(found(&two, Some("b"), Algorithm::RS256).is_some());
+    }
+
+    #[test]
+    fn a_kid_repeated_for_one_algorithm_is_ambiguous() {
+        let set = set(
+            vec![
+                jwk(RSA_A, json!({"kid": "dup", "alg": "RS256"})),
+                jwk(RSA_B, json!({"kid": "dup", "alg": "RS256"})),
+            ],
+            &[Algorithm::RS256],
+        )
+        .unwrap();
+        assert!(matches!(
+            set.find(Some("dup"), Algorithm::RS256),
+            Lookup::Ambiguous
+        ));
+    }
+
+    #[test]
+    fn documents_that_are_not_key_sets_are_fetch_failures() {
+        let allowed = [Algorithm::RS256];
+        assert!(matches!(
+            parse_key_set(b"<html>", &allowed),
+            Err(JwksError::Fetch(_))
+        ));
+        assert!(matches!(
+            parse_key_set(b"{}", &allowed),
+            Err(JwksError::Fetch(_))
+        ));
+        assert!(matches!(
+            parse_key_set(br#"{"keys": {}}"#, &allowed),
+            Err(JwksError::Fetch(_))
+        ));
+        assert!(matches!(
+            parse_key_set(br#"{"keys": []}"#, &allowed),
+            Err(JwksError::NoUsableKeys)
+        ));
+    }
+
+    #[test]
+    fn bit_length_counts_significant_bits() {
+        assert_eq!(bit_length(&[]), 0);
+        assert_eq!(bit_length(&[0, 0]), 0);
+        assert_eq!(bit_length(&[1]), 1);
+        assert_eq!(bit_length(&[0, 0x80, 0]), 16);
+        assert_eq!(bit_length(&[0x7f; 256]), 2047);
+    }
+
+    #[test]
+    fn messages_shorten_kids() {
+        let long = "k".repeat(10_000);
+        let message = JwksError::UnknownKid { kid: Some(long) }.to_string();
+        assert!(message.len() < 200, "{message}");
+        assert_eq!(
+            JwksError::UnknownKid { kid: None }.to_string(),
+            "no usable key for a token without kid and this algorithm"
+        );
+    }
+
+    #[test]
+    fn state_rules_pace_refetches() {
+        let now = Instant::now();
+        let cooldown = Duration::from_secs(30);
+        let mut state = KeySetState::default();
+        assert!(state.may_refetch_expired(now, cooldown));
+        assert!(state.may_refetch_unknown(now, cooldown));
+        state.last_attempt = Some(Attempt {
+            at: now,
+            error: None,
+        });
+        assert!(state.may_refetch_expired(now, cooldown));
+        assert!(!state.may_refetch_unknown(now, cooldown));
+        assert!(state.may_refetch_unknown(now + cooldown, cooldown));
+        state.last_attempt = Some(Attempt {
+            at: now,
+            error: Some("down".into()),
+        });
+        assert!(!state.may_refetch_expired(now, cooldown));
+        assert!(state.may_refetch_expired(now + cooldown, cooldown));
+    }
+}

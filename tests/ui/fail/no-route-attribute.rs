@@ -1,0 +1,10 @@
+use rocket_flask_jwt::jwt_required;
+
+#[jwt_required]
+fn protected() -> &'static str {
+    "secret"
+}
+
+fn main() {
+    let _ = protected();
+}

@@ -1,0 +1,14 @@
+#[macro_use]
+extern crate rocket;
+
+use rocket_flask_jwt::jwt_required;
+
+#[jwt_required]
+#[get("/<a>/<b>")]
+fn protected((a, b): (u32, u32)) -> String {
+    format!("{a} {b}")
+}
+
+fn main() {
+    let _ = rocket::build().mount("/", routes![protected]);
+}

@@ -1,0 +1,14 @@
+#[macro_use]
+extern crate rocket;
+
+use rocket_flask_jwt::jwt_required;
+
+#[jwt_required(scope = "x")]
+#[get("/")]
+fn protected() -> &'static str {
+    "secret"
+}
+
+fn main() {
+    let _ = rocket::build().mount("/", routes![protected]);
+}

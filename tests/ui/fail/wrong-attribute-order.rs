@@ -1,0 +1,14 @@
+#[macro_use]
+extern crate rocket;
+
+use rocket_flask_jwt::jwt_required;
+
+#[get("/")]
+#[jwt_required]
+fn protected() -> &'static str {
+    "secret"
+}
+
+fn main() {
+    let _ = rocket::build().mount("/", routes![protected]);
+}
