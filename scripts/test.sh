@@ -12,4 +12,4 @@ if ! .venv/bin/python -c 'import importlib.metadata as m; m.version("Flask-JWT")
 fi
 export FLASK_JWT_PYTHON="$PWD/.venv/bin/python"
 
-cargo test --workspace "$@"
+cargo test --workspace --all-features "$@"

@@ -12,7 +12,7 @@ mod jwt_required;
 ///
 /// Place it **above** the route attribute:
 ///
-/// ```ignore
+/// ```text
 /// #[jwt_required]                        // default realm
 /// #[get("/protected")]
 /// fn protected() -> String { format!("{}", current_identity!(User)) }

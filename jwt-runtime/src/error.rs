@@ -66,6 +66,8 @@ pub enum ErrorKind {
     InvalidCredentials,
     /// `/auth`: the body is not a JSON object with string fields, or is too large.
     BadRequestBody,
+    /// The authority's keys (JWKS) cannot be fetched: 503, failing closed.
+    KeysUnavailable,
     /// Misconfiguration or a failing callback: a server-side error.
     Internal,
 }

@@ -11,7 +11,7 @@ use crate::builder::JwtBuilder;
 use crate::callbacks::Callbacks;
 use crate::engine::Engine;
 use crate::guard::Registered;
-use crate::settings::Settings;
+use crate::settings::{Settings, SettingsError};
 use crate::token::TokenCodec;
 
 /// Flask-JWT for Rocket: attach it with `rocket::build().attach(jwt)`.
@@ -43,6 +43,33 @@ impl<U: Send + Sync + 'static> Jwt<U> {
     }
 }
 
+/// With `oidc_discovery`, takes the JWKS URL from the authority's `openid-configuration`, after
+/// checking that its `issuer` is the configured one.
+async fn discover(mut settings: Settings) -> Result<Settings, SettingsError> {
+    if !settings.oidc_discovery {
+        return Ok(settings);
+    }
+    let invalid = |reason: String| SettingsError::Invalid {
+        setting: "oidc_discovery",
+        reason,
+    };
+    let authority = settings
+        .authority
+        .clone()
+        .ok_or_else(|| invalid("needs `authority`".into()))?;
+    let issuer = settings.issuer.clone().unwrap_or_else(|| authority.clone());
+    let found = crate::jwks::discover(&authority, &issuer, settings.jwks_timeout, 256 * 1024)
+        .await
+        .map_err(|e| invalid(e.to_string()))?;
+    log::info!(
+        "jwt: OIDC discovery at {authority}: issuer {:?}, keys at {}",
+        found.issuer,
+        found.jwks_uri
+    );
+    settings.jwks_url.get_or_insert(found.jwks_uri);
+    Ok(settings)
+}
+
 #[rocket::async_trait]
 impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
     fn info(&self) -> Info {
@@ -53,11 +80,10 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
     }
 
     async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
-        let resolved = self
-            .settings
-            .clone()
-            .with_rocket_config(rocket.figment())
-            .and_then(TokenCodec::new);
+        let resolved = match self.settings.clone().with_rocket_config(rocket.figment()) {
+            Ok(settings) => discover(settings).await.and_then(TokenCodec::new),
+            Err(error) => Err(error),
+        };
         let codec = match resolved {
             Ok(codec) => codec,
             Err(error) => {
@@ -65,6 +91,16 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
                 return Err(rocket);
             }
         };
+        if let Some(jwks) = codec.jwks() {
+            let url = &jwks.config().url;
+            match jwks.refresh().await {
+                Ok(count) => log::info!("jwt: JWKS {url}: {count} signing key(s) loaded"),
+                Err(error) => log::warn!(
+                    "jwt: JWKS {url}: first fetch FAILED ({error}); requests will retry the fetch \
+                     and fail until it succeeds"
+                ),
+            }
+        }
         let settings = codec.settings();
         if !settings.verify {
             log::warn!("jwt: `verify` is false: tokens are NOT verified; never run like this in production");

@@ -517,41 +517,94 @@ impl Jwks {
 
     /// The response body, refused past `max_bytes` while it streams in.
     async fn download(&self) -> Result<Vec<u8>, JwksError> {
-        let url = &self.url;
-        let failed = |e: reqwest::Error| JwksError::Fetch(format!("{url}: {}", error_chain(&e)));
-        let mut response = self
-            .client
-            .get(url.clone())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(failed)?;
-        let status = response.status();
-        if status.is_redirection() {
-            return Err(JwksError::Fetch(format!(
-                "{url} answered {status}; redirects are not followed"
-            )));
-        }
-        if !status.is_success() {
-            return Err(JwksError::Fetch(format!("{url} answered {status}")));
-        }
-        let max = self.config.max_bytes;
-        let too_large = || JwksError::Fetch(format!("{url}: the response exceeds {max} bytes"));
-        if response
-            .content_length()
-            .is_some_and(|length| length > max as u64)
-        {
+        download(&self.client, &self.url, self.config.max_bytes).await
+    }
+}
+
+/// The body of a GET to `url`, refused past `max` bytes while it streams in, on a non-2xx status
+/// and on a redirect.
+async fn download(client: &reqwest::Client, url: &Url, max: usize) -> Result<Vec<u8>, JwksError> {
+    let failed = |e: reqwest::Error| JwksError::Fetch(format!("{url}: {}", error_chain(&e)));
+    let mut response = client
+        .get(url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(failed)?;
+    let status = response.status();
+    if status.is_redirection() {
+        return Err(JwksError::Fetch(format!(
+            "{url} answered {status}; redirects are not followed"
+        )));
+    }
+    if !status.is_success() {
+        return Err(JwksError::Fetch(format!("{url} answered {status}")));
+    }
+    let too_large = || JwksError::Fetch(format!("{url}: the response exceeds {max} bytes"));
+    if response
+        .content_length()
+        .is_some_and(|length| length > max as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
+        if body.len().saturating_add(chunk.len()) > max {
             return Err(too_large());
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(failed)? {
-            if body.len().saturating_add(chunk.len()) > max {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+        body.extend_from_slice(&chunk);
     }
+    Ok(body)
+}
+
+/// What OIDC discovery found at `<authority>/.well-known/openid-configuration`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovery {
+    /// The provider's `issuer`, equal to the expected one.
+    pub issuer: String,
+    /// The provider's `jwks_uri`.
+    pub jwks_uri: String,
+}
+
+/// OIDC discovery: reads the authority's `openid-configuration` (same URL rules, timeout and size
+/// cap as a JWKS fetch) and checks that its `issuer` equals `expected_issuer` byte for byte, so a
+/// misconfigured or impersonated authority is caught before any token is accepted.
+pub async fn discover(
+    authority: &str,
+    expected_issuer: &str,
+    timeout: Duration,
+    max_bytes: usize,
+) -> Result<Discovery, JwksError> {
+    let base = authority.trim_end_matches('/');
+    let url = check_url(&format!("{base}/.well-known/openid-configuration"))?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .build()
+        .map_err(|e| JwksError::Client(error_chain(&e)))?;
+    let body = tokio::time::timeout(timeout, download(&client, &url, max_bytes))
+        .await
+        .map_err(|_| {
+            JwksError::Fetch(format!("{url}: no complete response within {timeout:?}"))
+        })??;
+    let document: Value = serde_json::from_slice(&body)
+        .map_err(|e| JwksError::Fetch(format!("{url}: not JSON: {e}")))?;
+    let field = |name: &str| {
+        document
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| JwksError::Fetch(format!("{url}: no `{name}` string")))
+    };
+    let issuer = field("issuer")?;
+    if issuer != expected_issuer {
+        return Err(JwksError::InvalidConfig(format!(
+            "{url} names issuer {issuer:?}, but the configured issuer is {expected_issuer:?}"
+        )));
+    }
+    let jwks_uri = field("jwks_uri")?;
+    check_url(&jwks_uri)?;
+    Ok(Discovery { issuer, jwks_uri })
 }
 
 /// The JWKS URL if it is allowed: `https://`, or `http://` to a loopback host; no credentials.

@@ -199,6 +199,29 @@ pub enum SettingsError {
     },
 }
 
+/// A secret written as a TOML number (`secret_key = 123456`) is taken as its text, so that a type
+/// error never prints the secret.
+fn scalar_as_string<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Text(String),
+        Integer(i64),
+        Unsigned(u64),
+    }
+    Ok(Option::<Scalar>::deserialize(deserializer)
+        .map_err(|_| {
+            serde::de::Error::custom("`secret_key` must be a string (its value is not shown)")
+        })?
+        .map(|scalar| match scalar {
+            Scalar::Text(text) => text,
+            Scalar::Integer(n) => n.to_string(),
+            Scalar::Unsigned(n) => n.to_string(),
+        }))
+}
+
 /// `auth_url_rule` in configuration: a path, or `false` / `""` to disable the auth resource.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
@@ -227,6 +250,7 @@ impl OneOrMany {
 /// The settings as they appear in configuration: every one optional.
 #[derive(Debug, Default, Deserialize)]
 struct ConfigSettings {
+    #[serde(default, deserialize_with = "scalar_as_string")]
     secret_key: Option<String>,
     private_key: Option<String>,
     private_key_file: Option<PathBuf>,
@@ -304,7 +328,7 @@ impl Settings {
     pub fn with_rocket_config(self, figment: &Figment) -> Result<Settings, SettingsError> {
         let layered = Figment::new()
             .merge(figment.focus("jwt"))
-            .merge(Env::prefixed("JWT_").global());
+            .merge(Env::prefixed("JWT_").ignore(&["secret_key"]).global());
         if let Ok(dict) = layered.extract::<figment::value::Dict>() {
             for key in dict
                 .keys()
@@ -313,7 +337,11 @@ impl Settings {
                 log::warn!("jwt: unknown setting `{key}` in the configuration is ignored");
             }
         }
-        let config: ConfigSettings = layered.extract().map_err(Box::new)?;
+        let mut config: ConfigSettings = layered.extract().map_err(Box::new)?;
+        // Read verbatim: figment would parse an all-digit secret as a number (losing leading zeros).
+        if let Ok(secret) = std::env::var("JWT_SECRET_KEY") {
+            config.secret_key = Some(secret);
+        }
         self.apply(config)
     }
 

@@ -11,6 +11,7 @@
 //!
 //! Each rejection carries PyJWT's message where Flask-JWT has one, and the [`Check`] that failed.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,7 +20,8 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::error::{Check, JwtError};
+use crate::error::{Check, ErrorKind, JwtError};
+use crate::jwks::{Jwks, JwksConfig, JwksError};
 use crate::keys::{self, VerifyKey};
 use crate::settings::{Settings, SettingsError};
 
@@ -61,6 +63,7 @@ impl ParsedToken<'_> {
 /// A verification key, borrowed from the configuration or shared from a JWKS cache.
 pub(crate) enum KeyRef<'a> {
     Borrowed(&'a VerifyKey),
+    Shared(Arc<VerifyKey>),
 }
 
 impl std::ops::Deref for KeyRef<'_> {
@@ -69,6 +72,7 @@ impl std::ops::Deref for KeyRef<'_> {
     fn deref(&self) -> &VerifyKey {
         match self {
             KeyRef::Borrowed(key) => key,
+            KeyRef::Shared(key) => key,
         }
     }
 }
@@ -77,6 +81,8 @@ impl std::ops::Deref for KeyRef<'_> {
 pub(crate) enum KeySource {
     /// Keys from the settings: the secret and/or the public key, one per accepted algorithm.
     Static(Vec<VerifyKey>),
+    /// Keys from the authority's JWKS, selected by `kid` and `alg`.
+    Jwks(Arc<Jwks>),
 }
 
 /// Signs and verifies tokens with the resolved settings and keys.
@@ -120,10 +126,20 @@ impl TokenCodec {
         } else {
             settings.algorithms.clone()
         };
-        let verify_keys = accepted
-            .iter()
-            .map(|&algorithm| keys::static_verify_key(&settings, algorithm))
-            .collect::<Result<Vec<_>, _>>()?;
+        let keys = match jwks_config(&settings, &accepted)? {
+            Some(config) => KeySource::Jwks(Arc::new(Jwks::new(config).map_err(|e| {
+                SettingsError::Invalid {
+                    setting: "jwks_url",
+                    reason: e.to_string(),
+                }
+            })?)),
+            None => KeySource::Static(
+                accepted
+                    .iter()
+                    .map(|&algorithm| keys::static_verify_key(&settings, algorithm))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
         let signing_key = keys::signing_key(&settings)?;
         let has = |list: &[String], name: &str| list.iter().any(|c| c == name);
         let verify = settings.verify;
@@ -144,7 +160,7 @@ impl TokenCodec {
         Ok(TokenCodec {
             algorithm_name: algorithm_name(settings.algorithm),
             signing_key,
-            keys: KeySource::Static(verify_keys),
+            keys,
             accepted,
             issuer,
             settings,
@@ -156,6 +172,14 @@ impl TokenCodec {
     /// The settings this codec was built from.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The JWKS cache, when keys come from one.
+    pub fn jwks(&self) -> Option<&Jwks> {
+        match &self.keys {
+            KeySource::Jwks(jwks) => Some(jwks),
+            KeySource::Static(_) => None,
+        }
     }
 
     /// Whether an `iss` is expected (`issuer`, or `authority`).
@@ -309,7 +333,7 @@ impl TokenCodec {
     /// The key bound to `algorithm` (and the token's `kid`), without I/O.
     pub(crate) fn cached_key(
         &self,
-        _parsed: &ParsedToken<'_>,
+        parsed: &ParsedToken<'_>,
         algorithm: Algorithm,
     ) -> Result<KeyRef<'_>, JwtError> {
         match &self.keys {
@@ -320,6 +344,14 @@ impl TokenCodec {
                 .ok_or_else(|| {
                     JwtError::internal("no key is configured for an accepted algorithm")
                 }),
+            KeySource::Jwks(jwks) => jwks
+                .cached_key(parsed.kid(), algorithm)
+                .map(KeyRef::Shared)
+                .ok_or_else(|| {
+                    key_error(JwksError::UnknownKid {
+                        kid: parsed.kid().map(str::to_owned),
+                    })
+                }),
         }
     }
 
@@ -329,7 +361,14 @@ impl TokenCodec {
         parsed: &ParsedToken<'_>,
         algorithm: Algorithm,
     ) -> Result<KeyRef<'_>, JwtError> {
-        self.cached_key(parsed, algorithm)
+        match &self.keys {
+            KeySource::Static(_) => self.cached_key(parsed, algorithm),
+            KeySource::Jwks(jwks) => jwks
+                .key(parsed.kid(), algorithm)
+                .await
+                .map(KeyRef::Shared)
+                .map_err(key_error),
+        }
     }
 
     /// Steps 2b to 5 with the key bound to the token's algorithm.
@@ -483,6 +522,80 @@ impl TokenCodec {
             )))
         }
     }
+}
+
+/// The JWKS to use, if `jwks_url` or `authority` is set. Keys from a JWKS are asymmetric only, and
+/// exclusive of a configured public key.
+fn jwks_config(
+    settings: &Settings,
+    accepted: &[Algorithm],
+) -> Result<Option<JwksConfig>, SettingsError> {
+    let url = match (&settings.jwks_url, &settings.authority) {
+        (Some(url), _) => url.clone(),
+        (None, Some(authority)) => JwksConfig::for_authority(authority).url,
+        (None, None) => return Ok(None),
+    };
+    if let Some(hmac) = accepted
+        .iter()
+        .find(|a| keys::family(**a) == jsonwebtoken::AlgorithmFamily::Hmac)
+    {
+        return Err(SettingsError::Invalid {
+            setting: "algorithms",
+            reason: format!(
+                "{} is an HMAC algorithm: keys from a JWKS are public keys (RS256, ES256, ...)",
+                algorithm_name(*hmac)
+            ),
+        });
+    }
+    if settings.public_key.is_some() {
+        return Err(SettingsError::Invalid {
+            setting: "public_key",
+            reason: "set either `public_key` or a JWKS (`jwks_url` / `authority`), not both".into(),
+        });
+    }
+    Ok(Some(JwksConfig {
+        url,
+        cache_ttl: settings.jwks_cache_ttl,
+        cooldown: settings.jwks_cooldown,
+        timeout: settings.jwks_timeout,
+        stale_for: settings.jwks_stale_for,
+        algorithms: accepted.to_vec(),
+        ..JwksConfig::default()
+    }))
+}
+
+/// A key that could not be had from the JWKS: the token is not from the intended authority, or
+/// (the endpoint failing past the stale window) the keys are unavailable: 503, failing closed.
+fn key_error(error: JwksError) -> JwtError {
+    match error {
+        JwksError::UnknownKid { kid } => JwtError::invalid_token(
+            Check::Authority,
+            "Unknown signing key: the token is not from the intended authority",
+        )
+        .with_detail(match kid {
+            Some(kid) => format!("kid {:?} is not in the authority's key set", truncate(&kid)),
+            None => "the token has no kid".to_string(),
+        }),
+        JwksError::AmbiguousKey => JwtError::invalid_token(
+            Check::Authority,
+            "Ambiguous signing key: the token must name one of the authority's keys (kid)",
+        ),
+        JwksError::DisallowedAlgorithm(_) => {
+            JwtError::invalid_token(Check::Signature, "The specified alg value is not allowed")
+        }
+        other => JwtError::new(
+            rocket::http::Status::ServiceUnavailable,
+            ErrorKind::KeysUnavailable,
+            "Service Unavailable",
+            "The authority's signing keys cannot be fetched",
+        )
+        .with_detail(other.to_string()),
+    }
+}
+
+/// At most 64 characters of an attacker-controlled string, for logs.
+fn truncate(text: &str) -> String {
+    text.chars().take(64).collect()
 }
 
 /// PyJWT's `MissingRequiredClaimError`.
@@ -1004,20 +1117,34 @@ mod tests {
     }
 
     #[test]
-    fn authority_is_the_default_issuer() {
+    fn authority_gives_the_issuer_and_the_jwks() {
         let codec = TokenCodec::new(Settings {
-            secret_key: Some(Secret::new("super-secret")),
+            algorithm: Algorithm::RS256,
             authority: Some("https://tenant.auth0.com/".into()),
             ..Settings::default()
         })
         .unwrap();
+        assert_eq!(codec.issuer.as_deref(), Some("https://tenant.auth0.com/"));
         assert_eq!(
-            rejection(&codec, &with(&codec, json!({}))).0,
-            Check::Authority
+            codec.jwks().unwrap().config().url,
+            "https://tenant.auth0.com/.well-known/jwks.json"
         );
-        assert!(codec
-            .decode(&with(&codec, json!({"iss": "https://tenant.auth0.com/"})))
-            .is_ok());
+        // HMAC keys never come from a JWKS, and a JWKS excludes a static public key.
+        for settings in [
+            Settings {
+                authority: Some("https://tenant.auth0.com/".into()),
+                secret_key: Some(Secret::new("super-secret")),
+                ..Settings::default()
+            },
+            Settings {
+                algorithm: Algorithm::RS256,
+                jwks_url: Some("https://tenant.auth0.com/jwks.json".into()),
+                public_key: Some(KeyMaterial::Pem(RSA_PUBLIC.into())),
+                ..Settings::default()
+            },
+        ] {
+            assert!(TokenCodec::new(settings).is_err());
+        }
     }
 
     #[test]

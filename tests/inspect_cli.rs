@@ -1,0 +1,667 @@
+//! The `jwt-inspect` command, run as a process: output and exit status for good, expired,
+//! tampered, misaddressed and malformed tokens, keys from files, settings from Rocket.toml, and
+//! that the secret is never printed.
+//!
+//! Each test runs the binary in its own empty directory (so no Rocket.toml is found unless the
+//! test writes one) with every `JWT_*` and `ROCKET_*` variable removed from its environment.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rocket_flask_jwt::{Algorithm, KeyMaterial, Payload, Secret, Settings, TokenCodec};
+use serde_json::{json, Value};
+
+/// A secret distinctive enough that finding it in the output can only be a leak.
+const SECRET: &str = "s3cret-never-printed-7b1d";
+
+/// An empty directory of the test's own, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "jwt-inspect-test-{}-{}-{name}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `contents` to `name` in the directory and returns its path.
+    fn file(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).expect("write temp file");
+        path
+    }
+
+    /// The secret in a file, with the trailing newline editors leave.
+    fn secret_file(&self) -> String {
+        self.file("secret.txt", &format!("{SECRET}\n"))
+            .to_str()
+            .expect("utf-8 path")
+            .to_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// What a run of the command produced.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// The check lines (`[PASS] ...`), in order.
+    fn checks(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter(|line| line.starts_with('['))
+            .collect()
+    }
+
+    /// The tags of the check lines: `PASS`, `FAIL`, `SKIP`.
+    fn tags(&self) -> Vec<&str> {
+        self.checks().iter().map(|line| &line[1..5]).collect()
+    }
+
+    /// The line of `check` (e.g. `validity period`).
+    fn check(&self, check: &str) -> &str {
+        self.checks()
+            .into_iter()
+            .find(|line| line[7..].starts_with(&format!("{check}:")))
+            .unwrap_or_else(|| panic!("no {check} line in {self:#?}"))
+    }
+
+    fn assert_no_secret(&self) {
+        assert!(!self.stdout.contains(SECRET), "secret in stdout: {self:#?}");
+        assert!(!self.stderr.contains(SECRET), "secret in stderr: {self:#?}");
+    }
+}
+
+/// Runs `jwt-inspect args` in `dir`, with `stdin` as standard input (none when `None`).
+fn inspect_with(dir: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_jwt-inspect"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("JWT_") || name.starts_with("ROCKET_") {
+            command.env_remove(&*name);
+        }
+    }
+    command.envs(env.iter().copied());
+    let mut child = command.spawn().expect("run jwt-inspect");
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin pipe");
+        pipe.write_all(input.as_bytes()).expect("write stdin");
+    }
+    let output = child.wait_with_output().expect("jwt-inspect output");
+    let run = Run {
+        code: output.status.code(),
+        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    };
+    run.assert_no_secret();
+    run
+}
+
+fn inspect(dir: &Path, args: &[&str]) -> Run {
+    inspect_with(dir, args, None, &[])
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64
+}
+
+fn payload(value: Value) -> Payload {
+    value.as_object().expect("a JSON object").clone()
+}
+
+/// Flask-JWT's default claims, issued now, plus `extra`.
+fn claims(extra: Value) -> Payload {
+    let now = now();
+    let mut claims = payload(json!({"identity": 1, "iat": now, "nbf": now, "exp": now + 300}));
+    claims.extend(payload(extra));
+    claims
+}
+
+/// An HS256 token signed with [`SECRET`] by the runtime's codec.
+fn hs256(claims: &Payload) -> String {
+    TokenCodec::new(Settings {
+        secret_key: Some(Secret::new(SECRET)),
+        ..Settings::default()
+    })
+    .expect("codec")
+    .encode(claims, &Payload::new())
+    .expect("token")
+}
+
+fn key_path(name: &str) -> String {
+    format!("{}/testdata/keys/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn key(name: &str) -> KeyMaterial {
+    KeyMaterial::detect(std::fs::read(key_path(name)).expect("test key"))
+}
+
+fn rs256(claims: &Payload) -> String {
+    TokenCodec::new(Settings {
+        algorithm: Algorithm::RS256,
+        private_key: Some(key("rsa_private.pem")),
+        public_key: Some(key("rsa_public.pem")),
+        ..Settings::default()
+    })
+    .expect("codec")
+    .encode(claims, &Payload::new())
+    .expect("token")
+}
+
+/// The number right after `marker` in `text`.
+fn number_after(text: &str, marker: &str) -> i64 {
+    let start = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker:?} in {text}"))
+        + marker.len();
+    let digits: String = text[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("a number after {marker:?} in {text}"))
+}
+
+fn rfc3339(seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+#[test]
+fn a_good_hs256_token_passes_all_five_checks() {
+    let dir = TempDir::new("good");
+    let claims = claims(json!({}));
+    let token = hs256(&claims);
+    let run = inspect(dir.path(), &["--secret-file", &dir.secret_file(), &token]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(run.tags(), ["PASS"; 5], "{run:#?}");
+    let names: Vec<&str> = run
+        .checks()
+        .iter()
+        .map(|line| line[7..].split(':').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "well-formed",
+            "signature",
+            "validity period",
+            "intended authority",
+            "intended audience"
+        ]
+    );
+    assert!(
+        run.check("signature").contains("HS256 signature verified"),
+        "{run:#?}"
+    );
+    // The header and claims, pretty-printed.
+    assert!(run.stdout.contains("\"alg\": \"HS256\""), "{run:#?}");
+    assert!(run.stdout.contains("\"typ\": \"JWT\""), "{run:#?}");
+    assert!(run.stdout.contains("\"identity\": 1"), "{run:#?}");
+    // exp, human-readable: UTC time and how far ahead.
+    let exp = claims["exp"].as_i64().unwrap();
+    let exp_line = run
+        .stdout
+        .lines()
+        .find(|line| line.trim_start().starts_with("exp: "))
+        .unwrap_or_else(|| panic!("no exp annotation in {run:#?}"));
+    assert!(exp_line.contains(&rfc3339(exp)), "{exp_line}");
+    assert!(
+        exp_line.contains("(expires in 5 min)") || exp_line.contains("(expires in 4 min 5"),
+        "{exp_line}"
+    );
+    for claim in ["iat: ", "nbf: "] {
+        assert!(
+            run.stdout
+                .lines()
+                .any(|line| line.trim_start().starts_with(claim) && line.contains(" ago)")),
+            "{claim} in {run:#?}"
+        );
+    }
+}
+
+#[test]
+fn the_token_can_come_from_standard_input() {
+    let dir = TempDir::new("stdin");
+    let token = hs256(&claims(json!({})));
+    let secret_file = dir.secret_file();
+    // No argument, with the scheme word and a newline as copied from a request.
+    let input = format!("  Bearer {token}\n");
+    let run = inspect_with(
+        dir.path(),
+        &["--secret-file", &secret_file],
+        Some(&input),
+        &[],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(run.tags(), ["PASS"; 5]);
+    // `-` means standard input too; `JWT ` is Flask-JWT's scheme.
+    let input = format!("JWT {token}");
+    let run = inspect_with(
+        dir.path(),
+        &["--secret-file", &secret_file, "-"],
+        Some(&input),
+        &[],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    // Nothing at all is a usage error.
+    let run = inspect_with(
+        dir.path(),
+        &["--secret-file", &secret_file],
+        Some(" \n"),
+        &[],
+    );
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(run.stderr.contains("no token"), "{run:#?}");
+}
+
+#[test]
+fn an_expired_token_fails_the_validity_period_with_seconds() {
+    let dir = TempDir::new("expired");
+    let now = now();
+    let token = hs256(&payload(
+        json!({"identity": 1, "iat": now - 3900, "nbf": now - 3900, "exp": now - 3600}),
+    ));
+    let run = inspect(dir.path(), &["--secret-file", &dir.secret_file(), &token]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert_eq!(
+        run.tags(),
+        ["PASS", "PASS", "FAIL", "PASS", "PASS"],
+        "{run:#?}"
+    );
+    let line = run.check("validity period");
+    assert!(
+        line.starts_with("[FAIL] validity period: Signature has expired (expired "),
+        "{line}"
+    );
+    assert!(line.ends_with(" s ago (leeway 10 s))"), "{line}");
+    let seconds = number_after(line, "(expired ");
+    assert!((3600..=3605).contains(&seconds), "{line}");
+    assert!(
+        run.stdout.contains("(expired 1 h ago)"),
+        "exp annotation in {run:#?}"
+    );
+    // A leeway from the command line covers it.
+    let run = inspect(
+        dir.path(),
+        &[
+            "--secret-file",
+            &dir.secret_file(),
+            "--leeway",
+            "7200",
+            &token,
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+}
+
+#[test]
+fn a_tampered_token_fails_the_signature() {
+    let dir = TempDir::new("tampered");
+    let token = hs256(&claims(json!({})));
+    let mut segments: Vec<String> = token.split('.').map(str::to_owned).collect();
+    segments[1] = URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&claims(json!({"identity": 2, "admin": true}))).unwrap());
+    let tampered = segments.join(".");
+    let run = inspect(
+        dir.path(),
+        &["--secret-file", &dir.secret_file(), &tampered],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert_eq!(
+        run.check("signature"),
+        "[FAIL] signature: Signature verification failed"
+    );
+    assert!(
+        run.check("intended authority").starts_with("[FAIL]"),
+        "{run:#?}"
+    );
+    // The claims are shown all the same.
+    assert!(run.stdout.contains("\"admin\": true"), "{run:#?}");
+}
+
+#[test]
+fn a_wrong_issuer_names_expected_and_received() {
+    let dir = TempDir::new("issuer");
+    let token = hs256(&claims(json!({"iss": "https://tenant.auth0.com"})));
+    let run = inspect(
+        dir.path(),
+        &[
+            "--secret-file",
+            &dir.secret_file(),
+            "--issuer",
+            "https://tenant.auth0.com/",
+            &token,
+        ],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert_eq!(
+        run.tags(),
+        ["PASS", "PASS", "PASS", "FAIL", "PASS"],
+        "{run:#?}"
+    );
+    let line = run.check("intended authority");
+    assert!(line.contains("Invalid issuer"), "{line}");
+    assert!(
+        line.contains(
+            r#"expected iss "https://tenant.auth0.com/", received "https://tenant.auth0.com""#
+        ),
+        "{line}"
+    );
+    // The same issuer byte for byte passes.
+    let run = inspect(
+        dir.path(),
+        &[
+            "--secret-file",
+            &dir.secret_file(),
+            "--issuer",
+            "https://tenant.auth0.com",
+            &token,
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+}
+
+#[test]
+fn an_audience_mismatch_fails_the_audience_check() {
+    let dir = TempDir::new("audience");
+    let token = hs256(&claims(json!({"aud": "other-api"})));
+    let secret_file = dir.secret_file();
+    let run = inspect(
+        dir.path(),
+        &[
+            "--secret-file",
+            &secret_file,
+            "--audience",
+            "api",
+            "--audience",
+            "admin-api",
+            &token,
+        ],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert_eq!(
+        run.tags(),
+        ["PASS", "PASS", "PASS", "PASS", "FAIL"],
+        "{run:#?}"
+    );
+    let line = run.check("intended audience");
+    assert!(line.contains("Invalid audience"), "{line}");
+    assert!(
+        line.contains(r#"expected aud ["api", "admin-api"], received "other-api""#),
+        "{line}"
+    );
+    // One of the token's audiences accepted: pass.
+    let token = hs256(&claims(json!({"aud": ["x", "admin-api"]})));
+    let run = inspect(
+        dir.path(),
+        &[
+            "--secret-file",
+            &secret_file,
+            "--audience",
+            "admin-api",
+            &token,
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+}
+
+#[test]
+fn garbage_fails_well_formed_and_skips_the_rest() {
+    let dir = TempDir::new("garbage");
+    let run = inspect(
+        dir.path(),
+        &["--secret-file", &dir.secret_file(), "not-a-token"],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert_eq!(
+        run.tags(),
+        ["FAIL", "SKIP", "SKIP", "SKIP", "SKIP"],
+        "{run:#?}"
+    );
+    assert_eq!(
+        run.check("well-formed"),
+        "[FAIL] well-formed: Not enough segments"
+    );
+    assert!(run.stdout.contains("Header: (not decoded"), "{run:#?}");
+}
+
+#[test]
+fn an_rs256_token_verifies_with_a_public_key_file() {
+    let dir = TempDir::new("rs256");
+    let token = rs256(&claims(json!({"sub": "user-1"})));
+    for public_key in [
+        "rsa_public.pem",
+        "rsa_public.jwk.json",
+        "rsa_public_pkcs1.der",
+    ] {
+        let run = inspect(
+            dir.path(),
+            &[
+                "--public-key",
+                &key_path(public_key),
+                "--algorithm",
+                "RS256",
+                "--identity-claim",
+                "sub",
+                &token,
+            ],
+        );
+        assert_eq!(run.code, Some(0), "{public_key}: {run:#?}");
+        assert_eq!(run.tags(), ["PASS"; 5], "{public_key}: {run:#?}");
+        assert!(run.check("signature").contains("RS256 signature verified"));
+        assert!(run.stdout.contains("\"alg\": \"RS256\""), "{run:#?}");
+    }
+    // Another RSA key: the signature fails.
+    let run = inspect(
+        dir.path(),
+        &[
+            "--public-key",
+            &key_path("rsa2_public.pem"),
+            "--algorithm",
+            "RS256",
+            &token,
+        ],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.check("signature").starts_with("[FAIL]"), "{run:#?}");
+}
+
+#[test]
+fn settings_come_from_rocket_toml_and_options_override_them() {
+    let dir = TempDir::new("rocket-toml");
+    dir.file(
+        "Rocket.toml",
+        &format!(
+            "[default.jwt]\nsecret_key = \"{SECRET}\"\nissuer = \"https://issuer.example/\"\n\
+             audience = \"api\"\n"
+        ),
+    );
+    let token = hs256(&claims(
+        json!({"iss": "https://issuer.example/", "aud": "api"}),
+    ));
+    let run = inspect(dir.path(), &[&token]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(run.tags(), ["PASS"; 5], "{run:#?}");
+    assert!(
+        run.check("intended authority")
+            .contains(r#"iss "https://issuer.example/" is the configured issuer"#),
+        "{run:#?}"
+    );
+    // A command-line audience replaces the configured one.
+    let run = inspect(dir.path(), &["--audience", "billing", &token]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.check("intended audience").starts_with("[FAIL]"),
+        "{run:#?}"
+    );
+    // --no-config ignores Rocket.toml: no key at all.
+    let run = inspect(dir.path(), &["--no-config", &token]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.check("signature").starts_with("[SKIP]"), "{run:#?}");
+}
+
+#[test]
+fn settings_come_from_jwt_environment_variables() {
+    let dir = TempDir::new("env");
+    let token = hs256(&claims(json!({})));
+    let run = inspect_with(dir.path(), &[&token], None, &[("JWT_SECRET_KEY", SECRET)]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    // JWT_LEEWAY and friends too: a bad value is a configuration error, named.
+    let run = inspect_with(
+        dir.path(),
+        &[&token],
+        None,
+        &[("JWT_SECRET_KEY", SECRET), ("JWT_ALGORITHM", "HS257")],
+    );
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(run.stderr.contains("algorithm"), "{run:#?}");
+    assert!(run.stdout.is_empty(), "{run:#?}");
+}
+
+#[test]
+fn with_no_key_the_claims_are_shown_and_the_signature_skipped() {
+    let dir = TempDir::new("no-key");
+    let token = hs256(&claims(json!({"iss": "https://a.example"})));
+    let run = inspect(dir.path(), &["--issuer", "https://a.example/", &token]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.stdout.contains("\"identity\": 1"), "{run:#?}");
+    let line = run.check("signature");
+    assert!(
+        line.starts_with("[SKIP] signature:") && line.contains("--secret-file"),
+        "{line}"
+    );
+    // The checks that need no key still run.
+    assert!(
+        run.check("validity period").starts_with("[PASS]"),
+        "{run:#?}"
+    );
+    assert!(
+        run.check("intended authority")
+            .contains(r#"expected iss "https://a.example/""#),
+        "{run:#?}"
+    );
+    // An RS256 token names the public-key options.
+    let token = rs256(&claims(json!({})));
+    let run = inspect(dir.path(), &["--algorithm", "RS256", &token]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.check("signature").contains("--public-key"), "{run:#?}");
+    // A token whose alg is not accepted fails as the API would fail it, naming the option.
+    let token = hs256(&claims(json!({})));
+    let run = inspect(dir.path(), &["--algorithm", "RS256", &token]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    let line = run.check("signature");
+    assert!(
+        line.starts_with("[FAIL] signature: The specified alg value is not allowed")
+            && line.contains("--algorithm HS256"),
+        "{line}"
+    );
+}
+
+#[test]
+fn usage_and_configuration_errors_exit_2() {
+    let dir = TempDir::new("errors");
+    let token = hs256(&claims(json!({})));
+    let missing = dir.path().join("no-such-secret.txt");
+    let missing = missing.to_str().unwrap();
+    let run = inspect(dir.path(), &["--secret-file", missing, &token]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(
+        run.stderr.contains("--secret-file") && run.stderr.contains("no-such-secret.txt"),
+        "{run:#?}"
+    );
+    assert!(run.stdout.is_empty(), "{run:#?}");
+
+    let run = inspect(dir.path(), &["--algorithm", "HS257", &token]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(run.stderr.contains("HS257"), "{run:#?}");
+
+    let run = inspect(dir.path(), &["--secret", SECRET, &token]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+
+    dir.file("Rocket.toml", "[default.jwt]\nleeway = \"ten\"\n");
+    let run = inspect(dir.path(), &["--secret-file", &dir.secret_file(), &token]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(run.stderr.contains("leeway"), "{run:#?}");
+}
+
+#[test]
+fn the_secret_is_never_printed() {
+    let dir = TempDir::new("secret");
+    let good = hs256(&claims(json!({})));
+    let secret_file = dir.secret_file();
+    // Every run is checked by `inspect_with`; these are the runs where the secret is in play.
+    let forged = {
+        let mut segments: Vec<&str> = good.split('.').collect();
+        segments[2] = "c2lnbmF0dXJl";
+        segments.join(".")
+    };
+    for args in [
+        vec!["--secret-file", &secret_file, &good],
+        vec!["--secret-file", &secret_file, &forged],
+        vec!["--secret-file", &secret_file, "--algorithm", "RS256", &good],
+        vec!["--secret-file", &secret_file, "--algorithm", "HS512", &good],
+        vec!["--secret-file", &secret_file, "x.y"],
+    ] {
+        let run = inspect(dir.path(), &args);
+        assert!(run.code.is_some(), "{run:#?}");
+    }
+    // A secret that is key material is refused without showing it.
+    let pem = dir.file(
+        "pem-secret.txt",
+        &format!("-----BEGIN PUBLIC KEY-----\n{SECRET}\n-----END PUBLIC KEY-----\n"),
+    );
+    let run = inspect(dir.path(), &["--secret-file", pem.to_str().unwrap(), &good]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    // From the configuration as a TOML number: taken as its text, and not shown either.
+    dir.file(
+        "Rocket.toml",
+        "[default.jwt]\nsecret_key = 4711471147114711\n",
+    );
+    let run = inspect(dir.path(), &[&good]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.stdout.contains("[FAIL] signature"), "{run:#?}");
+    assert!(!run.stderr.contains("4711471147114711"), "{run:#?}");
+    assert!(!run.stdout.contains("4711471147114711"), "{run:#?}");
+}
