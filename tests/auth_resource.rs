@@ -215,6 +215,7 @@ fn configured_json_limit_is_honoured() {
 fn async_authentication_handler_works() {
     let jwt = Jwt::builder()
         .secret_key(SECRET)
+        .allow_short_secret(true)
         .authentication_handler_async(|username, password| async move {
             tokio::task::yield_now().await;
             (username == "joe" && password == "pass").then(joe)
@@ -262,6 +263,7 @@ fn disabled_auth_url_rule_mounts_no_route() {
 fn disabled_auth_url_rule_needs_no_authentication_handler() {
     let jwt = Jwt::builder()
         .secret_key(SECRET)
+        .allow_short_secret(true)
         .identity_handler(|payload| (payload.get("identity")? == 1).then(joe))
         .disable_auth_url_rule()
         .build()

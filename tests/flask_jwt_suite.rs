@@ -95,6 +95,7 @@ fn json_body(response: LocalResponse<'_>) -> Value {
 fn test_initialize() {
     let jwt = Jwt::<User>::builder()
         .secret_key(SECRET)
+        .allow_short_secret(true)
         .authentication_handler(|_, _| None)
         .identity_handler(|_| None)
         .build()
@@ -423,6 +424,7 @@ fn test_custom_auth_header() {
 fn test_custom_auth_handler() {
     let jwt = Jwt::<User>::builder()
         .secret_key(SECRET)
+        .allow_short_secret(true)
         .identity_handler(|_| None)
         .auth_request_handler(|_json| Ok(JwtResponse::json(Status::Ok, &json!({"hello": "world"}))))
         .build()

@@ -5,6 +5,9 @@
 //! Each test runs the binary in its own empty directory (so no Rocket.toml is found unless the
 //! test writes one) with every `JWT_*` and `ROCKET_*` variable removed from its environment.
 
+mod common;
+use common::jwks_server::{sign, JwksServer, Reply, TestKey};
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -159,6 +162,7 @@ fn claims(extra: Value) -> Payload {
 fn hs256(claims: &Payload) -> String {
     TokenCodec::new(Settings {
         secret_key: Some(Secret::new(SECRET)),
+        allow_short_secret: true,
         ..Settings::default()
     })
     .expect("codec")
@@ -322,7 +326,22 @@ fn an_expired_token_fails_the_validity_period_with_seconds() {
         run.stdout.contains("(expired 1 h ago)"),
         "exp annotation in {run:#?}"
     );
-    // A leeway from the command line covers it.
+    // A leeway from the command line is applied, up to the 300 s the API allows.
+    let run = inspect(
+        dir.path(),
+        &[
+            "--secret-file",
+            &dir.secret_file(),
+            "--leeway",
+            "300",
+            &token,
+        ],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.check("validity period").contains("(leeway 300 s)"),
+        "{run:#?}"
+    );
     let run = inspect(
         dir.path(),
         &[
@@ -333,7 +352,8 @@ fn an_expired_token_fails_the_validity_period_with_seconds() {
             &token,
         ],
     );
-    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(run.stderr.contains("`leeway`"), "{run:#?}");
 }
 
 #[test]
@@ -664,4 +684,113 @@ fn the_secret_is_never_printed() {
     assert!(run.stdout.contains("[FAIL] signature"), "{run:#?}");
     assert!(!run.stderr.contains("4711471147114711"), "{run:#?}");
     assert!(!run.stdout.contains("4711471147114711"), "{run:#?}");
+}
+
+// ----- keys from a JWKS ----------------------------------------------------------------------------
+
+/// An RS256 token for this API (`sub`, `iss`, `aud`) signed by `key` with `kid` in its header.
+fn rs256_for_api(key: TestKey, kid: &str) -> String {
+    let claims = claims(json!({
+        "sub": "auth0|alice",
+        "iss": "https://issuer.example/",
+        "aud": "api",
+    }));
+    sign(key, Algorithm::RS256, Some(kid), &Value::Object(claims))
+}
+
+/// `--jwks-url <server>/jwks.json --algorithm RS256 --issuer ... --audience api <token>`.
+fn inspect_with_jwks(dir: &Path, server: &JwksServer, token: &str) -> Run {
+    inspect(
+        dir,
+        &[
+            "--jwks-url",
+            &server.jwks_url(),
+            "--algorithm",
+            "RS256",
+            "--issuer",
+            "https://issuer.example/",
+            "--audience",
+            "api",
+            token,
+        ],
+    )
+}
+
+#[test]
+fn a_jwks_url_verifies_an_rs256_token_by_its_kid() {
+    let dir = TempDir::new("jwks-good");
+    let server = JwksServer::start(&[TestKey::Rsa.jwk()]);
+    let token = rs256_for_api(TestKey::Rsa, "rsa-1");
+    let run = inspect_with_jwks(dir.path(), &server, &token);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(run.tags(), ["PASS"; 5], "{run:#?}");
+    assert_eq!(
+        run.check("signature"),
+        "[PASS] signature: RS256 signature verified"
+    );
+    assert_eq!(
+        run.check("intended authority"),
+        "[PASS] intended authority: signed with key \"rsa-1\" of the configured authority; \
+         iss \"https://issuer.example/\" is the configured issuer"
+    );
+    assert!(run.stdout.contains("\"kid\": \"rsa-1\""), "{run:#?}");
+    assert!(run.stdout.contains("Result: valid"), "{run:#?}");
+    // One fetch of the key set, and the token itself is never echoed.
+    assert_eq!(server.jwks_hits(), 1);
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(!run.stdout.contains(signature) && !run.stderr.contains(signature));
+}
+
+#[test]
+fn an_unknown_kid_fails_the_intended_authority() {
+    let dir = TempDir::new("jwks-unknown-kid");
+    let server = JwksServer::start(&[TestKey::Rsa.jwk()]);
+    let token = rs256_for_api(TestKey::Rsa2, "rsa-2");
+    let run = inspect_with_jwks(dir.path(), &server, &token);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert_eq!(
+        run.tags(),
+        ["PASS", "FAIL", "PASS", "FAIL", "PASS"],
+        "{run:#?}"
+    );
+    assert_eq!(
+        run.check("intended authority"),
+        "[FAIL] intended authority: Unknown signing key: the token is not from the intended \
+         authority (kid \"rsa-2\" is not in the authority's key set)"
+    );
+    assert_eq!(
+        run.check("signature"),
+        "[FAIL] signature: no key to verify the signature with"
+    );
+    assert!(
+        run.stdout
+            .contains("Result: invalid: failed signature, intended authority"),
+        "{run:#?}"
+    );
+    // The claims are shown all the same.
+    assert!(run.stdout.contains("\"sub\": \"auth0|alice\""), "{run:#?}");
+    assert_eq!(server.jwks_hits(), 1);
+}
+
+#[test]
+fn a_jwks_endpoint_that_fails_fails_the_intended_authority() {
+    let dir = TempDir::new("jwks-down");
+    let server = JwksServer::start(&[TestKey::Rsa.jwk()]);
+    server.set_reply(Reply::Error500);
+    let token = rs256_for_api(TestKey::Rsa, "rsa-1");
+    let run = inspect_with_jwks(dir.path(), &server, &token);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert_eq!(
+        run.tags(),
+        ["PASS", "FAIL", "PASS", "FAIL", "PASS"],
+        "{run:#?}"
+    );
+    let line = run.check("intended authority");
+    assert!(
+        line.starts_with(
+            "[FAIL] intended authority: The authority's signing keys cannot be fetched ("
+        ) && line.contains("500"),
+        "{line}"
+    );
+    assert_eq!(server.jwks_hits(), 1);
 }

@@ -855,6 +855,7 @@ fn error_callback_replaces_every_failure_response() {
 fn async_identity_callback_is_awaited() {
     let jwt = Jwt::builder()
         .secret_key(SECRET)
+        .allow_short_secret(true)
         .authentication_handler(|username, password| {
             (username == "joe" && password == "pass").then(joe)
         })

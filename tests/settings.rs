@@ -41,9 +41,10 @@ fn configured(figment: Figment, jwt: JwtBuilder<User>) -> Client {
     ignite(figment, jwt.build().expect("builds")).expect("valid rocket")
 }
 
-/// The fixture's callbacks without a secret.
+/// The fixture's callbacks without a secret (and the fixture's 12-byte secret allowed).
 fn bare() -> JwtBuilder<User> {
     Jwt::builder()
+        .allow_short_secret(true)
         .authentication_handler(|username, password| {
             (username == "joe" && password == "pass").then(joe)
         })
@@ -684,6 +685,7 @@ fn build_needs_an_identity_handler() {
     let error = build_error(
         Jwt::<User>::builder()
             .secret_key(SECRET)
+            .allow_short_secret(true)
             .authentication_handler(|_, _| Some(joe())),
     );
     assert_eq!(error, BuildError::MissingIdentityHandler);
@@ -698,6 +700,7 @@ fn build_needs_an_authentication_handler_unless_the_auth_resource_is_disabled() 
     let identity_only = || {
         Jwt::<User>::builder()
             .secret_key(SECRET)
+            .allow_short_secret(true)
             .identity_handler(|payload| (payload.get("identity")? == 1).then(joe))
     };
     let error = build_error(identity_only());
@@ -725,5 +728,49 @@ fn build_rejects_unknown_claim_names_given_in_code() {
     assert!(
         matches!(&error, BuildError::InvalidSetting(message) if message.contains("required_claims")),
         "{error}"
+    );
+}
+
+#[test]
+fn a_short_secret_is_refused_at_ignition_unless_allowed() {
+    let jwt = Jwt::builder()
+        .secret_key(SECRET)
+        .authentication_handler(|username, password| {
+            (username == "joe" && password == "pass").then(joe)
+        })
+        .identity_handler(|payload| (payload.get("identity")? == 1).then(joe))
+        .build()
+        .expect("builds");
+    assert_ignition_fails(ignite(figment(), jwt));
+    let allowed = figment()
+        .merge(("jwt.secret_key", SECRET))
+        .merge(("jwt.allow_short_secret", true));
+    let jwt = Jwt::builder()
+        .authentication_handler(|username, password| {
+            (username == "joe" && password == "pass").then(joe)
+        })
+        .identity_handler(|payload| (payload.get("identity")? == 1).then(joe))
+        .build()
+        .expect("builds");
+    let client = ignite(allowed, jwt).expect("allowed through the configuration");
+    let token = login(&client);
+    assert_eq!(
+        get_with(&client, "/protected", Some(&format!("JWT {token}")))
+            .status()
+            .code,
+        200
+    );
+    let long = "0123456789abcdef0123456789abcdef";
+    let jwt = Jwt::builder()
+        .secret_key(long)
+        .authentication_handler(|username, password| {
+            (username == "joe" && password == "pass").then(joe)
+        })
+        .identity_handler(|payload| (payload.get("identity")? == 1).then(joe))
+        .build()
+        .expect("builds");
+    assert!(
+        ignite(figment(), jwt).is_ok(),
+        "a 32-byte secret needs no opt-out"
     );
 }

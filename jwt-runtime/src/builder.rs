@@ -304,6 +304,31 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         self
     }
 
+    /// Tokens longer than this are refused before decoding (default 8192 bytes).
+    pub fn max_token_bytes(mut self, bytes: usize) -> Self {
+        self.settings.max_token_bytes = bytes;
+        self
+    }
+
+    /// Requires this `typ` header (e.g. `at+jwt`), compared as RFC 7515 says.
+    pub fn expected_typ(mut self, typ: impl Into<String>) -> Self {
+        self.settings.expected_typ = Some(typ.into());
+        self
+    }
+
+    /// Refuses tokens issued (`iat`) longer ago than `age`; makes `iat` required.
+    pub fn max_age(mut self, age: Duration) -> Self {
+        self.settings.max_age = Some(age);
+        self
+    }
+
+    /// Accepts an HMAC secret shorter than its hash output (32 bytes for HS256). Only for a
+    /// migration from an app stuck with a short secret: it logs a warning at every ignition.
+    pub fn allow_short_secret(mut self, allow: bool) -> Self {
+        self.settings.allow_short_secret = allow;
+        self
+    }
+
     /// Adds safe rejection detail to response descriptions (development only).
     pub fn detailed_errors(mut self, detailed: bool) -> Self {
         self.settings.detailed_errors = detailed;

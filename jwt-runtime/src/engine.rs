@@ -2,7 +2,11 @@
 //! request ([`Engine::authenticate`]) and a login ([`Engine::login`]).
 
 use std::borrow::Cow;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+
+use futures_util::FutureExt as _;
 
 use rocket::http::Status;
 use rocket::Request;
@@ -62,7 +66,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
 
     /// The auth resource: login data in, the auth response (or error) out.
     pub(crate) async fn login(&self, body: Result<Vec<u8>, JwtError>) -> JwtResponse {
-        match self.try_login(body).await {
+        match unwind_safe("login", self.try_login(body)).await {
             Ok(response) => response,
             Err(error) => {
                 log::info!("jwt: login refused: {error}");
@@ -144,7 +148,7 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
         request: &'r Request<'_>,
     ) -> BoxFuture<'r, Result<Identity, JwtError>> {
         Box::pin(async move {
-            match self.identify(request).await {
+            match unwind_safe("authentication", self.identify(request)).await {
                 Ok(identity) => Ok(Identity::new(identity)),
                 Err(error) => {
                     log::info!(
@@ -170,8 +174,27 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
             }
         }
         match &self.callbacks.error {
-            Some(handler) => handler(&error),
+            Some(handler) => std::panic::catch_unwind(AssertUnwindSafe(|| handler(&error)))
+                .unwrap_or_else(|_| {
+                    log::error!("jwt: the error callback panicked; answering the default error");
+                    JwtError::internal("a callback failed").to_response()
+                }),
             None => error.to_response(),
+        }
+    }
+}
+
+/// Runs `future` (which calls the application's callbacks), turning a panic into a 500 error
+/// for this request only: the server keeps serving.
+async fn unwind_safe<T>(
+    what: &'static str,
+    future: impl Future<Output = Result<T, JwtError>>,
+) -> Result<T, JwtError> {
+    match AssertUnwindSafe(future).catch_unwind().await {
+        Ok(result) => result,
+        Err(_) => {
+            log::error!("jwt: a callback panicked during {what}; answering 500");
+            Err(JwtError::internal("a callback failed"))
         }
     }
 }

@@ -217,6 +217,7 @@ mod tests {
     fn codec(settings: Settings) -> TokenCodec {
         TokenCodec::new(Settings {
             secret_key: Some(Secret::new("super-secret")),
+            allow_short_secret: true,
             ..settings
         })
         .unwrap()
@@ -289,6 +290,7 @@ mod tests {
         let codec = codec(Settings::default());
         let other = TokenCodec::new(Settings {
             secret_key: Some(Secret::new("another secret")),
+            allow_short_secret: true,
             ..Settings::default()
         })
         .unwrap();

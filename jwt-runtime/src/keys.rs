@@ -5,7 +5,7 @@
 //! never be used as an HMAC secret.
 
 use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
 
 use crate::settings::{KeyMaterial, Settings, SettingsError};
 use crate::token::algorithm_name;
@@ -74,7 +74,57 @@ fn hmac_secret(settings: &Settings, algorithm: Algorithm) -> Result<&[u8], Setti
              configure RS256/ES256 with `public_key`, or use a random secret",
         ));
     }
-    Ok(secret.expose().as_bytes())
+    let bytes = secret.expose().as_bytes();
+    let minimum = minimum_secret_bytes(algorithm);
+    if bytes.len() < minimum {
+        if !settings.allow_short_secret {
+            return Err(invalid(
+                "secret_key",
+                format!(
+                    "the secret has {} bytes; {} needs at least {minimum} (RFC 7518 §3.2). Use a \
+                     random secret of {minimum}+ bytes, or, while migrating from an app stuck with \
+                     this secret, set `allow_short_secret = true`",
+                    bytes.len(),
+                    algorithm_name(algorithm)
+                ),
+            ));
+        }
+        log::warn!(
+            "jwt: INSECURE: the {} secret has {} bytes, fewer than the {minimum} its hash needs; \
+             accepted only because `allow_short_secret` is set. Rotate to a random secret of \
+             {minimum}+ bytes",
+            algorithm_name(algorithm),
+            bytes.len()
+        );
+    }
+    Ok(bytes)
+}
+
+/// The shortest HMAC secret for `algorithm`: its hash output size (RFC 7518 §3.2).
+pub fn minimum_secret_bytes(algorithm: Algorithm) -> usize {
+    match algorithm {
+        Algorithm::HS384 => 48,
+        Algorithm::HS512 => 64,
+        _ => 32,
+    }
+}
+
+/// The smallest RSA modulus accepted, in bits.
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// The bit length of an RSA key's modulus.
+fn rsa_bits(key: &DecodingKey) -> Option<usize> {
+    let modulus = match key.kind() {
+        DecodingKeyKind::RsaModulusExponent { n, .. } => n.clone(),
+        DecodingKeyKind::SecretOrDer(der) => {
+            let components = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER
+                .key_utils
+                .rsa_pub_components_from_public_key;
+            components(der).ok()?.0
+        }
+    };
+    let first = modulus.iter().position(|byte| *byte != 0)?;
+    Some((modulus.len() - first) * 8 - modulus[first].leading_zeros() as usize)
 }
 
 /// The key that signs issued tokens with `settings.algorithm`, if one is configured.
@@ -170,9 +220,109 @@ pub(crate) fn static_verify_key(
             format!("the key is not a {name} key"),
         ));
     }
+    if family == AlgorithmFamily::Rsa {
+        match rsa_bits(&key) {
+            Some(bits) if bits >= MIN_RSA_BITS => {}
+            Some(bits) => {
+                return Err(invalid(
+                    "public_key",
+                    format!("the RSA key has {bits} bits; at least {MIN_RSA_BITS} are required"),
+                ))
+            }
+            None => return Err(invalid("public_key", "not a readable RSA public key")),
+        }
+    }
     Ok(VerifyKey {
         kid: None,
         algorithm,
         key,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Secret;
+
+    fn rsa(pem: &str) -> Result<VerifyKey, SettingsError> {
+        let settings = Settings {
+            algorithm: Algorithm::RS256,
+            public_key: Some(KeyMaterial::Pem(pem.into())),
+            ..Settings::default()
+        };
+        static_verify_key(&settings, Algorithm::RS256)
+    }
+
+    #[test]
+    fn rsa_keys_under_2048_bits_are_refused() {
+        assert!(rsa(include_str!("../../testdata/keys/rsa_public.pem")).is_ok());
+        let err = rsa(include_str!("../../testdata/keys/rsa1024_public.pem")).unwrap_err();
+        assert!(err.to_string().contains("1024 bits"), "{err}");
+        let jwk = Settings {
+            algorithm: Algorithm::RS256,
+            public_key: Some(KeyMaterial::Jwk(
+                include_str!("../../testdata/keys/rsa_public.jwk.json").into(),
+            )),
+            ..Settings::default()
+        };
+        assert!(static_verify_key(&jwk, Algorithm::RS256).is_ok());
+    }
+
+    #[test]
+    fn short_hmac_secrets_need_the_opt_out() {
+        let settings = |secret: &str, allow: bool, algorithm| Settings {
+            algorithm,
+            secret_key: Some(Secret::new(secret)),
+            allow_short_secret: allow,
+            ..Settings::default()
+        };
+        let err = static_verify_key(
+            &settings("super-secret", false, Algorithm::HS256),
+            Algorithm::HS256,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("12 bytes") && err.to_string().contains("allow_short_secret"),
+            "{err}"
+        );
+        assert!(static_verify_key(
+            &settings("super-secret", true, Algorithm::HS256),
+            Algorithm::HS256
+        )
+        .is_ok());
+        let thirty_two = "0123456789abcdef0123456789abcdef";
+        assert!(static_verify_key(
+            &settings(thirty_two, false, Algorithm::HS256),
+            Algorithm::HS256
+        )
+        .is_ok());
+        assert!(static_verify_key(
+            &settings(thirty_two, false, Algorithm::HS512),
+            Algorithm::HS512
+        )
+        .is_err());
+        assert!(
+            static_verify_key(&settings("", false, Algorithm::HS256), Algorithm::HS256).is_err()
+        );
+    }
+
+    #[test]
+    fn key_material_is_never_an_hmac_secret() {
+        for secret in [
+            include_str!("../../testdata/keys/rsa_public.pem"),
+            "  -----BEGIN PUBLIC KEY-----",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvZ9lUhC6NK9aD0Uq3HbM4v+8pRk6f9n5Qe0y2Xcq8y",
+            "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEm",
+        ] {
+            let settings = Settings {
+                secret_key: Some(Secret::new(secret)),
+                allow_short_secret: true,
+                ..Settings::default()
+            };
+            assert!(
+                static_verify_key(&settings, Algorithm::HS256).is_err(),
+                "{secret}"
+            );
+        }
+    }
 }

@@ -143,7 +143,23 @@ pub struct Settings {
     /// seconds since expiry) to response descriptions. For development; default `false`. The
     /// detail is always logged.
     pub detailed_errors: bool,
+    /// Tokens longer than this many bytes are refused before any decoding; default 8192.
+    pub max_token_bytes: usize,
+    /// When set, the header's `typ` must be this media type (compared as RFC 7515 says:
+    /// case-insensitively, with or without the `application/` prefix), e.g. `at+jwt`. Default:
+    /// none (`typ` is not checked).
+    pub expected_typ: Option<String>,
+    /// When set, tokens issued (`iat`) longer ago than this are refused, and `iat` is required.
+    /// Default: none.
+    pub max_age: Option<Duration>,
+    /// Accept an HMAC secret shorter than its hash output (32 bytes for HS256, 48 for HS384, 64
+    /// for HS512). Refused by default (RFC 7518 §3.2); this opt-out exists for a migration from a
+    /// Flask-JWT app stuck with a short secret, and logs a warning at every ignition.
+    pub allow_short_secret: bool,
 }
+
+/// The largest leeway accepted: more would make expiry meaningless.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
 impl Default for Settings {
     fn default() -> Self {
@@ -179,6 +195,10 @@ impl Default for Settings {
             jwks_stale_for: Duration::from_secs(3600),
             oidc_discovery: false,
             detailed_errors: false,
+            max_token_bytes: 8192,
+            expected_typ: None,
+            max_age: None,
+            allow_short_secret: false,
         }
     }
 }
@@ -282,6 +302,10 @@ struct ConfigSettings {
     jwks_stale_for: Option<u64>,
     oidc_discovery: Option<bool>,
     detailed_errors: Option<bool>,
+    max_token_bytes: Option<usize>,
+    expected_typ: Option<String>,
+    max_age: Option<u64>,
+    allow_short_secret: Option<bool>,
 }
 
 const KNOWN_KEYS: &[&str] = &[
@@ -316,6 +340,10 @@ const KNOWN_KEYS: &[&str] = &[
     "jwks_stale_for",
     "oidc_discovery",
     "detailed_errors",
+    "max_token_bytes",
+    "expected_typ",
+    "max_age",
+    "allow_short_secret",
 ];
 
 /// The claims `verify_claims` may name.
@@ -424,6 +452,14 @@ impl Settings {
         set(&mut self.jwks_stale_for, seconds(config.jwks_stale_for));
         set(&mut self.oidc_discovery, config.oidc_discovery);
         set(&mut self.detailed_errors, config.detailed_errors);
+        set(&mut self.max_token_bytes, config.max_token_bytes);
+        if let Some(typ) = config.expected_typ {
+            self.expected_typ = Some(typ);
+        }
+        if let Some(age) = config.max_age {
+            self.max_age = Some(Duration::from_secs(age));
+        }
+        set(&mut self.allow_short_secret, config.allow_short_secret);
         self.validate()?;
         Ok(self)
     }
@@ -437,6 +473,23 @@ impl Settings {
             return Err(SettingsError::Invalid {
                 setting: "auth_header_prefix",
                 reason: format!("{prefix:?} must be one word, e.g. \"JWT\" or \"Bearer\""),
+            });
+        }
+        if self.leeway > MAX_LEEWAY {
+            return Err(SettingsError::Invalid {
+                setting: "leeway",
+                reason: format!(
+                    "{} s is more than the {} s allowed: clocks that far apart need fixing, not a \
+                     leeway that makes expiry meaningless",
+                    self.leeway.as_secs(),
+                    MAX_LEEWAY.as_secs()
+                ),
+            });
+        }
+        if self.max_token_bytes == 0 {
+            return Err(SettingsError::Invalid {
+                setting: "max_token_bytes",
+                reason: "must be more than 0".into(),
             });
         }
         if self.identity_claim.is_empty() {

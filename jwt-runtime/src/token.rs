@@ -17,6 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -279,6 +280,11 @@ impl TokenCodec {
     pub fn parse<'t>(&self, token: &'t str) -> Result<ParsedToken<'t>, JwtError> {
         let malformed =
             |description: String| JwtError::invalid_token(Check::WellFormed, description);
+        let limit = self.settings.max_token_bytes;
+        if token.len() > limit {
+            return Err(malformed("Token is too large".into())
+                .with_detail(format!("{} bytes; the limit is {limit}", token.len())));
+        }
         let (message, signature) = token
             .rsplit_once('.')
             .ok_or_else(|| malformed("Not enough segments".into()))?;
@@ -291,8 +297,10 @@ impl TokenCodec {
         let header = URL_SAFE_NO_PAD
             .decode(header)
             .map_err(|_| malformed("Invalid header padding".into()))?;
-        let header: Payload = serde_json::from_slice(&header)
-            .map_err(|e| malformed(json_error("Invalid header string", &e)))?;
+        let header = serde_json::from_slice::<UniqueMap>(&header)
+            .map_err(|e| malformed(json_error("Invalid header string", &e)))?
+            .0;
+        self.check_header(&header)?;
         let claims = URL_SAFE_NO_PAD
             .decode(claims)
             .map_err(|_| malformed("Invalid payload padding".into()))?;
@@ -305,6 +313,42 @@ impl TokenCodec {
             signature,
             claims,
         })
+    }
+
+    /// Header parameters this library does not implement are refused rather than ignored
+    /// (RFC 8725): `crit`, `b64`, `zip`, nested tokens (`cty: JWT`); and `typ` when one is
+    /// expected.
+    fn check_header(&self, header: &Payload) -> Result<(), JwtError> {
+        let unsupported = |description: &'static str| {
+            Err(JwtError::invalid_token(Check::WellFormed, description))
+        };
+        if header.contains_key("crit") {
+            return unsupported("Unsupported critical header parameters (crit)");
+        }
+        if header.contains_key("b64") {
+            return unsupported("Unencoded payloads (b64) are not supported");
+        }
+        if header.contains_key("zip") {
+            return unsupported("Compressed tokens (zip) are not accepted");
+        }
+        if let Some(cty) = header.get("cty") {
+            if cty.as_str().is_none_or(|cty| media_type_eq(cty, "JWT")) {
+                return unsupported("Nested tokens (cty: JWT) are not accepted");
+            }
+        }
+        if let Some(expected) = &self.settings.expected_typ {
+            let typ = header.get("typ").and_then(Value::as_str);
+            if !typ.is_some_and(|typ| media_type_eq(typ, expected)) {
+                return Err(
+                    JwtError::invalid_token(Check::WellFormed, "Invalid token type (typ)")
+                        .with_detail(format!(
+                            "expected typ {expected:?}, received {}",
+                            header.get("typ").map_or("none".into(), Value::to_string)
+                        )),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Step 2a: the header's `alg`, when it is one of the configured algorithms.
@@ -395,9 +439,19 @@ impl TokenCodec {
 
     /// Steps 2c to 5: the claims as a JSON object, then time, issuer and audience.
     pub(crate) fn check_claims(&self, claims: &[u8]) -> Result<Payload, JwtError> {
-        let payload: Payload = serde_json::from_slice(claims).map_err(|e| {
-            JwtError::invalid_token(Check::WellFormed, json_error("Invalid payload string", &e))
-        })?;
+        let payload = serde_json::from_slice::<UniqueMap>(claims)
+            .map_err(|e| {
+                JwtError::invalid_token(Check::WellFormed, json_error("Invalid payload string", &e))
+            })?
+            .0;
+        if let Some(sub) = payload.get("sub") {
+            if !sub.is_string() {
+                return Err(JwtError::invalid_token(
+                    Check::WellFormed,
+                    "Invalid subject: sub must be a string",
+                ));
+            }
+        }
         if self.settings.verify {
             self.check_time_claims(&payload, now())?;
             self.check_issuer(&payload)?;
@@ -438,6 +492,22 @@ impl TokenCodec {
                     )
                     .with_detail(format!("valid in {} s (leeway {leeway} s)", nbf - now)));
                 }
+            }
+        }
+        if let Some(max_age) = self.settings.max_age {
+            let max_age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+            let Some(iat) = time_claim(payload, "iat", "Issued At claim (iat)")? else {
+                return Err(missing_claim(Check::ValidityPeriod, "iat"));
+            };
+            let age = now.saturating_sub(iat);
+            if age > max_age.saturating_add(leeway) {
+                return Err(JwtError::invalid_token(
+                    Check::ValidityPeriod,
+                    "The token is too old (iat)",
+                )
+                .with_detail(format!(
+                    "issued {age} s ago; the maximum age is {max_age} s"
+                )));
             }
         }
         if checks.exp {
@@ -626,9 +696,65 @@ fn time_claim(payload: &Payload, claim: &str, label: &str) -> Result<Option<i64>
     }
 }
 
+/// Whether two `typ`/`cty` media types are the same: case-insensitive, `application/` implied
+/// when absent (RFC 7515 §4.1.9).
+fn media_type_eq(a: &str, b: &str) -> bool {
+    fn normal(media_type: &str) -> String {
+        let lower = media_type.to_ascii_lowercase();
+        match lower.strip_prefix("application/") {
+            Some(rest) if !rest.contains('/') => rest.to_owned(),
+            _ => lower,
+        }
+    }
+    normal(a) == normal(b)
+}
+
+/// A JSON object that refuses a repeated member name, which parsers resolve differently (first
+/// or last wins) and attackers use to smuggle a second `alg` or `exp` past one of them.
+struct UniqueMap(Payload);
+
+impl<'de> Deserialize<'de> for UniqueMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = UniqueMap;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<UniqueMap, A::Error> {
+                let mut map = Payload::new();
+                while let Some(key) = access.next_key::<String>()? {
+                    if map.contains_key(&key) {
+                        return Err(de::Error::custom(format_args!(
+                            "{DUPLICATE} {:?}",
+                            truncate(&key)
+                        )));
+                    }
+                    let value = access.next_value::<Value>()?;
+                    map.insert(key, value);
+                }
+                Ok(UniqueMap(map))
+            }
+        }
+
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+const DUPLICATE: &str = "duplicate member";
+
 /// PyJWT's wording for a segment that is not a JSON object.
 fn json_error(what: &str, error: &serde_json::Error) -> String {
-    if error.is_data() {
+    let text = error.to_string();
+    if text.starts_with(DUPLICATE) {
+        format!(
+            "{what}: {}",
+            text.split(" at line ").next().unwrap_or(&text)
+        )
+    } else if error.is_data() {
         format!("{what}: must be a json object")
     } else {
         format!("{what}: {error}")
@@ -672,6 +798,7 @@ mod tests {
     fn codec() -> TokenCodec {
         TokenCodec::new(Settings {
             secret_key: Some(Secret::new("super-secret")),
+            allow_short_secret: true,
             ..Settings::default()
         })
         .unwrap()
@@ -773,6 +900,7 @@ mod tests {
         );
         let other = TokenCodec::new(Settings {
             secret_key: Some(Secret::new("another-secret")),
+            allow_short_secret: true,
             ..Settings::default()
         })
         .unwrap();
@@ -823,6 +951,7 @@ mod tests {
     fn verify_false_skips_every_check() {
         let codec = TokenCodec::new(Settings {
             secret_key: Some(Secret::new("super-secret")),
+            allow_short_secret: true,
             verify: false,
             ..Settings::default()
         })
@@ -1018,6 +1147,7 @@ mod tests {
     fn oidc(issuer: &str, audience: &[&str]) -> TokenCodec {
         TokenCodec::new(Settings {
             secret_key: Some(Secret::new("super-secret")),
+            allow_short_secret: true,
             issuer: Some(issuer.into()),
             audience: audience.iter().map(|a| a.to_string()).collect(),
             ..Settings::default()
@@ -1151,6 +1281,7 @@ mod tests {
     fn the_identity_claim_is_configurable() {
         let codec = TokenCodec::new(Settings {
             secret_key: Some(Secret::new("super-secret")),
+            allow_short_secret: true,
             identity_claim: "sub".into(),
             ..Settings::default()
         })
@@ -1158,5 +1289,188 @@ mod tests {
         let payload = codec.default_payload(json!("auth0|42"));
         assert_eq!(payload["sub"], "auth0|42");
         assert!(!payload.contains_key("identity"));
+    }
+
+    fn raw_token(codec: &TokenCodec, header: &str, claims: &str) -> String {
+        let message = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let key = EncodingKey::from_secret(
+            codec
+                .settings()
+                .secret_key
+                .as_ref()
+                .unwrap()
+                .expose()
+                .as_bytes(),
+        );
+        let signature =
+            jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::HS256).unwrap();
+        format!("{message}.{signature}")
+    }
+
+    fn fresh_claims() -> String {
+        let now = now();
+        format!(
+            r#"{{"identity":1,"iat":{now},"nbf":{now},"exp":{}}}"#,
+            now + 60
+        )
+    }
+
+    #[test]
+    fn unsupported_header_parameters_are_refused() {
+        let codec = codec();
+        for header in [
+            r#"{"typ":"JWT","alg":"HS256","crit":["x-custom"]}"#,
+            r#"{"typ":"JWT","alg":"HS256","crit":[]}"#,
+            r#"{"typ":"JWT","alg":"HS256","b64":false,"crit":["b64"]}"#,
+            r#"{"typ":"JWT","alg":"HS256","zip":"DEF"}"#,
+            r#"{"typ":"JWT","alg":"HS256","cty":"JWT"}"#,
+            r#"{"typ":"JWT","alg":"HS256","cty":"application/jwt"}"#,
+        ] {
+            let token = raw_token(&codec, header, &fresh_claims());
+            assert_eq!(rejection(&codec, &token).0, Check::WellFormed, "{header}");
+        }
+        let token = raw_token(
+            &codec,
+            r#"{"typ":"JWT","alg":"HS256","foo":"bar"}"#,
+            &fresh_claims(),
+        );
+        assert!(
+            codec.decode(&token).is_ok(),
+            "unknown non-critical fields are ignored"
+        );
+    }
+
+    #[test]
+    fn duplicate_members_are_refused() {
+        let codec = codec();
+        let header = r#"{"alg":"none","alg":"HS256","typ":"JWT"}"#;
+        let (check, description) = rejection(&codec, &raw_token(&codec, header, &fresh_claims()));
+        assert_eq!(check, Check::WellFormed);
+        assert_eq!(
+            description,
+            "Invalid header string: duplicate member \"alg\""
+        );
+        let now = now();
+        let claims = format!(
+            r#"{{"identity":1,"iat":{now},"nbf":{now},"exp":1,"exp":{}}}"#,
+            now + 60
+        );
+        let (_, description) = rejection(&codec, &raw_token(&codec, r#"{"alg":"HS256"}"#, &claims));
+        assert_eq!(
+            description,
+            "Invalid payload string: duplicate member \"exp\""
+        );
+    }
+
+    #[test]
+    fn oversized_tokens_are_refused_before_decoding() {
+        let codec = codec();
+        let huge = ".".repeat(10_000_000);
+        assert_eq!(
+            rejection(&codec, &huge),
+            (Check::WellFormed, "Token is too large".into())
+        );
+    }
+
+    #[test]
+    fn expected_typ_matches_equivalent_media_types() {
+        let codec = TokenCodec::new(Settings {
+            secret_key: Some(Secret::new("super-secret")),
+            allow_short_secret: true,
+            expected_typ: Some("at+jwt".into()),
+            ..Settings::default()
+        })
+        .unwrap();
+        for typ in ["at+jwt", "application/at+jwt", "AT+JWT"] {
+            let header = format!(r#"{{"typ":"{typ}","alg":"HS256"}}"#);
+            assert!(
+                codec
+                    .decode(&raw_token(&codec, &header, &fresh_claims()))
+                    .is_ok(),
+                "{typ}"
+            );
+        }
+        for header in [
+            r#"{"alg":"HS256"}"#,
+            r#"{"typ":"JWT","alg":"HS256"}"#,
+            r#"{"typ":"at+jwt\u0000","alg":"HS256"}"#,
+            r#"{"typ":"JOSE","alg":"HS256"}"#,
+        ] {
+            assert_eq!(
+                rejection(&codec, &raw_token(&codec, header, &fresh_claims())).0,
+                Check::WellFormed,
+                "{header}"
+            );
+        }
+        // without expected_typ, typ is not checked
+        assert!(codec_default_accepts(r#"{"typ":"JOSE","alg":"HS256"}"#));
+    }
+
+    fn codec_default_accepts(header: &str) -> bool {
+        let codec = codec();
+        codec
+            .decode(&raw_token(&codec, header, &fresh_claims()))
+            .is_ok()
+    }
+
+    #[test]
+    fn max_age_needs_a_recent_iat() {
+        let codec = TokenCodec::new(Settings {
+            secret_key: Some(Secret::new("super-secret")),
+            allow_short_secret: true,
+            max_age: Some(std::time::Duration::from_secs(60)),
+            required_claims: vec!["exp".into()],
+            ..Settings::default()
+        })
+        .unwrap();
+        let now = now();
+        let sign = |claims: Value| {
+            codec
+                .encode(&claims.as_object().unwrap().clone(), &Payload::new())
+                .unwrap()
+        };
+        assert!(codec
+            .decode(&sign(json!({"iat": now - 30, "exp": now + 60})))
+            .is_ok());
+        assert_eq!(
+            rejection(&codec, &sign(json!({"iat": now - 600, "exp": now + 60}))).1,
+            "The token is too old (iat)"
+        );
+        assert_eq!(
+            rejection(&codec, &sign(json!({"exp": now + 60}))).1,
+            "Token is missing the \"iat\" claim"
+        );
+    }
+
+    #[test]
+    fn a_non_string_subject_is_refused() {
+        let codec = codec();
+        let now = now();
+        for sub in ["1", "null", "[\"a\"]"] {
+            let claims = format!(
+                r#"{{"sub":{sub},"iat":{now},"nbf":{now},"exp":{}}}"#,
+                now + 60
+            );
+            assert_eq!(
+                rejection(&codec, &raw_token(&codec, r#"{"alg":"HS256"}"#, &claims)).0,
+                Check::WellFormed
+            );
+        }
+    }
+
+    #[test]
+    fn a_leeway_beyond_five_minutes_is_a_configuration_error() {
+        let err = TokenCodec::new(Settings {
+            secret_key: Some(Secret::new("super-secret")),
+            allow_short_secret: true,
+            leeway: std::time::Duration::from_secs(u64::MAX),
+            ..Settings::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("leeway"), "{err}");
     }
 }

@@ -242,6 +242,19 @@ fn apply_options(cli: &Cli, settings: &mut Settings) -> Result<(), Fatal> {
     if let Some(claim) = &cli.identity_claim {
         settings.identity_claim = claim.clone();
     }
+    // The inspector diagnoses tokens whatever the secret; whether a short secret is acceptable is
+    // the API's decision (its ignition refuses one without `allow_short_secret`).
+    if let Some(secret) = &settings.secret_key {
+        let minimum = rocket_flask_jwt::keys::minimum_secret_bytes(settings.algorithm);
+        if secret.expose().len() < minimum && !settings.allow_short_secret {
+            eprintln!(
+                "note: the secret is shorter than the {minimum} bytes {:?} needs; the API refuses \
+                 it unless `allow_short_secret` is set",
+                settings.algorithm
+            );
+        }
+    }
+    settings.allow_short_secret = true;
     settings
         .validate()
         .map_err(|e| Fatal(describe_settings_error(&e)))

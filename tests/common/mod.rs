@@ -3,6 +3,8 @@
 //! the way a Python service would make them.
 #![allow(dead_code)]
 
+pub mod jwks_server;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -37,6 +39,7 @@ pub fn joe() -> User {
 pub fn builder() -> JwtBuilder<User> {
     Jwt::builder()
         .secret_key(SECRET)
+        .allow_short_secret(true)
         .authentication_handler(|username, password| {
             (username == "joe" && password == "pass").then(joe)
         })

@@ -1,0 +1,341 @@
+//! Micro-benchmarks of the request path, per algorithm (HS256, RS256, PS256, ES256, EdDSA).
+//!
+//! Group `request_path/<ALG>`, the same token each time:
+//! - `a_jsonwebtoken_decode`: bare `jsonwebtoken::decode::<Map<String, Value>>` with a prebuilt
+//!   `DecodingKey` and `Validation` — the baseline;
+//! - `b_codec_decode`: `TokenCodec::decode`, our full check path;
+//! - `c_header_then_decode`: `extract::parse_authorization("JWT <token>", "JWT")`, then (b);
+//! - `d_guard`: what a `#[jwt_required]` handler runs before its body, without HTTP or routing:
+//!   `JwtAuth::from_request` on a prebuilt Rocket request (header lookup, `TokenCodec::verify`,
+//!   the identity callback, the boxed future, `Identity`'s `Arc`), then `require` and the
+//!   handler's `sync_scope` + `current_identity!()`.
+//!
+//! Group `parts/<ALG>`, the pieces of (b):
+//! - `parse`: `TokenCodec::parse` (split, base64, header JSON into a `Map`, claims base64);
+//! - `crypto_verify`: `jsonwebtoken::crypto::verify` as (a) and (b) call it — it builds a boxed
+//!   verifier from the `DecodingKey` at every call (and aws-lc parses the public key again);
+//! - `prepared_verify`: the same check with aws-lc-rs and a key prepared once (`hmac::Key`,
+//!   `ParsedPublicKey`), signature base64 included — what a cached verifier would cost;
+//! - `claims_map`: the claims JSON into `serde_json::Map` (what `check_claims` does);
+//! - `claims_struct`: the same bytes into a typed struct (the registered claims only);
+//! - `identity_arc`: `Identity::new` (one `Arc`) and the `downcast` of the handler.
+//!
+//! Group `dispatch/<ALG>`: Rocket's in-process client (no sockets) on `/protected` (the guard,
+//! written as `#[jwt_required]` expands) and its unprotected twin `/unprotected`, both with the
+//! same `Authorization` header and response body.
+//!
+//! `bash scripts/bench-micro.sh` runs these and prints the ratios; see docs/performance.md.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use aws_lc_rs::{hmac, signature};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use criterion::{criterion_group, criterion_main, Criterion};
+use jsonwebtoken::{DecodingKey, Validation};
+use jwt_runtime::identity::{current_identity, sync_scope, Identity};
+use jwt_runtime::{
+    extract, Algorithm, Jwt, JwtAuth, JwtResponse, KeyMaterial, Payload, Secret, Settings,
+    TokenCodec,
+};
+use rocket::http::Header;
+use rocket::local::asynchronous::Client;
+use rocket::request::FromRequest;
+use rocket::{Build, Rocket};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+const SECRET: &str = "super-secret";
+const RSA_PRIVATE: &str = include_str!("../../testdata/keys/rsa_private.pem");
+const RSA_PUBLIC: &str = include_str!("../../testdata/keys/rsa_public.pem");
+const EC_PRIVATE: &str = include_str!("../../testdata/keys/ec_private.pem");
+const EC_PUBLIC: &str = include_str!("../../testdata/keys/ec_public.pem");
+const ED_PRIVATE: &str = include_str!("../../testdata/keys/ed_private.pem");
+const ED_PUBLIC: &str = include_str!("../../testdata/keys/ed_public.pem");
+
+const ALGORITHMS: [Algorithm; 5] = [
+    Algorithm::HS256,
+    Algorithm::RS256,
+    Algorithm::PS256,
+    Algorithm::ES256,
+    Algorithm::EdDSA,
+];
+
+/// The identity type, as in the seed example.
+struct User {
+    id: u64,
+}
+
+/// The registered claims, typed: the alternative to a `Map` for `claims_struct`.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Registered<'a> {
+    exp: Option<f64>,
+    iat: Option<f64>,
+    nbf: Option<f64>,
+    #[serde(borrow)]
+    iss: Option<&'a str>,
+    identity: Option<Value>,
+}
+
+fn name(algorithm: Algorithm) -> String {
+    format!("{algorithm:?}")
+}
+
+/// The settings of a codec that signs and verifies with `algorithm` (test keys only).
+fn settings(algorithm: Algorithm) -> Settings {
+    let pem = |text: &str| Some(KeyMaterial::Pem(text.into()));
+    let mut settings = Settings {
+        algorithm,
+        expiration_delta: Duration::from_secs(24 * 3600),
+        auth_url_rule: None,
+        ..Settings::default()
+    };
+    match algorithm {
+        Algorithm::HS256 => settings.secret_key = Some(Secret::new(SECRET)),
+        Algorithm::RS256 | Algorithm::PS256 => {
+            settings.private_key = pem(RSA_PRIVATE);
+            settings.public_key = pem(RSA_PUBLIC);
+        }
+        Algorithm::ES256 => {
+            settings.private_key = pem(EC_PRIVATE);
+            settings.public_key = pem(EC_PUBLIC);
+        }
+        Algorithm::EdDSA => {
+            settings.private_key = pem(ED_PRIVATE);
+            settings.public_key = pem(ED_PUBLIC);
+        }
+        other => unreachable!("{other:?} is not benchmarked"),
+    }
+    settings
+}
+
+/// The bare-jsonwebtoken baseline's key and validation, built once.
+fn baseline(algorithm: Algorithm) -> (DecodingKey, Validation) {
+    let key = match algorithm {
+        Algorithm::HS256 => DecodingKey::from_secret(SECRET.as_bytes()),
+        Algorithm::RS256 | Algorithm::PS256 => DecodingKey::from_rsa_pem(RSA_PUBLIC.as_bytes()),
+        Algorithm::ES256 => DecodingKey::from_ec_pem(EC_PUBLIC.as_bytes()),
+        _ => DecodingKey::from_ed_pem(ED_PUBLIC.as_bytes()),
+    }
+    .expect("test public key");
+    let mut validation = Validation::new(algorithm);
+    validation.leeway = 10;
+    validation.validate_nbf = true;
+    validation.set_required_spec_claims(&["exp", "nbf"]);
+    (key, validation)
+}
+
+/// The DER inside a PEM's armour.
+fn pem_der(pem: &str) -> Vec<u8> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    STANDARD.decode(body).expect("PEM base64")
+}
+
+/// A verifier prepared once with aws-lc-rs: what `crypto::verify` redoes at every call.
+enum Prepared {
+    Hmac(hmac::Key),
+    Public(signature::ParsedPublicKey),
+}
+
+impl Prepared {
+    fn new(algorithm: Algorithm) -> Self {
+        let public = |alg: &'static dyn signature::VerificationAlgorithm, pem: &str| {
+            Prepared::Public(
+                signature::ParsedPublicKey::new(alg, pem_der(pem)).expect("test public key"),
+            )
+        };
+        match algorithm {
+            Algorithm::HS256 => {
+                Prepared::Hmac(hmac::Key::new(hmac::HMAC_SHA256, SECRET.as_bytes()))
+            }
+            Algorithm::RS256 => public(&signature::RSA_PKCS1_2048_8192_SHA256, RSA_PUBLIC),
+            Algorithm::PS256 => public(&signature::RSA_PSS_2048_8192_SHA256, RSA_PUBLIC),
+            Algorithm::ES256 => public(&signature::ECDSA_P256_SHA256_FIXED, EC_PUBLIC),
+            _ => public(&signature::ED25519, ED_PUBLIC),
+        }
+    }
+
+    fn verify(&self, message: &[u8], signature_b64: &str) -> bool {
+        let Ok(signature) = URL_SAFE_NO_PAD.decode(signature_b64) else {
+            return false;
+        };
+        match self {
+            Prepared::Hmac(key) => hmac::verify(key, message, &signature).is_ok(),
+            Prepared::Public(key) => key.verify_sig(message, &signature).is_ok(),
+        }
+    }
+}
+
+fn identity(payload: &Payload) -> Option<User> {
+    let id = payload.get("identity")?.as_u64()?;
+    (id == 1 || id == 2).then_some(User { id })
+}
+
+/// `/protected` as `#[jwt_required]` expands it (the guard, `require`, `sync_scope`).
+#[rocket::get("/protected")]
+fn protected(auth: JwtAuth<'_>) -> Result<String, JwtResponse> {
+    let identity = auth.require(None)?;
+    Ok(sync_scope(identity, || {
+        format!("User(id='{}')", current_identity::<User>().id)
+    }))
+}
+
+/// The unprotected twin: the same body, no guard.
+#[rocket::get("/unprotected")]
+fn unprotected() -> String {
+    "User(id='1')".to_string()
+}
+
+fn rocket(algorithm: Algorithm) -> Rocket<Build> {
+    let jwt = Jwt::<User>::builder()
+        .settings(settings(algorithm))
+        .identity_handler(identity)
+        .build()
+        .expect("complete Jwt configuration");
+    let figment = rocket::Config::figment().merge(("log_level", "off"));
+    rocket::custom(figment)
+        .attach(jwt)
+        .mount("/", rocket::routes![protected, unprotected])
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    for algorithm in ALGORITHMS {
+        let alg = name(algorithm);
+        let codec = TokenCodec::new(settings(algorithm)).expect("codec");
+        let token = codec
+            .encode(&codec.default_payload(json!(1)), &Payload::new())
+            .expect("encode");
+        let header_value = format!("JWT {token}");
+        let (key, validation) = baseline(algorithm);
+        let (message, signature_b64) = token.rsplit_once('.').expect("three segments");
+        let claims_b64 = message.split_once('.').expect("three segments").1;
+        let claims = URL_SAFE_NO_PAD.decode(claims_b64).expect("claims base64");
+        let prepared = Prepared::new(algorithm);
+
+        // Every path must accept the token before it is timed.
+        let bare = jsonwebtoken::decode::<Map<String, Value>>(&token, &key, &validation)
+            .expect("jsonwebtoken accepts the token");
+        assert_eq!(bare.claims["identity"], 1);
+        assert_eq!(codec.decode(&token).expect("codec accepts")["identity"], 1);
+        assert!(
+            jsonwebtoken::crypto::verify(signature_b64, message.as_bytes(), &key, algorithm)
+                .expect("crypto::verify")
+        );
+        assert!(prepared.verify(message.as_bytes(), signature_b64), "{alg}");
+        let client = rt
+            .block_on(Client::untracked(rocket(algorithm)))
+            .expect("rocket ignites");
+
+        let mut group = c.benchmark_group(format!("request_path/{alg}"));
+        group.bench_function("a_jsonwebtoken_decode", |b| {
+            b.iter(|| {
+                jsonwebtoken::decode::<Map<String, Value>>(black_box(&token), &key, &validation)
+                    .expect("valid")
+            })
+        });
+        group.bench_function("b_codec_decode", |b| {
+            b.iter(|| codec.decode(black_box(&token)).expect("valid"))
+        });
+        group.bench_function("c_header_then_decode", |b| {
+            b.iter(|| {
+                let token = extract::parse_authorization(black_box(&header_value), "JWT")
+                    .expect("valid header")
+                    .expect("a token");
+                codec.decode(token).expect("valid")
+            })
+        });
+        let request = client
+            .get("/protected")
+            .header(Header::new("Authorization", header_value.clone()));
+        rt.block_on(async {
+            let auth = JwtAuth::from_request(&request).await.succeeded().unwrap();
+            assert_eq!(auth.identity::<User>(None).ok().expect("identity").id, 1);
+        });
+        group.bench_function("d_guard", |b| {
+            b.to_async(&rt).iter(|| async {
+                let auth = JwtAuth::from_request(black_box(&request))
+                    .await
+                    .succeeded()
+                    .expect("infallible guard");
+                let identity = auth.require(None).ok().expect("identity");
+                sync_scope(identity, || current_identity::<User>().id)
+            })
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group(format!("parts/{alg}"));
+        group.bench_function("parse", |b| {
+            b.iter(|| codec.parse(black_box(&token)).expect("well-formed").header)
+        });
+        group.bench_function("crypto_verify", |b| {
+            b.iter(|| {
+                jsonwebtoken::crypto::verify(
+                    black_box(signature_b64),
+                    black_box(message.as_bytes()),
+                    &key,
+                    algorithm,
+                )
+                .expect("verifier")
+            })
+        });
+        group.bench_function("prepared_verify", |b| {
+            b.iter(|| prepared.verify(black_box(message.as_bytes()), black_box(signature_b64)))
+        });
+        group.bench_function("claims_map", |b| {
+            b.iter(|| serde_json::from_slice::<Payload>(black_box(&claims)).expect("claims"))
+        });
+        group.bench_function("claims_struct", |b| {
+            b.iter(|| {
+                serde_json::from_slice::<Registered<'_>>(black_box(&claims))
+                    .expect("claims")
+                    .exp
+            })
+        });
+        group.bench_function("identity_arc", |b| {
+            b.iter(|| {
+                let identity = Identity::new(User { id: black_box(1) });
+                identity.downcast::<User>().map(|user| user.id)
+            })
+        });
+        group.finish();
+
+        for route in ["/unprotected", "/protected"] {
+            let body = rt.block_on(async {
+                client
+                    .get(route)
+                    .header(Header::new("Authorization", header_value.clone()))
+                    .dispatch()
+                    .await
+                    .into_string()
+                    .await
+            });
+            assert_eq!(body.as_deref(), Some("User(id='1')"), "{alg} {route}");
+        }
+        let mut group = c.benchmark_group(format!("dispatch/{alg}"));
+        for route in ["unprotected", "protected"] {
+            let path = format!("/{route}");
+            group.bench_function(route, |b| {
+                b.to_async(&rt).iter(|| async {
+                    client
+                        .get(path.as_str())
+                        .header(Header::new("Authorization", header_value.clone()))
+                        .dispatch()
+                        .await
+                        .into_string()
+                        .await
+                        .expect("a body")
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
