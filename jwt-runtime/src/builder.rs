@@ -329,6 +329,12 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         self
     }
 
+    /// Entries of the verified-token cache (default 4096; 0 turns it off).
+    pub fn token_cache_entries(mut self, entries: usize) -> Self {
+        self.settings.token_cache_entries = entries;
+        self
+    }
+
     /// Adds safe rejection detail to response descriptions (development only).
     pub fn detailed_errors(mut self, detailed: bool) -> Self {
         self.settings.detailed_errors = detailed;

@@ -7,6 +7,7 @@
 
 mod auth;
 pub mod builder;
+mod cache;
 mod callbacks;
 mod engine;
 pub mod error;

@@ -156,6 +156,9 @@ pub struct Settings {
     /// for HS512). Refused by default (RFC 7518 §3.2); this opt-out exists for a migration from a
     /// Flask-JWT app stuck with a short secret, and logs a warning at every ignition.
     pub allow_short_secret: bool,
+    /// Entries of the verified-token cache: a token whose signature was verified is not verified
+    /// again while cached (its time claims are, on every request). 0 turns it off. Default 4096.
+    pub token_cache_entries: usize,
 }
 
 /// The largest leeway accepted: more would make expiry meaningless.
@@ -199,6 +202,7 @@ impl Default for Settings {
             expected_typ: None,
             max_age: None,
             allow_short_secret: false,
+            token_cache_entries: 4096,
         }
     }
 }
@@ -306,6 +310,7 @@ struct ConfigSettings {
     expected_typ: Option<String>,
     max_age: Option<u64>,
     allow_short_secret: Option<bool>,
+    token_cache_entries: Option<usize>,
 }
 
 const KNOWN_KEYS: &[&str] = &[
@@ -344,6 +349,7 @@ const KNOWN_KEYS: &[&str] = &[
     "expected_typ",
     "max_age",
     "allow_short_secret",
+    "token_cache_entries",
 ];
 
 /// The claims `verify_claims` may name.
@@ -460,6 +466,7 @@ impl Settings {
             self.max_age = Some(Duration::from_secs(age));
         }
         set(&mut self.allow_short_secret, config.allow_short_secret);
+        set(&mut self.token_cache_entries, config.token_cache_entries);
         self.validate()?;
         Ok(self)
     }

@@ -21,6 +21,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::cache::{token_key, VerifiedTokens};
 use crate::error::{Check, ErrorKind, JwtError};
 use crate::jwks::{Jwks, JwksConfig, JwksError};
 use crate::keys::{self, VerifyKey};
@@ -78,6 +79,14 @@ impl std::ops::Deref for KeyRef<'_> {
     }
 }
 
+/// The outcome of a verified-token cache lookup.
+enum Lookup {
+    /// The token was verified before; its claims, time claims re-checked.
+    Hit(Payload),
+    /// Not cached; the digest to cache it under once verified (`None`: the cache is off).
+    Miss(Option<[u8; 32]>),
+}
+
 /// Where verification keys come from.
 pub(crate) enum KeySource {
     /// Keys from the settings: the secret and/or the public key, one per accepted algorithm.
@@ -98,6 +107,9 @@ pub struct TokenCodec {
     algorithm_name: &'static str,
     leeway: i64,
     checks: ClaimChecks,
+    verified: Option<VerifiedTokens>,
+    #[cfg(test)]
+    signature_checks: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for TokenCodec {
@@ -164,9 +176,16 @@ impl TokenCodec {
             keys,
             accepted,
             issuer,
+            verified: VerifiedTokens::new(if checks.signature {
+                settings.token_cache_entries
+            } else {
+                0
+            }),
             settings,
             leeway,
             checks,
+            #[cfg(test)]
+            signature_checks: Default::default(),
         })
     }
 
@@ -254,25 +273,76 @@ impl TokenCodec {
     ///
     /// With a JWKS, only keys already cached are used; [`verify`](Self::verify) fetches.
     pub fn decode(&self, token: &str) -> Result<Payload, JwtError> {
+        let cache_key = match self.cache_lookup(token, now())? {
+            Lookup::Hit(payload) => return Ok(payload),
+            Lookup::Miss(key) => key,
+        };
         let parsed = self.parse(token)?;
         if !self.checks.signature {
             return self.check_claims(&parsed.claims);
         }
         let algorithm = self.accepted_algorithm(&parsed)?;
+        let generation = self.generation();
         let key = self.cached_key(&parsed, algorithm)?;
-        self.verify_with(&parsed, &key)
+        let payload = self.verify_with(&parsed, &key)?;
+        self.remember(cache_key, &payload, generation);
+        Ok(payload)
     }
 
     /// Validates `token` and returns its claims, fetching the JWKS when the token's key is not
     /// cached. The request path uses this.
     pub async fn verify(&self, token: &str) -> Result<Payload, JwtError> {
+        let cache_key = match self.cache_lookup(token, now())? {
+            Lookup::Hit(payload) => return Ok(payload),
+            Lookup::Miss(key) => key,
+        };
         let parsed = self.parse(token)?;
         if !self.checks.signature {
             return self.check_claims(&parsed.claims);
         }
         let algorithm = self.accepted_algorithm(&parsed)?;
+        let generation = self.generation();
         let key = self.resolve_key(&parsed, algorithm).await?;
-        self.verify_with(&parsed, &key)
+        let payload = self.verify_with(&parsed, &key)?;
+        self.remember(cache_key, &payload, generation);
+        Ok(payload)
+    }
+
+    /// The key set's generation: it moves when the JWKS changes, invalidating cached tokens.
+    fn generation(&self) -> u64 {
+        match &self.keys {
+            KeySource::Static(_) => 0,
+            KeySource::Jwks(jwks) => jwks.generation(),
+        }
+    }
+
+    /// A verified-token cache hit, its time claims checked again (a hit never extends validity).
+    fn cache_lookup(&self, token: &str, now: i64) -> Result<Lookup, JwtError> {
+        let Some(cache) = &self.verified else {
+            return Ok(Lookup::Miss(None));
+        };
+        if token.len() > self.settings.max_token_bytes {
+            return Ok(Lookup::Miss(None));
+        }
+        let key = token_key(token);
+        match cache.get(&key, self.generation()) {
+            Some(hit) => {
+                self.check_time_claims(&hit.payload, now)?;
+                Ok(Lookup::Hit(hit.payload.clone()))
+            }
+            None => Ok(Lookup::Miss(Some(key))),
+        }
+    }
+
+    fn remember(&self, key: Option<[u8; 32]>, payload: &Payload, generation: u64) {
+        if let (Some(cache), Some(key)) = (&self.verified, key) {
+            cache.insert(key, payload, generation);
+        }
+    }
+
+    /// How many verified tokens are cached (0 when the cache is off).
+    pub fn cached_tokens(&self) -> usize {
+        self.verified.as_ref().map_or(0, VerifiedTokens::len)
     }
 
     /// Step 1, well-formed: the three segments, the header as a JSON object, the claims and
@@ -421,6 +491,9 @@ impl TokenCodec {
         parsed: &ParsedToken<'_>,
         key: &VerifyKey,
     ) -> Result<Payload, JwtError> {
+        #[cfg(test)]
+        self.signature_checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let valid = jsonwebtoken::crypto::verify(
             parsed.signature,
             parsed.message.as_bytes(),
@@ -1472,5 +1545,111 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("leeway"), "{err}");
+    }
+
+    fn signature_checks(codec: &TokenCodec) -> usize {
+        codec
+            .signature_checks
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn rs256_cached(entries: usize) -> TokenCodec {
+        TokenCodec::new(Settings {
+            algorithm: Algorithm::RS256,
+            private_key: Some(KeyMaterial::Pem(RSA_PRIVATE.into())),
+            public_key: Some(KeyMaterial::Pem(RSA_PUBLIC.into())),
+            leeway: std::time::Duration::ZERO,
+            token_cache_entries: entries,
+            ..Settings::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_verified_token_is_not_verified_again_while_cached() {
+        let codec = rs256_cached(16);
+        let token = codec
+            .encode(&codec.default_payload(json!(1)), &Payload::new())
+            .unwrap();
+        for _ in 0..5 {
+            assert_eq!(codec.decode(&token).unwrap()["identity"], 1);
+        }
+        assert_eq!(signature_checks(&codec), 1);
+        assert_eq!(codec.cached_tokens(), 1);
+        let off = rs256_cached(0);
+        for _ in 0..3 {
+            off.decode(&token).unwrap();
+        }
+        assert_eq!(signature_checks(&off), 3, "0 entries turns the cache off");
+    }
+
+    #[test]
+    fn the_cache_never_extends_validity() {
+        let codec = rs256_cached(16);
+        let now = now();
+        let claims = json!({"identity": 1, "iat": now, "nbf": now, "exp": now + 5});
+        let token = codec
+            .encode(&claims.as_object().unwrap().clone(), &Payload::new())
+            .unwrap();
+        codec.decode(&token).unwrap();
+        assert!(matches!(
+            codec.cache_lookup(&token, now).unwrap(),
+            Lookup::Hit(_)
+        ));
+        // six seconds later the cached token has expired, and the hit says so
+        let err = match codec.cache_lookup(&token, now + 6) {
+            Err(err) => err,
+            Ok(_) => panic!("an expired token must not hit"),
+        };
+        assert_eq!(err.description, "Signature has expired");
+        // and a token not yet valid is re-checked on every hit too
+        let claims = json!({"identity": 1, "iat": now, "nbf": now, "exp": now + 60});
+        let token = codec
+            .encode(&claims.as_object().unwrap().clone(), &Payload::new())
+            .unwrap();
+        codec.decode(&token).unwrap();
+        assert!(
+            codec.cache_lookup(&token, now - 30).is_err(),
+            "nbf/iat checked on a hit"
+        );
+    }
+
+    #[test]
+    fn the_cache_never_admits_a_failing_token() {
+        let codec = rs256_cached(16);
+        let token = codec
+            .encode(&codec.default_payload(json!(1)), &Payload::new())
+            .unwrap();
+        let mut segments: Vec<&str> = token.split('.').collect();
+        let forged = URL_SAFE_NO_PAD.encode(br#"{"identity":2}"#);
+        segments[1] = &forged;
+        let tampered = segments.join(".");
+        for _ in 0..3 {
+            assert!(codec.decode(&tampered).is_err());
+        }
+        let now = now();
+        let expired = json!({"identity": 1, "iat": now - 100, "nbf": now - 100, "exp": now - 50});
+        let expired = codec
+            .encode(&expired.as_object().unwrap().clone(), &Payload::new())
+            .unwrap();
+        assert!(codec.decode(&expired).is_err());
+        assert_eq!(codec.cached_tokens(), 0);
+        assert_eq!(
+            signature_checks(&codec),
+            4,
+            "every failing attempt is verified again"
+        );
+    }
+
+    #[test]
+    fn the_cache_is_bounded_under_many_distinct_tokens() {
+        let codec = rs256_cached(32);
+        for n in 0..500 {
+            let token = codec
+                .encode(&codec.default_payload(json!(n)), &Payload::new())
+                .unwrap();
+            codec.decode(&token).unwrap();
+        }
+        assert!(codec.cached_tokens() <= 32, "{}", codec.cached_tokens());
     }
 }

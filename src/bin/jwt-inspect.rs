@@ -255,6 +255,13 @@ fn apply_options(cli: &Cli, settings: &mut Settings) -> Result<(), Fatal> {
         }
     }
     settings.allow_short_secret = true;
+    // A JWKS holds public keys: with no algorithm chosen, assume RS256 (Auth0's and most OIDC
+    // providers' default) rather than the HS256 default, which the API would refuse with a JWKS.
+    let jwks = settings.jwks_url.is_some() || settings.authority.is_some();
+    if jwks && settings.algorithms.is_empty() && is_hmac(settings.algorithm) {
+        eprintln!("note: a JWKS is configured and no algorithm: assuming RS256 (pass --algorithm)");
+        settings.algorithm = Algorithm::RS256;
+    }
     settings
         .validate()
         .map_err(|e| Fatal(describe_settings_error(&e)))
@@ -327,7 +334,10 @@ async fn inspect(mut settings: Settings, token: &str) -> Result<Inspection, Fata
 
     // A codec that needs no key, to read the token's `alg` and to run the checks that need none.
     let keyless = TokenCodec::new(Settings {
-        secret_key: Some(Secret::new("jwt-inspect: no key is configured")),
+        // 64 bytes: long enough for HS512, so no short-secret warning is logged for it.
+        secret_key: Some(Secret::new(
+            "jwt-inspect: no key is configured; this stand-in verifies nothing",
+        )),
         private_key: None,
         public_key: None,
         algorithm: Algorithm::HS256,

@@ -1,0 +1,113 @@
+//! The verified-token cache: a token whose signature was verified is not verified again while it
+//! is cached.
+//!
+//! - Only tokens that passed every check enter it; a failing token never does.
+//! - It never extends validity: the caller re-checks the time claims (with the leeway) on every
+//!   hit.
+//! - Entries are bound to the key set they were verified with: when the JWKS changes (its
+//!   generation moves), older entries no longer hit.
+//! - It is bounded by entries (S3-FIFO eviction), keyed by the token's SHA-256, so an attacker
+//!   sending many distinct tokens — which must be valid to enter at all — only evicts, never
+//!   grows it, and the memory per entry does not depend on the token's size beyond its claims.
+
+use std::sync::Arc;
+
+use aws_lc_rs::digest;
+
+use crate::token::Payload;
+
+/// The claims of a verified token and the key-set generation it was verified with.
+pub(crate) struct Verified {
+    pub(crate) payload: Payload,
+    generation: u64,
+}
+
+/// A bounded, concurrent map from token digests to their verified claims.
+pub(crate) struct VerifiedTokens {
+    entries: quick_cache::sync::Cache<[u8; 32], Arc<Verified>>,
+}
+
+/// The digest a token is cached under.
+pub(crate) fn token_key(token: &str) -> [u8; 32] {
+    let mut key = [0; 32];
+    key.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
+    key
+}
+
+impl VerifiedTokens {
+    /// A cache of at most `capacity` tokens; `None` when `capacity` is 0 (the cache is off).
+    pub(crate) fn new(capacity: usize) -> Option<Self> {
+        (capacity > 0).then(|| VerifiedTokens {
+            entries: quick_cache::sync::Cache::new(capacity),
+        })
+    }
+
+    /// The verified claims of the token with digest `key`, if it was verified with the key set of
+    /// `generation`.
+    pub(crate) fn get(&self, key: &[u8; 32], generation: u64) -> Option<Arc<Verified>> {
+        let hit = self.entries.get(key)?;
+        if hit.generation == generation {
+            Some(hit)
+        } else {
+            self.entries.remove(key);
+            None
+        }
+    }
+
+    /// Records a token that passed every check with the key set of `generation`.
+    pub(crate) fn insert(&self, key: [u8; 32], payload: &Payload, generation: u64) {
+        let verified = Verified {
+            payload: payload.clone(),
+            generation,
+        };
+        self.entries.insert(key, Arc::new(verified));
+    }
+
+    /// How many tokens are cached.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn payload(n: u64) -> Payload {
+        json!({ "identity": n })
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn zero_capacity_is_off() {
+        assert!(VerifiedTokens::new(0).is_none());
+    }
+
+    #[test]
+    fn hits_only_for_the_same_generation() {
+        let cache = VerifiedTokens::new(8).expect("on");
+        let key = token_key("a.b.c");
+        cache.insert(key, &payload(1), 3);
+        assert_eq!(cache.get(&key, 3).expect("hit").payload, payload(1));
+        assert!(cache.get(&key, 4).is_none(), "a new key set invalidates");
+        assert!(cache.get(&key, 3).is_none(), "and the stale entry is gone");
+    }
+
+    #[test]
+    fn distinct_tokens_never_grow_it_past_its_bound() {
+        let cache = VerifiedTokens::new(100).expect("on");
+        for n in 0..10_000u64 {
+            cache.insert(token_key(&format!("token-{n}")), &payload(n), 0);
+        }
+        assert!(cache.len() <= 100, "{} entries", cache.len());
+    }
+
+    #[test]
+    fn keys_are_the_sha256_of_the_token() {
+        assert_ne!(token_key("a.b.c"), token_key("a.b.d"));
+        assert_eq!(token_key("a.b.c"), token_key("a.b.c"));
+    }
+}
