@@ -752,15 +752,7 @@ fn time_claim(payload: &Payload, claim: &str, label: &str) -> Result<Option<i64>
     let Some(value) = payload.get(claim) else {
         return Ok(None);
     };
-    let seconds = match value {
-        Value::Number(n) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.is_finite() && f.abs() < 9.0e18)
-                .map(|f| f.trunc() as i64)
-        }),
-        _ => None,
-    };
-    match seconds {
+    match numeric_date(value) {
         Some(seconds) => Ok(Some(seconds)),
         None => Err(JwtError::invalid_token(
             Check::ValidityPeriod,
@@ -819,6 +811,19 @@ impl<'de> Deserialize<'de> for UniqueMap {
 
 const DUPLICATE: &str = "duplicate member";
 
+/// A NumericDate as whole seconds: an integer, or a finite float truncated (as PyJWT does).
+/// Strings, booleans, and numbers beyond ±9·10¹⁸ are not NumericDates.
+pub fn numeric_date(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && f.abs() < 9.0e18)
+                .map(|f| f.trunc() as i64)
+        }),
+        _ => None,
+    }
+}
+
 /// PyJWT's wording for a segment that is not a JSON object.
 fn json_error(what: &str, error: &serde_json::Error) -> String {
     let text = error.to_string();
@@ -835,7 +840,7 @@ fn json_error(what: &str, error: &serde_json::Error) -> String {
 }
 
 /// Seconds since the Unix epoch, as PyJWT's `timegm(datetime.utcnow().utctimetuple())`.
-pub(crate) fn now() -> i64 {
+pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

@@ -11,7 +11,6 @@
 use std::io::{IsTerminal as _, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use rocket::figment::Figment;
@@ -426,7 +425,7 @@ fn is_issuer_error(error: &JwtError) -> bool {
 const TIME_CLAIMS: [&str; 4] = ["exp", "nbf", "iat", "auth_time"];
 
 fn print_inspection(inspection: &Inspection) {
-    let now = unix_now();
+    let now = rocket_flask_jwt::token::now();
     match &inspection.header {
         Some(header) => println!("Header:\n{}", pretty(header)),
         None => println!("Header: (not decoded: the token is not well-formed)"),
@@ -492,24 +491,9 @@ fn check_line(report: &CheckReport) -> String {
     format!("[{tag}] {}: {text}", report.check.as_str())
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 /// `2025-11-23T12:00:00Z (expires in 4 min 59 s)` for a NumericDate claim.
 fn describe_time(claim: &str, value: &Value, now: i64) -> String {
-    let seconds = match value {
-        Value::Number(n) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.is_finite() && f.abs() < 9.0e18)
-                .map(|f| f.trunc() as i64)
-        }),
-        _ => None,
-    };
-    let Some(seconds) = seconds else {
+    let Some(seconds) = rocket_flask_jwt::token::numeric_date(value) else {
         return format!("{value} is not a NumericDate (seconds since 1970-01-01T00:00:00Z)");
     };
     let utc = time::OffsetDateTime::from_unix_timestamp(seconds)
