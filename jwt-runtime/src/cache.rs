@@ -18,7 +18,7 @@ use crate::token::Payload;
 
 /// The claims of a verified token and the key-set generation it was verified with.
 pub(crate) struct Verified {
-    pub(crate) payload: Payload,
+    pub(crate) payload: Arc<Payload>,
     generation: u64,
 }
 
@@ -55,9 +55,9 @@ impl VerifiedTokens {
     }
 
     /// Records a token that passed every check with the key set of `generation`.
-    pub(crate) fn insert(&self, key: [u8; 32], payload: &Payload, generation: u64) {
+    pub(crate) fn insert(&self, key: [u8; 32], payload: Arc<Payload>, generation: u64) {
         let verified = Verified {
-            payload: payload.clone(),
+            payload,
             generation,
         };
         self.entries.insert(key, Arc::new(verified));
@@ -90,8 +90,8 @@ mod tests {
     fn hits_only_for_the_same_generation() {
         let cache = VerifiedTokens::new(8).expect("on");
         let key = token_key("a.b.c");
-        cache.insert(key, &payload(1), 3);
-        assert_eq!(cache.get(&key, 3).expect("hit").payload, payload(1));
+        cache.insert(key, Arc::new(payload(1)), 3);
+        assert_eq!(*cache.get(&key, 3).expect("hit").payload, payload(1));
         assert!(cache.get(&key, 4).is_none(), "a new key set invalidates");
         assert!(cache.get(&key, 3).is_none(), "and the stale entry is gone");
     }
@@ -100,7 +100,7 @@ mod tests {
     fn distinct_tokens_never_grow_it_past_its_bound() {
         let cache = VerifiedTokens::new(100).expect("on");
         for n in 0..10_000u64 {
-            cache.insert(token_key(&format!("token-{n}")), &payload(n), 0);
+            cache.insert(token_key(&format!("token-{n}")), Arc::new(payload(n)), 0);
         }
         assert!(cache.len() <= 100, "{} entries", cache.len());
     }

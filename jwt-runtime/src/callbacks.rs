@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use rocket::Request;
 use serde::Serialize;
@@ -55,11 +56,11 @@ impl<U> IdentityLookup<U> {
     /// require (a token without it is not well-formed for this application).
     pub(crate) async fn call(
         &self,
-        mut payload: Payload,
+        payload: Arc<Payload>,
         claim: &str,
     ) -> Result<Option<U>, JwtError> {
-        let mut take_claim = || {
-            payload.remove(claim).ok_or_else(|| {
+        let claim_value = || {
+            payload.get(claim).ok_or_else(|| {
                 JwtError::invalid_token(
                     Check::WellFormed,
                     format!("Token is missing the \"{claim}\" claim"),
@@ -68,9 +69,9 @@ impl<U> IdentityLookup<U> {
         };
         Ok(match self {
             IdentityLookup::Sync(f) => f(&payload),
-            IdentityLookup::Async(f) => f(payload).await,
-            IdentityLookup::SyncClaim(f) => f(&take_claim()?),
-            IdentityLookup::AsyncClaim(f) => f(take_claim()?).await,
+            IdentityLookup::SyncClaim(f) => f(claim_value()?),
+            IdentityLookup::AsyncClaim(f) => f(claim_value()?.clone()).await,
+            IdentityLookup::Async(f) => f(Arc::unwrap_or_clone(payload)).await,
         })
     }
 }

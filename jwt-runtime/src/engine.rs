@@ -47,8 +47,8 @@ impl<U: Send + Sync + 'static> Engine<U> {
         }
         .ok_or_else(missing_token)?;
         let payload = match &self.callbacks.decode {
-            Some(decode) => decode(&token, &self.codec)?,
-            None => self.codec.verify(&token).await?,
+            Some(decode) => Arc::new(decode(&token, &self.codec)?),
+            None => self.codec.verify_shared(&token).await?,
         };
         let identity = match &self.callbacks.identity {
             Some(lookup) => lookup.call(payload, &settings.identity_claim).await?,

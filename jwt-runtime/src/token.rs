@@ -79,10 +79,26 @@ impl std::ops::Deref for KeyRef<'_> {
     }
 }
 
+/// Where [`TokenCodec::start`] left a token.
+enum Start<'t> {
+    /// Decided without a key: a cache hit, or signature checks off.
+    Done(Arc<Payload>),
+    /// The signature must be verified with the key for `algorithm`.
+    Verify(Pending<'t>),
+}
+
+/// A parsed token waiting for its key.
+struct Pending<'t> {
+    parsed: ParsedToken<'t>,
+    algorithm: Algorithm,
+    generation: u64,
+    cache_key: Option<[u8; 32]>,
+}
+
 /// The outcome of a verified-token cache lookup.
 enum Lookup {
     /// The token was verified before; its claims, time claims re-checked.
-    Hit(Payload),
+    Hit(Arc<Payload>),
     /// Not cached; the digest to cache it under once verified (`None`: the cache is off).
     Miss(Option<[u8; 32]>),
 }
@@ -273,38 +289,63 @@ impl TokenCodec {
     ///
     /// With a JWKS, only keys already cached are used; [`verify`](Self::verify) fetches.
     pub fn decode(&self, token: &str) -> Result<Payload, JwtError> {
-        let cache_key = match self.cache_lookup(token, now())? {
-            Lookup::Hit(payload) => return Ok(payload),
-            Lookup::Miss(key) => key,
-        };
-        let parsed = self.parse(token)?;
-        if !self.checks.signature {
-            return self.check_claims(&parsed.claims);
-        }
-        let algorithm = self.accepted_algorithm(&parsed)?;
-        let generation = self.generation();
-        let key = self.cached_key(&parsed, algorithm)?;
-        let payload = self.verify_with(&parsed, &key)?;
-        self.remember(cache_key, &payload, generation);
-        Ok(payload)
+        self.decode_shared(token).map(Arc::unwrap_or_clone)
     }
 
     /// Validates `token` and returns its claims, fetching the JWKS when the token's key is not
-    /// cached. The request path uses this.
+    /// cached.
     pub async fn verify(&self, token: &str) -> Result<Payload, JwtError> {
+        self.verify_shared(token).await.map(Arc::unwrap_or_clone)
+    }
+
+    /// [`decode`](Self::decode), sharing the claims with the verified-token cache.
+    pub(crate) fn decode_shared(&self, token: &str) -> Result<Arc<Payload>, JwtError> {
+        match self.start(token)? {
+            Start::Done(payload) => Ok(payload),
+            Start::Verify(pending) => {
+                let key = self.cached_key(&pending.parsed, pending.algorithm)?;
+                self.finish(&pending, &key)
+            }
+        }
+    }
+
+    /// [`verify`](Self::verify), sharing the claims with the verified-token cache. The request
+    /// path uses this.
+    pub(crate) async fn verify_shared(&self, token: &str) -> Result<Arc<Payload>, JwtError> {
+        match self.start(token)? {
+            Start::Done(payload) => Ok(payload),
+            Start::Verify(pending) => {
+                let key = self.resolve_key(&pending.parsed, pending.algorithm).await?;
+                self.finish(&pending, &key)
+            }
+        }
+    }
+
+    /// Everything before the key: the cache, well-formedness, the accepted algorithm.
+    fn start<'t>(&self, token: &'t str) -> Result<Start<'t>, JwtError> {
         let cache_key = match self.cache_lookup(token, now())? {
-            Lookup::Hit(payload) => return Ok(payload),
+            Lookup::Hit(payload) => return Ok(Start::Done(payload)),
             Lookup::Miss(key) => key,
         };
         let parsed = self.parse(token)?;
         if !self.checks.signature {
-            return self.check_claims(&parsed.claims);
+            return Ok(Start::Done(Arc::new(self.check_claims(&parsed.claims)?)));
         }
         let algorithm = self.accepted_algorithm(&parsed)?;
-        let generation = self.generation();
-        let key = self.resolve_key(&parsed, algorithm).await?;
-        let payload = self.verify_with(&parsed, &key)?;
-        self.remember(cache_key, &payload, generation);
+        Ok(Start::Verify(Pending {
+            generation: self.generation(),
+            parsed,
+            algorithm,
+            cache_key,
+        }))
+    }
+
+    /// Everything from the key on: signature, claims, then the cache.
+    fn finish(&self, pending: &Pending<'_>, key: &VerifyKey) -> Result<Arc<Payload>, JwtError> {
+        let payload = Arc::new(self.verify_with(&pending.parsed, key)?);
+        if let (Some(cache), Some(cache_key)) = (&self.verified, pending.cache_key) {
+            cache.insert(cache_key, Arc::clone(&payload), pending.generation);
+        }
         Ok(payload)
     }
 
@@ -328,15 +369,9 @@ impl TokenCodec {
         match cache.get(&key, self.generation()) {
             Some(hit) => {
                 self.check_time_claims(&hit.payload, now)?;
-                Ok(Lookup::Hit(hit.payload.clone()))
+                Ok(Lookup::Hit(Arc::clone(&hit.payload)))
             }
             None => Ok(Lookup::Miss(Some(key))),
-        }
-    }
-
-    fn remember(&self, key: Option<[u8; 32]>, payload: &Payload, generation: u64) {
-        if let (Some(cache), Some(key)) = (&self.verified, key) {
-            cache.insert(key, payload, generation);
         }
     }
 
