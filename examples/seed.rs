@@ -62,6 +62,13 @@ fn protected() -> String {
     format!("{}", current_identity!(User))
 }
 
+/// The unprotected twin of `/protected`: the same body (`User(id='1')`), no token needed. The
+/// load benchmark (`scripts/bench-load.sh`) compares the two routes.
+#[get("/unprotected")]
+fn unprotected() -> String {
+    format!("{}", USERS[0])
+}
+
 #[launch]
 fn rocket() -> _ {
     let jwt = Jwt::builder()
@@ -73,7 +80,9 @@ fn rocket() -> _ {
         .identity_handler(identity)
         .build()
         .expect("the Jwt configuration is complete");
-    rocket::build().attach(jwt).mount("/", routes![protected])
+    rocket::build()
+        .attach(jwt)
+        .mount("/", routes![protected, unprotected])
 }
 
 #[cfg(test)]
@@ -104,5 +113,13 @@ mod tests {
             .body(r#"{"username": "user2", "password": "wrong"}"#)
             .dispatch();
         assert_eq!(response.status(), Status::Unauthorized);
+    }
+
+    #[test]
+    fn the_unprotected_twin_needs_no_token() {
+        let client = Client::tracked(super::rocket()).expect("valid rocket");
+        let response = client.get("/unprotected").dispatch();
+        assert_eq!(response.status(), Status::Ok);
+        assert_eq!(response.into_string().as_deref(), Some("User(id='1')"));
     }
 }

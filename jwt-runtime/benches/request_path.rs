@@ -3,12 +3,13 @@
 //! Group `request_path/<ALG>`, the same token each time:
 //! - `a_jsonwebtoken_decode`: bare `jsonwebtoken::decode::<Map<String, Value>>` with a prebuilt
 //!   `DecodingKey` and `Validation` — the baseline;
-//! - `b_codec_decode`: `TokenCodec::decode`, our full check path;
+//! - `b_codec_decode`: `TokenCodec::decode` with the verified-token cache off — our full check
+//!   path; `b_codec_decode_cached`: the same with the cache on (default size), i.e. a cache hit;
 //! - `c_header_then_decode`: `extract::parse_authorization("JWT <token>", "JWT")`, then (b);
-//! - `d_guard`: what a `#[jwt_required]` handler runs before its body, without HTTP or routing:
-//!   `JwtAuth::from_request` on a prebuilt Rocket request (header lookup, `TokenCodec::verify`,
-//!   the identity callback, the boxed future, `Identity`'s `Arc`), then `require` and the
-//!   handler's `sync_scope` + `current_identity!()`.
+//! - `d_guard` (cache off) and `d_guard_cached`: what a `#[jwt_required]` handler runs before its
+//!   body, without HTTP or routing: `JwtAuth::from_request` on a prebuilt Rocket request (header
+//!   lookup, `TokenCodec::verify`, the identity callback, the boxed future, `Identity`'s `Arc`),
+//!   then `require` and the handler's `sync_scope` + `current_identity!()`.
 //!
 //! Group `parts/<ALG>`, the pieces of (b):
 //! - `parse`: `TokenCodec::parse` (split, base64, header JSON into a `Map`, claims base64);
@@ -18,18 +19,22 @@
 //!   `ParsedPublicKey`), signature base64 included — what a cached verifier would cost;
 //! - `claims_map`: the claims JSON into `serde_json::Map` (what `check_claims` does);
 //! - `claims_struct`: the same bytes into a typed struct (the registered claims only);
+//! - `payload_clone`: cloning the claims `Map` (a cache hit returns a clone);
+//! - `token_sha256`: the token's SHA-256 (the cache key, computed on every request);
 //! - `identity_arc`: `Identity::new` (one `Arc`) and the `downcast` of the handler.
 //!
-//! Group `dispatch/<ALG>`: Rocket's in-process client (no sockets) on `/protected` (the guard,
-//! written as `#[jwt_required]` expands) and its unprotected twin `/unprotected`, both with the
-//! same `Authorization` header and response body.
+//! Group `dispatch/<ALG>`: Rocket's in-process client (no sockets) on `/unprotected` and on
+//! `/protected` (the guard, written as `#[jwt_required]` expands), cache off (`protected`) and on
+//! (`protected_cached`), all with the same `Authorization` header and response body.
 //!
 //! `bash scripts/bench-micro.sh` runs these and prints the ratios; see docs/performance.md.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use aws_lc_rs::{hmac, signature};
+use aws_lc_rs::{digest, hmac, signature};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -40,7 +45,7 @@ use jwt_runtime::{
     TokenCodec,
 };
 use rocket::http::Header;
-use rocket::local::asynchronous::Client;
+use rocket::local::asynchronous::{Client, LocalRequest};
 use rocket::request::FromRequest;
 use rocket::{Build, Rocket};
 use serde::Deserialize;
@@ -54,6 +59,62 @@ const EC_PRIVATE: &str = include_str!("../../testdata/keys/ec_private.pem");
 const EC_PUBLIC: &str = include_str!("../../testdata/keys/ec_public.pem");
 const ED_PRIVATE: &str = include_str!("../../testdata/keys/ed_private.pem");
 const ED_PUBLIC: &str = include_str!("../../testdata/keys/ed_public.pem");
+
+/// The system allocator, counting allocations while `COUNTING` is set (one relaxed load per
+/// allocation otherwise, the same for every benchmark).
+struct CountingAllocator;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static ALLOCATED_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            ALLOCATED_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        // SAFETY: the caller's contract is the system allocator's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by the system allocator with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            ALLOCATED_BYTES.fetch_add(new_size, Ordering::Relaxed);
+        }
+        // SAFETY: as for `alloc` and `dealloc`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// Prints the allocations (and bytes) per call of `f`, averaged over 1000 calls after a warm-up,
+/// as `allocations <benchmark> <count> <bytes>` (read by scripts/bench-micro.sh).
+fn count_allocations<R>(benchmark: &str, mut f: impl FnMut() -> R) {
+    const CALLS: usize = 1000;
+    for _ in 0..10 {
+        black_box(f());
+    }
+    ALLOCATIONS.store(0, Ordering::Relaxed);
+    ALLOCATED_BYTES.store(0, Ordering::Relaxed);
+    COUNTING.store(true, Ordering::Relaxed);
+    for _ in 0..CALLS {
+        black_box(f());
+    }
+    COUNTING.store(false, Ordering::Relaxed);
+    let count = ALLOCATIONS.load(Ordering::Relaxed) as f64 / CALLS as f64;
+    let bytes = ALLOCATED_BYTES.load(Ordering::Relaxed) as f64 / CALLS as f64;
+    println!("allocations {benchmark} {count:.1} {bytes:.0}");
+}
 
 const ALGORITHMS: [Algorithm; 5] = [
     Algorithm::HS256,
@@ -84,8 +145,9 @@ fn name(algorithm: Algorithm) -> String {
     format!("{algorithm:?}")
 }
 
-/// The settings of a codec that signs and verifies with `algorithm` (test keys only).
-fn settings(algorithm: Algorithm) -> Settings {
+/// The settings of a codec that signs and verifies with `algorithm` (test keys only), with the
+/// verified-token cache on (its default size) or off.
+fn settings(algorithm: Algorithm, cache: bool) -> Settings {
     let pem = |text: &str| Some(KeyMaterial::Pem(text.into()));
     let mut settings = Settings {
         algorithm,
@@ -93,6 +155,9 @@ fn settings(algorithm: Algorithm) -> Settings {
         auth_url_rule: None,
         ..Settings::default()
     };
+    if !cache {
+        settings.token_cache_entries = 0;
+    }
     match algorithm {
         Algorithm::HS256 => settings.secret_key = Some(Secret::new(SECRET)),
         Algorithm::RS256 | Algorithm::PS256 => {
@@ -136,7 +201,7 @@ fn pem_der(pem: &str) -> Vec<u8> {
 
 /// A verifier prepared once with aws-lc-rs: what `crypto::verify` redoes at every call.
 enum Prepared {
-    Hmac(hmac::Key),
+    Hmac(Box<hmac::Key>),
     Public(signature::ParsedPublicKey),
 }
 
@@ -148,9 +213,10 @@ impl Prepared {
             )
         };
         match algorithm {
-            Algorithm::HS256 => {
-                Prepared::Hmac(hmac::Key::new(hmac::HMAC_SHA256, SECRET.as_bytes()))
-            }
+            Algorithm::HS256 => Prepared::Hmac(Box::new(hmac::Key::new(
+                hmac::HMAC_SHA256,
+                SECRET.as_bytes(),
+            ))),
             Algorithm::RS256 => public(&signature::RSA_PKCS1_2048_8192_SHA256, RSA_PUBLIC),
             Algorithm::PS256 => public(&signature::RSA_PSS_2048_8192_SHA256, RSA_PUBLIC),
             Algorithm::ES256 => public(&signature::ECDSA_P256_SHA256_FIXED, EC_PUBLIC),
@@ -189,9 +255,9 @@ fn unprotected() -> String {
     "User(id='1')".to_string()
 }
 
-fn rocket(algorithm: Algorithm) -> Rocket<Build> {
+fn rocket(algorithm: Algorithm, cache: bool) -> Rocket<Build> {
     let jwt = Jwt::<User>::builder()
-        .settings(settings(algorithm))
+        .settings(settings(algorithm, cache))
         .identity_handler(identity)
         .build()
         .expect("complete Jwt configuration");
@@ -201,6 +267,29 @@ fn rocket(algorithm: Algorithm) -> Rocket<Build> {
         .mount("/", rocket::routes![protected, unprotected])
 }
 
+/// A request to `path` with the token, as wrk sends it.
+async fn get(client: &Client, path: &str, header_value: &str) -> Option<String> {
+    client
+        .get(path)
+        .header(Header::new("Authorization", header_value.to_owned()))
+        .dispatch()
+        .await
+        .into_string()
+        .await
+}
+
+/// The guard and what `#[jwt_required]` runs after it, on a prebuilt request.
+async fn guard(request: &LocalRequest<'_>) -> u64 {
+    let auth = JwtAuth::from_request(request)
+        .await
+        .succeeded()
+        .expect("the guard never fails");
+    let Ok(identity) = auth.require(None) else {
+        panic!("no identity");
+    };
+    sync_scope(identity, || current_identity::<User>().id)
+}
+
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -208,7 +297,8 @@ fn bench(c: &mut Criterion) {
         .expect("tokio runtime");
     for algorithm in ALGORITHMS {
         let alg = name(algorithm);
-        let codec = TokenCodec::new(settings(algorithm)).expect("codec");
+        let codec = TokenCodec::new(settings(algorithm, false)).expect("codec");
+        let cached = TokenCodec::new(settings(algorithm, true)).expect("codec");
         let token = codec
             .encode(&codec.default_payload(json!(1)), &Payload::new())
             .expect("encode");
@@ -224,14 +314,50 @@ fn bench(c: &mut Criterion) {
             .expect("jsonwebtoken accepts the token");
         assert_eq!(bare.claims["identity"], 1);
         assert_eq!(codec.decode(&token).expect("codec accepts")["identity"], 1);
+        assert_eq!(cached.decode(&token).expect("codec accepts")["identity"], 1);
+        assert_eq!(codec.cached_tokens(), 0, "{alg}: the cache is off");
+        assert_eq!(cached.cached_tokens(), 1, "{alg}: the token is cached");
         assert!(
             jsonwebtoken::crypto::verify(signature_b64, message.as_bytes(), &key, algorithm)
                 .expect("crypto::verify")
         );
         assert!(prepared.verify(message.as_bytes(), signature_b64), "{alg}");
-        let client = rt
-            .block_on(Client::untracked(rocket(algorithm)))
-            .expect("rocket ignites");
+        let clients = [false, true].map(|cache| {
+            let client = rt
+                .block_on(Client::untracked(rocket(algorithm, cache)))
+                .expect("rocket ignites");
+            for route in ["/unprotected", "/protected"] {
+                let body = rt.block_on(get(&client, route, &header_value));
+                assert_eq!(body.as_deref(), Some("User(id='1')"), "{alg} {route}");
+            }
+            client
+        });
+        let requests = clients.each_ref().map(|client| {
+            client
+                .get("/protected")
+                .header(Header::new("Authorization", header_value.clone()))
+        });
+        for request in &requests {
+            assert_eq!(rt.block_on(guard(request)), 1);
+        }
+
+        let rp = |id: &str| format!("request_path/{alg}/{id}");
+        count_allocations(&rp("a_jsonwebtoken_decode"), || {
+            jsonwebtoken::decode::<Map<String, Value>>(&token, &key, &validation)
+        });
+        count_allocations(&rp("b_codec_decode"), || codec.decode(&token));
+        count_allocations(&rp("b_codec_decode_cached"), || cached.decode(&token));
+        count_allocations(&rp("d_guard"), || rt.block_on(guard(&requests[0])));
+        count_allocations(&rp("d_guard_cached"), || rt.block_on(guard(&requests[1])));
+        for (id, path, client) in [
+            ("unprotected", "/unprotected", &clients[0]),
+            ("protected", "/protected", &clients[0]),
+            ("protected_cached", "/protected", &clients[1]),
+        ] {
+            count_allocations(&format!("dispatch/{alg}/{id}"), || {
+                rt.block_on(get(client, path, &header_value))
+            });
+        }
 
         let mut group = c.benchmark_group(format!("request_path/{alg}"));
         group.bench_function("a_jsonwebtoken_decode", |b| {
@@ -243,6 +369,9 @@ fn bench(c: &mut Criterion) {
         group.bench_function("b_codec_decode", |b| {
             b.iter(|| codec.decode(black_box(&token)).expect("valid"))
         });
+        group.bench_function("b_codec_decode_cached", |b| {
+            b.iter(|| cached.decode(black_box(&token)).expect("valid"))
+        });
         group.bench_function("c_header_then_decode", |b| {
             b.iter(|| {
                 let token = extract::parse_authorization(black_box(&header_value), "JWT")
@@ -251,22 +380,11 @@ fn bench(c: &mut Criterion) {
                 codec.decode(token).expect("valid")
             })
         });
-        let request = client
-            .get("/protected")
-            .header(Header::new("Authorization", header_value.clone()));
-        rt.block_on(async {
-            let auth = JwtAuth::from_request(&request).await.succeeded().unwrap();
-            assert_eq!(auth.identity::<User>(None).ok().expect("identity").id, 1);
-        });
         group.bench_function("d_guard", |b| {
-            b.to_async(&rt).iter(|| async {
-                let auth = JwtAuth::from_request(black_box(&request))
-                    .await
-                    .succeeded()
-                    .expect("infallible guard");
-                let identity = auth.require(None).ok().expect("identity");
-                sync_scope(identity, || current_identity::<User>().id)
-            })
+            b.to_async(&rt).iter(|| guard(black_box(&requests[0])))
+        });
+        group.bench_function("d_guard_cached", |b| {
+            b.to_async(&rt).iter(|| guard(black_box(&requests[1])))
         });
         group.finish();
 
@@ -298,6 +416,11 @@ fn bench(c: &mut Criterion) {
                     .exp
             })
         });
+        let payload = codec.decode(&token).expect("valid");
+        group.bench_function("payload_clone", |b| b.iter(|| black_box(&payload).clone()));
+        group.bench_function("token_sha256", |b| {
+            b.iter(|| digest::digest(&digest::SHA256, black_box(token.as_bytes())))
+        });
         group.bench_function("identity_arc", |b| {
             b.iter(|| {
                 let identity = Identity::new(User { id: black_box(1) });
@@ -306,32 +429,15 @@ fn bench(c: &mut Criterion) {
         });
         group.finish();
 
-        for route in ["/unprotected", "/protected"] {
-            let body = rt.block_on(async {
-                client
-                    .get(route)
-                    .header(Header::new("Authorization", header_value.clone()))
-                    .dispatch()
-                    .await
-                    .into_string()
-                    .await
-            });
-            assert_eq!(body.as_deref(), Some("User(id='1')"), "{alg} {route}");
-        }
         let mut group = c.benchmark_group(format!("dispatch/{alg}"));
-        for route in ["unprotected", "protected"] {
-            let path = format!("/{route}");
-            group.bench_function(route, |b| {
-                b.to_async(&rt).iter(|| async {
-                    client
-                        .get(path.as_str())
-                        .header(Header::new("Authorization", header_value.clone()))
-                        .dispatch()
-                        .await
-                        .into_string()
-                        .await
-                        .expect("a body")
-                })
+        for (id, path, client) in [
+            ("unprotected", "/unprotected", &clients[0]),
+            ("protected", "/protected", &clients[0]),
+            ("protected_cached", "/protected", &clients[1]),
+        ] {
+            group.bench_function(id, |b| {
+                b.to_async(&rt)
+                    .iter(|| get(client, path, black_box(&header_value)))
             });
         }
         group.finish();

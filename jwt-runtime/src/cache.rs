@@ -13,13 +13,17 @@
 use std::sync::Arc;
 
 use aws_lc_rs::digest;
+use jsonwebtoken::Algorithm;
 
 use crate::token::Payload;
 
-/// The claims of a verified token and the key-set generation it was verified with.
+/// The claims of a verified token, and the key (`kid`, algorithm, key-set generation) that
+/// verified it.
 pub(crate) struct Verified {
     pub(crate) payload: Arc<Payload>,
-    generation: u64,
+    pub(crate) kid: Option<String>,
+    pub(crate) algorithm: Algorithm,
+    pub(crate) generation: u64,
 }
 
 /// A bounded, concurrent map from token digests to their verified claims.
@@ -42,11 +46,15 @@ impl VerifiedTokens {
         })
     }
 
-    /// The verified claims of the token with digest `key`, if it was verified with the key set of
-    /// `generation`.
-    pub(crate) fn get(&self, key: &[u8; 32], generation: u64) -> Option<Arc<Verified>> {
+    /// The verified claims of the token with digest `key`, if `current` says the key that
+    /// verified it is still current; an entry whose key is not is dropped.
+    pub(crate) fn get(
+        &self,
+        key: &[u8; 32],
+        current: impl FnOnce(&Verified) -> bool,
+    ) -> Option<Arc<Verified>> {
         let hit = self.entries.get(key)?;
-        if hit.generation == generation {
+        if current(&hit) {
             Some(hit)
         } else {
             self.entries.remove(key);
@@ -54,12 +62,8 @@ impl VerifiedTokens {
         }
     }
 
-    /// Records a token that passed every check with the key set of `generation`.
-    pub(crate) fn insert(&self, key: [u8; 32], payload: Arc<Payload>, generation: u64) {
-        let verified = Verified {
-            payload,
-            generation,
-        };
+    /// Records a token that passed every check.
+    pub(crate) fn insert(&self, key: [u8; 32], verified: Verified) {
         self.entries.insert(key, Arc::new(verified));
     }
 
@@ -86,21 +90,37 @@ mod tests {
         assert!(VerifiedTokens::new(0).is_none());
     }
 
+    fn verified(n: u64, generation: u64) -> Verified {
+        Verified {
+            payload: Arc::new(payload(n)),
+            kid: None,
+            algorithm: Algorithm::RS256,
+            generation,
+        }
+    }
+
     #[test]
-    fn hits_only_for_the_same_generation() {
+    fn hits_only_while_the_key_is_current() {
         let cache = VerifiedTokens::new(8).expect("on");
         let key = token_key("a.b.c");
-        cache.insert(key, Arc::new(payload(1)), 3);
-        assert_eq!(*cache.get(&key, 3).expect("hit").payload, payload(1));
-        assert!(cache.get(&key, 4).is_none(), "a new key set invalidates");
-        assert!(cache.get(&key, 3).is_none(), "and the stale entry is gone");
+        cache.insert(key, verified(1, 3));
+        let hit = cache.get(&key, |v| v.generation == 3).expect("hit");
+        assert_eq!(*hit.payload, payload(1));
+        assert!(
+            cache.get(&key, |v| v.generation == 4).is_none(),
+            "a new key set invalidates"
+        );
+        assert!(
+            cache.get(&key, |_| true).is_none(),
+            "and the stale entry is gone"
+        );
     }
 
     #[test]
     fn distinct_tokens_never_grow_it_past_its_bound() {
         let cache = VerifiedTokens::new(100).expect("on");
         for n in 0..10_000u64 {
-            cache.insert(token_key(&format!("token-{n}")), Arc::new(payload(n)), 0);
+            cache.insert(token_key(&format!("token-{n}")), verified(n, 0));
         }
         assert!(cache.len() <= 100, "{} entries", cache.len());
     }

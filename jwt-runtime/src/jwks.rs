@@ -384,6 +384,21 @@ impl Jwks {
         }
     }
 
+    /// Whether `kid` is bound to `alg` in a key set that is still fresh (within `cache_ttl`) and
+    /// of `generation`: what a verified-token cache needs to serve a hit without I/O. Past the
+    /// cache lifetime it says no, so the request path refetches (and a removed or unavailable key
+    /// stops being honoured on schedule).
+    pub fn is_current(&self, kid: Option<&str>, alg: Algorithm, generation: u64) -> bool {
+        let state = self.snapshot();
+        if state.generation != generation {
+            return false;
+        }
+        let Some(set) = state.keys.as_ref() else {
+            return false;
+        };
+        set.is_fresh(Instant::now(), &self.config) && matches!(set.find(kid, alg), Lookup::Found(_))
+    }
+
     /// Incremented each time the cached key set changes (0 until the first successful fetch), so
     /// caches of verified tokens can be dropped when it moves. The passing of time alone (a set
     /// leaving its stale window) does not move it.

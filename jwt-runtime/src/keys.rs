@@ -75,6 +75,13 @@ fn hmac_secret(settings: &Settings, algorithm: Algorithm) -> Result<&[u8], Setti
         ));
     }
     let bytes = secret.expose().as_bytes();
+    if bytes.is_empty() {
+        return Err(invalid(
+            "secret_key",
+            "the secret has 0 bytes: an empty secret lets anyone sign tokens (refused even with \
+             `allow_short_secret`)",
+        ));
+    }
     let minimum = minimum_secret_bytes(algorithm);
     if bytes.len() < minimum {
         if !settings.allow_short_secret {

@@ -344,7 +344,13 @@ impl TokenCodec {
     fn finish(&self, pending: &Pending<'_>, key: &VerifyKey) -> Result<Arc<Payload>, JwtError> {
         let payload = Arc::new(self.verify_with(&pending.parsed, key)?);
         if let (Some(cache), Some(cache_key)) = (&self.verified, pending.cache_key) {
-            cache.insert(cache_key, Arc::clone(&payload), pending.generation);
+            let verified = crate::cache::Verified {
+                payload: Arc::clone(&payload),
+                kid: pending.parsed.kid().map(str::to_owned),
+                algorithm: pending.algorithm,
+                generation: pending.generation,
+            };
+            cache.insert(cache_key, verified);
         }
         Ok(payload)
     }
@@ -366,7 +372,13 @@ impl TokenCodec {
             return Ok(Lookup::Miss(None));
         }
         let key = token_key(token);
-        match cache.get(&key, self.generation()) {
+        let current = |hit: &crate::cache::Verified| match &self.keys {
+            KeySource::Static(_) => true,
+            KeySource::Jwks(jwks) => {
+                jwks.is_current(hit.kid.as_deref(), hit.algorithm, hit.generation)
+            }
+        };
+        match cache.get(&key, current) {
             Some(hit) => {
                 self.check_time_claims(&hit.payload, now)?;
                 Ok(Lookup::Hit(Arc::clone(&hit.payload)))

@@ -1,0 +1,154 @@
+//! The load benchmark's server (`scripts/bench-load.sh`): the resource-server configuration (no
+//! `/auth`, `Bearer` tokens, `iss` and `aud` checked, the identity from `sub`) with a static key
+//! from `testdata/keys` instead of a JWKS, so that the benchmark needs no key server.
+//!
+//! ```text
+//! BENCH_ALG=ES256 cargo run --release --example bench_server          # serves on ROCKET_PORT
+//! BENCH_ALG=ES256 cargo run --release --example bench_server -- mint  # one valid token
+//! BENCH_ALG=ES256 cargo run --release --example bench_server -- mint 10000 > tokens.txt
+//! curl -s localhost:8000/protected -H "Authorization: Bearer $TOKEN"
+//! curl -s localhost:8000/unprotected
+//! ```
+//!
+//! `BENCH_ALG` is `HS256`, `RS256` (the default), `PS256`, `ES256` or `EdDSA`. `/protected` needs a
+//! token; `/unprotected` is its twin without the guard, answering the same body. The keys are the
+//! test keys of `testdata/keys`: never use them anywhere else.
+#[macro_use]
+extern crate rocket;
+
+use std::time::Duration;
+
+use rocket_flask_jwt::{
+    current_identity, jwt_required, Algorithm, Jwt, KeyMaterial, Payload, Secret, Settings,
+    TokenCodec,
+};
+
+/// The caller, from the token's `sub` claim.
+#[derive(Debug)]
+struct Caller {
+    subject: String,
+}
+
+const ISSUER: &str = "https://issuer.example/";
+const AUDIENCE: &str = "https://api.example/";
+/// The subject of `mint`'s token, and of `/unprotected`'s answer.
+const SUBJECT: &str = "bench-user";
+/// HS256's secret (32 bytes or more; a benchmark value, never a real one).
+const SECRET: &str = "bench-secret-bench-secret-bench-secret";
+/// Minted tokens stay valid this long, longer than any benchmark run.
+const LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// The algorithm named by `BENCH_ALG`, and its test keys (private, public) as PEM.
+fn algorithm() -> (Algorithm, Option<(&'static str, &'static str)>) {
+    let rsa = (
+        include_str!("../testdata/keys/rsa_private.pem"),
+        include_str!("../testdata/keys/rsa_public.pem"),
+    );
+    let name = std::env::var("BENCH_ALG").unwrap_or_else(|_| "RS256".into());
+    match name.as_str() {
+        "HS256" => (Algorithm::HS256, None),
+        "RS256" => (Algorithm::RS256, Some(rsa)),
+        "PS256" => (Algorithm::PS256, Some(rsa)),
+        "ES256" => (
+            Algorithm::ES256,
+            Some((
+                include_str!("../testdata/keys/ec_private.pem"),
+                include_str!("../testdata/keys/ec_public.pem"),
+            )),
+        ),
+        "EdDSA" => (
+            Algorithm::EdDSA,
+            Some((
+                include_str!("../testdata/keys/ed_private.pem"),
+                include_str!("../testdata/keys/ed_public.pem"),
+            )),
+        ),
+        other => panic!("BENCH_ALG={other:?}: expected HS256, RS256, PS256, ES256 or EdDSA"),
+    }
+}
+
+/// The resource server's settings with a static key: `with_private` adds the signing key.
+fn settings(with_private: bool) -> Settings {
+    let (algorithm, keys) = algorithm();
+    let mut settings = Settings {
+        algorithm,
+        auth_url_rule: None,
+        auth_header_prefix: "Bearer".into(),
+        issuer: Some(ISSUER.into()),
+        audience: vec![AUDIENCE.into()],
+        identity_claim: "sub".into(),
+        expiration_delta: LIFETIME,
+        ..Settings::default()
+    };
+    match keys {
+        None => settings.secret_key = Some(Secret::new(SECRET)),
+        Some((private, public)) => {
+            settings.public_key = Some(KeyMaterial::Pem(public.into()));
+            if with_private {
+                settings.private_key = Some(KeyMaterial::Pem(private.into()));
+            }
+        }
+    }
+    settings
+}
+
+#[jwt_required]
+#[get("/protected")]
+fn protected() -> String {
+    format!("Caller(sub='{}')", current_identity!(Caller).subject)
+}
+
+/// The twin of `/protected` without the guard: the same body for `mint`'s token.
+#[get("/unprotected")]
+fn unprotected() -> String {
+    format!("Caller(sub='{SUBJECT}')")
+}
+
+fn app() -> rocket::Rocket<rocket::Build> {
+    let jwt = Jwt::builder()
+        .settings(settings(false))
+        .identity_from_claim(|sub| {
+            Some(Caller {
+                subject: sub.as_str()?.to_owned(),
+            })
+        })
+        .build()
+        .expect("the Jwt configuration is complete");
+    rocket::build()
+        .attach(jwt)
+        .mount("/", routes![protected, unprotected])
+}
+
+/// `count` valid tokens, one per line: `mint` alone gives the one for `SUBJECT`, `mint N` gives N
+/// distinct ones (subjects `bench-user-0`, `bench-user-1`, ...).
+fn mint(count: Option<usize>) -> String {
+    let codec = TokenCodec::new(settings(true)).expect("the test keys parse");
+    let token = |subject: String| {
+        let mut claims = codec.default_payload(subject.into());
+        claims.insert("iss".into(), ISSUER.into());
+        claims.insert("aud".into(), AUDIENCE.into());
+        codec
+            .encode(&claims, &Payload::new())
+            .expect("signing with the test key")
+    };
+    match count {
+        None => token(SUBJECT.into()),
+        Some(count) => (0..count)
+            .map(|i| token(format!("{SUBJECT}-{i}")))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+#[launch]
+fn rocket() -> _ {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some("mint") {
+        let count = args
+            .next()
+            .map(|n| n.parse().expect("`mint N`: N is a number of tokens"));
+        println!("{}", mint(count));
+        std::process::exit(0);
+    }
+    app()
+}

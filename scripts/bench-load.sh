@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# Load benchmark: a protected route against its unprotected twin in the same process, with wrk,
+# on 127.0.0.1 only. See docs/performance.md for the method and the last results.
+#
+#   bash scripts/bench-load.sh                     # HS256 (seed), RS256 and ES256 (bench_server)
+#   bash scripts/bench-load.sh --algs "HS256"      # a subset
+#   bash scripts/bench-load.sh --distinct-tokens   # 60 s of distinct valid tokens: RSS before/after
+#
+# Options (or the environment variables in brackets):
+#   --algs "HS256 RS256 ES256"  configurations to run [BENCH_ALGS]; HS256 is the seed example
+#                               (POST /auth for the token), the others the bench_server example
+#                               (the resource-server configuration with a static key)
+#   --rounds N                  alternating rounds per configuration, default 3 [BENCH_ROUNDS]
+#   --duration S                seconds per wrk run, default 10 [BENCH_DURATION]
+#   --distinct-tokens           instead: DISTINCT_SECONDS (60) of DISTINCT_TOKENS (10000) distinct
+#                               tokens per configuration, RSS before and after
+#   --cache on|off|both         the verified-token cache as configured by default (on), turned
+#                               off with JWT_TOKEN_CACHE_ENTRIES=0 (off), or both, default both
+#                               [BENCH_CACHE]
+#   --port P                    server port, default 18080 [BENCH_PORT]
+# Also: WRK_THREADS, WRK_CONNECTIONS (64), ROCKET_WORKERS, PIN=0 (no CPU pinning).
+#
+# On a machine with 2+ CPUs (and taskset), the server is pinned to CPU 0 with one Rocket worker
+# and wrk to CPU 1 with one thread, so the two do not compete for a core; PIN=0 turns that off
+# (then the defaults are 2 wrk threads and Rocket's default workers).
+#
+# Installs wrk (and curl) with apt-get when missing. Every wrk run is bounded in time; the servers
+# started here are stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+algs="${BENCH_ALGS:-HS256 RS256 ES256}"
+rounds="${BENCH_ROUNDS:-3}"
+duration="${BENCH_DURATION:-10}"
+port="${BENCH_PORT:-18080}"
+distinct=0
+cache_modes="${BENCH_CACHE:-both}"
+distinct_seconds="${DISTINCT_SECONDS:-60}"
+distinct_tokens="${DISTINCT_TOKENS:-10000}"
+connections="${WRK_CONNECTIONS:-64}"
+warmup=3
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --algs) algs="$2"; shift 2 ;;
+        --rounds) rounds="$2"; shift 2 ;;
+        --duration) duration="$2"; shift 2 ;;
+        --port) port="$2"; shift 2 ;;
+        --cache) cache_modes="$2"; shift 2 ;;
+        --distinct-tokens) distinct=1; shift ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+case "$cache_modes" in
+    both) cache_modes="off on" ;;
+    on|off) ;;
+    *) echo "--cache: on, off or both" >&2; exit 2 ;;
+esac
+
+# ----- tools ---------------------------------------------------------------------------------------
+
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v curl >/dev/null || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing ${missing[*]} with apt-get"
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+ncpu=$(nproc)
+pin="${PIN:-1}"
+if [ "$pin" = 1 ] && { [ "$ncpu" -lt 2 ] || ! command -v taskset >/dev/null; }; then
+    pin=0
+fi
+if [ "$pin" = 1 ]; then
+    server_cmd=(taskset -c 0)
+    wrk_cmd=(taskset -c 1 wrk)
+    threads="${WRK_THREADS:-1}"
+    workers="${ROCKET_WORKERS:-1}"
+else
+    server_cmd=()
+    wrk_cmd=(wrk)
+    threads="${WRK_THREADS:-2}"
+    workers="${ROCKET_WORKERS:-$ncpu}"
+fi
+
+echo "Building the examples (release)"
+cargo build --release --quiet --example seed --example bench_server
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+examples="$target_dir/release/examples"
+
+# ----- servers -------------------------------------------------------------------------------------
+
+work=$(mktemp -d)
+server_pid=""
+stop_server() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    server_pid=""
+}
+cleanup() {
+    stop_server
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+base="http://127.0.0.1:$port"
+
+# start_server ALG CACHE: starts the server of that configuration in the background, with the
+# verified-token cache on (its default) or off.
+start_server() {
+    local alg="$1" cache="$2" binary cache_env=()
+    if [ "$cache" = off ]; then cache_env=(JWT_TOKEN_CACHE_ENTRIES=0); fi
+    if [ "$alg" = HS256 ] && [ "$distinct" = 0 ]; then binary="$examples/seed"; else binary="$examples/bench_server"; fi
+    if curl -s -o /dev/null "$base/" 2>/dev/null; then
+        echo "port $port is already in use: choose another with --port" >&2
+        exit 1
+    fi
+    env ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off ROCKET_WORKERS="$workers" \
+        BENCH_ALG="$alg" "${cache_env[@]}" "${server_cmd[@]}" "$binary" >"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        if curl -s -o /dev/null "$base/unprotected"; then return 0; fi
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            echo "the $alg server exited:" >&2
+            cat "$work/server.log" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    echo "the $alg server did not answer within 10 s" >&2
+    exit 1
+}
+
+# memory FIELD: the server's VmHWM or VmRSS in MiB.
+memory() {
+    awk -v field="$1:" '$1 == field { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status"
+}
+
+# cpu_ticks: user + system clock ticks of the server so far.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$server_pid/stat"
+}
+
+# scheme ALG: the Authorization scheme of that configuration.
+scheme() { if [ "$1" = HS256 ]; then echo JWT; else echo Bearer; fi; }
+
+# token ALG: a valid token for that configuration (from POST /auth for the seed example).
+token() {
+    if [ "$1" = HS256 ]; then
+        curl -s -X POST "$base/auth" -H 'Content-Type: application/json' \
+            -d '{"username": "user1", "password": "abcxyz"}' |
+            sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'
+    else
+        BENCH_ALG="$1" "$examples/bench_server" mint
+    fi
+}
+
+# to_ms VALUE: wrk's latency (e.g. 812.00us, 1.23ms, 1.01s) in milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        if (v ~ /us$/) printf "%.3f", v / 1000;
+        else if (v ~ /ms$/) printf "%.3f", v + 0;
+        else if (v ~ /s$/) printf "%.3f", v * 1000;
+        else printf "%s", v }'
+}
+
+# run_wrk ROUTE SECONDS [wrk args...]: one wrk run; sets rps, p99, requests, non2xx, cpu_us, util.
+run_wrk() {
+    local route="$1" seconds="$2" out="$work/wrk.out" before after
+    shift 2
+    before=$(cpu_ticks)
+    if ! "${wrk_cmd[@]}" -t"$threads" -c"$connections" -d"${seconds}s" --timeout 5s --latency \
+        "$base$route" "$@" >"$out" 2>&1; then
+        echo "wrk on $route failed:" >&2
+        cat "$out" >&2
+        exit 1
+    fi
+    after=$(cpu_ticks)
+    rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
+    requests=$(awk '/requests in/ { print $1 }' "$out")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $5 }' "$out")
+    non2xx=${non2xx:-0}
+    p99=$(awk '$1 == "99%" { print $2 }' "$out")
+    p99=$(to_ms "$p99")
+    local hz
+    hz=$(getconf CLK_TCK)
+    cpu_us=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
+    util=$(awk -v t=$((after - before)) -v hz="$hz" -v s="$seconds" 'BEGIN { printf "%.0f", t / hz / s * 100 }')
+    if [ -z "$rps" ] || [ "$non2xx" != 0 ]; then
+        echo "wrk on $route: no result or non-2xx responses ($non2xx):" >&2
+        cat "$out" >&2
+        exit 1
+    fi
+}
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+echo "Machine: $ncpu CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), \
+$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); pinning: $([ "$pin" = 1 ] && echo "server CPU 0 ($workers worker), wrk CPU 1" || echo none)"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- jwt-runtime/src jwt-macros || echo ' + uncommitted library changes')"
+else
+    commit="? (not a git work tree)"
+fi
+echo "wrk: -t$threads -c$connections, ${duration} s per run, $rounds rounds; cache: $cache_modes; commit $commit"
+
+# ----- distinct tokens -----------------------------------------------------------------------------
+
+if [ "$distinct" = 1 ]; then
+    printf '\n| alg | cache | tokens | seconds | load before | rps | p99 ms | VmRSS before → after (MiB) | VmHWM before → after (MiB) |\n'
+    printf '|---|---|---|---|---|---|---|---|---|\n'
+    for alg in $algs; do
+      BENCH_ALG="$alg" "$examples/bench_server" mint "$distinct_tokens" >"$work/tokens.txt"
+      for cache in $cache_modes; do
+        start_server "$alg" "$cache"
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        # one request with the first token, so that the RSS "before" includes a served request
+        first=$(head -1 "$work/tokens.txt")
+        curl -sf -o /dev/null "$base/protected" -H "Authorization: Bearer $first"
+        rss0=$(memory VmRSS); hwm0=$(memory VmHWM)
+        run_wrk /protected "$distinct_seconds" -s scripts/bench-distinct.lua -- "$work/tokens.txt" Bearer
+        p99=$(awk '$1 == "p99_ms" { print $2 }' "$work/wrk.out")
+        rss1=$(memory VmRSS); hwm1=$(memory VmHWM)
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s → %s | %s → %s |\n' "$alg" "$cache" \
+            "$distinct_tokens" "$distinct_seconds" "$load" "$rps" "$p99" "$rss0" "$rss1" "$hwm0" "$hwm1"
+        stop_server
+      done
+    done
+    exit 0
+fi
+
+# ----- protected against unprotected ---------------------------------------------------------------
+
+summary=()
+printf '\n| alg | cache | round | route | load before | rps | p99 ms | server CPU µs/req | server CPU %% |\n'
+printf '|---|---|---|---|---|---|---|---|---|\n'
+for alg in $algs; do
+  for cache in $cache_modes; do
+    start_server "$alg" "$cache"
+    hwm_start=$(memory VmHWM)
+    tok=$(token "$alg")
+    if [ -z "$tok" ]; then echo "no token for $alg" >&2; exit 1; fi
+    header="Authorization: $(scheme "$alg") $tok"
+    bare_body=$(curl -sf "$base/unprotected" -H "$header")
+    protected_body=$(curl -sf "$base/protected" -H "$header")
+    if [ "$bare_body" != "$protected_body" ]; then
+        echo "$alg: /protected answered '$protected_body', /unprotected '$bare_body'" >&2
+        exit 1
+    fi
+    run_wrk /unprotected "$warmup" -H "$header"
+    run_wrk /protected "$warmup" -H "$header"
+    declare -A got=()
+    for round in $(seq 1 "$rounds"); do
+        if [ $((round % 2)) = 1 ]; then order="/unprotected /protected"; else order="/protected /unprotected"; fi
+        for route in $order; do
+            load=$(cut -d' ' -f1 /proc/loadavg)
+            run_wrk "$route" "$duration" -H "$header"
+            printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$alg" "$cache" "$round" "$route" "$load" "$rps" "$p99" "$cpu_us" "$util"
+            got[$route.rps]+="$rps "
+            got[$route.p99]+="$p99 "
+            got[$route.cpu]+="$cpu_us "
+        done
+    done
+    hwm_end=$(memory VmHWM)
+    b_rps=$(echo "${got[/unprotected.rps]}" | median | xargs printf '%.0f')
+    p_rps=$(echo "${got[/protected.rps]}" | median | xargs printf '%.0f')
+    b_p99=$(echo "${got[/unprotected.p99]}" | median); p_p99=$(echo "${got[/protected.p99]}" | median)
+    b_cpu=$(echo "${got[/unprotected.cpu]}" | median); p_cpu=$(echo "${got[/protected.cpu]}" | median)
+    summary+=("| $alg | $cache | $b_rps | $p_rps | $(ratio "$p_rps" "$b_rps") | $b_p99 | $p_p99 | $b_cpu | $p_cpu | $(awk -v a="$p_cpu" -v b="$b_cpu" 'BEGIN { printf "%.1f", a - b }') | $hwm_start → $hwm_end |")
+    unset got
+    stop_server
+  done
+done
+
+printf '\nMedians of %s rounds:\n\n' "$rounds"
+printf '| alg | cache | bare rps | protected rps | protected/bare | bare p99 ms | protected p99 ms | bare CPU µs/req | protected CPU µs/req | guard CPU µs/req | VmHWM start → end (MiB) |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
+printf '%s\n' "${summary[@]}"
