@@ -11,16 +11,17 @@
 //!   lookup, `TokenCodec::verify`, the identity callback, the boxed future, `Identity`'s `Arc`),
 //!   then `require` and the handler's `sync_scope` + `current_identity!()`.
 //!
-//! Group `parts/<ALG>`, the pieces of (b):
+//! Group `parts/<ALG>`, the pieces of (a) and (b):
 //! - `parse`: `TokenCodec::parse` (split, base64, header JSON into a `Map`, claims base64);
-//! - `crypto_verify`: `jsonwebtoken::crypto::verify` as (a) and (b) call it — it builds a boxed
+//! - `crypto_verify`: `jsonwebtoken::crypto::verify` as (a) calls it — it builds a boxed
 //!   verifier from the `DecodingKey` at every call (and aws-lc parses the public key again);
-//! - `prepared_verify`: the same check with aws-lc-rs and a key prepared once (`hmac::Key`,
-//!   `ParsedPublicKey`), signature base64 included — what a cached verifier would cost;
+//! - `prepared_verify`: the same check as (b) makes it, with the key prepared once when it is
+//!   loaded (`VerifyKey::verify`: an aws-lc-rs `hmac::Key` or `ParsedPublicKey`), signature
+//!   base64 included;
 //! - `claims_map`: the claims JSON into `serde_json::Map` (what `check_claims` does);
 //! - `claims_struct`: the same bytes into a typed struct (the registered claims only);
-//! - `payload_clone`: cloning the claims `Map` (a cache hit returns a clone);
-//! - `token_sha256`: the token's SHA-256 (the cache key, computed on every request);
+//! - `payload_clone`: cloning the claims `Map` (`TokenCodec::decode` returns a clone on a cache
+//!   hit; the request guard shares the cached claims instead);
 //! - `identity_arc`: `Identity::new` (one `Arc`) and the `downcast` of the handler.
 //!
 //! Group `dispatch/<ALG>`: Rocket's in-process client (no sockets) on `/unprotected` and on
@@ -34,12 +35,12 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use aws_lc_rs::{digest, hmac, signature};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion};
 use jsonwebtoken::{DecodingKey, Validation};
 use jwt_runtime::identity::{current_identity, sync_scope, Identity};
+use jwt_runtime::keys::VerifyKey;
 use jwt_runtime::{
     extract, Algorithm, Jwt, JwtAuth, JwtResponse, KeyMaterial, Payload, Secret, Settings,
     TokenCodec,
@@ -193,48 +194,6 @@ fn baseline(algorithm: Algorithm) -> (DecodingKey, Validation) {
     (key, validation)
 }
 
-/// The DER inside a PEM's armour.
-fn pem_der(pem: &str) -> Vec<u8> {
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    STANDARD.decode(body).expect("PEM base64")
-}
-
-/// A verifier prepared once with aws-lc-rs: what `crypto::verify` redoes at every call.
-enum Prepared {
-    Hmac(Box<hmac::Key>),
-    Public(signature::ParsedPublicKey),
-}
-
-impl Prepared {
-    fn new(algorithm: Algorithm) -> Self {
-        let public = |alg: &'static dyn signature::VerificationAlgorithm, pem: &str| {
-            Prepared::Public(
-                signature::ParsedPublicKey::new(alg, pem_der(pem)).expect("test public key"),
-            )
-        };
-        match algorithm {
-            Algorithm::HS256 => Prepared::Hmac(Box::new(hmac::Key::new(
-                hmac::HMAC_SHA256,
-                SECRET.as_bytes(),
-            ))),
-            Algorithm::RS256 => public(&signature::RSA_PKCS1_2048_8192_SHA256, RSA_PUBLIC),
-            Algorithm::PS256 => public(&signature::RSA_PSS_2048_8192_SHA256, RSA_PUBLIC),
-            Algorithm::ES256 => public(&signature::ECDSA_P256_SHA256_FIXED, EC_PUBLIC),
-            _ => public(&signature::ED25519, ED_PUBLIC),
-        }
-    }
-
-    fn verify(&self, message: &[u8], signature_b64: &str) -> bool {
-        let Ok(signature) = URL_SAFE_NO_PAD.decode(signature_b64) else {
-            return false;
-        };
-        match self {
-            Prepared::Hmac(key) => hmac::verify(key, message, &signature).is_ok(),
-            Prepared::Public(key) => key.verify_sig(message, &signature).is_ok(),
-        }
-    }
-}
-
 fn identity(payload: &Payload) -> Option<User> {
     let id = payload.get("identity")?.as_u64()?;
     (id == 1 || id == 2).then_some(User { id })
@@ -307,7 +266,7 @@ fn bench(c: &mut Criterion) {
         let (message, signature_b64) = token.rsplit_once('.').expect("three segments");
         let claims_b64 = message.split_once('.').expect("three segments").1;
         let claims = URL_SAFE_NO_PAD.decode(claims_b64).expect("claims base64");
-        let prepared = Prepared::new(algorithm);
+        let prepared = VerifyKey::new(None, algorithm, key.clone()).expect("usable key");
 
         // Every path must accept the token before it is timed.
         let bare = jsonwebtoken::decode::<Map<String, Value>>(&token, &key, &validation)
@@ -321,7 +280,12 @@ fn bench(c: &mut Criterion) {
             jsonwebtoken::crypto::verify(signature_b64, message.as_bytes(), &key, algorithm)
                 .expect("crypto::verify")
         );
-        assert!(prepared.verify(message.as_bytes(), signature_b64), "{alg}");
+        let prepared_verify = |message: &[u8], signature_b64: &str| {
+            URL_SAFE_NO_PAD
+                .decode(signature_b64)
+                .is_ok_and(|signature| prepared.verify(message, &signature))
+        };
+        assert!(prepared_verify(message.as_bytes(), signature_b64), "{alg}");
         let clients = [false, true].map(|cache| {
             let client = rt
                 .block_on(Client::untracked(rocket(algorithm, cache)))
@@ -404,7 +368,7 @@ fn bench(c: &mut Criterion) {
             })
         });
         group.bench_function("prepared_verify", |b| {
-            b.iter(|| prepared.verify(black_box(message.as_bytes()), black_box(signature_b64)))
+            b.iter(|| prepared_verify(black_box(message.as_bytes()), black_box(signature_b64)))
         });
         group.bench_function("claims_map", |b| {
             b.iter(|| serde_json::from_slice::<Payload>(black_box(&claims)).expect("claims"))
@@ -418,9 +382,6 @@ fn bench(c: &mut Criterion) {
         });
         let payload = codec.decode(&token).expect("valid");
         group.bench_function("payload_clone", |b| b.iter(|| black_box(&payload).clone()));
-        group.bench_function("token_sha256", |b| {
-            b.iter(|| digest::digest(&digest::SHA256, black_box(token.as_bytes())))
-        });
         group.bench_function("identity_arc", |b| {
             b.iter(|| {
                 let identity = Identity::new(User { id: black_box(1) });

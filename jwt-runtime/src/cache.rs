@@ -6,13 +6,14 @@
 //!   hit.
 //! - Entries are bound to the key set they were verified with: when the JWKS changes (its
 //!   generation moves), older entries no longer hit.
-//! - It is bounded by entries (S3-FIFO eviction), keyed by the token's SHA-256, so an attacker
-//!   sending many distinct tokens — which must be valid to enter at all — only evicts, never
-//!   grows it, and the memory per entry does not depend on the token's size beyond its claims.
+//! - It is bounded by entries (S3-FIFO eviction), so an attacker sending many distinct tokens —
+//!   which must be valid to enter at all — only evicts, never grows it. An entry holds the token
+//!   (at most `max_token_bytes`) and its claims.
+//! - A hit is an exact match: entries are keyed by the whole token, hashed with a randomly seeded
+//!   hasher and compared byte for byte, so no other token (a tampered one included) can hit.
 
 use std::sync::Arc;
 
-use aws_lc_rs::digest;
 use jsonwebtoken::Algorithm;
 
 use crate::token::Payload;
@@ -26,16 +27,9 @@ pub(crate) struct Verified {
     pub(crate) generation: u64,
 }
 
-/// A bounded, concurrent map from token digests to their verified claims.
+/// A bounded, concurrent map from tokens to their verified claims.
 pub(crate) struct VerifiedTokens {
-    entries: quick_cache::sync::Cache<[u8; 32], Arc<Verified>>,
-}
-
-/// The digest a token is cached under.
-pub(crate) fn token_key(token: &str) -> [u8; 32] {
-    let mut key = [0; 32];
-    key.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
-    key
+    entries: quick_cache::sync::Cache<Box<str>, Arc<Verified>>,
 }
 
 impl VerifiedTokens {
@@ -46,25 +40,25 @@ impl VerifiedTokens {
         })
     }
 
-    /// The verified claims of the token with digest `key`, if `current` says the key that
-    /// verified it is still current; an entry whose key is not is dropped.
+    /// The verified claims of `token`, if `current` says the key that verified it is still
+    /// current; an entry whose key is not is dropped.
     pub(crate) fn get(
         &self,
-        key: &[u8; 32],
+        token: &str,
         current: impl FnOnce(&Verified) -> bool,
     ) -> Option<Arc<Verified>> {
-        let hit = self.entries.get(key)?;
+        let hit = self.entries.get(token)?;
         if current(&hit) {
             Some(hit)
         } else {
-            self.entries.remove(key);
+            self.entries.remove(token);
             None
         }
     }
 
     /// Records a token that passed every check.
-    pub(crate) fn insert(&self, key: [u8; 32], verified: Verified) {
-        self.entries.insert(key, Arc::new(verified));
+    pub(crate) fn insert(&self, token: &str, verified: Verified) {
+        self.entries.insert(token.into(), Arc::new(verified));
     }
 
     /// How many tokens are cached.
@@ -102,16 +96,15 @@ mod tests {
     #[test]
     fn hits_only_while_the_key_is_current() {
         let cache = VerifiedTokens::new(8).expect("on");
-        let key = token_key("a.b.c");
-        cache.insert(key, verified(1, 3));
-        let hit = cache.get(&key, |v| v.generation == 3).expect("hit");
+        cache.insert("a.b.c", verified(1, 3));
+        let hit = cache.get("a.b.c", |v| v.generation == 3).expect("hit");
         assert_eq!(*hit.payload, payload(1));
         assert!(
-            cache.get(&key, |v| v.generation == 4).is_none(),
+            cache.get("a.b.c", |v| v.generation == 4).is_none(),
             "a new key set invalidates"
         );
         assert!(
-            cache.get(&key, |_| true).is_none(),
+            cache.get("a.b.c", |_| true).is_none(),
             "and the stale entry is gone"
         );
     }
@@ -120,14 +113,18 @@ mod tests {
     fn distinct_tokens_never_grow_it_past_its_bound() {
         let cache = VerifiedTokens::new(100).expect("on");
         for n in 0..10_000u64 {
-            cache.insert(token_key(&format!("token-{n}")), verified(n, 0));
+            cache.insert(&format!("token-{n}"), verified(n, 0));
         }
         assert!(cache.len() <= 100, "{} entries", cache.len());
     }
 
     #[test]
-    fn keys_are_the_sha256_of_the_token() {
-        assert_ne!(token_key("a.b.c"), token_key("a.b.d"));
-        assert_eq!(token_key("a.b.c"), token_key("a.b.c"));
+    fn only_the_exact_token_hits() {
+        let cache = VerifiedTokens::new(8).expect("on");
+        cache.insert("a.b.c", verified(1, 0));
+        for other in ["a.b.d", "a.b.c ", "a.b.", "A.b.c", "a.b.cc", ""] {
+            assert!(cache.get(other, |_| true).is_none(), "{other:?}");
+        }
+        assert!(cache.get("a.b.c", |_| true).is_some());
     }
 }

@@ -28,8 +28,21 @@ pub fn authorization_token<'r>(
 }
 
 /// The parsing half of [`authorization_token`], on the header's value.
+///
+/// Words are separated as Python's `str.split()` and Rust's `str::split_whitespace` do; an ASCII
+/// value (the usual case) is split a byte at a time, without decoding characters.
 pub fn parse_authorization<'v>(value: &'v str, prefix: &str) -> Result<Option<&'v str>, JwtError> {
-    let mut parts = value.split_whitespace();
+    if value.is_ascii() {
+        parse_words(AsciiWords(value), prefix)
+    } else {
+        parse_words(value.split_whitespace(), prefix)
+    }
+}
+
+fn parse_words<'v>(
+    mut parts: impl Iterator<Item = &'v str>,
+    prefix: &str,
+) -> Result<Option<&'v str>, JwtError> {
     let Some(scheme) = parts.next() else {
         return Ok(None);
     };
@@ -43,6 +56,27 @@ pub fn parse_authorization<'v>(value: &'v str, prefix: &str) -> Result<Option<&'
         return Err(JwtError::invalid_header("Token contains spaces"));
     }
     Ok(Some(token))
+}
+
+/// `str::split_whitespace` over ASCII text: the same separators (space, and `\t` to `\r`, the
+/// vertical tab included), found byte by byte.
+struct AsciiWords<'v>(&'v str);
+
+fn is_ascii_space(byte: u8) -> bool {
+    byte == b' ' || (b'\t'..=b'\r').contains(&byte)
+}
+
+impl<'v> Iterator for AsciiWords<'v> {
+    type Item = &'v str;
+
+    fn next(&mut self) -> Option<&'v str> {
+        let start = self.0.bytes().position(|b| !is_ascii_space(b))?;
+        let rest = &self.0[start..];
+        let end = rest.bytes().position(is_ascii_space).unwrap_or(rest.len());
+        let (word, tail) = rest.split_at(end);
+        self.0 = tail;
+        Some(word)
+    }
 }
 
 /// 401 `Authorization Required` with the `WWW-Authenticate` challenge for `realm`.
@@ -91,6 +125,38 @@ mod tests {
             description("\u{e9}t\u{e9} x"),
             "Unsupported authorization type"
         );
+    }
+
+    #[test]
+    fn ascii_words_split_as_split_whitespace_does() {
+        // Every string of up to 4 characters over an alphabet of separators and letters.
+        let alphabet = [
+            ' ', '\t', '\n', '\u{b}', '\u{c}', '\r', '\u{1c}', '\0', 'a', 'b',
+        ];
+        let mut strings = vec![String::new()];
+        let mut level = vec![String::new()];
+        for _ in 0..4 {
+            level = level
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(level.iter().cloned());
+        }
+        for s in &strings {
+            let ours: Vec<&str> = AsciiWords(s).collect();
+            let std: Vec<&str> = s.split_whitespace().collect();
+            assert_eq!(ours, std, "{s:?}");
+        }
+        assert!(strings.len() > 10_000);
+    }
+
+    #[test]
+    fn non_ascii_values_split_on_unicode_whitespace() {
+        assert_eq!(
+            parse_authorization("JWT\u{a0}abc", "JWT").unwrap(),
+            Some("abc")
+        );
+        assert_eq!(description("JWT abc\u{2003}def"), "Token contains spaces");
     }
 
     #[test]

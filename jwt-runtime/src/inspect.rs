@@ -131,7 +131,7 @@ impl TokenCodec {
                     ))
                 }
                 Ok(key) => {
-                    key_outcome = Ok(match &key.kid {
+                    key_outcome = Ok(match key.kid() {
                         Some(kid) => format!("key {kid:?} of the configured authority"),
                         None => "the configured key".into(),
                     });

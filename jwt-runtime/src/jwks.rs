@@ -230,7 +230,7 @@ impl KeySet {
         let mut matches = self
             .keys
             .iter()
-            .filter(|key| key.algorithm == alg && (kid.is_none() || key.kid.as_deref() == kid));
+            .filter(|key| key.algorithm() == alg && (kid.is_none() || key.kid() == kid));
         match (matches.next(), matches.next()) {
             (Some(key), None) => Lookup::Found(Arc::clone(key)),
             (Some(_), Some(_)) => Lookup::Ambiguous,
@@ -700,7 +700,7 @@ fn parse_key_set(body: &[u8], algorithms: &[Algorithm]) -> Result<LoadedKeys, Jw
         match usable_entry(entry, algorithms) {
             Ok((jwk, keys)) => {
                 for key in keys {
-                    loaded.fingerprint.push((key.algorithm, jwk.clone()));
+                    loaded.fingerprint.push((key.algorithm(), jwk.clone()));
                     loaded.keys.push(key);
                 }
             }
@@ -723,12 +723,12 @@ fn parse_key_set(body: &[u8], algorithms: &[Algorithm]) -> Result<LoadedKeys, Jw
     }
     let mut seen = HashSet::new();
     for key in &loaded.keys {
-        if let Some(kid) = &key.kid {
-            if !seen.insert((kid.as_str(), key.algorithm)) {
+        if let Some(kid) = key.kid() {
+            if !seen.insert((kid, key.algorithm())) {
                 loaded.notes.push(format!(
                     "{} appears more than once for {:?}: tokens naming it are refused",
-                    ShownKid(Some(kid.as_str())),
-                    key.algorithm
+                    ShownKid(Some(kid)),
+                    key.algorithm()
                 ));
             }
         }
@@ -774,12 +774,9 @@ fn usable_entry(entry: &Value, allowed: &[Algorithm]) -> Result<(Jwk, Vec<Verify
     let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("its key is invalid: {e}"))?;
     let keys = algorithms
         .into_iter()
-        .map(|algorithm| VerifyKey {
-            kid: kid.clone(),
-            algorithm,
-            key: key.clone(),
-        })
-        .collect();
+        .map(|algorithm| VerifyKey::new(kid.clone(), algorithm, key.clone()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("its key is invalid: {e}"))?;
     Ok((jwk, keys))
 }
 
@@ -1036,10 +1033,10 @@ mod tests {
         .unwrap();
         assert_eq!(set.keys.len(), 2);
         let a = found(&set, Some("a"), Algorithm::RS256).unwrap();
-        assert_eq!(a.kid.as_deref(), Some("a"));
-        assert_eq!(a.algorithm, Algorithm::RS256);
+        assert_eq!(a.kid(), Some("a"));
+        assert_eq!(a.algorithm(), Algorithm::RS256);
         let e = found(&set, Some("e"), Algorithm::ES256).unwrap();
-        assert_eq!(e.algorithm, Algorithm::ES256);
+        assert_eq!(e.algorithm(), Algorithm::ES256);
         // The kid must be bound to the token's algorithm.
         assert!(found(&set, Some("a"), Algorithm::ES256).is_none());
         assert!(found(&set, Some("e"), Algorithm::RS256).is_none());
@@ -1050,7 +1047,7 @@ mod tests {
     fn rsa_keys_without_alg_are_bound_to_every_allowed_rsa_algorithm() {
         let allowed = [Algorithm::RS256, Algorithm::PS256, Algorithm::ES256];
         let set = set(vec![jwk(RSA_A, json!({"kid": "a"}))], &allowed).unwrap();
-        let mut bound: Vec<Algorithm> = set.keys.iter().map(|k| k.algorithm).collect();
+        let mut bound: Vec<Algorithm> = set.keys.iter().map(|k| k.algorithm()).collect();
         bound.sort_by_key(|alg| format!("{alg:?}"));
         assert_eq!(bound, vec![Algorithm::PS256, Algorithm::RS256]);
         assert!(found(&set, Some("a"), Algorithm::RS384).is_none());
@@ -1166,7 +1163,7 @@ mod tests {
         ));
         let set = set(keys, &allowed).unwrap();
         assert_eq!(set.keys.len(), 1);
-        assert_eq!(set.keys[0].kid.as_deref(), Some("good"));
+        assert_eq!(set.keys[0].kid(), Some("good"));
     }
 
     #[test]
@@ -1200,7 +1197,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            found(&one, None, Algorithm::RS256).unwrap().kid.as_deref(),
+            found(&one, None, Algorithm::RS256).unwrap().kid(),
             Some("a")
         );
         let two = set(

@@ -4,6 +4,8 @@
 //! selects among keys the configuration already tied to that algorithm, so an RSA public key can
 //! never be used as an HMAC secret.
 
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::{hmac, signature};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
 
@@ -11,14 +13,94 @@ use crate::settings::{KeyMaterial, Settings, SettingsError};
 use crate::token::algorithm_name;
 
 /// A key that verifies signatures of exactly one algorithm.
+///
+/// The key is prepared once, when it is loaded: an HMAC secret becomes an HMAC key, a public key
+/// is parsed (and checked against the algorithm's curve or type). Verifying a token then costs
+/// the signature check alone, never a key parse.
 #[derive(Clone)]
 pub struct VerifyKey {
+    kid: Option<String>,
+    algorithm: Algorithm,
+    key: DecodingKey,
+    verifier: Verifier,
+}
+
+/// The key in the form the signature check uses.
+#[derive(Clone)]
+enum Verifier {
+    Hmac(Box<hmac::Key>),
+    Public(signature::ParsedPublicKey),
+}
+
+impl VerifyKey {
+    /// Binds `key` to `algorithm` (and `kid`), preparing it for verification.
+    ///
+    /// Fails when the key is not of the algorithm's family, or is malformed for it (an EC key
+    /// on another curve, an unreadable public key).
+    pub fn new(
+        kid: Option<String>,
+        algorithm: Algorithm,
+        key: DecodingKey,
+    ) -> Result<Self, KeyError> {
+        let name = algorithm_name(algorithm);
+        if key.family() != family(algorithm) {
+            return Err(KeyError(format!("the key is not a {name} key")));
+        }
+        let scheme =
+            scheme(algorithm).ok_or_else(|| KeyError(format!("{name} is not supported")))?;
+        let unusable =
+            |e: &dyn std::fmt::Display| KeyError(format!("not a usable {name} key: {e}"));
+        let verifier = match (scheme, key.kind()) {
+            (Scheme::Hmac(hmac), DecodingKeyKind::SecretOrDer(secret)) => {
+                Verifier::Hmac(Box::new(hmac::Key::new(hmac, secret)))
+            }
+            (Scheme::Public(public), DecodingKeyKind::SecretOrDer(der)) => Verifier::Public(
+                signature::ParsedPublicKey::new(public, der).map_err(|e| unusable(&e))?,
+            ),
+            (Scheme::Public(public), DecodingKeyKind::RsaModulusExponent { n, e }) => {
+                let der = signature::RsaPublicKeyComponents { n, e }
+                    .as_der()
+                    .map_err(|e| unusable(&e))?;
+                Verifier::Public(
+                    signature::ParsedPublicKey::new(public, der.as_ref())
+                        .map_err(|e| unusable(&e))?,
+                )
+            }
+            (Scheme::Hmac(_), DecodingKeyKind::RsaModulusExponent { .. }) => {
+                return Err(KeyError(format!("the key is not a {name} key")))
+            }
+        };
+        Ok(VerifyKey {
+            kid,
+            algorithm,
+            key,
+            verifier,
+        })
+    }
+
     /// The key id (`kid`) that selects this key, if any.
-    pub kid: Option<String>,
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
     /// The one algorithm this key verifies.
-    pub algorithm: Algorithm,
-    /// The key material.
-    pub key: DecodingKey,
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The key material, as `jsonwebtoken` takes it.
+    pub fn decoding_key(&self) -> &DecodingKey {
+        &self.key
+    }
+
+    /// Whether `signature` (decoded from base64url) is this key's signature of `message` under
+    /// its algorithm. HMAC signatures are compared in constant time.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match &self.verifier {
+            Verifier::Hmac(key) => hmac::verify(key, message, signature).is_ok(),
+            Verifier::Public(key) => key.verify_sig(message, signature).is_ok(),
+        }
+    }
 }
 
 impl std::fmt::Debug for VerifyKey {
@@ -28,6 +110,36 @@ impl std::fmt::Debug for VerifyKey {
             .field("algorithm", &self.algorithm)
             .finish_non_exhaustive()
     }
+}
+
+/// Why a key cannot verify an algorithm's signatures.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct KeyError(String);
+
+/// How `algorithm` checks signatures.
+enum Scheme {
+    Hmac(hmac::Algorithm),
+    Public(&'static dyn signature::VerificationAlgorithm),
+}
+
+/// The aws-lc-rs algorithm behind a JWS `alg` (`None` for one this version does not know).
+fn scheme(algorithm: Algorithm) -> Option<Scheme> {
+    Some(match algorithm {
+        Algorithm::HS256 => Scheme::Hmac(hmac::HMAC_SHA256),
+        Algorithm::HS384 => Scheme::Hmac(hmac::HMAC_SHA384),
+        Algorithm::HS512 => Scheme::Hmac(hmac::HMAC_SHA512),
+        Algorithm::RS256 => Scheme::Public(&signature::RSA_PKCS1_2048_8192_SHA256),
+        Algorithm::RS384 => Scheme::Public(&signature::RSA_PKCS1_2048_8192_SHA384),
+        Algorithm::RS512 => Scheme::Public(&signature::RSA_PKCS1_2048_8192_SHA512),
+        Algorithm::PS256 => Scheme::Public(&signature::RSA_PSS_2048_8192_SHA256),
+        Algorithm::PS384 => Scheme::Public(&signature::RSA_PSS_2048_8192_SHA384),
+        Algorithm::PS512 => Scheme::Public(&signature::RSA_PSS_2048_8192_SHA512),
+        Algorithm::ES256 => Scheme::Public(&signature::ECDSA_P256_SHA256_FIXED),
+        Algorithm::ES384 => Scheme::Public(&signature::ECDSA_P384_SHA384_FIXED),
+        Algorithm::EdDSA => Scheme::Public(&signature::ED25519),
+        _ => return None,
+    })
 }
 
 /// The family an algorithm belongs to.
@@ -221,13 +333,7 @@ pub(crate) fn static_verify_key(
             }
         }
     };
-    if key.family() != family {
-        return Err(invalid(
-            "public_key",
-            format!("the key is not a {name} key"),
-        ));
-    }
-    if family == AlgorithmFamily::Rsa {
+    if family == AlgorithmFamily::Rsa && key.family() == family {
         match rsa_bits(&key) {
             Some(bits) if bits >= MIN_RSA_BITS => {}
             Some(bits) => {
@@ -239,11 +345,12 @@ pub(crate) fn static_verify_key(
             None => return Err(invalid("public_key", "not a readable RSA public key")),
         }
     }
-    Ok(VerifyKey {
-        kid: None,
-        algorithm,
-        key,
-    })
+    let field = if family == AlgorithmFamily::Hmac {
+        "secret_key"
+    } else {
+        "public_key"
+    };
+    VerifyKey::new(None, algorithm, key).map_err(|e| invalid(field, e.to_string()))
 }
 
 #[cfg(test)]
@@ -258,6 +365,127 @@ mod tests {
             ..Settings::default()
         };
         static_verify_key(&settings, Algorithm::RS256)
+    }
+
+    const RSA_PRIVATE: &str = include_str!("../../testdata/keys/rsa_private.pem");
+    const RSA_PUBLIC: &str = include_str!("../../testdata/keys/rsa_public.pem");
+    const EC_PRIVATE: &str = include_str!("../../testdata/keys/ec_private.pem");
+    const EC_PUBLIC: &str = include_str!("../../testdata/keys/ec_public.pem");
+    const EC384_PRIVATE: &str = include_str!("../../testdata/keys/ec384_private.pem");
+    const EC384_PUBLIC: &str = include_str!("../../testdata/keys/ec384_public.pem");
+    const ED_PRIVATE: &str = include_str!("../../testdata/keys/ed_private.pem");
+    const ED_PUBLIC: &str = include_str!("../../testdata/keys/ed_public.pem");
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    /// The signing and the verification key of `algorithm`, from the test keys.
+    fn pair(algorithm: Algorithm) -> (EncodingKey, DecodingKey) {
+        let pem = |private: &str, public: &str| match family(algorithm) {
+            AlgorithmFamily::Rsa => (
+                EncodingKey::from_rsa_pem(private.as_bytes()).unwrap(),
+                DecodingKey::from_rsa_pem(public.as_bytes()).unwrap(),
+            ),
+            AlgorithmFamily::Ec => (
+                EncodingKey::from_ec_pem(private.as_bytes()).unwrap(),
+                DecodingKey::from_ec_pem(public.as_bytes()).unwrap(),
+            ),
+            _ => (
+                EncodingKey::from_ed_pem(private.as_bytes()).unwrap(),
+                DecodingKey::from_ed_pem(public.as_bytes()).unwrap(),
+            ),
+        };
+        match algorithm {
+            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => (
+                EncodingKey::from_secret(SECRET),
+                DecodingKey::from_secret(SECRET),
+            ),
+            Algorithm::ES256 => pem(EC_PRIVATE, EC_PUBLIC),
+            Algorithm::ES384 => pem(EC384_PRIVATE, EC384_PUBLIC),
+            Algorithm::EdDSA => pem(ED_PRIVATE, ED_PUBLIC),
+            _ => pem(RSA_PRIVATE, RSA_PUBLIC),
+        }
+    }
+
+    const ALL: [Algorithm; 12] = [
+        Algorithm::HS256,
+        Algorithm::HS384,
+        Algorithm::HS512,
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+    ];
+
+    fn signature(message: &[u8], key: &EncodingKey, algorithm: Algorithm) -> Vec<u8> {
+        let b64 = jsonwebtoken::crypto::sign(message, key, algorithm).unwrap();
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b64).unwrap()
+    }
+
+    #[test]
+    fn prepared_keys_verify_what_jsonwebtoken_signs_and_nothing_else() {
+        let message = b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0";
+        for algorithm in ALL {
+            let (signing, verifying) = pair(algorithm);
+            let key = VerifyKey::new(Some("k".into()), algorithm, verifying).unwrap();
+            assert_eq!((key.kid(), key.algorithm()), (Some("k"), algorithm));
+            let good = signature(message, &signing, algorithm);
+            assert!(key.verify(message, &good), "{algorithm:?}");
+            assert!(
+                !key.verify(b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIyIn0", &good),
+                "{algorithm:?}: other message"
+            );
+            let mut tampered = good.clone();
+            tampered[0] ^= 1;
+            assert!(!key.verify(message, &tampered), "{algorithm:?}: tampered");
+            assert!(
+                !key.verify(message, &good[..good.len() - 1]),
+                "{algorithm:?}: truncated"
+            );
+            assert!(!key.verify(message, &[]), "{algorithm:?}: empty");
+        }
+    }
+
+    #[test]
+    fn a_key_verifies_its_own_algorithm_only() {
+        let message = b"a.b";
+        // Same family, other hash: an RS256 signature under the RS384-bound key.
+        let (signing, verifying) = pair(Algorithm::RS256);
+        let rs384 = VerifyKey::new(None, Algorithm::RS384, verifying.clone()).unwrap();
+        assert!(!rs384.verify(message, &signature(message, &signing, Algorithm::RS256)));
+        let ps256 = VerifyKey::new(None, Algorithm::PS256, verifying).unwrap();
+        assert!(!ps256.verify(message, &signature(message, &signing, Algorithm::RS256)));
+        let (signing, verifying) = pair(Algorithm::HS256);
+        let hs512 = VerifyKey::new(None, Algorithm::HS512, verifying).unwrap();
+        assert!(!hs512.verify(message, &signature(message, &signing, Algorithm::HS256)));
+    }
+
+    #[test]
+    fn keys_that_do_not_fit_the_algorithm_are_refused_when_loaded() {
+        let (_, p384) = pair(Algorithm::ES384);
+        let err = VerifyKey::new(None, Algorithm::ES256, p384).unwrap_err();
+        assert!(err.to_string().contains("not a usable ES256 key"), "{err}");
+        let (_, rsa) = pair(Algorithm::RS256);
+        let err = VerifyKey::new(None, Algorithm::ES256, rsa.clone()).unwrap_err();
+        assert_eq!(err.to_string(), "the key is not a ES256 key");
+        let err = VerifyKey::new(None, Algorithm::HS256, rsa).unwrap_err();
+        assert_eq!(err.to_string(), "the key is not a HS256 key");
+        let garbage = DecodingKey::from_ec_der(b"not a key");
+        assert!(VerifyKey::new(None, Algorithm::ES256, garbage).is_err());
+    }
+
+    #[test]
+    fn rsa_jwk_components_verify() {
+        let jwk: Jwk =
+            serde_json::from_str(include_str!("../../testdata/keys/rsa_public.jwk.json")).unwrap();
+        let key =
+            VerifyKey::new(None, Algorithm::RS256, DecodingKey::from_jwk(&jwk).unwrap()).unwrap();
+        let (signing, _) = pair(Algorithm::RS256);
+        assert!(key.verify(b"a.b", &signature(b"a.b", &signing, Algorithm::RS256)));
+        assert!(!key.verify(b"a.c", &signature(b"a.b", &signing, Algorithm::RS256)));
     }
 
     #[test]

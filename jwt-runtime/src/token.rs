@@ -21,7 +21,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::cache::{token_key, VerifiedTokens};
+use crate::cache::VerifiedTokens;
 use crate::error::{Check, ErrorKind, JwtError};
 use crate::jwks::{Jwks, JwksConfig, JwksError};
 use crate::keys::{self, VerifyKey};
@@ -49,8 +49,8 @@ pub struct ParsedToken<'t> {
     pub header: Payload,
     /// `header.payload`, the signed message.
     message: &'t str,
-    /// The base64url signature segment.
-    signature: &'t str,
+    /// The decoded signature segment.
+    signature: Vec<u8>,
     /// The decoded (not yet parsed) claims segment.
     pub(crate) claims: Vec<u8>,
 }
@@ -92,15 +92,16 @@ struct Pending<'t> {
     parsed: ParsedToken<'t>,
     algorithm: Algorithm,
     generation: u64,
-    cache_key: Option<[u8; 32]>,
+    /// The token, to cache it under once verified (`None`: the cache is off or it is too long).
+    cache_as: Option<&'t str>,
 }
 
 /// The outcome of a verified-token cache lookup.
 enum Lookup {
     /// The token was verified before; its claims, time claims re-checked.
     Hit(Arc<Payload>),
-    /// Not cached; the digest to cache it under once verified (`None`: the cache is off).
-    Miss(Option<[u8; 32]>),
+    /// Not cached; whether it may be cached once verified (not when the cache is off).
+    Miss { cacheable: bool },
 }
 
 /// Where verification keys come from.
@@ -315,7 +316,14 @@ impl TokenCodec {
         match self.start(token)? {
             Start::Done(payload) => Ok(payload),
             Start::Verify(pending) => {
-                let key = self.resolve_key(&pending.parsed, pending.algorithm).await?;
+                let key = match &self.keys {
+                    KeySource::Static(_) => self.cached_key(&pending.parsed, pending.algorithm)?,
+                    // The JWKS lookup may fetch: its (large) future is boxed, so that the
+                    // request future stays small for static keys and cache hits.
+                    KeySource::Jwks(_) => {
+                        Box::pin(self.resolve_key(&pending.parsed, pending.algorithm)).await?
+                    }
+                };
                 self.finish(&pending, &key)
             }
         }
@@ -323,9 +331,9 @@ impl TokenCodec {
 
     /// Everything before the key: the cache, well-formedness, the accepted algorithm.
     fn start<'t>(&self, token: &'t str) -> Result<Start<'t>, JwtError> {
-        let cache_key = match self.cache_lookup(token, now())? {
+        let cache_as = match self.cache_lookup(token, now())? {
             Lookup::Hit(payload) => return Ok(Start::Done(payload)),
-            Lookup::Miss(key) => key,
+            Lookup::Miss { cacheable } => cacheable.then_some(token),
         };
         let parsed = self.parse(token)?;
         if !self.checks.signature {
@@ -336,21 +344,21 @@ impl TokenCodec {
             generation: self.generation(),
             parsed,
             algorithm,
-            cache_key,
+            cache_as,
         }))
     }
 
     /// Everything from the key on: signature, claims, then the cache.
     fn finish(&self, pending: &Pending<'_>, key: &VerifyKey) -> Result<Arc<Payload>, JwtError> {
         let payload = Arc::new(self.verify_with(&pending.parsed, key)?);
-        if let (Some(cache), Some(cache_key)) = (&self.verified, pending.cache_key) {
+        if let (Some(cache), Some(token)) = (&self.verified, pending.cache_as) {
             let verified = crate::cache::Verified {
                 payload: Arc::clone(&payload),
                 kid: pending.parsed.kid().map(str::to_owned),
                 algorithm: pending.algorithm,
                 generation: pending.generation,
             };
-            cache.insert(cache_key, verified);
+            cache.insert(token, verified);
         }
         Ok(payload)
     }
@@ -366,24 +374,23 @@ impl TokenCodec {
     /// A verified-token cache hit, its time claims checked again (a hit never extends validity).
     fn cache_lookup(&self, token: &str, now: i64) -> Result<Lookup, JwtError> {
         let Some(cache) = &self.verified else {
-            return Ok(Lookup::Miss(None));
+            return Ok(Lookup::Miss { cacheable: false });
         };
         if token.len() > self.settings.max_token_bytes {
-            return Ok(Lookup::Miss(None));
+            return Ok(Lookup::Miss { cacheable: false });
         }
-        let key = token_key(token);
         let current = |hit: &crate::cache::Verified| match &self.keys {
             KeySource::Static(_) => true,
             KeySource::Jwks(jwks) => {
                 jwks.is_current(hit.kid.as_deref(), hit.algorithm, hit.generation)
             }
         };
-        match cache.get(&key, current) {
+        match cache.get(token, current) {
             Some(hit) => {
                 self.check_time_claims(&hit.payload, now)?;
                 Ok(Lookup::Hit(Arc::clone(&hit.payload)))
             }
-            None => Ok(Lookup::Miss(Some(key))),
+            None => Ok(Lookup::Miss { cacheable: true }),
         }
     }
 
@@ -421,9 +428,9 @@ impl TokenCodec {
         let claims = URL_SAFE_NO_PAD
             .decode(claims)
             .map_err(|_| malformed("Invalid payload padding".into()))?;
-        if URL_SAFE_NO_PAD.decode(signature).is_err() {
-            return Err(malformed("Invalid crypto padding".into()));
-        }
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| malformed("Invalid crypto padding".into()))?;
         Ok(ParsedToken {
             header,
             message,
@@ -500,7 +507,7 @@ impl TokenCodec {
         match &self.keys {
             KeySource::Static(keys) => keys
                 .iter()
-                .find(|key| key.algorithm == algorithm)
+                .find(|key| key.algorithm() == algorithm)
                 .map(KeyRef::Borrowed)
                 .ok_or_else(|| {
                     JwtError::internal("no key is configured for an accepted algorithm")
@@ -541,14 +548,7 @@ impl TokenCodec {
         #[cfg(test)]
         self.signature_checks
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let valid = jsonwebtoken::crypto::verify(
-            parsed.signature,
-            parsed.message.as_bytes(),
-            &key.key,
-            key.algorithm,
-        )
-        .unwrap_or(false);
-        if !valid {
+        if !key.verify(parsed.message.as_bytes(), &parsed.signature) {
             return Err(JwtError::invalid_token(
                 Check::Signature,
                 "Signature verification failed",
