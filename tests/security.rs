@@ -2476,13 +2476,13 @@ fn h08_removed_key_refused_once_the_cache_expires() {
     assert_success(app.get(&remaining), "remaining key");
 }
 
-/// Refused as ambiguous through Rocket. The codec's offline `decode` (cached keys only) names the
-/// same check but calls the key unknown: `Jwks::cached_key` does not tell an ambiguous `kid`
-/// from a missing one.
+/// Refused as ambiguous, through Rocket and by the codec's offline `decode` (cached keys only).
 #[track_caller]
 fn rejects_as_ambiguous(app: &App, token: &str) {
     assert_invalid(app.get(token), AMBIGUOUS_KEY, &app.name);
-    assert_eq!(app.codec_error(token).check(), Some(Check::Authority));
+    let offline = app.codec_error(token);
+    assert_eq!(offline.check(), Some(Check::Authority));
+    assert_eq!(offline.description, AMBIGUOUS_KEY);
 }
 
 #[test]

@@ -370,17 +370,31 @@ impl Jwks {
     /// The cached key for `kid` and `alg` if the cache holds one that is fresh or within its stale
     /// window; no I/O.
     pub fn cached_key(&self, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyKey>> {
+        self.cached_lookup(kid, alg).ok()
+    }
+
+    /// [`cached_key`](Self::cached_key), saying why there is none: a `kid` the cache does not
+    /// hold for `alg` (or no servable cache at all), or one it holds more than once.
+    pub fn cached_lookup(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Arc<VerifyKey>, JwksError> {
+        let unknown = || JwksError::UnknownKid {
+            kid: kid.map(str::to_owned),
+        };
         if !self.config.algorithms.contains(&alg) {
-            return None;
+            return Err(unknown());
         }
         let state = self.snapshot();
-        let set = state.keys.as_ref()?;
+        let set = state.keys.as_ref().ok_or_else(unknown)?;
         if !set.is_servable(Instant::now(), &self.config) {
-            return None;
+            return Err(unknown());
         }
         match set.find(kid, alg) {
-            Lookup::Found(key) => Some(key),
-            Lookup::Ambiguous | Lookup::Missing => None,
+            Lookup::Found(key) => Ok(key),
+            Lookup::Ambiguous => Err(JwksError::AmbiguousKey),
+            Lookup::Missing => Err(unknown()),
         }
     }
 

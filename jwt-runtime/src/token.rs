@@ -513,13 +513,9 @@ impl TokenCodec {
                     JwtError::internal("no key is configured for an accepted algorithm")
                 }),
             KeySource::Jwks(jwks) => jwks
-                .cached_key(parsed.kid(), algorithm)
+                .cached_lookup(parsed.kid(), algorithm)
                 .map(KeyRef::Shared)
-                .ok_or_else(|| {
-                    key_error(JwksError::UnknownKid {
-                        kid: parsed.kid().map(str::to_owned),
-                    })
-                }),
+                .map_err(key_error),
         }
     }
 
@@ -1691,6 +1687,30 @@ mod tests {
             4,
             "every failing attempt is verified again"
         );
+    }
+
+    #[test]
+    fn a_cached_token_does_not_vouch_for_a_modified_copy() {
+        let codec = rs256_cached(16);
+        let token = codec
+            .encode(&codec.default_payload(json!(1)), &Payload::new())
+            .unwrap();
+        codec.decode(&token).unwrap();
+        assert_eq!(codec.cached_tokens(), 1);
+        let (message, signature) = token.rsplit_once('.').unwrap();
+        let (header, _) = message.split_once('.').unwrap();
+        let forged = URL_SAFE_NO_PAD.encode(br#"{"identity":2}"#);
+        // Same signature, other claims: checked, and refused by the signature check.
+        let same_signature = format!("{header}.{forged}.{signature}");
+        let err = codec.decode(&same_signature).unwrap_err();
+        assert_eq!(err.check(), Some(Check::Signature), "{err}");
+        assert_eq!(signature_checks(&codec), 2);
+        // The cached token with a character appended, or one removed: refused too.
+        for modified in [format!("{token}A"), token[..token.len() - 1].to_string()] {
+            assert!(codec.decode(&modified).is_err(), "{modified}");
+        }
+        assert_eq!(codec.cached_tokens(), 1);
+        assert_eq!(codec.decode(&token).unwrap()["identity"], 1);
     }
 
     #[test]

@@ -388,6 +388,14 @@ async fn a_token_without_kid_needs_exactly_one_key_for_its_algorithm() {
         Err(JwksError::AmbiguousKey)
     ));
     assert!(jwks.cached_key(Some("dup"), Algorithm::RS256).is_none());
+    assert!(matches!(
+        jwks.cached_lookup(Some("dup"), Algorithm::RS256),
+        Err(JwksError::AmbiguousKey)
+    ));
+    assert!(matches!(
+        jwks.cached_lookup(Some("nope"), Algorithm::RS256),
+        Err(JwksError::UnknownKid { .. })
+    ));
     server.stop();
 }
 
