@@ -44,11 +44,9 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use reqwest::Url;
 use serde_json::{Map, Value};
 
-use crate::keys::VerifyKey;
+use crate::keys::{VerifyKey, MIN_RSA_BITS};
 
 /// The smallest RSA modulus accepted, in bits.
-const MIN_RSA_BITS: usize = 2048;
-
 /// The RSA signature algorithms, in the order keys without `alg` are bound to them.
 const RSA_ALGORITHMS: [Algorithm; 6] = [
     Algorithm::RS256,

@@ -357,6 +357,7 @@ pub(crate) fn static_verify_key(
 mod tests {
     use super::*;
     use crate::settings::Secret;
+    use crate::test_keys::*;
 
     fn rsa(pem: &str) -> Result<VerifyKey, SettingsError> {
         let settings = Settings {
@@ -367,14 +368,6 @@ mod tests {
         static_verify_key(&settings, Algorithm::RS256)
     }
 
-    const RSA_PRIVATE: &str = include_str!("../../testdata/keys/rsa_private.pem");
-    const RSA_PUBLIC: &str = include_str!("../../testdata/keys/rsa_public.pem");
-    const EC_PRIVATE: &str = include_str!("../../testdata/keys/ec_private.pem");
-    const EC_PUBLIC: &str = include_str!("../../testdata/keys/ec_public.pem");
-    const EC384_PRIVATE: &str = include_str!("../../testdata/keys/ec384_private.pem");
-    const EC384_PUBLIC: &str = include_str!("../../testdata/keys/ec384_public.pem");
-    const ED_PRIVATE: &str = include_str!("../../testdata/keys/ed_private.pem");
-    const ED_PUBLIC: &str = include_str!("../../testdata/keys/ed_public.pem");
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
     /// The signing and the verification key of `algorithm`, from the test keys.

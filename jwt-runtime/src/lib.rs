@@ -19,6 +19,8 @@ pub mod inspect;
 pub mod jwks;
 pub mod keys;
 pub mod settings;
+#[cfg(test)]
+mod test_keys;
 pub mod token;
 
 pub use builder::{BuildError, JwtBuilder};

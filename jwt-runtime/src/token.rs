@@ -914,6 +914,7 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
     use crate::settings::Secret;
+    use crate::test_keys::*;
     use serde_json::json;
 
     fn codec() -> TokenCodec {
@@ -1100,18 +1101,6 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("PEM"), "{err}");
     }
-
-    const RSA_PRIVATE: &str = include_str!("../../testdata/keys/rsa_private.pem");
-    const RSA_PUBLIC: &str = include_str!("../../testdata/keys/rsa_public.pem");
-    const RSA2_PUBLIC: &str = include_str!("../../testdata/keys/rsa2_public.pem");
-    const RSA_JWK: &str = include_str!("../../testdata/keys/rsa_public.jwk.json");
-    const RSA_PKCS1_DER: &[u8] = include_bytes!("../../testdata/keys/rsa_public_pkcs1.der");
-    const EC_PRIVATE: &str = include_str!("../../testdata/keys/ec_private.pem");
-    const EC_PUBLIC: &str = include_str!("../../testdata/keys/ec_public.pem");
-    const EC384_PRIVATE: &str = include_str!("../../testdata/keys/ec384_private.pem");
-    const EC384_PUBLIC: &str = include_str!("../../testdata/keys/ec384_public.pem");
-    const ED_PRIVATE: &str = include_str!("../../testdata/keys/ed_private.pem");
-    const ED_PUBLIC: &str = include_str!("../../testdata/keys/ed_public.pem");
 
     use crate::settings::KeyMaterial;
 
