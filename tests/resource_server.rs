@@ -9,6 +9,7 @@
 
 mod common;
 use common::jwks_server::{jwk, sign, JwksServer, Reply, TestKey};
+use common::logs;
 use common::{assert_error, now, sign_hs256_raw};
 
 use std::time::Duration;
@@ -22,49 +23,6 @@ use serde_json::{json, Value};
 
 const ISSUER: &str = "https://issuer.example/";
 const AUDIENCE: &str = "api";
-
-// ----- log capture ---------------------------------------------------------------------------------
-
-/// Every log record of this test binary, captured. Installed before the first Rocket is built:
-/// Rocket 0.5 installs its own logger in `rocket::custom()` only if none is set yet.
-mod logs {
-    use std::sync::{Mutex, Once};
-
-    static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    static INSTALL: Once = Once::new();
-
-    struct Capture;
-
-    impl log::Log for Capture {
-        fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-            true
-        }
-
-        fn log(&self, record: &log::Record<'_>) {
-            let line = format!("{} {}: {}", record.level(), record.target(), record.args());
-            LINES.lock().unwrap_or_else(|e| e.into_inner()).push(line);
-        }
-
-        fn flush(&self) {}
-    }
-
-    pub fn install() {
-        INSTALL.call_once(|| {
-            log::set_boxed_logger(Box::new(Capture))
-                .expect("the capturing logger is installed before any Rocket is built");
-            log::set_max_level(log::LevelFilter::Debug);
-        });
-    }
-
-    /// The captured lines containing `needle`.
-    pub fn containing(needle: &str) -> Vec<String> {
-        all().into_iter().filter(|l| l.contains(needle)).collect()
-    }
-
-    pub fn all() -> Vec<String> {
-        LINES.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-}
 
 // ----- application -------------------------------------------------------------------------------
 

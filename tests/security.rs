@@ -14,6 +14,7 @@
 
 mod common;
 
+use common::logs;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,50 +32,6 @@ use rocket_flask_jwt::{
     Algorithm, Check, Jwt, JwtBuilder, JwtError, KeyMaterial, Secret, Settings, TokenCodec,
 };
 use serde_json::{json, Value};
-
-// ----- log capture ---------------------------------------------------------------------------------
-
-/// Every log record of this test binary, captured. Installed before the first Rocket is built
-/// (every client of this file is built through [`rocket_for`]): Rocket 0.5 installs its own logger
-/// only if none is set yet, and sets the maximum level only when it installed its own.
-mod logs {
-    use std::sync::{Mutex, Once};
-
-    static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    static INSTALL: Once = Once::new();
-
-    struct Capture;
-
-    impl log::Log for Capture {
-        fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-            true
-        }
-
-        fn log(&self, record: &log::Record<'_>) {
-            let line = format!("{} {}: {}", record.level(), record.target(), record.args());
-            LINES.lock().unwrap_or_else(|e| e.into_inner()).push(line);
-        }
-
-        fn flush(&self) {}
-    }
-
-    pub fn install() {
-        INSTALL.call_once(|| {
-            log::set_boxed_logger(Box::new(Capture))
-                .expect("the capturing logger is installed before any Rocket is built");
-            log::set_max_level(log::LevelFilter::Trace);
-        });
-    }
-
-    pub fn all() -> Vec<String> {
-        LINES.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// The captured lines containing `needle`.
-    pub fn containing(needle: &str) -> Vec<String> {
-        all().into_iter().filter(|l| l.contains(needle)).collect()
-    }
-}
 
 // ----- applications --------------------------------------------------------------------------------
 

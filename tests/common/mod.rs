@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod jwks_server;
+pub mod logs;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
