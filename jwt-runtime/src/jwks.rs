@@ -786,7 +786,7 @@ fn usable_entry(entry: &Value, allowed: &[Algorithm]) -> Result<(Jwk, Vec<Verify
     let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("its key is invalid: {e}"))?;
     let keys = algorithms
         .into_iter()
-        .map(|algorithm| VerifyKey::new(kid.clone(), algorithm, key.clone()))
+        .map(|algorithm| VerifyKey::new(kid.clone(), algorithm, &key))
         .collect::<Result<_, _>>()
         .map_err(|e| format!("its key is invalid: {e}"))?;
     Ok((jwk, keys))

@@ -21,7 +21,6 @@ use crate::token::algorithm_name;
 pub struct VerifyKey {
     kid: Option<String>,
     algorithm: Algorithm,
-    key: DecodingKey,
     verifier: Verifier,
 }
 
@@ -40,7 +39,7 @@ impl VerifyKey {
     pub fn new(
         kid: Option<String>,
         algorithm: Algorithm,
-        key: DecodingKey,
+        key: &DecodingKey,
     ) -> Result<Self, KeyError> {
         let name = algorithm_name(algorithm);
         if key.family() != family(algorithm) {
@@ -73,7 +72,6 @@ impl VerifyKey {
         Ok(VerifyKey {
             kid,
             algorithm,
-            key,
             verifier,
         })
     }
@@ -86,11 +84,6 @@ impl VerifyKey {
     /// The one algorithm this key verifies.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
-    }
-
-    /// The key material, as `jsonwebtoken` takes it.
-    pub fn decoding_key(&self) -> &DecodingKey {
-        &self.key
     }
 
     /// Whether `signature` (decoded from base64url) is this key's signature of `message` under
@@ -350,7 +343,7 @@ pub(crate) fn static_verify_key(
     } else {
         "public_key"
     };
-    VerifyKey::new(None, algorithm, key).map_err(|e| invalid(field, e.to_string()))
+    VerifyKey::new(None, algorithm, &key).map_err(|e| invalid(field, e.to_string()))
 }
 
 #[cfg(test)]
@@ -423,7 +416,7 @@ mod tests {
         let message = b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0";
         for algorithm in ALL {
             let (signing, verifying) = pair(algorithm);
-            let key = VerifyKey::new(Some("k".into()), algorithm, verifying).unwrap();
+            let key = VerifyKey::new(Some("k".into()), algorithm, &verifying).unwrap();
             assert_eq!((key.kid(), key.algorithm()), (Some("k"), algorithm));
             let good = signature(message, &signing, algorithm);
             assert!(key.verify(message, &good), "{algorithm:?}");
@@ -447,35 +440,39 @@ mod tests {
         let message = b"a.b";
         // Same family, other hash: an RS256 signature under the RS384-bound key.
         let (signing, verifying) = pair(Algorithm::RS256);
-        let rs384 = VerifyKey::new(None, Algorithm::RS384, verifying.clone()).unwrap();
+        let rs384 = VerifyKey::new(None, Algorithm::RS384, &verifying).unwrap();
         assert!(!rs384.verify(message, &signature(message, &signing, Algorithm::RS256)));
-        let ps256 = VerifyKey::new(None, Algorithm::PS256, verifying).unwrap();
+        let ps256 = VerifyKey::new(None, Algorithm::PS256, &verifying).unwrap();
         assert!(!ps256.verify(message, &signature(message, &signing, Algorithm::RS256)));
         let (signing, verifying) = pair(Algorithm::HS256);
-        let hs512 = VerifyKey::new(None, Algorithm::HS512, verifying).unwrap();
+        let hs512 = VerifyKey::new(None, Algorithm::HS512, &verifying).unwrap();
         assert!(!hs512.verify(message, &signature(message, &signing, Algorithm::HS256)));
     }
 
     #[test]
     fn keys_that_do_not_fit_the_algorithm_are_refused_when_loaded() {
         let (_, p384) = pair(Algorithm::ES384);
-        let err = VerifyKey::new(None, Algorithm::ES256, p384).unwrap_err();
+        let err = VerifyKey::new(None, Algorithm::ES256, &p384).unwrap_err();
         assert!(err.to_string().contains("not a usable ES256 key"), "{err}");
         let (_, rsa) = pair(Algorithm::RS256);
-        let err = VerifyKey::new(None, Algorithm::ES256, rsa.clone()).unwrap_err();
+        let err = VerifyKey::new(None, Algorithm::ES256, &rsa).unwrap_err();
         assert_eq!(err.to_string(), "the key is not a ES256 key");
-        let err = VerifyKey::new(None, Algorithm::HS256, rsa).unwrap_err();
+        let err = VerifyKey::new(None, Algorithm::HS256, &rsa).unwrap_err();
         assert_eq!(err.to_string(), "the key is not a HS256 key");
         let garbage = DecodingKey::from_ec_der(b"not a key");
-        assert!(VerifyKey::new(None, Algorithm::ES256, garbage).is_err());
+        assert!(VerifyKey::new(None, Algorithm::ES256, &garbage).is_err());
     }
 
     #[test]
     fn rsa_jwk_components_verify() {
         let jwk: Jwk =
             serde_json::from_str(include_str!("../../testdata/keys/rsa_public.jwk.json")).unwrap();
-        let key =
-            VerifyKey::new(None, Algorithm::RS256, DecodingKey::from_jwk(&jwk).unwrap()).unwrap();
+        let key = VerifyKey::new(
+            None,
+            Algorithm::RS256,
+            &DecodingKey::from_jwk(&jwk).unwrap(),
+        )
+        .unwrap();
         let (signing, _) = pair(Algorithm::RS256);
         assert!(key.verify(b"a.b", &signature(b"a.b", &signing, Algorithm::RS256)));
         assert!(!key.verify(b"a.c", &signature(b"a.b", &signing, Algorithm::RS256)));

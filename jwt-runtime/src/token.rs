@@ -316,14 +316,7 @@ impl TokenCodec {
         match self.start(token)? {
             Start::Done(payload) => Ok(payload),
             Start::Verify(pending) => {
-                let key = match &self.keys {
-                    KeySource::Static(_) => self.cached_key(&pending.parsed, pending.algorithm)?,
-                    // The JWKS lookup may fetch: its (large) future is boxed, so that the
-                    // request future stays small for static keys and cache hits.
-                    KeySource::Jwks(_) => {
-                        Box::pin(self.resolve_key(&pending.parsed, pending.algorithm)).await?
-                    }
-                };
+                let key = self.resolve_key(&pending.parsed, pending.algorithm).await?;
                 self.finish(&pending, &key)
             }
         }
@@ -527,8 +520,9 @@ impl TokenCodec {
     ) -> Result<KeyRef<'_>, JwtError> {
         match &self.keys {
             KeySource::Static(_) => self.cached_key(parsed, algorithm),
-            KeySource::Jwks(jwks) => jwks
-                .key(parsed.kid(), algorithm)
+            // The lookup may fetch: its (large) future is boxed, so that the request future
+            // stays small for static keys and cache hits.
+            KeySource::Jwks(jwks) => Box::pin(jwks.key(parsed.kid(), algorithm))
                 .await
                 .map(KeyRef::Shared)
                 .map_err(key_error),
