@@ -236,14 +236,26 @@ fn es256_ps256_and_eddsa_keys_come_from_the_jwks() {
         private_as(&client, &rs256),
         "The specified alg value is not allowed",
     );
-    // A kid is bound to its key's algorithm: the Ed25519 kid does not select a key for ES256.
+    // A kid is bound to its key's algorithm: the Ed25519 kid does not select a key for ES256,
+    // and the answer says so (the key is known, the algorithm is not its own).
     let crossed = sign(
         TestKey::Ec,
         Algorithm::ES256,
         Some("ed-1"),
         &claims("ec-user", json!({})),
     );
-    assert_invalid(private_as(&client, &crossed), UNKNOWN_KEY);
+    assert_invalid(
+        private_as(&client, &crossed),
+        "The specified alg value is not allowed for this signing key",
+    );
+    // A kid the set does not hold is unknown.
+    let unknown = sign(
+        TestKey::Ec,
+        Algorithm::ES256,
+        Some("not-in-the-set"),
+        &claims("ec-user", json!({})),
+    );
+    assert_invalid(private_as(&client, &unknown), UNKNOWN_KEY);
     // The right kid, another key's signature.
     let forged = sign(
         TestKey::Rsa2,

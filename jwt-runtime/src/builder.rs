@@ -10,10 +10,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::callbacks::{identity_claim, Authentication, Callbacks, IdentityLookup};
+use crate::claims::Payload;
+use crate::codec::TokenCodec;
 use crate::error::{JwtError, JwtResponse};
 use crate::fairing::Jwt;
 use crate::settings::{KeyMaterial, Secret, Settings};
-use crate::token::{Payload, TokenCodec};
 
 /// Why [`JwtBuilder::build`] refused to build.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use jsonwebtoken::Algorithm;
 
-use crate::token::Payload;
+use crate::claims::Payload;
 
 /// The claims of a verified token, and the key (`kid`, algorithm, key-set generation) that
 /// verified it.
@@ -62,6 +62,7 @@ impl VerifiedTokens {
     }
 
     /// How many tokens are cached.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }

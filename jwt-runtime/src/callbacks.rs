@@ -11,9 +11,10 @@ use rocket::Request;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::claims::Payload;
+use crate::codec::TokenCodec;
 use crate::error::{Check, JwtError, JwtResponse};
 use crate::settings::Settings;
-use crate::token::{Payload, TokenCodec};
 
 /// A boxed, sendable future, as async callbacks return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -13,10 +13,12 @@ use rocket::Request;
 use serde_json::Value;
 
 use crate::callbacks::{BoxFuture, Callbacks};
+use crate::claims::Payload;
+use crate::codec::TokenCodec;
 use crate::error::{ErrorKind, JwtError, JwtResponse};
 use crate::extract;
 use crate::identity::Identity;
-use crate::token::{Payload, TokenCodec};
+use crate::validate::Fetch;
 
 /// What the request guard needs, without the identity type.
 pub(crate) trait Authenticator: Send + Sync + 'static {
@@ -47,8 +49,12 @@ impl<U: Send + Sync + 'static> Engine<U> {
         }
         .ok_or_else(missing_token)?;
         let payload = match &self.callbacks.decode {
-            Some(decode) => Arc::new(decode(&token, &self.codec)?),
-            None => self.codec.verify_shared(&token).await?,
+            Some(decode) => {
+                // The callback validates without I/O: bring the JWKS up to date for it first.
+                self.codec.prefetch_key(&token).await;
+                Arc::new(decode(&token, &self.codec)?)
+            }
+            None => self.codec.verify_shared(&token, Fetch::Allowed).await?,
         };
         let identity = match &self.callbacks.identity {
             Some(lookup) => lookup.call(payload, &settings.identity_claim).await?,

@@ -32,6 +32,15 @@ pub enum Check {
 }
 
 impl Check {
+    /// The five checks, in the order they run.
+    pub const ALL: [Check; 5] = [
+        Check::WellFormed,
+        Check::Signature,
+        Check::ValidityPeriod,
+        Check::Authority,
+        Check::Audience,
+    ];
+
     /// The check's name as written in logs and documentation.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -9,10 +9,10 @@ use rocket::{Build, Rocket};
 use crate::auth::AuthResource;
 use crate::builder::JwtBuilder;
 use crate::callbacks::Callbacks;
+use crate::codec::TokenCodec;
 use crate::engine::Engine;
 use crate::guard::Registered;
 use crate::settings::{Settings, SettingsError};
-use crate::token::TokenCodec;
 
 /// Flask-JWT for Rocket: attach it with `rocket::build().attach(jwt)`.
 ///

@@ -1,24 +1,28 @@
-//! Token inspection: every one of the five checks run and reported, passed or failed, with the
-//! decoded header and claims — the troubleshooting view behind the `jwt-inspect` command.
+//! Token inspection: every one of the five checks run and reported, passed, failed or skipped,
+//! with the decoded header and claims — the troubleshooting view behind the `jwt-inspect`
+//! command.
 //!
-//! Unlike [`TokenCodec::verify`], which stops at the first failure, inspection goes on where it
-//! can, so one run shows everything that is wrong with a token.
+//! Inspection runs the validation pipeline of the request path (the same steps, in the same
+//! order) with a recorder that notes each check's conclusion and goes on where it can, instead of
+//! stopping at the first failure. So it cannot disagree with [`TokenCodec::verify`]: a token
+//! passes inspection exactly when it verifies, and [`Inspection::first_failure`] is the check the
+//! request path rejects it with.
 
 use std::fmt;
 
-use serde_json::Value;
-
+use crate::claims::{now, Payload};
+use crate::codec::TokenCodec;
 use crate::error::{Check, JwtError};
-use crate::token::{now, Payload, TokenCodec};
+use crate::validate::{self, Fetch, Recorder};
 
 /// What one check concluded.
 #[derive(Debug, Clone)]
-pub enum Outcome {
+pub enum Verdict {
     /// The check passed; the text says what was verified.
     Passed(String),
     /// The check failed with this error (its `description` and `detail` say why).
     Failed(JwtError),
-    /// The check could not run; the text says why.
+    /// The check did not run; the text says why.
     Skipped(String),
 }
 
@@ -28,7 +32,7 @@ pub struct CheckReport {
     /// The check.
     pub check: Check,
     /// Its conclusion.
-    pub outcome: Outcome,
+    pub verdict: Verdict,
 }
 
 /// The result of [`TokenCodec::inspect`].
@@ -40,170 +44,109 @@ pub struct Inspection {
     pub claims: Option<Payload>,
     /// The five checks, in order.
     pub checks: Vec<CheckReport>,
+    /// The first check that failed, in the order the pipeline ran them: the one the request path
+    /// answers with. `None` when the token is accepted.
+    pub first_failure: Option<JwtError>,
 }
 
 impl Inspection {
-    /// Whether every check passed.
+    /// Whether the token is accepted: no check failed (a check the settings turn off is skipped).
     pub fn passed(&self) -> bool {
-        self.checks
-            .iter()
-            .all(|report| matches!(report.outcome, Outcome::Passed(_)))
+        self.first_failure.is_none()
     }
 }
 
-impl fmt::Display for Outcome {
+impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Outcome::Passed(what) => write!(f, "passed: {what}"),
-            Outcome::Failed(error) => {
+            Verdict::Passed(what) => write!(f, "passed: {what}"),
+            Verdict::Failed(error) => {
                 write!(f, "FAILED: {}", error.description)?;
                 if let Some(detail) = &error.detail {
                     write!(f, " ({detail})")?;
                 }
                 Ok(())
             }
-            Outcome::Skipped(why) => write!(f, "skipped: {why}"),
+            Verdict::Skipped(why) => write!(f, "skipped: {why}"),
         }
     }
 }
 
-fn report(check: Check, result: Result<String, JwtError>) -> CheckReport {
-    CheckReport {
-        check,
-        outcome: match result {
-            Ok(what) => Outcome::Passed(what),
-            Err(error) => Outcome::Failed(error),
-        },
+/// Notes every check's first conclusion and lets the run go on.
+struct Collect {
+    verdicts: [Option<Verdict>; 5],
+    first_failure: Option<JwtError>,
+    header: Option<Payload>,
+    claims: Option<Payload>,
+}
+
+fn slot(check: Check) -> usize {
+    match check {
+        Check::WellFormed => 0,
+        Check::Signature => 1,
+        Check::ValidityPeriod => 2,
+        Check::Authority => 3,
+        Check::Audience => 4,
     }
 }
 
-fn skipped(check: Check, why: &str) -> CheckReport {
-    CheckReport {
-        check,
-        outcome: Outcome::Skipped(why.to_owned()),
+impl Recorder for Collect {
+    fn pass(&mut self, check: Check, what: impl FnOnce() -> String) {
+        self.verdicts[slot(check)].get_or_insert_with(|| Verdict::Passed(what()));
+    }
+
+    fn fail(&mut self, check: Check, error: JwtError) -> Result<(), JwtError> {
+        let verdict = &mut self.verdicts[slot(check)];
+        if !matches!(verdict, Some(Verdict::Failed(_))) {
+            *verdict = Some(Verdict::Failed(error.clone()));
+        }
+        self.first_failure.get_or_insert(error);
+        Ok(())
+    }
+
+    fn skip(&mut self, check: Check, why: &'static str) {
+        self.verdicts[slot(check)].get_or_insert_with(|| Verdict::Skipped(why.into()));
+    }
+
+    fn header(&mut self, header: &Payload) {
+        self.header = Some(header.clone());
+    }
+
+    fn claims(&mut self, claims: &Payload) {
+        self.claims = Some(claims.clone());
     }
 }
 
 impl TokenCodec {
-    /// Runs the five checks on `token`, going on past failures where possible.
+    /// Runs the five checks on `token`, going on past failures where possible. Keys are fetched
+    /// from the JWKS as [`verify`](Self::verify) would; the verified-token cache is not used.
     pub async fn inspect(&self, token: &str) -> Inspection {
-        let settings = self.settings();
-        let parsed = match self.parse(token) {
-            Ok(parsed) => parsed,
-            Err(error) => {
-                let why = "the token is not well-formed";
-                return Inspection {
-                    header: None,
-                    claims: None,
-                    checks: vec![
-                        report(Check::WellFormed, Err(error)),
-                        skipped(Check::Signature, why),
-                        skipped(Check::ValidityPeriod, why),
-                        skipped(Check::Authority, why),
-                        skipped(Check::Audience, why),
-                    ],
-                };
-            }
+        let mut collect = Collect {
+            verdicts: Default::default(),
+            first_failure: None,
+            header: None,
+            claims: None,
         };
-        let claims = serde_json::from_slice::<Payload>(&parsed.claims).ok();
-        let mut checks = Vec::with_capacity(5);
-        checks.push(report(
-            Check::WellFormed,
-            match &claims {
-                Some(_) => Ok("three base64url segments, JSON header and claims".into()),
-                None => self.check_claims(&parsed.claims).map(|_| String::new()),
-            },
-        ));
-
-        // 2. signature, and the key half of 4 (the key belongs to the authority).
-        let mut key_outcome: Result<String, JwtError> = Err(JwtError::invalid_token(
-            Check::Authority,
-            "no key of the authority could be selected",
-        ));
-        let signature = match self.accepted_algorithm(&parsed) {
-            Err(error) => Err(error),
-            Ok(algorithm) => match self.resolve_key(&parsed, algorithm).await {
-                Err(error) => {
-                    key_outcome = Err(error);
-                    Err(JwtError::invalid_token(
-                        Check::Signature,
-                        "no key to verify the signature with",
-                    ))
-                }
-                Ok(key) => {
-                    key_outcome = Ok(match key.kid() {
-                        Some(kid) => format!("key {kid:?} of the configured authority"),
-                        None => "the configured key".into(),
-                    });
-                    match self.verify_with(&parsed, &key) {
-                        Err(error) if error.check() == Some(Check::Signature) => Err(error),
-                        _ => Ok(format!(
-                            "{} signature verified",
-                            crate::token::algorithm_name(algorithm)
-                        )),
-                    }
-                }
-            },
-        };
-        let signature_ok = signature.is_ok();
-        checks.push(report(Check::Signature, signature));
-
-        let Some(payload) = claims.as_ref() else {
-            let why = "the claims are not a JSON object";
-            checks.extend([
-                skipped(Check::ValidityPeriod, why),
-                skipped(Check::Authority, why),
-                skipped(Check::Audience, why),
-            ]);
-            return Inspection {
-                header: Some(parsed.header.clone()),
-                claims,
-                checks,
-            };
-        };
-
-        // 3. validity period.
-        let leeway = settings.leeway.as_secs();
-        checks.push(report(
-            Check::ValidityPeriod,
-            self.check_time_claims(payload, now()).map(|()| {
-                format!("exp, nbf and iat within the validity period (leeway {leeway} s)")
-            }),
-        ));
-
-        // 4. intended authority: the key, then `iss`.
-        let authority = key_outcome.and_then(|key| {
-            self.check_issuer(payload)?;
-            Ok(match payload.get("iss") {
-                Some(Value::String(iss)) if self.expects_issuer() => {
-                    format!("signed with {key}; iss {iss:?} is the configured issuer")
-                }
-                _ => format!("signed with {key}; no issuer configured"),
+        let (rules, keys) = self.parts();
+        let outcome = validate::run(rules, keys, token, Fetch::Allowed, now(), &mut collect).await;
+        if let Err(error) = outcome {
+            // A recorder that goes on never ends the run early; keep the error if it did.
+            collect.first_failure.get_or_insert(error);
+        }
+        let checks = Check::ALL
+            .into_iter()
+            .map(|check| CheckReport {
+                check,
+                verdict: collect.verdicts[slot(check)]
+                    .take()
+                    .unwrap_or_else(|| Verdict::Skipped("not reached".into())),
             })
-        });
-        let authority = match (signature_ok, authority) {
-            (false, Ok(_)) => Err(JwtError::invalid_token(
-                Check::Authority,
-                "the signature does not verify, so the token is not proven to come from the authority",
-            )),
-            (_, other) => other,
-        };
-        checks.push(report(Check::Authority, authority));
-
-        // 5. intended audience.
-        checks.push(report(
-            Check::Audience,
-            self.check_audience(payload)
-                .map(|()| match payload.get("aud") {
-                    Some(aud) => format!("aud {aud} includes a configured audience"),
-                    None => "no aud in the token and none configured".into(),
-                }),
-        ));
-
+            .collect();
         Inspection {
-            header: Some(parsed.header.clone()),
-            claims,
+            header: collect.header,
+            claims: collect.claims,
             checks,
+            first_failure: collect.first_failure,
         }
     }
 }
@@ -211,6 +154,7 @@ impl TokenCodec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::claims::now;
     use crate::settings::{Secret, Settings};
     use serde_json::json;
 
@@ -227,10 +171,10 @@ mod tests {
         inspection
             .checks
             .iter()
-            .map(|r| match r.outcome {
-                Outcome::Passed(_) => "passed",
-                Outcome::Failed(_) => "failed",
-                Outcome::Skipped(_) => "skipped",
+            .map(|r| match r.verdict {
+                Verdict::Passed(_) => "passed",
+                Verdict::Failed(_) => "failed",
+                Verdict::Skipped(_) => "skipped",
             })
             .collect()
     }
@@ -276,12 +220,12 @@ mod tests {
             outcomes(&inspection),
             ["passed", "passed", "failed", "failed", "failed"]
         );
-        let text = inspection.checks[2].outcome.to_string();
+        let text = inspection.checks[2].verdict.to_string();
         assert!(
             text.contains("Signature has expired") && text.contains("expired 3600 s ago"),
             "{text}"
         );
-        let text = inspection.checks[3].outcome.to_string();
+        let text = inspection.checks[3].verdict.to_string();
         assert!(text.contains("https://tenant.auth0.com/"), "{text}");
     }
 

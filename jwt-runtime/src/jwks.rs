@@ -145,6 +145,17 @@ pub enum JwksError {
     /// The key set holds no key fit for checking signatures with the allowed algorithms.
     #[error("the key set holds no usable signature key for the allowed algorithms")]
     NoUsableKeys,
+    /// The token's `kid` is in the key set, but bound to other algorithms than its `alg`.
+    #[error(
+        "{} is bound to {bound:?}, not to the token's algorithm",
+        ShownKid(Some(kid))
+    )]
+    AlgorithmMismatch {
+        /// The token's `kid`.
+        kid: String,
+        /// The algorithms the key set binds that `kid` to.
+        bound: Vec<Algorithm>,
+    },
     /// More than one key fits: a token without `kid` while several keys are bound to its `alg`,
     /// or a `kid` the key set repeats for the same `alg`.
     #[error("more than one key fits the token's kid and algorithm")]
@@ -220,6 +231,8 @@ struct KeySetState {
 enum Lookup {
     Found(Arc<VerifyKey>),
     Ambiguous,
+    /// The `kid` is in the set, bound to these other algorithms only.
+    OtherAlgorithms(Vec<Algorithm>),
     Missing,
 }
 
@@ -232,7 +245,19 @@ impl KeySet {
         match (matches.next(), matches.next()) {
             (Some(key), None) => Lookup::Found(Arc::clone(key)),
             (Some(_), Some(_)) => Lookup::Ambiguous,
-            (None, _) => Lookup::Missing,
+            (None, _) => {
+                let bound: Vec<Algorithm> = self
+                    .keys
+                    .iter()
+                    .filter(|key| kid.is_some() && key.kid() == kid)
+                    .map(|key| key.algorithm())
+                    .collect();
+                if bound.is_empty() {
+                    Lookup::Missing
+                } else {
+                    Lookup::OtherAlgorithms(bound)
+                }
+            }
         }
     }
 
@@ -248,6 +273,14 @@ impl KeySet {
             self.fetched_at,
             config.cache_ttl.saturating_add(config.stale_for),
         )
+    }
+}
+
+/// The error for a `kid` bound to other algorithms than the token's.
+fn mismatch(kid: Option<&str>, bound: Vec<Algorithm>) -> JwksError {
+    JwksError::AlgorithmMismatch {
+        kid: kid.unwrap_or_default().to_owned(),
+        bound,
     }
 }
 
@@ -392,6 +425,7 @@ impl Jwks {
         match set.find(kid, alg) {
             Lookup::Found(key) => Ok(key),
             Lookup::Ambiguous => Err(JwksError::AmbiguousKey),
+            Lookup::OtherAlgorithms(bound) => Err(mismatch(kid, bound)),
             Lookup::Missing => Err(unknown()),
         }
     }
@@ -438,6 +472,7 @@ impl Jwks {
             Some(set) if set.is_fresh(now, &self.config) => match set.find(kid, alg) {
                 Lookup::Found(key) => (Ok(key), false),
                 Lookup::Ambiguous => (Err(JwksError::AmbiguousKey), false),
+                Lookup::OtherAlgorithms(bound) => (Err(mismatch(kid, bound)), false),
                 Lookup::Missing => (Err(unknown()), state.may_refetch_unknown(now, cooldown)),
             },
             Some(set) if set.is_servable(now, &self.config) => {
@@ -445,6 +480,7 @@ impl Jwks {
                 match set.find(kid, alg) {
                     Lookup::Found(key) => (Ok(key), refetch),
                     Lookup::Ambiguous => (Err(JwksError::AmbiguousKey), refetch),
+                    Lookup::OtherAlgorithms(bound) => (Err(mismatch(kid, bound)), refetch),
                     Lookup::Missing => (Err(unknown()), refetch),
                 }
             }

@@ -9,6 +9,9 @@ mod auth;
 pub mod builder;
 mod cache;
 mod callbacks;
+pub mod claims;
+mod codec;
+mod encode;
 mod engine;
 pub mod error;
 pub mod extract;
@@ -21,17 +24,18 @@ pub mod keys;
 pub mod settings;
 #[cfg(test)]
 mod test_keys;
-pub mod token;
+mod validate;
 
 pub use builder::{BuildError, JwtBuilder};
 pub use callbacks::BoxFuture;
+pub use claims::Payload;
+pub use codec::TokenCodec;
 pub use error::{Check, ErrorKind, JwtError, JwtResponse};
 pub use fairing::Jwt;
 pub use guard::JwtAuth;
 pub use identity::{try_current_identity, Identity, IdentityError};
 pub use jsonwebtoken::Algorithm;
 pub use settings::{KeyMaterial, Secret, Settings, SettingsError};
-pub use token::{Payload, TokenCodec};
 
 /// What `#[jwt_required]` expands to. Not a public API: it may change in any release.
 #[doc(hidden)]

@@ -1,154 +1,11 @@
-//! Keys: the signing key for issued tokens, and verification keys each bound to one algorithm.
-//!
-//! Binding key and algorithm one to one is what defeats algorithm confusion: a token's `alg` only
-//! selects among keys the configuration already tied to that algorithm, so an RSA public key can
-//! never be used as an HMAC secret.
+//! Keys from the settings: the signing key for issued tokens, and the verification key of each
+//! accepted algorithm (the HMAC secret, or the configured public key).
 
-use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::{hmac, signature};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
 
+use super::{algorithm_name, VerifyKey};
 use crate::settings::{KeyMaterial, Settings, SettingsError};
-use crate::token::algorithm_name;
-
-/// A key that verifies signatures of exactly one algorithm.
-///
-/// The key is prepared once, when it is loaded: an HMAC secret becomes an HMAC key, a public key
-/// is parsed (and checked against the algorithm's curve or type). Verifying a token then costs
-/// the signature check alone, never a key parse.
-#[derive(Clone)]
-pub struct VerifyKey {
-    kid: Option<String>,
-    algorithm: Algorithm,
-    verifier: Verifier,
-}
-
-/// The key in the form the signature check uses.
-#[derive(Clone)]
-enum Verifier {
-    Hmac(Box<hmac::Key>),
-    Public(signature::ParsedPublicKey),
-}
-
-impl VerifyKey {
-    /// Binds `key` to `algorithm` (and `kid`), preparing it for verification.
-    ///
-    /// Fails when the key is not of the algorithm's family, or is malformed for it (an EC key
-    /// on another curve, an unreadable public key).
-    pub fn new(
-        kid: Option<String>,
-        algorithm: Algorithm,
-        key: &DecodingKey,
-    ) -> Result<Self, KeyError> {
-        let name = algorithm_name(algorithm);
-        if key.family() != family(algorithm) {
-            return Err(KeyError(format!("the key is not a {name} key")));
-        }
-        let scheme =
-            scheme(algorithm).ok_or_else(|| KeyError(format!("{name} is not supported")))?;
-        let unusable =
-            |e: &dyn std::fmt::Display| KeyError(format!("not a usable {name} key: {e}"));
-        let verifier = match (scheme, key.kind()) {
-            (Scheme::Hmac(hmac), DecodingKeyKind::SecretOrDer(secret)) => {
-                Verifier::Hmac(Box::new(hmac::Key::new(hmac, secret)))
-            }
-            (Scheme::Public(public), DecodingKeyKind::SecretOrDer(der)) => Verifier::Public(
-                signature::ParsedPublicKey::new(public, der).map_err(|e| unusable(&e))?,
-            ),
-            (Scheme::Public(public), DecodingKeyKind::RsaModulusExponent { n, e }) => {
-                let der = signature::RsaPublicKeyComponents { n, e }
-                    .as_der()
-                    .map_err(|e| unusable(&e))?;
-                Verifier::Public(
-                    signature::ParsedPublicKey::new(public, der.as_ref())
-                        .map_err(|e| unusable(&e))?,
-                )
-            }
-            (Scheme::Hmac(_), DecodingKeyKind::RsaModulusExponent { .. }) => {
-                return Err(KeyError(format!("the key is not a {name} key")))
-            }
-        };
-        Ok(VerifyKey {
-            kid,
-            algorithm,
-            verifier,
-        })
-    }
-
-    /// The key id (`kid`) that selects this key, if any.
-    pub fn kid(&self) -> Option<&str> {
-        self.kid.as_deref()
-    }
-
-    /// The one algorithm this key verifies.
-    pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
-    }
-
-    /// Whether `signature` (decoded from base64url) is this key's signature of `message` under
-    /// its algorithm. HMAC signatures are compared in constant time.
-    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        match &self.verifier {
-            Verifier::Hmac(key) => hmac::verify(key, message, signature).is_ok(),
-            Verifier::Public(key) => key.verify_sig(message, signature).is_ok(),
-        }
-    }
-}
-
-impl std::fmt::Debug for VerifyKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VerifyKey")
-            .field("kid", &self.kid)
-            .field("algorithm", &self.algorithm)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Why a key cannot verify an algorithm's signatures.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct KeyError(String);
-
-/// How `algorithm` checks signatures.
-enum Scheme {
-    Hmac(hmac::Algorithm),
-    Public(&'static dyn signature::VerificationAlgorithm),
-}
-
-/// The aws-lc-rs algorithm behind a JWS `alg` (`None` for one this version does not know).
-fn scheme(algorithm: Algorithm) -> Option<Scheme> {
-    Some(match algorithm {
-        Algorithm::HS256 => Scheme::Hmac(hmac::HMAC_SHA256),
-        Algorithm::HS384 => Scheme::Hmac(hmac::HMAC_SHA384),
-        Algorithm::HS512 => Scheme::Hmac(hmac::HMAC_SHA512),
-        Algorithm::RS256 => Scheme::Public(&signature::RSA_PKCS1_2048_8192_SHA256),
-        Algorithm::RS384 => Scheme::Public(&signature::RSA_PKCS1_2048_8192_SHA384),
-        Algorithm::RS512 => Scheme::Public(&signature::RSA_PKCS1_2048_8192_SHA512),
-        Algorithm::PS256 => Scheme::Public(&signature::RSA_PSS_2048_8192_SHA256),
-        Algorithm::PS384 => Scheme::Public(&signature::RSA_PSS_2048_8192_SHA384),
-        Algorithm::PS512 => Scheme::Public(&signature::RSA_PSS_2048_8192_SHA512),
-        Algorithm::ES256 => Scheme::Public(&signature::ECDSA_P256_SHA256_FIXED),
-        Algorithm::ES384 => Scheme::Public(&signature::ECDSA_P384_SHA384_FIXED),
-        Algorithm::EdDSA => Scheme::Public(&signature::ED25519),
-        _ => return None,
-    })
-}
-
-/// The family an algorithm belongs to.
-pub fn family(algorithm: Algorithm) -> AlgorithmFamily {
-    match algorithm {
-        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => AlgorithmFamily::Hmac,
-        Algorithm::RS256
-        | Algorithm::RS384
-        | Algorithm::RS512
-        | Algorithm::PS256
-        | Algorithm::PS384
-        | Algorithm::PS512 => AlgorithmFamily::Rsa,
-        Algorithm::ES256 | Algorithm::ES384 => AlgorithmFamily::Ec,
-        _ => AlgorithmFamily::Ed,
-    }
-}
 
 fn invalid(setting: &'static str, reason: impl Into<String>) -> SettingsError {
     SettingsError::Invalid {
@@ -201,19 +58,36 @@ fn hmac_secret(settings: &Settings, algorithm: Algorithm) -> Result<&[u8], Setti
                 ),
             ));
         }
-        log::warn!(
-            "jwt: INSECURE: the {} secret has {} bytes, fewer than the {minimum} its hash needs; \
-             accepted only because `allow_short_secret` is set. Rotate to a random secret of \
-             {minimum}+ bytes",
-            algorithm_name(algorithm),
-            bytes.len()
-        );
     }
     Ok(bytes)
 }
 
+/// The warning to log once when a secret shorter than its hash output is accepted because
+/// `allow_short_secret` is set; `None` when the secret is long enough or not used.
+pub(crate) fn short_secret_warning(
+    settings: &Settings,
+    algorithms: &[Algorithm],
+) -> Option<String> {
+    let secret = settings.secret_key.as_ref()?;
+    let algorithm = *algorithms
+        .iter()
+        .chain([&settings.algorithm])
+        .filter(|a| a.family() == AlgorithmFamily::Hmac)
+        .max_by_key(|a| minimum_secret_bytes(**a))?;
+    let minimum = minimum_secret_bytes(algorithm);
+    let bytes = secret.expose().len();
+    (settings.allow_short_secret && bytes > 0 && bytes < minimum).then(|| {
+        format!(
+            "jwt: INSECURE: the {} secret has {bytes} bytes, fewer than the {minimum} its hash \
+             needs; accepted only because `allow_short_secret` is set. Rotate to a random secret \
+             of {minimum}+ bytes",
+            algorithm_name(algorithm)
+        )
+    })
+}
+
 /// The shortest HMAC secret for `algorithm`: its hash output size (RFC 7518 §3.2).
-pub fn minimum_secret_bytes(algorithm: Algorithm) -> usize {
+pub(crate) fn minimum_secret_bytes(algorithm: Algorithm) -> usize {
     match algorithm {
         Algorithm::HS384 => 48,
         Algorithm::HS512 => 64,
@@ -222,7 +96,7 @@ pub fn minimum_secret_bytes(algorithm: Algorithm) -> usize {
 }
 
 /// The smallest RSA modulus accepted, in bits.
-pub const MIN_RSA_BITS: usize = 2048;
+pub(crate) const MIN_RSA_BITS: usize = 2048;
 
 /// The bit length of an RSA key's modulus.
 fn rsa_bits(key: &DecodingKey) -> Option<usize> {
@@ -243,7 +117,7 @@ fn rsa_bits(key: &DecodingKey) -> Option<usize> {
 pub(crate) fn signing_key(settings: &Settings) -> Result<Option<EncodingKey>, SettingsError> {
     let algorithm = settings.algorithm;
     let name = algorithm_name(algorithm);
-    match family(algorithm) {
+    match algorithm.family() {
         AlgorithmFamily::Hmac => match settings.secret_key {
             Some(_) => Ok(Some(EncodingKey::from_secret(hmac_secret(
                 settings, algorithm,
@@ -281,7 +155,7 @@ pub(crate) fn static_verify_key(
     algorithm: Algorithm,
 ) -> Result<VerifyKey, SettingsError> {
     let name = algorithm_name(algorithm);
-    let family = family(algorithm);
+    let family = algorithm.family();
     let key = if family == AlgorithmFamily::Hmac {
         DecodingKey::from_secret(hmac_secret(settings, algorithm)?)
     } else {
@@ -365,7 +239,7 @@ mod tests {
 
     /// The signing and the verification key of `algorithm`, from the test keys.
     fn pair(algorithm: Algorithm) -> (EncodingKey, DecodingKey) {
-        let pem = |private: &str, public: &str| match family(algorithm) {
+        let pem = |private: &str, public: &str| match algorithm.family() {
             AlgorithmFamily::Rsa => (
                 EncodingKey::from_rsa_pem(private.as_bytes()).unwrap(),
                 DecodingKey::from_rsa_pem(public.as_bytes()).unwrap(),
@@ -466,7 +340,8 @@ mod tests {
     #[test]
     fn rsa_jwk_components_verify() {
         let jwk: Jwk =
-            serde_json::from_str(include_str!("../../testdata/keys/rsa_public.jwk.json")).unwrap();
+            serde_json::from_str(include_str!("../../../testdata/keys/rsa_public.jwk.json"))
+                .unwrap();
         let key = VerifyKey::new(
             None,
             Algorithm::RS256,
@@ -480,13 +355,13 @@ mod tests {
 
     #[test]
     fn rsa_keys_under_2048_bits_are_refused() {
-        assert!(rsa(include_str!("../../testdata/keys/rsa_public.pem")).is_ok());
-        let err = rsa(include_str!("../../testdata/keys/rsa1024_public.pem")).unwrap_err();
+        assert!(rsa(include_str!("../../../testdata/keys/rsa_public.pem")).is_ok());
+        let err = rsa(include_str!("../../../testdata/keys/rsa1024_public.pem")).unwrap_err();
         assert!(err.to_string().contains("1024 bits"), "{err}");
         let jwk = Settings {
             algorithm: Algorithm::RS256,
             public_key: Some(KeyMaterial::Jwk(
-                include_str!("../../testdata/keys/rsa_public.jwk.json").into(),
+                include_str!("../../../testdata/keys/rsa_public.jwk.json").into(),
             )),
             ..Settings::default()
         };
@@ -534,7 +409,7 @@ mod tests {
     #[test]
     fn key_material_is_never_an_hmac_secret() {
         for secret in [
-            include_str!("../../testdata/keys/rsa_public.pem"),
+            include_str!("../../../testdata/keys/rsa_public.pem"),
             "  -----BEGIN PUBLIC KEY-----",
             "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvZ9lUhC6NK9aD0Uq3HbM4v+8pRk6f9n5Qe0y2Xcq8y",
             "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEm",

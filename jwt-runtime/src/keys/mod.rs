@@ -1,0 +1,237 @@
+//! Keys: the signing key for issued tokens, and verification keys each bound to one algorithm.
+//!
+//! Binding key and algorithm one to one is what defeats algorithm confusion: a token's `alg` only
+//! selects among keys the configuration already tied to that algorithm, so an RSA public key can
+//! never be used as an HMAC secret.
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::{hmac, signature};
+use std::sync::Arc;
+
+use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind};
+
+mod load;
+
+use crate::error::JwtError;
+use crate::jwks::Jwks;
+use crate::validate::authority::key_error;
+use crate::validate::Fetch;
+
+pub(crate) use load::{short_secret_warning, signing_key, static_verify_key, MIN_RSA_BITS};
+
+/// A key that verifies signatures of exactly one algorithm.
+///
+/// The key is prepared once, when it is loaded: an HMAC secret becomes an HMAC key, a public key
+/// is parsed (and checked against the algorithm's curve or type). Verifying a token then costs
+/// the signature check alone, never a key parse.
+#[derive(Clone)]
+pub struct VerifyKey {
+    kid: Option<String>,
+    algorithm: Algorithm,
+    verifier: Verifier,
+}
+
+/// The key in the form the signature check uses.
+#[derive(Clone)]
+enum Verifier {
+    Hmac(Box<hmac::Key>),
+    Public(signature::ParsedPublicKey),
+}
+
+impl VerifyKey {
+    /// Binds `key` to `algorithm` (and `kid`), preparing it for verification.
+    ///
+    /// Fails when the key is not of the algorithm's family, or is malformed for it (an EC key
+    /// on another curve, an unreadable public key).
+    pub fn new(
+        kid: Option<String>,
+        algorithm: Algorithm,
+        key: &DecodingKey,
+    ) -> Result<Self, KeyError> {
+        let name = algorithm_name(algorithm);
+        if key.family() != algorithm.family() {
+            return Err(KeyError(format!("the key is not a {name} key")));
+        }
+        let scheme =
+            scheme(algorithm).ok_or_else(|| KeyError(format!("{name} is not supported")))?;
+        let unusable =
+            |e: &dyn std::fmt::Display| KeyError(format!("not a usable {name} key: {e}"));
+        let verifier = match (scheme, key.kind()) {
+            (Scheme::Hmac(hmac), DecodingKeyKind::SecretOrDer(secret)) => {
+                Verifier::Hmac(Box::new(hmac::Key::new(hmac, secret)))
+            }
+            (Scheme::Public(public), DecodingKeyKind::SecretOrDer(der)) => Verifier::Public(
+                signature::ParsedPublicKey::new(public, der).map_err(|e| unusable(&e))?,
+            ),
+            (Scheme::Public(public), DecodingKeyKind::RsaModulusExponent { n, e }) => {
+                let der = signature::RsaPublicKeyComponents { n, e }
+                    .as_der()
+                    .map_err(|e| unusable(&e))?;
+                Verifier::Public(
+                    signature::ParsedPublicKey::new(public, der.as_ref())
+                        .map_err(|e| unusable(&e))?,
+                )
+            }
+            (Scheme::Hmac(_), DecodingKeyKind::RsaModulusExponent { .. }) => {
+                return Err(KeyError(format!("the key is not a {name} key")))
+            }
+        };
+        Ok(VerifyKey {
+            kid,
+            algorithm,
+            verifier,
+        })
+    }
+
+    /// The key id (`kid`) that selects this key, if any.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The one algorithm this key verifies.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// Whether `signature` (decoded from base64url) is this key's signature of `message` under
+    /// its algorithm. HMAC signatures are compared in constant time.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match &self.verifier {
+            Verifier::Hmac(key) => hmac::verify(key, message, signature).is_ok(),
+            Verifier::Public(key) => key.verify_sig(message, signature).is_ok(),
+        }
+    }
+}
+
+/// The header name of an algorithm, as it appears in `alg`.
+pub fn algorithm_name(algorithm: Algorithm) -> &'static str {
+    match algorithm {
+        Algorithm::HS256 => "HS256",
+        Algorithm::HS384 => "HS384",
+        Algorithm::HS512 => "HS512",
+        Algorithm::ES256 => "ES256",
+        Algorithm::ES384 => "ES384",
+        Algorithm::RS256 => "RS256",
+        Algorithm::RS384 => "RS384",
+        Algorithm::RS512 => "RS512",
+        Algorithm::PS256 => "PS256",
+        Algorithm::PS384 => "PS384",
+        Algorithm::PS512 => "PS512",
+        Algorithm::EdDSA => "EdDSA",
+        _ => "unsupported",
+    }
+}
+
+/// A verification key, borrowed from the configuration or shared from a JWKS cache.
+pub(crate) enum KeyRef<'a> {
+    Borrowed(&'a VerifyKey),
+    Shared(Arc<VerifyKey>),
+}
+
+impl std::ops::Deref for KeyRef<'_> {
+    type Target = VerifyKey;
+
+    fn deref(&self) -> &VerifyKey {
+        match self {
+            KeyRef::Borrowed(key) => key,
+            KeyRef::Shared(key) => key,
+        }
+    }
+}
+
+/// Where verification keys come from.
+pub(crate) enum KeySource {
+    /// Keys from the settings: the secret and/or the public key, one per accepted algorithm.
+    Static(Vec<VerifyKey>),
+    /// Keys from the authority's JWKS, selected by `kid` and `alg`.
+    Jwks(Arc<Jwks>),
+}
+
+impl KeySource {
+    /// The key bound to `algorithm` (and `kid`, for a JWKS). With [`Fetch::Allowed`], a JWKS is
+    /// refetched when it expired or does not hold `kid`; otherwise only held keys are used.
+    pub(crate) async fn resolve(
+        &self,
+        kid: Option<&str>,
+        algorithm: Algorithm,
+        fetch: Fetch,
+    ) -> Result<KeyRef<'_>, JwtError> {
+        match self {
+            KeySource::Static(keys) => keys
+                .iter()
+                .find(|key| key.algorithm() == algorithm)
+                .map(KeyRef::Borrowed)
+                .ok_or_else(|| {
+                    JwtError::internal("no key is configured for an accepted algorithm")
+                }),
+            KeySource::Jwks(jwks) => match fetch {
+                // The lookup may fetch: its (large) future is boxed, so that the request future
+                // stays small for static keys and cache hits.
+                Fetch::Allowed => Box::pin(jwks.key(kid, algorithm)).await,
+                Fetch::CachedOnly => jwks.cached_lookup(kid, algorithm),
+            }
+            .map(KeyRef::Shared)
+            .map_err(key_error),
+        }
+    }
+
+    /// The key set's generation: it moves when the JWKS changes, invalidating cached tokens.
+    pub(crate) fn generation(&self) -> u64 {
+        match self {
+            KeySource::Static(_) => 0,
+            KeySource::Jwks(jwks) => jwks.generation(),
+        }
+    }
+
+    /// Whether the key that verified a cached token is still the authority's, unchanged.
+    pub(crate) fn is_current(
+        &self,
+        kid: Option<&str>,
+        algorithm: Algorithm,
+        generation: u64,
+    ) -> bool {
+        match self {
+            KeySource::Static(_) => true,
+            KeySource::Jwks(jwks) => jwks.is_current(kid, algorithm, generation),
+        }
+    }
+}
+
+impl std::fmt::Debug for VerifyKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a key cannot verify an algorithm's signatures.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct KeyError(String);
+
+/// How `algorithm` checks signatures.
+enum Scheme {
+    Hmac(hmac::Algorithm),
+    Public(&'static dyn signature::VerificationAlgorithm),
+}
+
+/// The aws-lc-rs algorithm behind a JWS `alg` (`None` for one this version does not know).
+fn scheme(algorithm: Algorithm) -> Option<Scheme> {
+    Some(match algorithm {
+        Algorithm::HS256 => Scheme::Hmac(hmac::HMAC_SHA256),
+        Algorithm::HS384 => Scheme::Hmac(hmac::HMAC_SHA384),
+        Algorithm::HS512 => Scheme::Hmac(hmac::HMAC_SHA512),
+        Algorithm::RS256 => Scheme::Public(&signature::RSA_PKCS1_2048_8192_SHA256),
+        Algorithm::RS384 => Scheme::Public(&signature::RSA_PKCS1_2048_8192_SHA384),
+        Algorithm::RS512 => Scheme::Public(&signature::RSA_PKCS1_2048_8192_SHA512),
+        Algorithm::PS256 => Scheme::Public(&signature::RSA_PSS_2048_8192_SHA256),
+        Algorithm::PS384 => Scheme::Public(&signature::RSA_PSS_2048_8192_SHA384),
+        Algorithm::PS512 => Scheme::Public(&signature::RSA_PSS_2048_8192_SHA512),
+        Algorithm::ES256 => Scheme::Public(&signature::ECDSA_P256_SHA256_FIXED),
+        Algorithm::ES384 => Scheme::Public(&signature::ECDSA_P384_SHA384_FIXED),
+        Algorithm::EdDSA => Scheme::Public(&signature::ED25519),
+        _ => return None,
+    })
+}

@@ -1,0 +1,235 @@
+//! Check 3, **validity period**: the required time claims are present, and `iat`, `nbf`, `exp`
+//! (and the maximum age, when set) hold at the current time, with the leeway.
+//!
+//! The comparisons follow RFC 7519: the token is expired once the current time is at or after
+//! `exp` (§4.1.4), not yet valid while it is before `nbf` (§4.1.5), and `iat` may not be in the
+//! future. The leeway widens each window by the same number of seconds. Fractional NumericDates
+//! round toward refusal: `exp` down, `nbf` and `iat` up.
+
+use serde_json::Value;
+
+use super::missing_claim;
+use crate::claims::{numeric_date, numeric_date_ceil, Payload};
+use crate::error::{Check, JwtError};
+use crate::settings::Settings;
+
+/// Which time checks run, resolved once from the settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TimeRules {
+    exp: bool,
+    nbf: bool,
+    iat: bool,
+    require_exp: bool,
+    require_iat: bool,
+    require_nbf: bool,
+    leeway: i64,
+    max_age: Option<i64>,
+}
+
+impl TimeRules {
+    pub(crate) fn new(settings: &Settings) -> Self {
+        let has = |list: &[String], name: &str| list.iter().any(|c| c == name);
+        let verify = settings.verify;
+        let seconds = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        TimeRules {
+            exp: verify && settings.verify_expiration && has(&settings.verify_claims, "exp"),
+            nbf: verify && has(&settings.verify_claims, "nbf"),
+            iat: verify && has(&settings.verify_claims, "iat"),
+            require_exp: verify && has(&settings.required_claims, "exp"),
+            require_iat: verify && has(&settings.required_claims, "iat"),
+            require_nbf: verify && has(&settings.required_claims, "nbf"),
+            leeway: seconds(settings.leeway),
+            max_age: settings.max_age.map(seconds),
+        }
+    }
+
+    /// The leeway, in seconds.
+    pub(crate) fn leeway(&self) -> i64 {
+        self.leeway
+    }
+}
+
+/// The time claims of `claims` at `now` (seconds since the epoch).
+pub(crate) fn check(rules: &TimeRules, claims: &Payload, now: i64) -> Result<(), JwtError> {
+    for (required, claim) in [
+        (rules.require_exp, "exp"),
+        (rules.require_iat, "iat"),
+        (rules.require_nbf, "nbf"),
+    ] {
+        if required && claims.get(claim).is_none_or(Value::is_null) {
+            return Err(missing_claim(Check::ValidityPeriod, claim));
+        }
+    }
+    let leeway = rules.leeway;
+    let earliest = now.saturating_add(leeway);
+    if rules.iat {
+        if let Some(iat) = time_claim(claims, "iat", numeric_date_ceil)? {
+            if iat > earliest {
+                return Err(invalid("Issued At claim (iat) cannot be in the future.")
+                    .with_detail(format!("iat is {} s ahead (leeway {leeway} s)", iat - now)));
+            }
+        }
+    }
+    if rules.nbf {
+        if let Some(nbf) = time_claim(claims, "nbf", numeric_date_ceil)? {
+            if nbf > earliest {
+                return Err(invalid("The token is not yet valid (nbf)")
+                    .with_detail(format!("valid in {} s (leeway {leeway} s)", nbf - now)));
+            }
+        }
+    }
+    if let Some(max_age) = rules.max_age {
+        let Some(iat) = time_claim(claims, "iat", numeric_date)? else {
+            return Err(missing_claim(Check::ValidityPeriod, "iat"));
+        };
+        let age = now.saturating_sub(iat);
+        if age > max_age.saturating_add(leeway) {
+            return Err(invalid("The token is too old (iat)").with_detail(format!(
+                "issued {age} s ago; the maximum age is {max_age} s"
+            )));
+        }
+    }
+    if rules.exp {
+        if let Some(exp) = time_claim(claims, "exp", numeric_date)? {
+            if exp <= now.saturating_sub(leeway) {
+                return Err(invalid("Signature has expired").with_detail(format!(
+                    "expired {} s ago (leeway {leeway} s)",
+                    now.saturating_sub(exp)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn invalid(description: &'static str) -> JwtError {
+    JwtError::invalid_token(Check::ValidityPeriod, description)
+}
+
+/// Reads a NumericDate claim as whole seconds; `None` when absent. Integers and finite floats are
+/// accepted (PyJWT reads both); strings, booleans and anything else are rejected.
+fn time_claim(
+    claims: &Payload,
+    claim: &str,
+    read: fn(&Value) -> Option<i64>,
+) -> Result<Option<i64>, JwtError> {
+    let Some(value) = claims.get(claim) else {
+        return Ok(None);
+    };
+    let label = match claim {
+        "exp" => "Expiration Time claim (exp)",
+        "nbf" => "Not Before claim (nbf)",
+        _ => "Issued At claim (iat)",
+    };
+    match read(value) {
+        Some(seconds) => Ok(Some(seconds)),
+        None => Err(JwtError::invalid_token(
+            Check::ValidityPeriod,
+            format!("{label} must be an integer."),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::time::Duration;
+
+    fn rules(leeway: u64) -> TimeRules {
+        TimeRules::new(&Settings {
+            leeway: Duration::from_secs(leeway),
+            ..Settings::default()
+        })
+    }
+
+    fn claims(value: Value) -> Payload {
+        value.as_object().cloned().unwrap()
+    }
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn at(rules: &TimeRules, value: Value) -> Result<(), String> {
+        check(rules, &claims(value), NOW).map_err(|e| e.description.into_owned())
+    }
+
+    #[test]
+    fn exp_is_expired_from_the_second_it_names() {
+        for leeway in [0, 10] {
+            let rules = rules(leeway);
+            let l = leeway as i64;
+            let base = json!({"iat": NOW - 100, "nbf": NOW - 100});
+            let with_exp = |exp: Value| {
+                let mut c = base.clone();
+                c["exp"] = exp;
+                c
+            };
+            assert_eq!(
+                at(&rules, with_exp(json!(NOW - l + 1))),
+                Ok(()),
+                "leeway {l}"
+            );
+            assert_eq!(
+                at(&rules, with_exp(json!(NOW - l))),
+                Err("Signature has expired".into()),
+                "exp == now - leeway is expired (leeway {l})"
+            );
+            assert!(at(&rules, with_exp(json!(NOW - l - 1))).is_err());
+            // A fractional exp just after the boundary second still expires with it.
+            assert!(at(&rules, with_exp(json!((NOW - l) as f64 + 0.5))).is_err());
+            assert_eq!(at(&rules, with_exp(json!((NOW - l) as f64 + 1.5))), Ok(()));
+        }
+    }
+
+    #[test]
+    fn nbf_and_iat_are_valid_from_the_second_they_name() {
+        for leeway in [0, 10] {
+            let rules = rules(leeway);
+            let l = leeway as i64;
+            for claim in ["nbf", "iat"] {
+                let token = |value: Value| {
+                    let mut c = json!({"iat": NOW, "nbf": NOW, "exp": NOW + 600});
+                    c[claim] = value;
+                    c
+                };
+                assert_eq!(at(&rules, token(json!(NOW + l))), Ok(()), "{claim} {l}");
+                assert!(
+                    at(&rules, token(json!(NOW + l + 1))).is_err(),
+                    "{claim} {l}"
+                );
+                assert!(
+                    at(&rules, token(json!((NOW + l) as f64 + 0.5))).is_err(),
+                    "a fractional {claim} is not yet reached ({l})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn max_age_boundary_is_inclusive() {
+        let rules = TimeRules::new(&Settings {
+            leeway: Duration::ZERO,
+            max_age: Some(Duration::from_secs(60)),
+            ..Settings::default()
+        });
+        let token = |iat: i64| json!({"iat": iat, "nbf": iat, "exp": NOW + 600});
+        assert_eq!(at(&rules, token(NOW - 60)), Ok(()));
+        assert_eq!(
+            at(&rules, token(NOW - 61)),
+            Err("The token is too old (iat)".into())
+        );
+    }
+
+    #[test]
+    fn time_claims_must_be_numbers() {
+        let rules = rules(0);
+        assert_eq!(
+            at(&rules, json!({"iat": NOW, "nbf": NOW, "exp": "9999999999"})),
+            Err("Expiration Time claim (exp) must be an integer.".into())
+        );
+        assert_eq!(
+            at(&rules, json!({"iat": true, "nbf": NOW, "exp": NOW + 1})),
+            Err("Issued At claim (iat) must be an integer.".into())
+        );
+    }
+}

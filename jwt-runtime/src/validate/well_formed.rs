@@ -1,0 +1,322 @@
+//! Check 1, **well-formed**: three base64url segments, a JSON object header whose registered
+//! parameters have their registered types, claims that are a JSON object with no repeated member
+//! and a string `sub`.
+//!
+//! The claims are read as JSON only once the signature has proven who wrote them
+//! ([`claims`], called after check 2): a forged token never gets its claims parsed. Everything
+//! else — the size, the segments, their base64url, the header — is checked before.
+//!
+//! Header parameters this library does not implement are refused rather than ignored (RFC 8725):
+//! `crit`, `b64`, `zip`, nested tokens (`cty: JWT`); and `typ` must match when one is expected.
+//! Each rejection carries PyJWT's wording where Flask-JWT has one.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+
+use super::Rules;
+use crate::claims::Payload;
+use crate::error::{Check, JwtError};
+
+/// A token cut into its segments, the header decoded.
+#[derive(Debug)]
+pub(crate) struct Segments<'t> {
+    /// `header.claims`, the signed message.
+    pub(crate) message: &'t str,
+    pub(crate) header: Header,
+    /// The claims segment, still base64url.
+    claims: &'t str,
+    /// The signature segment, still base64url.
+    signature: &'t str,
+}
+
+/// The decoded header, its registered parameters read with their types checked.
+#[derive(Debug)]
+pub(crate) struct Header {
+    pub(crate) fields: Payload,
+}
+
+impl Header {
+    /// `alg` (checked to be a string, when present).
+    pub(crate) fn alg(&self) -> Option<&str> {
+        self.fields.get("alg").and_then(Value::as_str)
+    }
+
+    /// `kid` (checked to be a string, when present).
+    pub(crate) fn kid(&self) -> Option<&str> {
+        self.fields.get("kid").and_then(Value::as_str)
+    }
+}
+
+fn malformed(description: impl Into<std::borrow::Cow<'static, str>>) -> JwtError {
+    JwtError::invalid_token(Check::WellFormed, description)
+}
+
+/// The size limit, the three segments, and the header.
+pub(crate) fn segments<'t>(rules: &Rules, token: &'t str) -> Result<Segments<'t>, JwtError> {
+    let limit = rules.max_token_bytes;
+    if token.len() > limit {
+        return Err(malformed("Token is too large")
+            .with_detail(format!("{} bytes; the limit is {limit}", token.len())));
+    }
+    let (message, signature) = token
+        .rsplit_once('.')
+        .ok_or_else(|| malformed("Not enough segments"))?;
+    let (header, claims) = message
+        .split_once('.')
+        .ok_or_else(|| malformed("Not enough segments"))?;
+    if claims.contains('.') {
+        return Err(malformed("Too many segments"));
+    }
+    let header = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| malformed("Invalid header padding"))?;
+    let fields = serde_json::from_slice::<UniqueMap>(&header)
+        .map_err(|e| malformed(json_error("Invalid header string", &e)))?
+        .0;
+    Ok(Segments {
+        message,
+        header: Header { fields },
+        claims,
+        signature,
+    })
+}
+
+/// The header's registered parameters: their JSON types, the parameters refused, `typ`.
+pub(crate) fn header(rules: &Rules, header: &Header) -> Result<(), JwtError> {
+    let fields = &header.fields;
+    registered_types(fields)?;
+    let unsupported = |description: &'static str| Err(malformed(description));
+    if fields.contains_key("crit") {
+        return unsupported("Unsupported critical header parameters (crit)");
+    }
+    if fields.contains_key("b64") {
+        return unsupported("Unencoded payloads (b64) are not supported");
+    }
+    if fields.contains_key("zip") {
+        return unsupported("Compressed tokens (zip) are not accepted");
+    }
+    if let Some(Value::String(cty)) = fields.get("cty") {
+        if media_type_eq(cty, "JWT") {
+            return unsupported("Nested tokens (cty: JWT) are not accepted");
+        }
+    }
+    if let Some(expected) = &rules.expected_typ {
+        let typ = fields.get("typ").and_then(Value::as_str);
+        if !typ.is_some_and(|typ| media_type_eq(typ, expected)) {
+            return Err(malformed("Invalid token type (typ)").with_detail(format!(
+                "expected typ {expected:?}, received {}",
+                fields.get("typ").map_or("none".into(), Value::to_string)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The JSON type each registered header parameter must have (RFC 7515 §4.1, RFC 7797, RFC 7516).
+/// A parameter of another type makes the token malformed; it is never read as absent.
+fn registered_types(fields: &Payload) -> Result<(), JwtError> {
+    const STRINGS: [&str; 8] = ["alg", "kid", "typ", "cty", "jku", "x5u", "x5t", "x5t#S256"];
+    let wrong = |name: &str, expected: &str| {
+        Err(
+            malformed("Invalid header: a registered parameter has the wrong type")
+                .with_detail(format!("{name} must be {expected}")),
+        )
+    };
+    for name in STRINGS {
+        if fields.get(name).is_some_and(|value| !value.is_string()) {
+            return wrong(name, "a string");
+        }
+    }
+    let string_array = |value: &Value| {
+        value
+            .as_array()
+            .is_some_and(|items| items.iter().all(Value::is_string))
+    };
+    if fields.get("crit").is_some_and(|crit| !string_array(crit)) {
+        return wrong("crit", "an array of strings");
+    }
+    if fields.get("x5c").is_some_and(|x5c| !string_array(x5c)) {
+        return wrong("x5c", "an array of strings");
+    }
+    if fields.get("jwk").is_some_and(|jwk| !jwk.is_object()) {
+        return wrong("jwk", "an object");
+    }
+    if fields.get("b64").is_some_and(|b64| !b64.is_boolean()) {
+        return wrong("b64", "a boolean");
+    }
+    if fields.get("zip").is_some_and(|zip| !zip.is_string()) {
+        return wrong("zip", "a string");
+    }
+    Ok(())
+}
+
+/// The claims and signature segments, decoded from base64url (their content is not read yet).
+pub(crate) fn decode(segments: &Segments<'_>) -> Result<(Vec<u8>, Vec<u8>), JwtError> {
+    let claims = URL_SAFE_NO_PAD
+        .decode(segments.claims)
+        .map_err(|_| malformed("Invalid payload padding"))?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(segments.signature)
+        .map_err(|_| malformed("Invalid crypto padding"))?;
+    Ok((claims, signature))
+}
+
+/// The claims: a JSON object without repeated members, with a string `sub` if any.
+pub(crate) fn claims(bytes: &[u8]) -> Result<Payload, JwtError> {
+    let claims = serde_json::from_slice::<UniqueMap>(bytes)
+        .map_err(|e| malformed(json_error("Invalid payload string", &e)))?
+        .0;
+    if claims.get("sub").is_some_and(|sub| !sub.is_string()) {
+        return Err(malformed("Invalid subject: sub must be a string"));
+    }
+    Ok(claims)
+}
+
+/// Whether two `typ`/`cty` media types are the same: case-insensitive, `application/` implied
+/// when absent (RFC 7515 §4.1.9).
+fn media_type_eq(a: &str, b: &str) -> bool {
+    fn normal(media_type: &str) -> String {
+        let lower = media_type.to_ascii_lowercase();
+        match lower.strip_prefix("application/") {
+            Some(rest) if !rest.contains('/') => rest.to_owned(),
+            _ => lower,
+        }
+    }
+    normal(a) == normal(b)
+}
+
+/// A JSON object that refuses a repeated member name, which parsers resolve differently (first
+/// or last wins) and attackers use to smuggle a second `alg` or `exp` past one of them.
+struct UniqueMap(Payload);
+
+impl<'de> Deserialize<'de> for UniqueMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = UniqueMap;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<UniqueMap, A::Error> {
+                let mut map = Payload::new();
+                while let Some(key) = access.next_key::<String>()? {
+                    if map.contains_key(&key) {
+                        return Err(de::Error::custom(format_args!(
+                            "{DUPLICATE} {:?}",
+                            super::shorten(&key)
+                        )));
+                    }
+                    let value = access.next_value::<Value>()?;
+                    map.insert(key, value);
+                }
+                Ok(UniqueMap(map))
+            }
+        }
+
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+const DUPLICATE: &str = "duplicate member";
+
+/// PyJWT's wording for a segment that is not a JSON object.
+fn json_error(what: &str, error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    if text.starts_with(DUPLICATE) {
+        format!(
+            "{what}: {}",
+            text.split(" at line ").next().unwrap_or(&text)
+        )
+    } else if error.is_data() {
+        format!("{what}: must be a json object")
+    } else {
+        format!("{what}: {error}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+
+    fn rules() -> Rules {
+        Rules::new(&Settings::default(), vec![jsonwebtoken::Algorithm::HS256])
+    }
+
+    fn encoded(json: &str) -> String {
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    fn header_check(json: &str) -> Result<(), JwtError> {
+        let rules = rules();
+        let token = format!("{}.e30.", encoded(json));
+        let segments = segments(&rules, &token)?;
+        header(&rules, &segments.header)
+    }
+
+    #[test]
+    fn registered_header_parameters_of_the_wrong_type_are_malformed() {
+        for json in [
+            r#"{"alg":"HS256","kid":5}"#,
+            r#"{"alg":"HS256","kid":null}"#,
+            r#"{"alg":"HS256","kid":["a"]}"#,
+            r#"{"alg":["HS256"]}"#,
+            r#"{"alg":null}"#,
+            r#"{"alg":"HS256","typ":1}"#,
+            r#"{"alg":"HS256","cty":{}}"#,
+            r#"{"alg":"HS256","jku":true}"#,
+            r#"{"alg":"HS256","x5u":1}"#,
+            r#"{"alg":"HS256","x5t":1}"#,
+            r#"{"alg":"HS256","x5t#S256":1}"#,
+            r#"{"alg":"HS256","x5c":"abc"}"#,
+            r#"{"alg":"HS256","x5c":[1]}"#,
+            r#"{"alg":"HS256","jwk":"abc"}"#,
+            r#"{"alg":"HS256","crit":"exp"}"#,
+            r#"{"alg":"HS256","b64":"false"}"#,
+            r#"{"alg":"HS256","zip":1}"#,
+        ] {
+            let error = header_check(json).expect_err(json);
+            assert_eq!(error.check(), Some(Check::WellFormed), "{json}");
+            assert_eq!(
+                error.description, "Invalid header: a registered parameter has the wrong type",
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn registered_header_parameters_of_the_right_type_pass() {
+        header_check(
+            r#"{"alg":"HS256","kid":"k","typ":"JWT","cty":"json","jku":"https://a/","x5u":"https://b/",
+                "x5t":"t","x5t#S256":"t","x5c":["MII"],"jwk":{"kty":"oct"},"custom":7}"#,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn claims_must_be_an_object_with_a_string_subject() {
+        let rules = rules();
+        let claims_of = |json: &str| {
+            let token = format!("{}.{}.", encoded(r#"{"alg":"HS256"}"#), encoded(json));
+            claims(&decode(&segments(&rules, &token).unwrap()).unwrap().0)
+        };
+        assert!(claims_of(r#"{"sub":"42"}"#).is_ok());
+        assert_eq!(
+            claims_of(r#"{"sub":42}"#).unwrap_err().description,
+            "Invalid subject: sub must be a string"
+        );
+        assert_eq!(
+            claims_of("[]").unwrap_err().description,
+            "Invalid payload string: must be a json object"
+        );
+        assert_eq!(
+            claims_of(r#"{"a":1,"a":2}"#).unwrap_err().description,
+            "Invalid payload string: duplicate member \"a\""
+        );
+    }
+}
