@@ -31,34 +31,22 @@
 //! - One fetch is bounded by [`JwksConfig::timeout`] as a whole (connect, headers and body) and by
 //!   [`JwksConfig::max_bytes`], enforced while the body streams in. Redirects are not followed.
 
-use std::collections::HashSet;
 use std::fmt;
-use std::str::FromStr;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::Algorithm;
 use reqwest::Url;
-use serde_json::{Map, Value};
 
-use crate::keys::{VerifyKey, MIN_RSA_BITS};
+use crate::keys::VerifyKey;
 
-/// The smallest RSA modulus accepted, in bits.
-/// The RSA signature algorithms, in the order keys without `alg` are bound to them.
-const RSA_ALGORITHMS: [Algorithm; 6] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-];
+mod fetch;
+mod jwk;
 
-/// JWK members that only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4.1).
-const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+use fetch::{check_url, download};
+pub use fetch::{discover, Discovery};
+use jwk::{parse_key_set, LoadedKeys};
 
 /// At most this many characters of a `kid` appear in messages and logs.
 const KID_SHOWN: usize = 64;
@@ -342,17 +330,7 @@ impl Jwks {
         if config.max_bytes == 0 {
             return Err(JwksError::InvalidConfig("`max_bytes` is zero".into()));
         }
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .user_agent(concat!(
-                "jwt-runtime/",
-                env!("CARGO_PKG_VERSION"),
-                " (jwks)"
-            ))
-            .build()
-            .map_err(|e| JwksError::Client(error_chain(&e)))?;
+        let client = fetch::client(config.timeout)?;
         Ok(Jwks {
             config,
             url,
@@ -584,370 +562,18 @@ impl Jwks {
     }
 }
 
-/// The body of a GET to `url`, refused past `max` bytes while it streams in, on a non-2xx status
-/// and on a redirect.
-async fn download(client: &reqwest::Client, url: &Url, max: usize) -> Result<Vec<u8>, JwksError> {
-    let failed = |e: reqwest::Error| JwksError::Fetch(format!("{url}: {}", error_chain(&e)));
-    let mut response = client
-        .get(url.clone())
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(failed)?;
-    let status = response.status();
-    if status.is_redirection() {
-        return Err(JwksError::Fetch(format!(
-            "{url} answered {status}; redirects are not followed"
-        )));
-    }
-    if !status.is_success() {
-        return Err(JwksError::Fetch(format!("{url} answered {status}")));
-    }
-    let too_large = || JwksError::Fetch(format!("{url}: the response exceeds {max} bytes"));
-    if response
-        .content_length()
-        .is_some_and(|length| length > max as u64)
-    {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(failed)? {
-        if body.len().saturating_add(chunk.len()) > max {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// What OIDC discovery found at `<authority>/.well-known/openid-configuration`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Discovery {
-    /// The provider's `issuer`, equal to the expected one.
-    pub issuer: String,
-    /// The provider's `jwks_uri`.
-    pub jwks_uri: String,
-}
-
-/// OIDC discovery: reads the authority's `openid-configuration` (same URL rules, timeout and size
-/// cap as a JWKS fetch) and checks that its `issuer` equals `expected_issuer` byte for byte, so a
-/// misconfigured or impersonated authority is caught before any token is accepted.
-pub async fn discover(
-    authority: &str,
-    expected_issuer: &str,
-    timeout: Duration,
-    max_bytes: usize,
-) -> Result<Discovery, JwksError> {
-    let base = authority.trim_end_matches('/');
-    let url = check_url(&format!("{base}/.well-known/openid-configuration"))?;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .build()
-        .map_err(|e| JwksError::Client(error_chain(&e)))?;
-    let body = tokio::time::timeout(timeout, download(&client, &url, max_bytes))
-        .await
-        .map_err(|_| {
-            JwksError::Fetch(format!("{url}: no complete response within {timeout:?}"))
-        })??;
-    let document: Value = serde_json::from_slice(&body)
-        .map_err(|e| JwksError::Fetch(format!("{url}: not JSON: {e}")))?;
-    let field = |name: &str| {
-        document
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| JwksError::Fetch(format!("{url}: no `{name}` string")))
-    };
-    let issuer = field("issuer")?;
-    if issuer != expected_issuer {
-        return Err(JwksError::InvalidConfig(format!(
-            "{url} names issuer {issuer:?}, but the configured issuer is {expected_issuer:?}"
-        )));
-    }
-    let jwks_uri = field("jwks_uri")?;
-    check_url(&jwks_uri)?;
-    Ok(Discovery { issuer, jwks_uri })
-}
-
-/// The JWKS URL if it is allowed: `https://`, or `http://` to a loopback host; no credentials.
-fn check_url(url: &str) -> Result<Url, JwksError> {
-    let parsed = Url::parse(url).map_err(|e| JwksError::InvalidUrl(format!("{url:?}: {e}")))?;
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(JwksError::InvalidUrl(
-            "the URL must not carry credentials".into(),
-        ));
-    }
-    let host = parsed
-        .host_str()
-        .ok_or_else(|| JwksError::InvalidUrl(format!("{url:?} has no host")))?;
-    match parsed.scheme() {
-        "https" => Ok(parsed),
-        "http" if is_loopback(host) => Ok(parsed),
-        "http" => Err(JwksError::InvalidUrl(format!(
-            "{url:?}: plain http is allowed to loopback addresses only; use https"
-        ))),
-        scheme => Err(JwksError::InvalidUrl(format!(
-            "{url:?}: scheme `{scheme}` is not https"
-        ))),
-    }
-}
-
-/// Whether a URL host (as `Url::host_str` writes it) is a loopback address or `localhost`.
-fn is_loopback(host: &str) -> bool {
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    match bare.parse::<std::net::IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host.eq_ignore_ascii_case("localhost"),
-    }
-}
-
-/// An error and its sources, on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
-/// The usable keys of one key set.
-#[derive(Debug)]
-struct LoadedKeys {
-    keys: Vec<VerifyKey>,
-    fingerprint: Vec<(Algorithm, Jwk)>,
-    /// Warnings about the set: skipped entries, repeated `kid`s. Logged when the set changes.
-    notes: Vec<String>,
-}
-
-/// Parses a JWK set document into the keys fit for checking signatures with `algorithms`.
-/// Entries that are not fit are skipped, with a note saying why; a set left with no key is an
-/// error (its notes are logged then).
-fn parse_key_set(body: &[u8], algorithms: &[Algorithm]) -> Result<LoadedKeys, JwksError> {
-    let document: Value = serde_json::from_slice(body)
-        .map_err(|e| JwksError::Fetch(format!("the response is not JSON ({e})")))?;
-    let entries = document
-        .get("keys")
-        .and_then(Value::as_array)
-        .ok_or_else(|| JwksError::Fetch("the response is not a JWK set: no `keys` array".into()))?;
-    let mut loaded = LoadedKeys {
-        keys: Vec::new(),
-        fingerprint: Vec::new(),
-        notes: Vec::new(),
-    };
-    for (index, entry) in entries.iter().enumerate() {
-        match usable_entry(entry, algorithms) {
-            Ok((jwk, keys)) => {
-                for key in keys {
-                    loaded.fingerprint.push((key.algorithm(), jwk.clone()));
-                    loaded.keys.push(key);
-                }
-            }
-            Err(reason) => {
-                let kid = match entry.get("kid").and_then(Value::as_str) {
-                    Some(kid) => ShownKid(Some(kid)).to_string(),
-                    None => "no kid".into(),
-                };
-                loaded
-                    .notes
-                    .push(format!("skipping key #{index} ({kid}): {reason}"));
-            }
-        }
-    }
-    if loaded.keys.is_empty() {
-        for note in &loaded.notes {
-            log::warn!("jwks: {note}");
-        }
-        return Err(JwksError::NoUsableKeys);
-    }
-    let mut seen = HashSet::new();
-    for key in &loaded.keys {
-        if let Some(kid) = key.kid() {
-            if !seen.insert((kid, key.algorithm())) {
-                loaded.notes.push(format!(
-                    "{} appears more than once for {:?}: tokens naming it are refused",
-                    ShownKid(Some(kid)),
-                    key.algorithm()
-                ));
-            }
-        }
-    }
-    Ok(loaded)
-}
-
-/// The keys one JWK yields (one per algorithm it is bound to), or why it is skipped.
-fn usable_entry(entry: &Value, allowed: &[Algorithm]) -> Result<(Jwk, Vec<VerifyKey>), String> {
-    let object = entry.as_object().ok_or("it is not a JSON object")?;
-    let kid = match object.get("kid") {
-        None => None,
-        Some(Value::String(kid)) => Some(kid.clone()),
-        Some(_) => return Err("its `kid` is not a string".into()),
-    };
-    if let Some(usage) = object.get("use") {
-        if usage.as_str() != Some("sig") {
-            return Err(format!("its `use` is {usage}, not \"sig\""));
-        }
-    }
-    if let Some(operations) = object.get("key_ops") {
-        let verifies = operations
-            .as_array()
-            .is_some_and(|ops| ops.iter().any(|op| op.as_str() == Some("verify")));
-        if !verifies {
-            return Err("its `key_ops` do not include \"verify\"".into());
-        }
-    }
-    let kty = object
-        .get("kty")
-        .and_then(Value::as_str)
-        .ok_or("it has no `kty`")?;
-    if kty == "oct" {
-        return Err("it is a symmetric (`oct`) key, never accepted from a key set".into());
-    }
-    if let Some(member) = PRIVATE_MEMBERS.iter().find(|m| object.contains_key(**m)) {
-        return Err(format!("it holds private key material (`{member}`)"));
-    }
-    let jwk: Jwk =
-        serde_json::from_value(entry.clone()).map_err(|e| format!("it is not a valid JWK: {e}"))?;
-    let fitting = fitting_algorithms(kty, object, &jwk)?;
-    let algorithms = bound_algorithms(kty, object, &fitting, allowed)?;
-    let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("its key is invalid: {e}"))?;
-    let keys = algorithms
-        .into_iter()
-        .map(|algorithm| VerifyKey::new(kid.clone(), algorithm, &key))
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("its key is invalid: {e}"))?;
-    Ok((jwk, keys))
-}
-
-/// The algorithms a key of this type and curve can verify, after checking its size.
-fn fitting_algorithms(
-    kty: &str,
-    object: &Map<String, Value>,
-    jwk: &Jwk,
-) -> Result<Vec<Algorithm>, String> {
-    let unsupported_curve = || {
-        let crv = object
-            .get("crv")
-            .map_or_else(|| "none".into(), Value::to_string);
-        format!("its curve {crv} is not supported for `{kty}` keys, or its members are malformed")
-    };
-    match (kty, &jwk.algorithm) {
-        ("RSA", AlgorithmParameters::RSA(rsa)) => {
-            let modulus = decode_member(&rsa.n).ok_or("its modulus `n` is not base64url")?;
-            let bits = bit_length(&modulus);
-            if bits < MIN_RSA_BITS {
-                return Err(format!(
-                    "its RSA modulus has {bits} bits, under the {MIN_RSA_BITS}-bit minimum"
-                ));
-            }
-            Ok(RSA_ALGORITHMS.to_vec())
-        }
-        ("EC", AlgorithmParameters::EllipticCurve(ec)) => {
-            let (algorithm, size) = match ec.curve {
-                EllipticCurve::P256 => (Algorithm::ES256, 32),
-                EllipticCurve::P384 => (Algorithm::ES384, 48),
-                _ => return Err(unsupported_curve()),
-            };
-            check_length("x", &ec.x, size)?;
-            check_length("y", &ec.y, size)?;
-            Ok(vec![algorithm])
-        }
-        ("OKP", AlgorithmParameters::OctetKeyPair(okp)) => match okp.curve {
-            EllipticCurve::Ed25519 => {
-                check_length("x", &okp.x, 32)?;
-                Ok(vec![Algorithm::EdDSA])
-            }
-            _ => Err(unsupported_curve()),
-        },
-        ("RSA", _) => Err("its RSA members `n` and `e` are missing or malformed".into()),
-        ("EC" | "OKP", _) => Err(unsupported_curve()),
-        (other, _) => Err(format!("key type {} is not supported", Value::from(other))),
-    }
-}
-
-/// The algorithms the key is bound to: its own `alg` (which must fit and be allowed), or else every
-/// allowed algorithm that fits.
-fn bound_algorithms(
-    kty: &str,
-    object: &Map<String, Value>,
-    fitting: &[Algorithm],
-    allowed: &[Algorithm],
-) -> Result<Vec<Algorithm>, String> {
-    match object.get("alg") {
-        None => {
-            let bound: Vec<Algorithm> = fitting
-                .iter()
-                .copied()
-                .filter(|alg| allowed.contains(alg))
-                .collect();
-            if bound.is_empty() {
-                Err(format!(
-                    "it has no `alg`, and no allowed algorithm fits a `{kty}` key"
-                ))
-            } else {
-                Ok(bound)
-            }
-        }
-        Some(Value::String(name)) => {
-            let algorithm = Algorithm::from_str(name).map_err(|_| {
-                format!("its `alg` {name:?} is not a supported signature algorithm")
-            })?;
-            if !fitting.contains(&algorithm) {
-                Err(format!("its `alg` {name:?} does not fit a `{kty}` key"))
-            } else if !allowed.contains(&algorithm) {
-                Err(format!("its `alg` {name:?} is not an allowed algorithm"))
-            } else {
-                Ok(vec![algorithm])
-            }
-        }
-        Some(_) => Err("its `alg` is not a string".into()),
-    }
-}
-
-/// A base64url member's bytes (padding tolerated).
-fn decode_member(value: &str) -> Option<Vec<u8>> {
-    URL_SAFE_NO_PAD.decode(value.trim_end_matches('=')).ok()
-}
-
-fn check_length(name: &str, value: &str, size: usize) -> Result<(), String> {
-    match decode_member(value) {
-        Some(bytes) if bytes.len() == size => Ok(()),
-        Some(bytes) => Err(format!(
-            "its `{name}` has {} bytes, not {size}",
-            bytes.len()
-        )),
-        None => Err(format!("its `{name}` is not base64url")),
-    }
-}
-
-/// The number of significant bits of a big-endian unsigned integer.
-fn bit_length(bytes: &[u8]) -> usize {
-    match bytes.iter().position(|&byte| byte != 0) {
-        None => 0,
-        Some(first) => (bytes.len() - first - 1) * 8 + (8 - bytes[first].leading_zeros() as usize),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{json, Value};
 
+    use super::jwk::{bit_length, usable_entry};
     use super::*;
 
-    const RSA_A: &str = include_str!("../tests/keys/rsa_a.jwk.json");
-    const RSA_B: &str = include_str!("../tests/keys/rsa_b.jwk.json");
-    const RSA_1024: &str = include_str!("../tests/keys/rsa_1024.jwk.json");
-    const EC_P256: &str = include_str!("../tests/keys/ec_p256.jwk.json");
-    const ED25519: &str = include_str!("../tests/keys/ed25519.jwk.json");
+    const RSA_A: &str = include_str!("../../tests/keys/rsa_a.jwk.json");
+    const RSA_B: &str = include_str!("../../tests/keys/rsa_b.jwk.json");
+    const RSA_1024: &str = include_str!("../../tests/keys/rsa_1024.jwk.json");
+    const EC_P256: &str = include_str!("../../tests/keys/ec_p256.jwk.json");
+    const ED25519: &str = include_str!("../../tests/keys/ed25519.jwk.json");
 
     /// A test JWK with `extra` members added.
     fn jwk(base: &str, extra: Value) -> Value {
