@@ -349,9 +349,16 @@ async fn cold_fetch_serves_keys_that_verify_real_tokens() {
         &token(EC_P256_PEM, Algorithm::ES256, Some("e")),
         &e
     ));
-    // A kid is bound to its algorithm only.
+    // A kid is bound to its algorithm only, and the error names the algorithms it is bound to.
+    match jwks.key(Some("a"), Algorithm::ES256).await {
+        Err(JwksError::AlgorithmMismatch { kid, bound }) => {
+            assert_eq!(kid, "a");
+            assert!(bound.contains(&Algorithm::RS256), "{bound:?}");
+        }
+        other => panic!("expected an algorithm mismatch, got {other:?}"),
+    }
     assert!(matches!(
-        jwks.key(Some("a"), Algorithm::ES256).await,
+        jwks.key(Some("zz"), Algorithm::ES256).await,
         Err(JwksError::UnknownKid { .. })
     ));
     // An algorithm outside the configuration never reaches the key set.
