@@ -569,16 +569,20 @@ mod tests {
     use super::jwk::{bit_length, usable_entry};
     use super::*;
 
-    const RSA_A: &str = include_str!("../../tests/keys/rsa_a.jwk.json");
-    const RSA_B: &str = include_str!("../../tests/keys/rsa_b.jwk.json");
-    const RSA_1024: &str = include_str!("../../tests/keys/rsa_1024.jwk.json");
-    const EC_P256: &str = include_str!("../../tests/keys/ec_p256.jwk.json");
-    const ED25519: &str = include_str!("../../tests/keys/ed25519.jwk.json");
+    const RSA_A: &str = include_str!("../../../testdata/keys/rsa_public.jwk.json");
+    const RSA_B: &str = include_str!("../../../testdata/jwks/rsa2_public.jwk.json");
+    const RSA_1024: &str = include_str!("../../../testdata/jwks/rsa1024_public.jwk.json");
+    const EC_P256: &str = include_str!("../../../testdata/jwks/ec_public.jwk.json");
+    const ED25519: &str = include_str!("../../../testdata/jwks/ed_public.jwk.json");
 
-    /// A test JWK with `extra` members added.
+    /// A test JWK: `base`'s key material without its `kid`, `alg` and `use`, with `extra` members
+    /// added.
     fn jwk(base: &str, extra: Value) -> Value {
         let mut value: Value = serde_json::from_str(base).unwrap();
         let object = value.as_object_mut().unwrap();
+        for name in ["kid", "alg", "use"] {
+            object.remove(name);
+        }
         for (name, member) in extra.as_object().unwrap() {
             object.insert(name.clone(), member.clone());
         }

@@ -1,4 +1,4 @@
-//! The attack and bad-input catalogue (`security-cases.md`), one test per case, named after its id:
+//! The attack and bad-input catalogue, one test per case, named after its id (SECURITY.md cites them):
 //! A1–A15 structure and encoding, B1–B8 `alg`, C1–C11 algorithm confusion and keys, D1–D12 other
 //! header parameters, E1–E15 time claims, F1–F12 issuer/audience/subject, G1–G6 JSON edge cases,
 //! H1–H13 JWKS key resolution, I1–I4 HTTP extraction.
@@ -12,7 +12,7 @@
 //! The last tests prove that no log line and no response body holds a token, a password or a
 //! secret, and that a panicking callback answers 500 JSON for its own request only.
 
-mod common;
+use crate::common;
 
 use common::logs;
 use std::sync::Arc;
@@ -1213,9 +1213,13 @@ fn c09_the_empty_secret_is_refused_even_with_the_short_secret_opt_out() {
 #[test]
 fn c10_embedded_jwk_header_is_ignored() {
     let attacker_rsa = Signer::pem(TestKey::Rsa2, Algorithm::RS256, None);
-    let attacker_ec = Signer::from_pem(&runtime_test_key("ec_p256.pem"), Algorithm::ES256, None);
+    let attacker_ec = Signer::from_pem(
+        &testdata_text("keys/ec2_private.pem"),
+        Algorithm::ES256,
+        None,
+    );
     let attacker_ec_jwk: Value =
-        serde_json::from_str(&runtime_test_key("ec_p256.jwk.json")).unwrap();
+        serde_json::from_str(&testdata_text("jwks/ec2_public.jwk.json")).unwrap();
     for conf in [Conf::Rs256, Conf::Jwks, Conf::Es256] {
         let app = App::new(conf);
         let (attacker, embedded) = match conf {
@@ -2499,7 +2503,7 @@ fn unfit_entries() -> Vec<Value> {
         json!({"kty": "XYZ", "kid": "xyz", "n": "AQAB"}),
         jwk(TestKey::Rsa, json!({"kid": "bad-n", "n": "!!not base64!!"})),
         merged(
-            serde_json::from_str(&runtime_test_key("rsa_1024.jwk.json")).unwrap(),
+            serde_json::from_str(&testdata_text("jwks/rsa1024_public.jwk.json")).unwrap(),
             json!({"kty": "RSA", "kid": "short", "alg": "RS256"}),
         ),
         json!("not an object"),
@@ -3000,10 +3004,8 @@ fn panicking_callbacks_answer_500_json_and_the_next_request_is_served() {
 
 // ----- key forms ---------------------------------------------------------------------------------------
 
-fn runtime_test_key(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("jwt-runtime/tests/keys")
-        .join(name);
+fn testdata_text(name: &str) -> String {
+    let path = testdata(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -7,7 +7,7 @@
 //! JWKS endpoint down (503); OIDC discovery; static keys (PEM, DER, JWK, `public_key_file`); and
 //! the log line of a rejection (check and safe detail, never the token or a key).
 
-mod common;
+use crate::common;
 use common::jwks_server::{jwk, sign, JwksServer, Reply, TestKey};
 use common::logs;
 use common::{assert_error, now, sign_hs256_raw};

@@ -8,7 +8,7 @@
 //! Each property runs against the runtime's entry points ([`parse_authorization`],
 //! [`TokenCodec::decode`]) and through Rocket's local client (`GET /protected`, `POST /auth`).
 
-mod common;
+use crate::common;
 use common::{joe, now, User, SECRET};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

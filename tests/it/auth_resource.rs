@@ -1,7 +1,7 @@
 //! The auth resource, `POST /auth`: Flask-JWT 0.3.2's login, its refusals, bodies it cannot read,
 //! and the settings and callbacks that move or replace it.
 
-mod common;
+use crate::common;
 use common::*;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

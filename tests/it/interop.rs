@@ -3,22 +3,22 @@
 //! The tests that need Python start `tests/interop/flask_app.py` (Flask-JWT 0.3.2's own test-suite
 //! application on PyJWT, Flask and Werkzeug's development server) as a child process and talk to
 //! it over HTTP on 127.0.0.1, next to the Rust fixture application of `tests/common`. The Python
-//! interpreter is `$FLASK_JWT_PYTHON`, or `.venv/bin/python` in the workspace root; set it up with
+//! interpreter is `$FLASK_JWT_PYTHON`, or a virtual environment with
+//! `tests/interop/requirements.txt` that these tests make under the target directory on first use
+//! (see [`crate::python_env`]).
 //!
-//! ```text
-//! python3 -m venv .venv && .venv/bin/pip install -r tests/interop/requirements.txt
-//! ```
-//!
-//! Without it these tests fail (they never skip) and say so. The last tests need no Python: they
-//! check tokens assembled by hand the way PyJWT writes them.
+//! Where `python3` is not installed they are skipped, saying so, unless `CI` is set: then they
+//! fail. The last tests need no Python: they check tokens assembled by hand the way PyJWT writes
+//! them.
 
-mod common;
+use crate::common;
+use crate::python_env::{workspace_root, PythonEnv};
 use common::*;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -32,9 +32,12 @@ use rocket::local::blocking::{Client, LocalResponse};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-/// How to install what the Python side needs, from the workspace root.
-const INSTALL: &str =
-    "python3 -m venv .venv && .venv/bin/pip install -r tests/interop/requirements.txt";
+/// The Python side: Flask-JWT 0.3.2 and the versions it still runs on.
+const FLASK_JWT: PythonEnv = PythonEnv {
+    name: "flask-jwt",
+    requirements: "tests/interop/requirements.txt",
+    override_var: "FLASK_JWT_PYTHON",
+};
 
 /// How long the Flask application may take to answer its first request.
 const STARTUP: Duration = Duration::from_secs(15);
@@ -43,18 +46,6 @@ const STARTUP: Duration = Duration::from_secs(15);
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 // ----- the Flask-JWT 0.3.2 application, as a child process ---------------------------------------
-
-fn workspace_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `$FLASK_JWT_PYTHON`, or `.venv/bin/python` in the workspace root.
-fn python() -> PathBuf {
-    match std::env::var_os("FLASK_JWT_PYTHON") {
-        Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => workspace_root().join(".venv/bin/python"),
-    }
-}
 
 /// An HTTP response of the Flask application.
 #[derive(Debug)]
@@ -85,6 +76,7 @@ impl HttpResponse {
 /// The running Flask-JWT application; dropping it kills the process, also when a test panics.
 struct FlaskJwt {
     child: Child,
+    python: PathBuf,
     port: u16,
     stderr: Arc<Mutex<String>>,
     readers: Vec<JoinHandle<()>>,
@@ -101,9 +93,10 @@ impl Drop for FlaskJwt {
 }
 
 impl FlaskJwt {
-    /// Starts `tests/interop/flask_app.py` on a free port and waits until it answers.
-    fn start() -> FlaskJwt {
-        let python = python();
+    /// Starts `tests/interop/flask_app.py` on a free port and waits until it answers; `None`
+    /// when the test is skipped for want of `python3` (see [`PythonEnv::interpreter`]).
+    fn start() -> Option<FlaskJwt> {
+        let python = FLASK_JWT.interpreter()?;
         let root = workspace_root();
         let mut child = Command::new(&python)
             .arg(root.join("tests/interop/flask_app.py"))
@@ -118,11 +111,9 @@ impl FlaskJwt {
             .unwrap_or_else(|e| {
                 panic!(
                     "cannot run the Python interpreter {} ({e}) for the Flask-JWT 0.3.2 interop \
-                     tests.\nInstall it from the workspace root {}:\n    {INSTALL}\nor set \
-                     FLASK_JWT_PYTHON to a Python that has tests/interop/requirements.txt \
-                     installed.",
-                    python.display(),
-                    root.display()
+                     tests. Unset FLASK_JWT_PYTHON to let the tests make their own environment, \
+                     or set it to a Python that has tests/interop/requirements.txt installed.",
+                    python.display()
                 )
             });
 
@@ -154,6 +145,7 @@ impl FlaskJwt {
         });
         let mut server = FlaskJwt {
             child,
+            python,
             port: 0,
             stderr,
             readers: vec![stderr_reader, stdout_reader],
@@ -203,7 +195,7 @@ impl FlaskJwt {
         if versions["flask_jwt"] != "0.3.2" {
             server.fail(&format!("Flask-JWT 0.3.2 is required, found {versions}"));
         }
-        server
+        Some(server)
     }
 
     /// Panics with `what`, the application's stderr and how to install the Python side.
@@ -221,11 +213,10 @@ impl FlaskJwt {
         panic!(
             "{what} ({}).\n--- stderr of {} tests/interop/flask_app.py ---\n{stderr}\n---\n\
              The interop tests need Python with Flask-JWT 0.3.2 and the versions pinned in \
-             tests/interop/requirements.txt. Install them from the workspace root {}:\n    \
-             {INSTALL}\nor set FLASK_JWT_PYTHON to a Python that has them.",
+             tests/interop/requirements.txt (FLASK_JWT_PYTHON, or the environment these tests \
+             make under the target directory).",
             status.unwrap_or_else(|e| format!("wait failed: {e}")),
-            python().display(),
-            workspace_root().display()
+            self.python.display()
         )
     }
 
@@ -521,7 +512,9 @@ fn assert_integer_claim(claims: &Value, name: &str) -> i64 {
 
 #[test]
 fn flask_jwt_token_is_accepted_by_rust() {
-    let flask = FlaskJwt::start();
+    let Some(flask) = FlaskJwt::start() else {
+        return;
+    };
     let rust = client();
     let token = flask.login();
 
@@ -558,7 +551,9 @@ fn flask_jwt_token_is_accepted_by_rust() {
 
 #[test]
 fn rust_token_is_accepted_by_flask_jwt() {
-    let flask = FlaskJwt::start();
+    let Some(flask) = FlaskJwt::start() else {
+        return;
+    };
     let rust = client();
     let token = login(&rust);
 
@@ -599,7 +594,9 @@ fn rust_token_is_accepted_by_flask_jwt() {
 
 #[test]
 fn both_sides_answer_the_same_to_bad_requests() {
-    let flask = FlaskJwt::start();
+    let Some(flask) = FlaskJwt::start() else {
+        return;
+    };
     let rust = client();
     let now = now();
     let valid = token_for(&claims(json!(1)));
@@ -794,7 +791,9 @@ fn with_claims(claims: &str) -> String {
 
 #[test]
 fn edge_cases_answer_the_same() {
-    let flask = FlaskJwt::start();
+    let Some(flask) = FlaskJwt::start() else {
+        return;
+    };
     let rust = client();
     let now = now();
     let valid = token_for(&claims(json!(1)));
@@ -847,7 +846,9 @@ fn edge_cases_answer_the_same() {
 /// documented in the README's list of deliberate differences.
 #[test]
 fn documented_differences_from_flask_jwt() {
-    let flask = FlaskJwt::start();
+    let Some(flask) = FlaskJwt::start() else {
+        return;
+    };
     let rust = client();
     let now = now();
     let valid = token_for(&claims(json!(1)));
@@ -957,7 +958,9 @@ fn documented_differences_from_flask_jwt() {
 
 #[test]
 fn both_auth_resources_answer_the_same() {
-    let flask = FlaskJwt::start();
+    let Some(flask) = FlaskJwt::start() else {
+        return;
+    };
     let rust = client();
     let invalid = error_body(401, "Bad Request", "Invalid credentials");
     for body in [

@@ -1,7 +1,7 @@
 //! Flask-JWT 0.3.2's own test suite (`tests/test_jwt.py`, 19 tests), ported case by case to
 //! Rocket's local blocking client against the same fixture (see `tests/common`).
 
-mod common;
+use crate::common;
 use common::*;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! body and challenge, the accepted variants, hostile headers, every handler shape reading
 //! `current_identity!()`, the error callback, the async identity callback and a missing fairing.
 
-mod common;
+use crate::common;
 use common::*;
 
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! database does; `current_identity!()` then gives the row the identity callback loaded.
 //!
 //! ```text
-//! cargo run --example async_store            # database file: users.sqlite3 (STORE_PATH to change)
+//! cargo run -p async-store      # database file: users.sqlite3 (STORE_PATH to change)
 //! curl -s -X POST localhost:8000/auth -H 'Content-Type: application/json' \
 //!      -d '{"username": "ada", "password": "lovelace"}'
 //! curl -s localhost:8000/me -H "Authorization: JWT <access_token>"

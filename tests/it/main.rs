@@ -1,0 +1,28 @@
+//! The root package's integration tests, in one binary so that Rocket and the library are linked
+//! once: each module was a test file of its own (see the README's "Testing" section).
+//!
+//! `settings` is a binary of its own (`tests/settings.rs`): it sets `JWT_*` environment variables,
+//! which every Rocket of a binary reads at ignition, so it cannot share a process with tests that
+//! expect the defaults.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod python_env;
+
+mod auth_resource;
+mod flask_jwt_suite;
+mod interop;
+mod jwt_required;
+mod properties;
+mod resource_server;
+mod security;
+
+/// Installs the log capture of [`common::logs`] before `main`, so before any test builds a Rocket
+/// (Rocket installs its own logger when none is set, and the tests run in parallel threads).
+///
+/// SAFETY: runs before `main`; it only allocates and sets the `log` crate's global logger, which
+/// needs no runtime set up by `main`.
+#[ctor::ctor(unsafe)]
+fn capture_logs() {
+    common::logs::install();
+}

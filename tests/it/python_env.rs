@@ -1,0 +1,143 @@
+//! Python environments for the tests that run a Python reference application: a virtual
+//! environment under the target directory per requirements file, made on first use with
+//! `python3 -m venv` and `pip install -r`, and made again when the requirements file or the
+//! interpreter changes.
+//!
+//! Several test threads and test processes may ask at once: the work is done under an exclusive
+//! lock on a file beside the environment, and the environment counts as ready only once its stamp
+//! (the requirements' SHA-256 and the interpreter's version) is written, last.
+//!
+//! Where `python3` is not installed, [`PythonEnv::interpreter`] prints why the test is skipped and
+//! answers `None`, except under CI (the `CI` environment variable is set), where it fails.
+
+use std::fs::{self, File};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sha2::{Digest, Sha256};
+
+/// A Python environment for one reference application.
+pub struct PythonEnv {
+    /// The directory name of the environment under the target directory.
+    pub name: &'static str,
+    /// The requirements file, relative to the workspace root.
+    pub requirements: &'static str,
+    /// The environment variable that names an interpreter to use instead (it must have the
+    /// requirements installed).
+    pub override_var: &'static str,
+}
+
+impl PythonEnv {
+    /// The Python interpreter of this environment, made ready first if needed; `None` (after
+    /// printing why) when `python3` is absent and CI is not set.
+    ///
+    /// Panics when the environment cannot be made (or `python3` is absent under CI): the tests
+    /// that need it cannot run, and must not pass.
+    pub fn interpreter(&self) -> Option<PathBuf> {
+        if let Some(path) = std::env::var_os(self.override_var).filter(|p| !p.is_empty()) {
+            return Some(PathBuf::from(path));
+        }
+        let Some(version) = python3_version() else {
+            let reason = format!(
+                "python3 is not installed: the tests against {} are skipped (install python3, \
+                 or set {} to a Python that has {} installed)",
+                self.name, self.override_var, self.requirements
+            );
+            if std::env::var_os("CI").is_some() {
+                panic!("{reason}; CI is set, so this is a failure");
+            }
+            // Past the test harness's output capture, so that the skip is seen.
+            let _ = writeln!(std::io::stderr(), "SKIPPED: {reason}");
+            return None;
+        };
+        match self.prepare(&version) {
+            Ok(python) => Some(python),
+            Err(error) => panic!(
+                "cannot prepare the Python environment {} from {}: {error}",
+                self.name, self.requirements
+            ),
+        }
+    }
+
+    /// Makes the environment if its stamp is missing or differs, under the lock.
+    fn prepare(&self, python_version: &str) -> Result<PathBuf, String> {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python");
+        fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+        let dir = root.join(self.name);
+        let python = dir.join("bin").join("python");
+        let stamp_path = root.join(format!("{}.stamp", self.name));
+
+        let requirements_path = workspace_root().join(self.requirements);
+        let requirements = fs::read(&requirements_path)
+            .map_err(|e| format!("{}: {e}", requirements_path.display()))?;
+        let stamp = format!(
+            "requirements sha256 {:x}\n{python_version}\n",
+            Sha256::digest(&requirements)
+        );
+
+        let lock_path = root.join(format!("{}.lock", self.name));
+        let lock = File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
+        lock.lock()
+            .map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
+        if fs::read_to_string(&stamp_path).is_ok_and(|ready| ready == stamp) && python.exists() {
+            return Ok(python);
+        }
+
+        eprintln!(
+            "Preparing the Python environment {} (python3 -m venv, pip install -r {})",
+            dir.display(),
+            self.requirements
+        );
+        let _ = fs::remove_file(&stamp_path);
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        run(Command::new("python3").arg("-m").arg("venv").arg(&dir))?;
+        run(Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .arg("-r")
+            .arg(&requirements_path))?;
+        fs::write(&stamp_path, stamp).map_err(|e| format!("{}: {e}", stamp_path.display()))?;
+        Ok(python)
+    }
+}
+
+/// The workspace root (the root package's directory).
+pub fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `python3 --version`, or `None` when it cannot be run.
+fn python3_version() -> Option<String> {
+    let output = Command::new("python3").arg("--version").output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Runs `command`; an error holds its output when it fails.
+fn run(command: &mut Command) -> Result<(), String> {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command
+        .output()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    if status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{command:?} failed ({status}):\n{}{}",
+        String::from_utf8_lossy(&stdout),
+        String::from_utf8_lossy(&stderr)
+    ))
+}
