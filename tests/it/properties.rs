@@ -631,3 +631,269 @@ fn the_fixture_tokens_are_valid() {
         assert_eq!(response.into_string().as_deref(), Some("success"));
     });
 }
+
+// ----- the inspector agrees with the request path ----------------------------------------------------
+
+/// Three configurations: HS256, RS256 with a static public key, RS256 from a local JWKS (two keys,
+/// `rsa-1` and an ES256 key `ec-1`, so a kid bound to another algorithm is exercised too).
+struct Inspected {
+    name: &'static str,
+    codec: TokenCodec,
+    valid: String,
+}
+
+fn inspected_configurations(runtime: &tokio::runtime::Runtime, jwks_url: &str) -> Vec<Inspected> {
+    let hs256 = TokenCodec::new(hs256_settings()).expect("HS256 settings");
+    let rs256 = TokenCodec::new(rs256_settings()).expect("RS256 settings");
+    let jwks = TokenCodec::new(Settings {
+        algorithms: vec![Algorithm::RS256, Algorithm::ES256],
+        jwks_url: Some(jwks_url.to_owned()),
+        ..Settings::default()
+    })
+    .expect("JWKS settings");
+    runtime
+        .block_on(jwks.jwks().expect("a JWKS").refresh())
+        .expect("the local key set loads");
+    let signed = |codec: &TokenCodec| codec.encode(&payload(1), &Map::new()).unwrap();
+    let jwks_token = common::jwks_server::sign(
+        common::jwks_server::TestKey::Rsa,
+        Algorithm::RS256,
+        Some("rsa-1"),
+        &Value::Object(payload(1)),
+    );
+    vec![
+        Inspected {
+            name: "HS256",
+            valid: signed(&hs256),
+            codec: hs256,
+        },
+        Inspected {
+            name: "RS256",
+            valid: signed(&rs256),
+            codec: rs256,
+        },
+        Inspected {
+            name: "JWKS",
+            valid: jwks_token,
+            codec: jwks,
+        },
+    ]
+}
+
+/// Inspection passes exactly when decoding succeeds, and its first failure is decoding's error.
+fn inspection_agrees(
+    runtime: &tokio::runtime::Runtime,
+    config: &Inspected,
+    token: &str,
+) -> Result<(), TestCaseError> {
+    let inspection = runtime.block_on(config.codec.inspect(token));
+    let decoded = config.codec.decode(token);
+    let verified = runtime.block_on(config.codec.verify(token));
+    prop_assert_eq!(
+        inspection.passed(),
+        decoded.is_ok(),
+        "{}: {} — inspection {:?}, decode {:?}",
+        config.name,
+        token,
+        inspection.first_failure,
+        decoded
+    );
+    prop_assert_eq!(
+        decoded.is_ok(),
+        verified.is_ok(),
+        "{}: {}",
+        config.name,
+        token
+    );
+    if let Err(error) = decoded {
+        let first = inspection.first_failure.expect("a failure");
+        prop_assert_eq!(first.check(), error.check(), "{}: {}", config.name, token);
+        prop_assert_eq!(
+            &first.description,
+            &error.description,
+            "{}: {}",
+            config.name,
+            token
+        );
+        // The failed check is reported as failed in the five-check list, too.
+        if let Some(check) = error.check() {
+            let report = inspection
+                .checks
+                .iter()
+                .find(|r| r.check == check)
+                .expect("five");
+            prop_assert!(
+                matches!(
+                    report.verdict,
+                    rocket_flask_jwt::inspect::Verdict::Failed(_)
+                ),
+                "{}: {:?} is {}",
+                config.name,
+                check,
+                report.verdict
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A header or claims change, re-signed with each configuration's own key.
+#[derive(Debug, Clone)]
+enum Resigned {
+    Header(String, Value),
+    Claims(String, Value),
+}
+
+fn resigned() -> impl Strategy<Value = Resigned> {
+    let header_names = prop::sample::select(vec![
+        "alg", "kid", "typ", "cty", "crit", "b64", "zip", "jku", "x5c", "x-custom",
+    ]);
+    let claim_names =
+        prop::sample::select(vec!["exp", "nbf", "iat", "sub", "aud", "iss", "identity"]);
+    prop_oneof![
+        (header_names, json_value()).prop_map(|(n, v)| Resigned::Header(n.to_owned(), v)),
+        (claim_names, json_value()).prop_map(|(n, v)| Resigned::Claims(n.to_owned(), v)),
+    ]
+}
+
+/// Signs `header`/`claims` with the configuration's own key (so only the change is wrong).
+fn resign(config: &Inspected, change: &Resigned) -> String {
+    let mut claims = payload(1);
+    let mut header = Map::new();
+    match change {
+        Resigned::Header(name, value) => {
+            header.insert(name.clone(), value.clone());
+        }
+        Resigned::Claims(name, value) => {
+            claims.insert(name.clone(), value.clone());
+        }
+    }
+    match config.name {
+        "JWKS" => {
+            header.entry("kid").or_insert_with(|| "rsa-1".into());
+            let key = common::jwks_server::TestKey::Rsa;
+            let signer = TokenCodec::new(Settings {
+                algorithm: Algorithm::RS256,
+                private_key: Some(KeyMaterial::Pem(key.private_pem())),
+                public_key: Some(KeyMaterial::Pem(key.public_pem())),
+                ..Settings::default()
+            })
+            .expect("the signer");
+            raw_signed(&signer, &header, &claims)
+        }
+        _ => raw_signed(&config.codec, &header, &claims),
+    }
+}
+
+/// `encode` writes `typ` and `alg` itself; a changed `alg`/`typ` is written by hand over the
+/// header it produced, and signed again with the same codec's key.
+fn raw_signed(
+    codec: &TokenCodec,
+    header: &Map<String, Value>,
+    claims: &Map<String, Value>,
+) -> String {
+    let token = codec.encode(claims, header).expect("signing");
+    let overridden: Vec<(&String, &Value)> = header
+        .iter()
+        .filter(|(name, _)| *name == "alg" || *name == "typ")
+        .collect();
+    if overridden.is_empty() {
+        return token;
+    }
+    let [first, payload_segment, _] = token.split('.').collect::<Vec<_>>()[..] else {
+        unreachable!("encode writes three segments")
+    };
+    let mut decoded: Map<String, Value> =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(first).unwrap()).unwrap();
+    for (name, value) in overridden {
+        decoded.insert(name.clone(), value.clone());
+    }
+    // Re-signing an arbitrary header needs the raw key: HS256 only; the others keep the original
+    // signature, which then no longer matches (a signature failure, checked just the same).
+    let header = b64(serde_json::to_vec(&decoded).unwrap());
+    let message = format!("{header}.{payload_segment}");
+    if codec.settings().algorithm == Algorithm::HS256 {
+        return sign_hs256(
+            &serde_json::to_vec(&decoded).unwrap(),
+            &URL_SAFE_NO_PAD.decode(payload_segment).unwrap(),
+            SECRET,
+        );
+    }
+    let signature = token.rsplit('.').next().unwrap_or_default();
+    format!("{message}.{signature}")
+}
+
+thread_local! {
+    static INSPECTION: (tokio::runtime::Runtime, common::jwks_server::JwksServer, Vec<Inspected>) = {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let server = common::jwks_server::JwksServer::start(&[
+            common::jwks_server::TestKey::Rsa.jwk(),
+            common::jwks_server::TestKey::Ec.jwk(),
+        ]);
+        let configs = inspected_configurations(&runtime, &server.jwks_url());
+        (runtime, server, configs)
+    };
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Bytes of each configuration's valid token mutated: inspection and decoding agree.
+    #[test]
+    fn inspection_agrees_with_decoding_on_mutated_tokens(
+        mutations in proptest::collection::vec(mutation(), 0..4)
+    ) {
+        INSPECTION.with(|(runtime, _server, configs)| {
+            for config in configs {
+                let mutated = mutate(&config.valid, &mutations);
+                inspection_agrees(runtime, config, &mutated)?;
+            }
+            Ok::<(), TestCaseError>(())
+        })?;
+    }
+
+    /// Arbitrary token-shaped strings: inspection and decoding agree.
+    #[test]
+    fn inspection_agrees_with_decoding_on_arbitrary_tokens(token in token_like()) {
+        INSPECTION.with(|(runtime, _server, configs)| {
+            for config in configs {
+                inspection_agrees(runtime, config, &token)?;
+            }
+            Ok::<(), TestCaseError>(())
+        })?;
+    }
+
+    /// Header parameters and claims of any JSON value, re-signed: inspection and decoding agree.
+    #[test]
+    fn inspection_agrees_with_decoding_on_resigned_changes(change in resigned()) {
+        INSPECTION.with(|(runtime, _server, configs)| {
+            for config in configs {
+                inspection_agrees(runtime, config, &resign(config, &change))?;
+            }
+            Ok::<(), TestCaseError>(())
+        })?;
+    }
+}
+
+#[test]
+fn the_valid_tokens_pass_inspection() {
+    INSPECTION.with(|(runtime, _server, configs)| {
+        for config in configs {
+            let inspection = runtime.block_on(config.codec.inspect(&config.valid));
+            assert!(
+                inspection.passed(),
+                "{}: {:?}",
+                config.name,
+                inspection.first_failure
+            );
+            assert!(
+                config.codec.decode(&config.valid).is_ok(),
+                "{}",
+                config.name
+            );
+        }
+    });
+}
