@@ -330,6 +330,35 @@ fn after_key_rotation_the_new_kid_is_accepted_after_one_refetch() {
     assert_eq!(server.jwks_hits(), 3);
 }
 
+#[test]
+fn a_custom_decode_callback_sees_rotation_and_never_goes_stale() {
+    let server = JwksServer::start(&[TestKey::Rsa.jwk()]);
+    // The callback validates with the codec, which does no I/O itself: the keys it sees must be
+    // kept current for it.
+    let jwt = jwks_api(&server).decode_handler(|token, codec| codec.decode(token));
+    let config = [
+        ("jwt.jwks_cooldown", json!(0)),
+        ("jwt.jwks_cache_ttl", json!(1)),
+        ("jwt.jwks_stale_for", json!(1)),
+    ];
+    let client = ignite(jwt, &config);
+    assert_eq!(server.jwks_hits(), 1);
+    assert_ok(private_as(&client, &good("before")), "before");
+
+    // The authority rotates: the new kid is fetched before the callback runs.
+    server.set_keys(&[TestKey::Rsa2.jwk()]);
+    let rotated = rs256(TestKey::Rsa2, &claims("after", json!({})));
+    assert_ok(private_as(&client, &rotated), "after");
+    assert_eq!(server.jwks_hits(), 2, "one refetch for the new kid");
+    assert_invalid(private_as(&client, &good("before")), UNKNOWN_KEY);
+
+    // Past the cache lifetime and the stale window, the set is refetched, not left to expire.
+    std::thread::sleep(Duration::from_millis(2200));
+    let hits = server.jwks_hits();
+    assert_ok(private_as(&client, &rotated), "after");
+    assert_eq!(server.jwks_hits(), hits + 1, "the expired set was refetched");
+}
+
 // ----- issuer, audience, identity claim ------------------------------------------------------------
 
 #[test]
