@@ -230,10 +230,14 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
 // ---------------------------------------------------------------------------------------------
 // Test keys.
 
-/// A file under the workspace's `testdata/`.
+/// A file under the workspace's `testdata/` (found from any member of the workspace).
 pub fn testdata(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
+    let manifest_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .ancestors()
+        .map(|dir| dir.join("testdata"))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| panic!("no testdata/ above {}", manifest_dir.display()))
         .join(path)
 }
 

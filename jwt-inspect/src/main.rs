@@ -2,8 +2,8 @@
 //!
 //! Decodes a token, prints its header and claims (NumericDate claims annotated with their UTC time
 //! and how long ago or ahead they are), then runs the five checks of the API with the API's own
-//! settings and prints one line per check. Built with the `cli` feature:
-//! `cargo run --features cli --bin jwt-inspect -- --help`.
+//! settings and prints one line per check. Install it with `cargo install --path jwt-inspect`, or
+//! run it from the workspace with `cargo run -p jwt-inspect -- --help`.
 //!
 //! The token is never sent anywhere; the only network access is fetching the configured JWKS.
 //! Neither the token's signature key nor the secret is ever printed.
@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use rocket::figment::Figment;
-use rocket_flask_jwt::inspect::{CheckReport, Inspection, Outcome};
-use rocket_flask_jwt::settings::parse_algorithm;
-use rocket_flask_jwt::token::algorithm_name;
-use rocket_flask_jwt::{
+use jwt_runtime::inspect::{CheckReport, Inspection, Outcome};
+use jwt_runtime::settings::parse_algorithm;
+use jwt_runtime::token::algorithm_name;
+use jwt_runtime::{
     Algorithm, Check, JwtError, KeyMaterial, Payload, Secret, Settings, SettingsError, TokenCodec,
 };
+use rocket::figment::Figment;
 use serde_json::Value;
 
 const ABOUT: &str = "Inspects a JWT offline, like the jwt.io debugger: prints its header and \
@@ -243,17 +243,16 @@ fn apply_options(cli: &Cli, settings: &mut Settings) -> Result<(), Fatal> {
     }
     // The inspector diagnoses tokens whatever the secret; whether a short secret is acceptable is
     // the API's decision (its ignition refuses one without `allow_short_secret`).
-    if let Some(secret) = &settings.secret_key {
-        let minimum = rocket_flask_jwt::keys::minimum_secret_bytes(settings.algorithm);
-        if secret.expose().len() < minimum && !settings.allow_short_secret {
+    if !settings.allow_short_secret {
+        if let Some((algorithm, minimum, length)) = too_short_for(settings).first() {
             eprintln!(
-                "note: the secret is shorter than the {minimum} bytes {:?} needs; the API refuses \
-                 it unless `allow_short_secret` is set",
-                settings.algorithm
+                "jwt-inspect: note: the secret has {length} bytes, fewer than the {minimum} {} \
+                 needs: the API refuses it unless `allow_short_secret` is set (signatures are \
+                 checked with it here all the same)",
+                algorithm_name(*algorithm)
             );
         }
     }
-    settings.allow_short_secret = true;
     // A JWKS holds public keys: with no algorithm chosen, assume RS256 (Auth0's and most OIDC
     // providers' default) rather than the HS256 default, which the API would refuse with a JWKS.
     let jwks = settings.jwks_url.is_some() || settings.authority.is_some();
@@ -282,6 +281,44 @@ fn read_secret_file(path: &Path) -> Result<Secret, Fatal> {
         return Err(format!("--secret-file {}: the file is empty", path.display()).into());
     }
     Ok(Secret::new(text))
+}
+
+/// The HMAC algorithms of `settings` (the signing one and the accepted ones) that its secret is
+/// too short for (RFC 7518 §3.2), each with the bytes it needs and the secret's length.
+fn too_short_for(settings: &Settings) -> Vec<(Algorithm, usize, usize)> {
+    let Some(secret) = &settings.secret_key else {
+        return Vec::new();
+    };
+    let length = secret.expose().len();
+    let mut algorithms = accepted(settings);
+    algorithms.push(settings.algorithm);
+    let mut short: Vec<(Algorithm, usize, usize)> = Vec::new();
+    for algorithm in algorithms.into_iter().filter(|a| is_hmac(*a)) {
+        let minimum = jwt_runtime::keys::minimum_secret_bytes(algorithm);
+        if length < minimum && !short.iter().any(|(seen, _, _)| *seen == algorithm) {
+            short.push((algorithm, minimum, length));
+        }
+    }
+    short.sort_by_key(|(_, minimum, _)| *minimum);
+    short
+}
+
+/// The codec checking `settings`' tokens. A secret too short for the API is used all the same
+/// (the note printed by [`apply_options`] says the API refuses it): `allow_short_secret` is set
+/// here for the codec only, and the runtime's warning, which would blame that setting on the
+/// user's configuration, is not shown.
+fn keyed_codec(mut settings: Settings) -> Result<TokenCodec, Fatal> {
+    let forced = !settings.allow_short_secret && !too_short_for(&settings).is_empty();
+    if !forced {
+        return TokenCodec::new(settings).map_err(|e| Fatal(describe_settings_error(&e)));
+    }
+    settings.allow_short_secret = true;
+    // Building a codec only warns about a short secret; errors still show.
+    let level = log::max_level();
+    log::set_max_level(log::LevelFilter::Error);
+    let codec = TokenCodec::new(settings);
+    log::set_max_level(level);
+    codec.map_err(|e| Fatal(describe_settings_error(&e)))
 }
 
 /// The algorithms a token may be signed with.
@@ -376,7 +413,7 @@ async fn inspect(mut settings: Settings, token: &str) -> Result<Inspection, Fata
             );
             settings.algorithms = usable;
         }
-        let codec = TokenCodec::new(settings).map_err(|e| Fatal(describe_settings_error(&e)))?;
+        let codec = keyed_codec(settings)?;
         return Ok(codec.inspect(token).await);
     }
 
@@ -425,7 +462,7 @@ fn is_issuer_error(error: &JwtError) -> bool {
 const TIME_CLAIMS: [&str; 4] = ["exp", "nbf", "iat", "auth_time"];
 
 fn print_inspection(inspection: &Inspection) {
-    let now = rocket_flask_jwt::token::now();
+    let now = jwt_runtime::token::now();
     match &inspection.header {
         Some(header) => println!("Header:\n{}", pretty(header)),
         None => println!("Header: (not decoded: the token is not well-formed)"),
@@ -493,7 +530,7 @@ fn check_line(report: &CheckReport) -> String {
 
 /// `2025-11-23T12:00:00Z (expires in 4 min 59 s)` for a NumericDate claim.
 fn describe_time(claim: &str, value: &Value, now: i64) -> String {
-    let Some(seconds) = rocket_flask_jwt::token::numeric_date(value) else {
+    let Some(seconds) = jwt_runtime::token::numeric_date(value) else {
         return format!("{value} is not a NumericDate (seconds since 1970-01-01T00:00:00Z)");
     };
     let utc = time::OffsetDateTime::from_unix_timestamp(seconds)
