@@ -92,7 +92,12 @@ mod tests {
 
     #[test]
     fn the_readme_walk_through() {
-        let client = Client::tracked(super::rocket()).expect("valid rocket");
+        assert_walk_through(&Client::tracked(super::rocket()).expect("valid rocket"));
+    }
+
+    /// The README's walk-through: log in as user1, call `/protected` with the token; a wrong
+    /// password is refused.
+    pub(crate) fn assert_walk_through(client: &Client) {
         let response = client
             .post("/auth")
             .header(ContentType::JSON)
@@ -121,5 +126,26 @@ mod tests {
         let response = client.get("/unprotected").dispatch();
         assert_eq!(response.status(), Status::Ok);
         assert_eq!(response.into_string().as_deref(), Some("User(id='1')"));
+    }
+}
+
+/// The README's minimal application, which the README shows verbatim ("The minimal
+/// application"): compiled here so that it is started and walked through like this example.
+#[cfg(test)]
+#[allow(dead_code)] // the `main` that `#[launch]` writes is not this example's
+mod readme_minimal_app {
+    include!("readme/minimal_app.rs");
+
+    #[test]
+    fn the_readme_shows_this_program_and_it_serves_the_walk_through() {
+        let readme = include_str!("../README.md");
+        let program = include_str!("readme/minimal_app.rs");
+        assert!(
+            readme.contains(&format!("```rust\n{program}```\n")),
+            "the README's minimal application differs from examples/readme/minimal_app.rs"
+        );
+        let client = rocket::local::blocking::Client::tracked(rocket())
+            .expect("the README's minimal application starts");
+        super::tests::assert_walk_through(&client);
     }
 }

@@ -39,8 +39,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion};
 use jsonwebtoken::{DecodingKey, Validation};
-use jwt_runtime::identity::{current_identity, sync_scope, Identity};
-use jwt_runtime::keys::VerifyKey;
+use jwt_runtime::testing::VerifyKey;
+use jwt_runtime::testing::{current_identity, sync_scope};
 use jwt_runtime::{
     extract, Algorithm, Jwt, JwtAuth, JwtResponse, KeyMaterial, Payload, Secret, Settings,
     TokenCodec,

@@ -31,6 +31,26 @@ impl<U: Send + Sync + 'static> AuthResource<U> {
     }
 }
 
+/// Flask's `request.get_json()`, which Flask-JWT's auth resource calls: the body is JSON only when
+/// the request says so (`application/json` or `application/<name>+json`); otherwise 400 with
+/// Werkzeug's description, and the body is not read.
+fn require_json(request: &Request<'_>) -> Result<(), JwtError> {
+    let is_json = request.content_type().is_some_and(|media| {
+        media.top() == "application"
+            && (media.sub() == "json"
+                || media.sub().as_str().to_ascii_lowercase().ends_with("+json"))
+    });
+    if is_json {
+        Ok(())
+    } else {
+        Err(JwtError::bad_body(
+            Status::BadRequest,
+            "Did not attempt to load JSON data because the request Content-Type was not \
+             'application/json'.",
+        ))
+    }
+}
+
 /// Reads the body up to the `json` limit (16 KiB when unset): 413 beyond it.
 async fn read_body(request: &Request<'_>, data: Data<'_>) -> Result<Vec<u8>, JwtError> {
     let limit = request
@@ -55,7 +75,10 @@ async fn read_body(request: &Request<'_>, data: Data<'_>) -> Result<Vec<u8>, Jwt
 #[rocket::async_trait]
 impl<U: Send + Sync + 'static> Handler for AuthResource<U> {
     async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
-        let body = read_body(request, data).await;
+        let body = match require_json(request) {
+            Ok(()) => read_body(request, data).await,
+            Err(error) => Err(error),
+        };
         let response = self.0.login(body).await;
         Outcome::from(request, response)
     }

@@ -17,7 +17,7 @@ use crate::error::{Check, JwtError, JwtResponse};
 use crate::settings::Settings;
 
 /// A boxed, sendable future, as async callbacks return.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 type SyncAuthenticationFn<U> = Box<dyn Fn(&str, &str) -> Option<U> + Send + Sync>;
 type AsyncAuthenticationFn<U> =

@@ -130,10 +130,10 @@ pub fn sync_scope<R>(identity: Identity, f: impl FnOnce() -> R) -> R {
 #[macro_export]
 macro_rules! current_identity {
     () => {
-        $crate::identity::current_identity()
+        $crate::__private::current_identity()
     };
     ($ty:ty) => {
-        $crate::identity::current_identity::<$ty>()
+        $crate::__private::current_identity::<$ty>()
     };
 }
 

@@ -6,41 +6,53 @@
 #![warn(missing_docs)]
 
 mod auth;
-pub mod builder;
+mod builder;
 mod cache;
 mod callbacks;
-pub mod claims;
+mod claims;
 mod codec;
 mod encode;
 mod engine;
-pub mod error;
-pub mod extract;
+mod error;
+mod extract;
 mod fairing;
 mod guard;
-pub mod identity;
-pub mod inspect;
-pub mod jwks;
-pub mod keys;
-pub mod settings;
+mod identity;
+mod inspect;
+mod jwks;
+mod keys;
+mod settings;
 #[cfg(test)]
 mod test_keys;
 mod validate;
 
 pub use builder::{BuildError, JwtBuilder};
-pub use callbacks::BoxFuture;
 pub use claims::Payload;
 pub use codec::TokenCodec;
 pub use error::{Check, ErrorKind, JwtError, JwtResponse};
 pub use fairing::Jwt;
 pub use guard::JwtAuth;
 pub use identity::{try_current_identity, Identity, IdentityError};
+pub use inspect::{CheckReport, Inspection, Verdict};
 pub use jsonwebtoken::Algorithm;
 pub use settings::{KeyMaterial, Secret, Settings, SettingsError};
+
+/// Internals that this workspace's tests, benchmarks, fuzz targets and the `jwt-inspect` command
+/// reach into. Not a public API: it may change in any release.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::claims::{now, numeric_date};
+    pub use crate::extract::parse_authorization;
+    pub use crate::identity::{current_identity, sync_scope};
+    pub use crate::jwks::{Jwks, JwksConfig, JwksError};
+    pub use crate::keys::{algorithm_name, minimum_secret_bytes, VerifyKey};
+    pub use crate::settings::parse_algorithm;
+}
 
 /// What `#[jwt_required]` expands to. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::error::JwtResponse;
     pub use crate::guard::JwtAuth;
-    pub use crate::identity::{scope, sync_scope, Identity};
+    pub use crate::identity::{current_identity, scope, sync_scope, Identity};
 }

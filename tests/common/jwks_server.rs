@@ -2,6 +2,7 @@
 //! JWKs) and the JWKS and OIDC discovery server on 127.0.0.1 (`jwks_server/server.rs`, shared with
 //! the runtime's JWKS cache tests), for the root package's integration tests.
 
+#[path = "jwks_server/server.rs"]
 mod server;
 
 use std::path::PathBuf;
@@ -14,10 +15,14 @@ pub use server::{JwksServer, Reply};
 // ---------------------------------------------------------------------------------------------
 // Test keys.
 
-/// A file under the workspace's `testdata/`.
+/// A file under the workspace's `testdata/` (found from any member of the workspace).
 pub fn testdata(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
+    let manifest_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .ancestors()
+        .map(|dir| dir.join("testdata"))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| panic!("no testdata/ above {}", manifest_dir.display()))
         .join(path)
 }
 

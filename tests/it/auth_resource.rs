@@ -159,6 +159,57 @@ fn unreadable_bodies_are_400_with_an_understandable_description() {
     }
 }
 
+/// Flask-JWT reads the body with Flask's `request.get_json()`: without a JSON `Content-Type` the
+/// answer is 400 whatever the body holds, and the body is not read.
+#[test]
+fn a_login_without_a_json_content_type_is_400() {
+    let client = client();
+    let body = r#"{"username":"joe","password":"pass"}"#;
+    let description = "Did not attempt to load JSON data because the request Content-Type was \
+                       not 'application/json'.";
+    assert_error(
+        client.post("/auth").body(body).dispatch(),
+        400,
+        "Bad Request",
+        description,
+    );
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/json",
+        "application/jsonx",
+    ] {
+        let response = client
+            .post("/auth")
+            .header(rocket::http::Header::new("Content-Type", content_type))
+            .body(body)
+            .dispatch();
+        assert_error(response, 400, "Bad Request", description);
+    }
+    for content_type in [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "application/vnd.api+json",
+    ] {
+        let response = client
+            .post("/auth")
+            .header(rocket::http::Header::new("Content-Type", content_type))
+            .body(body)
+            .dispatch();
+        assert_eq!(response.status(), Status::Ok, "{content_type}");
+    }
+    // Not read: a body over the `json` limit is the same 400, not a 413.
+    let big = "j".repeat(2 * 1024 * 1024);
+    let response = client
+        .post("/auth")
+        .header(ContentType::Plain)
+        .body(&big)
+        .dispatch();
+    assert_error(response, 400, "Bad Request", description);
+}
+
 #[test]
 fn wrong_field_types_are_400_naming_the_fields() {
     let client = client();

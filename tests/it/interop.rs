@@ -994,6 +994,50 @@ fn both_auth_resources_answer_the_same() {
     assert_eq!(keys(&python), ["access_token"]);
 }
 
+/// Flask's `request.get_json()` (Werkzeug 2.2) answers 400 to a body whose `Content-Type` is not
+/// JSON, with an HTML page; the Rust side answers the same status and description as Flask-JWT's
+/// JSON error body (a documented difference of form only).
+#[test]
+fn both_auth_resources_need_a_json_content_type() {
+    let Some(flask) = FlaskJwt::start() else {
+        return;
+    };
+    let rust = client();
+    let body = r#"{"username":"joe","password":"pass"}"#;
+    let description = "Did not attempt to load JSON data because the request Content-Type was \
+                       not 'application/json'.";
+    for (content_type, status) in [
+        (None, 400),
+        (Some("text/plain"), 400),
+        (Some("application/x-www-form-urlencoded"), 400),
+        (Some("text/json"), 400),
+        (Some("application/json"), 200),
+        (Some("application/json; charset=utf-8"), 200),
+        (Some("application/vnd.api+json"), 200),
+    ] {
+        let headers: Vec<(&str, &str)> = content_type
+            .map(|value| ("Content-Type", value))
+            .into_iter()
+            .collect();
+        let python = flask.request("POST", "/auth", &headers, body.as_bytes());
+        let mut request = rust.post("/auth").body(body);
+        if let Some(value) = content_type {
+            request = request.header(rocket::http::Header::new("Content-Type", value));
+        }
+        let ours = Answer::from(request.dispatch());
+        assert_eq!(python.status, status, "{content_type:?}: {python:?}");
+        assert_eq!(ours.status, status, "{content_type:?}: {ours:?}");
+        if status == 400 {
+            assert!(
+                python.text().contains(&description.replace('\'', "&#39;")),
+                "{content_type:?}: Flask-JWT said {:?}",
+                python.text()
+            );
+            assert_eq!(ours.body, error_body(400, "Bad Request", description));
+        }
+    }
+}
+
 // ----- tokens written the way PyJWT writes them (no Python) -----------------------------------------
 
 fn claims_json(now: i64) -> String {

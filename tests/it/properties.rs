@@ -18,7 +18,7 @@ use proptest::test_runner::TestCaseError;
 use rocket::figment::Figment;
 use rocket::http::{ContentType, Header};
 use rocket::local::blocking::{Client, LocalResponse};
-use rocket_flask_jwt::extract::parse_authorization;
+use rocket_flask_jwt::testing::parse_authorization;
 use rocket_flask_jwt::{Algorithm, ErrorKind, Jwt, KeyMaterial, Secret, Settings, TokenCodec};
 use serde_json::{json, Map, Value};
 
@@ -723,10 +723,7 @@ fn inspection_agrees(
                 .find(|r| r.check == check)
                 .expect("five");
             prop_assert!(
-                matches!(
-                    report.verdict,
-                    rocket_flask_jwt::inspect::Verdict::Failed(_)
-                ),
+                matches!(report.verdict, rocket_flask_jwt::Verdict::Failed(_)),
                 "{}: {:?} is {}",
                 config.name,
                 check,

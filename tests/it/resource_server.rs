@@ -356,7 +356,11 @@ fn a_custom_decode_callback_sees_rotation_and_never_goes_stale() {
     std::thread::sleep(Duration::from_millis(2200));
     let hits = server.jwks_hits();
     assert_ok(private_as(&client, &rotated), "after");
-    assert_eq!(server.jwks_hits(), hits + 1, "the expired set was refetched");
+    assert_eq!(
+        server.jwks_hits(),
+        hits + 1,
+        "the expired set was refetched"
+    );
 }
 
 // ----- issuer, audience, identity claim ------------------------------------------------------------

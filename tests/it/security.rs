@@ -27,7 +27,7 @@ use rocket::figment::Figment;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
 use rocket::{Build, Rocket};
-use rocket_flask_jwt::extract::parse_authorization;
+use rocket_flask_jwt::testing::parse_authorization;
 use rocket_flask_jwt::{
     Algorithm, Check, Jwt, JwtBuilder, JwtError, KeyMaterial, Secret, Settings, TokenCodec,
 };
@@ -166,7 +166,7 @@ impl Signer {
 }
 
 fn alg_name(alg: Algorithm) -> &'static str {
-    rocket_flask_jwt::keys::algorithm_name(alg)
+    rocket_flask_jwt::testing::algorithm_name(alg)
 }
 
 /// The configurations every token case runs against.

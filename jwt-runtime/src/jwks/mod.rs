@@ -44,8 +44,8 @@ use crate::keys::VerifyKey;
 mod fetch;
 mod jwk;
 
+pub(crate) use fetch::discover;
 use fetch::{check_url, download};
-pub use fetch::{discover, Discovery};
 use jwk::{parse_key_set, LoadedKeys};
 
 /// At most this many characters of a `kid` appear in messages and logs.

@@ -87,7 +87,7 @@ pub(crate) fn short_secret_warning(
 }
 
 /// The shortest HMAC secret for `algorithm`: its hash output size (RFC 7518 §3.2).
-pub(crate) fn minimum_secret_bytes(algorithm: Algorithm) -> usize {
+pub fn minimum_secret_bytes(algorithm: Algorithm) -> usize {
     match algorithm {
         Algorithm::HS384 => 48,
         Algorithm::HS512 => 64,

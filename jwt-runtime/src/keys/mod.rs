@@ -17,6 +17,7 @@ use crate::jwks::Jwks;
 use crate::validate::authority::key_error;
 use crate::validate::Fetch;
 
+pub use load::minimum_secret_bytes;
 pub(crate) use load::{short_secret_warning, signing_key, static_verify_key, MIN_RSA_BITS};
 
 /// A key that verifies signatures of exactly one algorithm.

@@ -167,7 +167,13 @@ pub(crate) async fn run<R: Recorder>(
                     let check = error.check().unwrap_or(Check::Authority);
                     recorder.fail(check, error)?;
                     if check != Check::Signature {
-                        recorder.skip(Check::Signature, "no key of the authority fits the token");
+                        recorder.fail(
+                            Check::Signature,
+                            JwtError::invalid_token(
+                                Check::Signature,
+                                "no key to verify the signature with",
+                            ),
+                        )?;
                     }
                 }
                 Ok(key) => {

@@ -5,8 +5,10 @@
 //! Each test runs the binary in its own empty directory (so no Rocket.toml is found unless the
 //! test writes one) with every `JWT_*` and `ROCKET_*` variable removed from its environment.
 
-mod common;
-use common::jwks_server::{sign, JwksServer, Reply, TestKey};
+#[allow(dead_code)]
+#[path = "../../tests/common/jwks_server.rs"]
+mod jwks_server;
+use jwks_server::{sign, testdata, JwksServer, Reply, TestKey};
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -171,7 +173,10 @@ fn hs256(claims: &Payload) -> String {
 }
 
 fn key_path(name: &str) -> String {
-    format!("{}/testdata/keys/{name}", env!("CARGO_MANIFEST_DIR"))
+    testdata(&format!("keys/{name}"))
+        .to_str()
+        .expect("utf-8 path")
+        .to_owned()
 }
 
 fn key(name: &str) -> KeyMaterial {
@@ -263,6 +268,67 @@ fn a_good_hs256_token_passes_all_five_checks() {
             "{claim} in {run:#?}"
         );
     }
+}
+
+/// [`SECRET`] has 25 bytes, fewer than the 32 HS256 needs: the API refuses it unless
+/// `allow_short_secret` is set, and the inspector says so without claiming the setting is set.
+#[test]
+fn a_short_secret_is_used_with_a_note_that_the_api_refuses_it() {
+    let dir = TempDir::new("short-secret");
+    let token = hs256(&claims(json!({})));
+    let run = inspect(dir.path(), &["--secret-file", &dir.secret_file(), &token]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(run.tags(), ["PASS"; 5], "{run:#?}");
+    assert!(
+        run.stderr.contains(
+            "jwt-inspect: note: the secret has 25 bytes, fewer than the 32 HS256 needs: the API \
+             refuses it unless `allow_short_secret` is set"
+        ),
+        "{run:#?}"
+    );
+    assert!(!run.stderr.contains("accepted only because"), "{run:#?}");
+    assert!(!run.stderr.contains("INSECURE"), "{run:#?}");
+
+    // Set by the configuration: then the runtime's warning is true, and no note contradicts it.
+    let run = inspect_with(
+        dir.path(),
+        &["--secret-file", &dir.secret_file(), &token],
+        None,
+        &[("JWT_ALLOW_SHORT_SECRET", "true")],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("accepted only because `allow_short_secret` is set"),
+        "{run:#?}"
+    );
+    assert!(!run.stderr.contains("the API refuses it"), "{run:#?}");
+
+    // A secret long enough for HS256 but not for HS512, both accepted: the note names HS512.
+    let secret = dir.file("forty.txt", "a-secret-of-forty-bytes-0123456789abcdef");
+    let run = inspect(
+        dir.path(),
+        &[
+            "--secret-file",
+            secret.to_str().expect("utf-8 path"),
+            "--algorithm",
+            "HS256",
+            "--algorithm",
+            "HS512",
+            &token,
+        ],
+    );
+    assert!(
+        run.stderr
+            .contains("the secret has 40 bytes, fewer than the 64 HS512 needs"),
+        "{run:#?}"
+    );
+    assert!(!run.stderr.contains("accepted only because"), "{run:#?}");
+    assert_eq!(
+        run.check("signature"),
+        "[FAIL] signature: Signature verification failed",
+        "{run:#?}"
+    );
 }
 
 #[test]

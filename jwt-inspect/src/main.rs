@@ -2,8 +2,8 @@
 //!
 //! Decodes a token, prints its header and claims (NumericDate claims annotated with their UTC time
 //! and how long ago or ahead they are), then runs the five checks of the API with the API's own
-//! settings and prints one line per check. Built with the `cli` feature:
-//! `cargo run --features cli --bin jwt-inspect -- --help`.
+//! settings and prints one line per check. Install it with `cargo install --path jwt-inspect`, or
+//! run it from the workspace with `cargo run -p jwt-inspect -- --help`.
 //!
 //! The token is never sent anywhere; the only network access is fetching the configured JWKS.
 //! Neither the token's signature key nor the secret is ever printed.
@@ -13,13 +13,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use rocket::figment::Figment;
-use rocket_flask_jwt::inspect::{CheckReport, Inspection, Outcome};
-use rocket_flask_jwt::settings::parse_algorithm;
-use rocket_flask_jwt::token::algorithm_name;
-use rocket_flask_jwt::{
-    Algorithm, Check, JwtError, KeyMaterial, Payload, Secret, Settings, SettingsError, TokenCodec,
+use jwt_runtime::testing::{
+    algorithm_name, minimum_secret_bytes, now, numeric_date, parse_algorithm,
 };
+use jwt_runtime::{
+    Algorithm, Check, CheckReport, Inspection, JwtError, KeyMaterial, Payload, Secret, Settings,
+    SettingsError, TokenCodec, Verdict,
+};
+use rocket::figment::Figment;
 use serde_json::Value;
 
 const ABOUT: &str = "Inspects a JWT offline, like the jwt.io debugger: prints its header and \
@@ -138,7 +139,7 @@ fn run(cli: Cli) -> Result<bool, Fatal> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let inspection = runtime.block_on(inspect(settings, token))?;
     print_inspection(&inspection);
-    Ok(inspection.passed())
+    Ok(all_passed(&inspection))
 }
 
 /// The raw token text, from the argument or from standard input.
@@ -243,17 +244,16 @@ fn apply_options(cli: &Cli, settings: &mut Settings) -> Result<(), Fatal> {
     }
     // The inspector diagnoses tokens whatever the secret; whether a short secret is acceptable is
     // the API's decision (its ignition refuses one without `allow_short_secret`).
-    if let Some(secret) = &settings.secret_key {
-        let minimum = rocket_flask_jwt::keys::minimum_secret_bytes(settings.algorithm);
-        if secret.expose().len() < minimum && !settings.allow_short_secret {
+    if !settings.allow_short_secret {
+        if let Some((algorithm, minimum, length)) = too_short_for(settings).first() {
             eprintln!(
-                "note: the secret is shorter than the {minimum} bytes {:?} needs; the API refuses \
-                 it unless `allow_short_secret` is set",
-                settings.algorithm
+                "jwt-inspect: note: the secret has {length} bytes, fewer than the {minimum} {} \
+                 needs: the API refuses it unless `allow_short_secret` is set (signatures are \
+                 checked with it here all the same)",
+                algorithm_name(*algorithm)
             );
         }
     }
-    settings.allow_short_secret = true;
     // A JWKS holds public keys: with no algorithm chosen, assume RS256 (Auth0's and most OIDC
     // providers' default) rather than the HS256 default, which the API would refuse with a JWKS.
     let jwks = settings.jwks_url.is_some() || settings.authority.is_some();
@@ -282,6 +282,44 @@ fn read_secret_file(path: &Path) -> Result<Secret, Fatal> {
         return Err(format!("--secret-file {}: the file is empty", path.display()).into());
     }
     Ok(Secret::new(text))
+}
+
+/// The HMAC algorithms of `settings` (the signing one and the accepted ones) that its secret is
+/// too short for (RFC 7518 §3.2), each with the bytes it needs and the secret's length.
+fn too_short_for(settings: &Settings) -> Vec<(Algorithm, usize, usize)> {
+    let Some(secret) = &settings.secret_key else {
+        return Vec::new();
+    };
+    let length = secret.expose().len();
+    let mut algorithms = accepted(settings);
+    algorithms.push(settings.algorithm);
+    let mut short: Vec<(Algorithm, usize, usize)> = Vec::new();
+    for algorithm in algorithms.into_iter().filter(|a| is_hmac(*a)) {
+        let minimum = minimum_secret_bytes(algorithm);
+        if length < minimum && !short.iter().any(|(seen, _, _)| *seen == algorithm) {
+            short.push((algorithm, minimum, length));
+        }
+    }
+    short.sort_by_key(|(_, minimum, _)| *minimum);
+    short
+}
+
+/// The codec checking `settings`' tokens. A secret too short for the API is used all the same
+/// (the note printed by [`apply_options`] says the API refuses it): `allow_short_secret` is set
+/// here for the codec only, and the runtime's warning, which would blame that setting on the
+/// user's configuration, is not shown.
+fn keyed_codec(mut settings: Settings) -> Result<TokenCodec, Fatal> {
+    let forced = !settings.allow_short_secret && !too_short_for(&settings).is_empty();
+    if !forced {
+        return TokenCodec::new(settings).map_err(|e| Fatal(describe_settings_error(&e)));
+    }
+    settings.allow_short_secret = true;
+    // Building a codec only warns about a short secret; errors still show.
+    let level = log::max_level();
+    log::set_max_level(log::LevelFilter::Error);
+    let codec = TokenCodec::new(settings);
+    log::set_max_level(level);
+    codec.map_err(|e| Fatal(describe_settings_error(&e)))
 }
 
 /// The algorithms a token may be signed with.
@@ -331,7 +369,8 @@ async fn inspect(mut settings: Settings, token: &str) -> Result<Inspection, Fata
         .iter()
         .partition(|&&algorithm| has_key(&settings, algorithm));
 
-    // A codec that needs no key, to read the token's `alg` and to run the checks that need none.
+    // A codec that needs no key: the same pipeline with signature checks turned off, which
+    // decodes the header (for its `alg`) and runs every check that needs no key.
     let keyless = TokenCodec::new(Settings {
         // 64 bytes: long enough for HS512, so no short-secret warning is logged for it.
         secret_key: Some(Secret::new(
@@ -341,6 +380,12 @@ async fn inspect(mut settings: Settings, token: &str) -> Result<Inspection, Fata
         public_key: None,
         algorithm: Algorithm::HS256,
         algorithms: vec![Algorithm::HS256, Algorithm::HS384, Algorithm::HS512],
+        verify_claims: settings
+            .verify_claims
+            .iter()
+            .filter(|claim| *claim != "signature")
+            .cloned()
+            .collect(),
         issuer: settings
             .issuer
             .clone()
@@ -351,10 +396,11 @@ async fn inspect(mut settings: Settings, token: &str) -> Result<Inspection, Fata
         ..settings.clone()
     })
     .map_err(|e| Fatal(describe_settings_error(&e)))?;
-    let header_alg: Option<String> = keyless
-        .parse(token)
-        .ok()
-        .and_then(|parsed| Some(parsed.header.get("alg")?.as_str()?.to_owned()));
+    let mut inspection = keyless.inspect(token).await;
+    let header_alg: Option<String> = inspection
+        .header
+        .as_ref()
+        .and_then(|header| Some(header.get("alg")?.as_str()?.to_owned()));
     let token_alg: Option<Algorithm> = header_alg.as_deref().and_then(|alg| {
         accepted
             .iter()
@@ -376,56 +422,38 @@ async fn inspect(mut settings: Settings, token: &str) -> Result<Inspection, Fata
             );
             settings.algorithms = usable;
         }
-        let codec = TokenCodec::new(settings).map_err(|e| Fatal(describe_settings_error(&e)))?;
+        let codec = keyed_codec(settings)?;
         return Ok(codec.inspect(token).await);
     }
 
-    let mut inspection = keyless.inspect(token).await;
-    let hint = key_hint(token_alg.unwrap_or(missing[0]));
-    // The API refuses an `alg` outside the accepted algorithms whatever the keys.
-    let refused = match (&header_alg, token_alg) {
+    // The signature was not checked: say what to pass, or that the API refuses the `alg`
+    // whatever the keys.
+    let signature = match (&header_alg, token_alg) {
         (Some(alg), None) => {
             let names: Vec<_> = accepted.iter().map(|a| algorithm_name(*a)).collect();
-            Some(
+            let error =
                 JwtError::invalid_token(Check::Signature, "The specified alg value is not allowed")
                     .with_detail(format!(
                         "token alg {alg:?}, accepted {names:?}: pass --algorithm {alg} and its key"
-                    )),
-            )
+                    ));
+            inspection.first_failure.get_or_insert(error.clone());
+            Verdict::Failed(error)
         }
-        _ => None,
+        _ => Verdict::Skipped(key_hint(token_alg.unwrap_or(missing[0]))),
     };
     for report in &mut inspection.checks {
-        match (report.check, &report.outcome) {
-            (Check::Signature, Outcome::Passed(_) | Outcome::Failed(_)) => {
-                report.outcome = match &refused {
-                    Some(error) => Outcome::Failed(error.clone()),
-                    None => Outcome::Skipped(hint.clone()),
-                };
-            }
-            (Check::Authority, Outcome::Failed(error)) if !is_issuer_error(error) => {
-                report.outcome = Outcome::Skipped(
-                    "no key to verify the signature with, so the token is not proven to come \
-                     from the authority"
-                        .into(),
-                );
-            }
-            _ => {}
+        if report.check == Check::Signature && matches!(report.verdict, Verdict::Skipped(_)) {
+            report.verdict = signature.clone();
         }
     }
     Ok(inspection)
-}
-
-/// Whether an authority failure is about `iss` (which needs no key) rather than the key.
-fn is_issuer_error(error: &JwtError) -> bool {
-    error.description.starts_with("Invalid issuer") || error.description.contains("\"iss\"")
 }
 
 /// The claims holding NumericDates (seconds since the epoch).
 const TIME_CLAIMS: [&str; 4] = ["exp", "nbf", "iat", "auth_time"];
 
 fn print_inspection(inspection: &Inspection) {
-    let now = rocket_flask_jwt::token::now();
+    let now = now();
     match &inspection.header {
         Some(header) => println!("Header:\n{}", pretty(header)),
         None => println!("Header: (not decoded: the token is not well-formed)"),
@@ -451,19 +479,19 @@ fn print_inspection(inspection: &Inspection) {
         println!("{}", check_line(report));
     }
     println!();
-    let names = |wanted: fn(&Outcome) -> bool| {
+    let names = |wanted: fn(&Verdict) -> bool| {
         inspection
             .checks
             .iter()
-            .filter(|report| wanted(&report.outcome))
+            .filter(|report| wanted(&report.verdict))
             .map(|report| report.check.as_str())
             .collect::<Vec<_>>()
     };
-    if inspection.passed() {
+    if all_passed(inspection) {
         println!("Result: valid: all five checks passed");
     } else {
-        let failed = names(|o| matches!(o, Outcome::Failed(_)));
-        let skipped = names(|o| matches!(o, Outcome::Skipped(_)));
+        let failed = names(|o| matches!(o, Verdict::Failed(_)));
+        let skipped = names(|o| matches!(o, Verdict::Skipped(_)));
         let mut parts = Vec::new();
         if !failed.is_empty() {
             parts.push(format!("failed {}", failed.join(", ")));
@@ -475,25 +503,33 @@ fn print_inspection(inspection: &Inspection) {
     }
 }
 
+/// Whether each of the five checks ran and passed (a skipped check is not a pass here).
+fn all_passed(inspection: &Inspection) -> bool {
+    inspection
+        .checks
+        .iter()
+        .all(|report| matches!(report.verdict, Verdict::Passed(_)))
+}
+
 fn pretty(object: &Payload) -> String {
     serde_json::to_string_pretty(object).unwrap_or_else(|_| format!("{object:?}"))
 }
 
 /// `[PASS] well-formed: ...`: the check's name and the outcome's text without its own prefix.
 fn check_line(report: &CheckReport) -> String {
-    let (tag, prefix) = match report.outcome {
-        Outcome::Passed(_) => ("PASS", "passed: "),
-        Outcome::Failed(_) => ("FAIL", "FAILED: "),
-        Outcome::Skipped(_) => ("SKIP", "skipped: "),
+    let (tag, prefix) = match report.verdict {
+        Verdict::Passed(_) => ("PASS", "passed: "),
+        Verdict::Failed(_) => ("FAIL", "FAILED: "),
+        Verdict::Skipped(_) => ("SKIP", "skipped: "),
     };
-    let text = report.outcome.to_string();
+    let text = report.verdict.to_string();
     let text = text.strip_prefix(prefix).unwrap_or(&text);
     format!("[{tag}] {}: {text}", report.check.as_str())
 }
 
 /// `2025-11-23T12:00:00Z (expires in 4 min 59 s)` for a NumericDate claim.
 fn describe_time(claim: &str, value: &Value, now: i64) -> String {
-    let Some(seconds) = rocket_flask_jwt::token::numeric_date(value) else {
+    let Some(seconds) = numeric_date(value) else {
         return format!("{value} is not a NumericDate (seconds since 1970-01-01T00:00:00Z)");
     };
     let utc = time::OffsetDateTime::from_unix_timestamp(seconds)
