@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use jsonwebtoken::AlgorithmFamily;
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::{Build, Rocket};
 
@@ -11,6 +12,7 @@ use crate::builder::JwtBuilder;
 use crate::callbacks::Callbacks;
 use crate::engine::Engine;
 use crate::guard::Registered;
+use crate::keys;
 use crate::settings::{Settings, SettingsError};
 use crate::token::TokenCodec;
 
@@ -70,6 +72,28 @@ async fn discover(mut settings: Settings) -> Result<Settings, SettingsError> {
     Ok(settings)
 }
 
+/// Logs, once, that an HMAC secret shorter than its hash output was accepted because
+/// `allow_short_secret` is set (the keys refuse it otherwise).
+fn warn_short_secret(settings: &Settings) {
+    let Some(secret) = &settings.secret_key else {
+        return;
+    };
+    let length = secret.expose().len();
+    let short = std::iter::once(settings.algorithm)
+        .chain(settings.algorithms.iter().copied())
+        .filter(|algorithm| algorithm.family() == AlgorithmFamily::Hmac)
+        .map(|algorithm| (algorithm, keys::minimum_secret_bytes(algorithm)))
+        .filter(|&(_, minimum)| length < minimum)
+        .max_by_key(|&(_, minimum)| minimum);
+    if let (true, Some((algorithm, minimum))) = (settings.allow_short_secret, short) {
+        log::warn!(
+            "jwt: INSECURE: the {algorithm:?} secret has {length} bytes, fewer than the {minimum} \
+             its hash needs; accepted only because `allow_short_secret` is set. Rotate to a \
+             random secret of {minimum}+ bytes"
+        );
+    }
+}
+
 #[rocket::async_trait]
 impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
     fn info(&self) -> Info {
@@ -102,6 +126,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             }
         }
         let settings = codec.settings();
+        warn_short_secret(settings);
         if !settings.verify {
             log::warn!("jwt: `verify` is false: tokens are NOT verified; never run like this in production");
         }

@@ -201,13 +201,7 @@ fn hmac_secret(settings: &Settings, algorithm: Algorithm) -> Result<&[u8], Setti
                 ),
             ));
         }
-        log::warn!(
-            "jwt: INSECURE: the {} secret has {} bytes, fewer than the {minimum} its hash needs; \
-             accepted only because `allow_short_secret` is set. Rotate to a random secret of \
-             {minimum}+ bytes",
-            algorithm_name(algorithm),
-            bytes.len()
-        );
+        // Accepted: the fairing warns once per ignition (fairing.rs, `warn_short_secret`).
     }
     Ok(bytes)
 }
