@@ -415,6 +415,48 @@ fn algorithm_from_name(name: &str) -> Result<Algorithm, String> {
 mod tests {
     use super::*;
     use rocket::figment::providers::Serialized;
+    use std::sync::{Mutex, MutexGuard};
+
+    /// Held by every test here that resolves settings: they all read the `JWT_*` environment,
+    /// which some of them set.
+    static ENVIRONMENT: Mutex<()> = Mutex::new(());
+
+    fn environment() -> MutexGuard<'static, ()> {
+        ENVIRONMENT
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// `builder` under the `jwt` table `table`, the environment held still.
+    fn resolve(builder: Settings, table: serde_json::Value) -> Result<Settings, SettingsError> {
+        let _environment = environment();
+        builder.with_rocket_config(&Figment::new().merge(Serialized::default("jwt", table)))
+    }
+
+    /// The settings with only `table` configured.
+    fn configured(table: serde_json::Value) -> Settings {
+        resolve(Settings::default(), table).expect("valid settings")
+    }
+
+    /// The error `table` makes, as displayed.
+    fn refused(table: serde_json::Value) -> String {
+        resolve(Settings::default(), table)
+            .expect_err("invalid settings")
+            .to_string()
+    }
+
+    /// The settings with these `JWT_*` variables set (and removed afterwards).
+    fn from_environment(variables: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let _environment = environment();
+        for (name, value) in variables {
+            std::env::set_var(name, value);
+        }
+        let resolved = Settings::default().with_rocket_config(&Figment::new());
+        for (name, _) in variables {
+            std::env::remove_var(name);
+        }
+        resolved
+    }
 
     #[test]
     fn defaults_are_flask_jwt_0_3_2() {
@@ -452,7 +494,10 @@ mod tests {
             default_realm: "From builder".into(),
             ..Settings::default()
         };
-        let s = builder.with_rocket_config(&figment).unwrap();
+        let s = {
+            let _environment = environment();
+            builder.with_rocket_config(&figment).unwrap()
+        };
         assert_eq!(s.expiration_delta, Duration::from_secs(60));
         assert_eq!(s.algorithm, Algorithm::HS512);
         assert_eq!(s.auth_url_rule, None);
@@ -463,6 +508,7 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
+        let _environment = environment();
         let figment = Figment::new().merge(Serialized::default("jwt.algorithm", "HS257"));
         let err = Settings::default()
             .with_rocket_config(&figment)
@@ -492,5 +538,204 @@ mod tests {
             ..Settings::default()
         };
         assert!(!format!("{s:?}").contains("super-secret"));
+    }
+
+    #[test]
+    fn builder_settings_come_back_unchanged_when_nothing_is_configured() {
+        let builder = Settings {
+            secret_key: Some(Secret::new("0042")),
+            private_key: Some(KeyMaterial::Der(vec![0x30, 0x82, 0x01, 0x0a])),
+            public_key: Some(KeyMaterial::Jwk(r#"{"kty":"OKP"}"#.into())),
+            auth_url_rule: None,
+            algorithm: Algorithm::ES256,
+            algorithms: vec![Algorithm::ES256, Algorithm::EdDSA],
+            leeway: Duration::from_millis(1500),
+            expiration_delta: Duration::new(60, 1),
+            jwks_timeout: Duration::from_millis(300),
+            max_age: Some(Duration::from_millis(250)),
+            audience: vec!["a,b".into(), "c".into()],
+            issuer: Some("https://issuer.example/".into()),
+            verify_claims: vec!["signature".into()],
+            oidc_discovery: true,
+            token_cache_entries: 0,
+            ..Settings::default()
+        };
+        assert_eq!(
+            resolve(builder.clone(), serde_json::json!({})).unwrap(),
+            builder
+        );
+        let pem = Settings {
+            public_key: Some(KeyMaterial::Pem("-----BEGIN PUBLIC KEY-----\n...".into())),
+            auth_url_rule: Some("/login".into()),
+            ..Settings::default()
+        };
+        assert_eq!(resolve(pem.clone(), serde_json::json!({})).unwrap(), pem);
+        assert_eq!(configured(serde_json::json!({})), Settings::default());
+    }
+
+    #[test]
+    fn durations_are_seconds_whole_or_decimal() {
+        for (written, seconds) in [
+            (serde_json::json!(5), Duration::from_secs(5)),
+            (serde_json::json!(2.5), Duration::from_millis(2500)),
+            (serde_json::json!("7"), Duration::from_secs(7)),
+            (serde_json::json!("0.25"), Duration::from_millis(250)),
+            (serde_json::json!("1.000000001"), Duration::new(1, 1)),
+        ] {
+            let s = configured(serde_json::json!({"jwks_timeout": written, "max_age": written}));
+            assert_eq!(s.jwks_timeout, seconds, "{written}");
+            assert_eq!(s.max_age, Some(seconds), "{written}");
+        }
+        for written in [
+            serde_json::json!(-1),
+            serde_json::json!(-0.5),
+            serde_json::json!("ten"),
+            serde_json::json!("1e3"),
+            serde_json::json!("1.0000000001"),
+            serde_json::json!([1]),
+            serde_json::json!(true),
+        ] {
+            let error = refused(serde_json::json!({"jwks_cooldown": written}));
+            assert!(error.contains("`jwks_cooldown`"), "{written}: {error}");
+            assert!(error.contains("a number of seconds"), "{written}: {error}");
+        }
+    }
+
+    #[test]
+    fn lists_are_written_as_lists_or_as_one_string() {
+        let one = configured(serde_json::json!({
+            "audience": "https://api.example/, billing",
+            "algorithms": "RS256",
+            "verify_claims": "exp",
+            "required_claims": "iat",
+        }));
+        assert_eq!(one.audience, ["https://api.example/, billing"]);
+        assert_eq!(one.algorithms, [Algorithm::RS256]);
+        assert_eq!(one.verify_claims, ["exp"]);
+        assert_eq!(one.required_claims, ["iat"]);
+        let many = configured(serde_json::json!({
+            "audience": ["a", "b"],
+            "algorithms": ["RS256", "EdDSA"],
+            "verify_claims": [],
+        }));
+        assert_eq!(many.audience, ["a", "b"]);
+        assert_eq!(many.algorithms, [Algorithm::RS256, Algorithm::EdDSA]);
+        assert!(many.verify_claims.is_empty());
+        let error = refused(serde_json::json!({"algorithms": ["RS256", "RS257"]}));
+        assert!(
+            error.contains("`algorithms") && error.contains("unknown algorithm \"RS257\""),
+            "{error}"
+        );
+        let error = refused(serde_json::json!({"audience": 5}));
+        assert!(
+            error.contains("`audience`") && error.contains("a list of strings, or one string"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn auth_url_rule_is_a_path_or_false() {
+        let rule = |written| configured(serde_json::json!({"auth_url_rule": written}));
+        assert_eq!(
+            rule(serde_json::json!("/login")).auth_url_rule.as_deref(),
+            Some("/login")
+        );
+        assert_eq!(rule(serde_json::json!(false)).auth_url_rule, None);
+        assert_eq!(rule(serde_json::json!("")).auth_url_rule, None);
+        assert_eq!(
+            rule(serde_json::json!(true)).auth_url_rule.as_deref(),
+            Some("/auth")
+        );
+        let disabled = Settings {
+            auth_url_rule: None,
+            ..Settings::default()
+        };
+        let enabled = resolve(disabled, serde_json::json!({"auth_url_rule": "/token"})).unwrap();
+        assert_eq!(enabled.auth_url_rule.as_deref(), Some("/token"));
+    }
+
+    #[test]
+    fn secrets_and_keys_are_refused_without_showing_them() {
+        let numeric = configured(serde_json::json!({"secret_key": 123456}));
+        assert_eq!(numeric.secret_key, Some(Secret::new("123456")));
+        let error = refused(serde_json::json!({"secret_key": ["hunter2-hunter2"]}));
+        assert!(error.contains("`secret_key` must be a string"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+        let error = refused(serde_json::json!({"private_key": {"pem": "MIIEvQIBADANBg"}}));
+        assert!(error.contains("`private_key`"), "{error}");
+        assert!(!error.contains("MIIEvQIBADANBg"), "{error}");
+        let der = configured(serde_json::json!({"public_key": [48, 130, 1, 10]}));
+        assert_eq!(der.public_key, Some(KeyMaterial::Der(vec![48, 130, 1, 10])));
+        let jwk = configured(serde_json::json!({"public_key": " {\"kty\":\"RSA\"}"}));
+        assert!(matches!(jwk.public_key, Some(KeyMaterial::Jwk(_))));
+    }
+
+    #[test]
+    fn key_files_are_the_only_keys_beside_the_settings() {
+        let figment = Figment::new().merge(Serialized::default(
+            "jwt",
+            serde_json::json!({"private_key_file": "a.pem", "public_key_file": "b.pem"}),
+        ));
+        let table = rocket::figment::value::Value::from(
+            figment
+                .focus("jwt")
+                .extract::<figment::value::Dict>()
+                .expect("a table"),
+        );
+        let mut ignored = Vec::new();
+        let files: KeyFiles =
+            serde_ignored::deserialize(&table, |path| ignored.push(path.to_string()))
+                .expect("key files");
+        assert!(ignored.is_empty(), "{ignored:?}");
+        assert_eq!(files.private_key_file, Some(PathBuf::from("a.pem")));
+        assert_eq!(files.public_key_file, Some(PathBuf::from("b.pem")));
+        let dict = figment
+            .focus("jwt")
+            .extract::<figment::value::Dict>()
+            .unwrap();
+        let mut keys: Vec<&str> = dict.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, KeyFiles::KEYS);
+    }
+
+    #[test]
+    fn environment_variables_in_every_form() {
+        let s = from_environment(&[
+            ("JWT_SECRET_KEY", "000123"),
+            ("JWT_LEEWAY", "2.5"),
+            ("JWT_EXPIRATION_DELTA", "60"),
+            ("JWT_AUTH_URL_RULE", "false"),
+            ("JWT_VERIFY", "false"),
+            ("JWT_AUDIENCE", "[https://api.example/, billing]"),
+            ("JWT_ALGORITHMS", "[RS256,ES256]"),
+            ("JWT_VERIFY_CLAIMS", "exp"),
+            ("JWT_REQUIRED_CLAIMS", "[]"),
+            ("JWT_ISSUER", "https://issuer.example/"),
+            ("JWT_MAX_AGE", "0.5"),
+        ])
+        .expect("valid settings");
+        assert_eq!(s.secret_key, Some(Secret::new("000123")));
+        assert_eq!(s.leeway, Duration::from_millis(2500));
+        assert_eq!(s.expiration_delta, Duration::from_secs(60));
+        assert_eq!(s.auth_url_rule, None);
+        assert!(!s.verify);
+        assert_eq!(s.audience, ["https://api.example/", "billing"]);
+        assert_eq!(s.algorithms, [Algorithm::RS256, Algorithm::ES256]);
+        assert_eq!(s.verify_claims, ["exp"]);
+        assert!(s.required_claims.is_empty());
+        assert_eq!(s.issuer.as_deref(), Some("https://issuer.example/"));
+        assert_eq!(s.max_age, Some(Duration::from_millis(500)));
+
+        let s = from_environment(&[("JWT_AUDIENCE", "a,b"), ("JWT_ALGORITHMS", "EdDSA")]).unwrap();
+        assert_eq!(s.audience, ["a,b"], "a string is one item, never split");
+        assert_eq!(s.algorithms, [Algorithm::EdDSA]);
+
+        let error = from_environment(&[("JWT_LEEWAY", "ten")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`leeway`") && error.contains("JWT_"),
+            "the setting and the environment are named: {error}"
+        );
     }
 }

@@ -228,7 +228,10 @@ pub(super) fn names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<St
 pub(super) mod url_rule {
     use super::*;
 
-    pub fn serialize<S: Serializer>(rule: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        rule: &Option<String>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         match rule {
             Some(rule) => serializer.serialize_str(rule),
             None => serializer.serialize_bool(false),
@@ -269,7 +272,18 @@ mod tests {
         assert_eq!(decimal_seconds("12"), Some(Duration::from_secs(12)));
         assert_eq!(decimal_seconds("0.5"), Some(Duration::from_millis(500)));
         assert_eq!(decimal_seconds("1.000000001"), Some(Duration::new(1, 1)));
-        for bad in ["", ".5", "5.", "1.0000000001", "-1", "+1", "1e3", "ten", " 1", "1.2.3"] {
+        for bad in [
+            "",
+            ".5",
+            "5.",
+            "1.0000000001",
+            "-1",
+            "+1",
+            "1e3",
+            "ten",
+            " 1",
+            "1.2.3",
+        ] {
             assert_eq!(decimal_seconds(bad), None, "{bad:?}");
         }
     }
