@@ -730,6 +730,12 @@ mod tests {
         assert_eq!(s.audience, ["a,b"], "a string is one item, never split");
         assert_eq!(s.algorithms, [Algorithm::EdDSA]);
 
+        // A string that reads as a number is a number, unless quoted.
+        let s = from_environment(&[("JWT_AUTH_ENDPOINT", "\"123\"")]).unwrap();
+        assert_eq!(s.auth_endpoint, "123");
+        let error = from_environment(&[("JWT_AUTH_ENDPOINT", "123")]).unwrap_err();
+        assert!(error.to_string().contains("`auth_endpoint`"), "{error}");
+
         let error = from_environment(&[("JWT_LEEWAY", "ten")])
             .unwrap_err()
             .to_string();
@@ -737,5 +743,19 @@ mod tests {
             error.contains("`leeway`") && error.contains("JWT_"),
             "the setting and the environment are named: {error}"
         );
+    }
+
+    #[test]
+    fn rocket_jwt_sets_the_table_and_rocket_jwt_leeway_is_not_a_setting() {
+        let _environment = environment();
+        std::env::set_var("ROCKET_JWT", "{expiration_delta=5, audience=[a, b]}");
+        std::env::set_var("ROCKET_JWT_LEEWAY", "7");
+        let resolved = Settings::default().with_rocket_config(&rocket::Config::figment());
+        std::env::remove_var("ROCKET_JWT");
+        std::env::remove_var("ROCKET_JWT_LEEWAY");
+        let s = resolved.expect("valid settings");
+        assert_eq!(s.expiration_delta, Duration::from_secs(5));
+        assert_eq!(s.audience, ["a", "b"]);
+        assert_eq!(s.leeway, Settings::default().leeway);
     }
 }
