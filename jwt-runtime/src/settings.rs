@@ -2,8 +2,11 @@
 //!
 //! Names follow Flask-JWT without the `JWT_` prefix: `JWT_EXPIRATION_DELTA` is `expiration_delta`
 //! under the `jwt` table of `Rocket.toml`, or the environment variable `JWT_EXPIRATION_DELTA`.
-//! Precedence, lowest first: Flask-JWT's default, the builder, the `jwt` table of Rocket's
-//! configuration (`Rocket.toml` profile or `ROCKET_JWT`), the `JWT_*` environment variables.
+//! [`Settings`] is the one source: each field carries its doc, its default and, where the written
+//! form is not serde's own, the form it is read in (`forms`). Rocket's figment deserializes it
+//! directly over the builder's settings ([`Settings::with_rocket_config`]). Precedence, lowest
+//! first: Flask-JWT's default, the builder, the `jwt` table of Rocket's configuration
+//! (`Rocket.toml` profile or `ROCKET_JWT`), the `JWT_*` environment variables.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -213,6 +216,7 @@ pub struct Settings {
 /// Flask-JWT's `JWT_AUTH_URL_RULE` default.
 const DEFAULT_AUTH_URL_RULE: &str = "/auth";
 
+/// Owned copies of `items`, for the list defaults.
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|&item| item.to_owned()).collect()
 }
@@ -304,7 +308,7 @@ impl Settings {
     /// selected profile, then its global one: `Rocket.toml`, `ROCKET_JWT`); the `JWT_*`
     /// environment variables. `JWT_SECRET_KEY` is read verbatim (an all-digit secret keeps its
     /// leading zeros). `private_key_file` and `public_key_file`, when set, replace `private_key`
-    /// and `public_key` with the file's content. Keys that are no setting are logged as warnings.
+    /// and `public_key` with the file's content. Keys that are not settings are logged as warnings.
     pub fn with_rocket_config(self, figment: &Figment) -> Result<Settings, SettingsError> {
         let mut layered = Figment::from(Serialized::defaults(&self))
             .merge(figment.focus("jwt"))
