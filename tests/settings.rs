@@ -2,8 +2,13 @@
 //! table of the figment), plus one `JWT_*` environment variable; ignition and `build()` failures.
 //!
 //! Tests run in parallel threads of one process and every ignition reads the `JWT_*` environment
-//! variables, so only `default_realm_in_the_challenge` sets one (`JWT_DEFAULT_REALM`), and no other
-//! test asserts on the realm.
+//! variables, so only `default_realm_in_the_challenge` sets one that is a setting
+//! (`JWT_DEFAULT_REALM`), and no other test asserts on the realm; `unknown_settings_are_warned_about`
+//! sets one that is no setting, which other ignitions only warn about. The forms of every setting
+//! in the environment are tested beside the settings, in the runtime's unit tests.
+//!
+//! Every client here is built after the capturing logger is installed, so that tests can assert
+//! what ignition logs.
 
 mod common;
 use common::*;
@@ -30,10 +35,23 @@ fn figment() -> Figment {
 }
 
 fn ignite(figment: Figment, jwt: Jwt<User>) -> Result<Client, Box<rocket::Error>> {
+    logs::install();
     let rocket = rocket::custom(figment)
         .attach(jwt)
         .mount("/", routes![protected]);
     Client::tracked(rocket).map_err(Box::new)
+}
+
+/// The shared fixture's client for `jwt`, built after the capturing logger is installed.
+fn client_with(jwt: Jwt<User>) -> Client {
+    logs::install();
+    common::client_with(jwt)
+}
+
+/// The shared fixture's client, built after the capturing logger is installed.
+fn client() -> Client {
+    logs::install();
+    common::client()
 }
 
 /// A client from `figment` and the builder `jwt`.
@@ -772,5 +790,59 @@ fn a_short_secret_is_refused_at_ignition_unless_allowed() {
     assert!(
         ignite(figment(), jwt).is_ok(),
         "a 32-byte secret needs no opt-out"
+    );
+}
+
+// ----- what ignition logs ---------------------------------------------------------------------
+
+#[test]
+fn unknown_settings_are_warned_about() {
+    let _var = EnvVar::set("JWT_NO_SUCH_SETTING_IN_ENV", "1");
+    let client = configured(
+        figment()
+            .merge(("jwt.no_such_setting_in_table", 1))
+            .merge(("jwt.leeway", 3)),
+        builder(),
+    );
+    // The unknown keys are ignored: the application works with the known ones.
+    assert_accepted(&client, &token_for(&claims(json!(1))));
+    for key in ["no_such_setting_in_table", "no_such_setting_in_env"] {
+        let warnings = logs::containing(&format!("unknown setting `{key}`"));
+        assert!(
+            !warnings.is_empty() && warnings.iter().all(|w| w.starts_with("WARN")),
+            "{key}: {warnings:#?}"
+        );
+    }
+    assert!(logs::containing("unknown setting `leeway`").is_empty());
+}
+
+#[test]
+fn the_short_secret_warning_is_logged_once_per_ignition() {
+    // Secret lengths no other test uses, so that the count is this test's.
+    let thirteen = "thirteen-byte";
+    let client = configured(figment(), bare().secret_key(thirteen));
+    assert_accepted(&client, &login(&client));
+    let warnings = logs::containing("secret has 13 bytes");
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert!(
+        warnings[0].starts_with("WARN")
+            && warnings[0].contains("INSECURE")
+            && warnings[0].contains("allow_short_secret")
+            && !warnings[0].contains(thirteen),
+        "{warnings:#?}"
+    );
+    // Several HMAC algorithms: one warning, for the one whose minimum is the highest.
+    let fourteen = "fourteen-bytes";
+    configured(
+        figment(),
+        bare()
+            .secret_key(fourteen)
+            .algorithms([Algorithm::HS256, Algorithm::HS384]),
+    );
+    let warnings = logs::containing("secret has 14 bytes");
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert!(
+        warnings[0].contains("HS384") && warnings[0].contains("fewer than the 48"),
+        "{warnings:#?}"
     );
 }

@@ -2,8 +2,11 @@
 //!
 //! Names follow Flask-JWT without the `JWT_` prefix: `JWT_EXPIRATION_DELTA` is `expiration_delta`
 //! under the `jwt` table of `Rocket.toml`, or the environment variable `JWT_EXPIRATION_DELTA`.
-//! Precedence, lowest first: Flask-JWT's default, the builder, the `jwt` table of Rocket's
-//! configuration (`Rocket.toml` profile or `ROCKET_JWT`), the `JWT_*` environment variables.
+//! [`Settings`] is the one source: each field carries its doc, its default and, where the written
+//! form is not serde's own, the form it is read in (`forms`). Rocket's figment deserializes it
+//! directly over the builder's settings ([`Settings::with_rocket_config`]). Precedence, lowest
+//! first: Flask-JWT's default, the builder, the `jwt` table of Rocket's configuration
+//! (`Rocket.toml` profile or `ROCKET_JWT`), the `JWT_*` environment variables.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -11,9 +14,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
-use rocket::figment::providers::Env;
+use rocket::figment::providers::{Env, Serialized};
 use rocket::figment::{self, Figment};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
+
+mod forms;
 
 /// A secret (HMAC key or private key PEM) whose `Debug` output never shows the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -73,54 +79,89 @@ impl fmt::Debug for KeyMaterial {
 
 /// Every Flask-JWT 0.3.2 setting, with its default, and the settings of token validation
 /// beyond Flask-JWT (issuer, audience, JWKS).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Each field is written in configuration under its own name; where its form is not serde's
+/// own, the `forms` module named in its attribute says what is accepted (seconds for durations,
+/// algorithm names, a string for a one-item list, ...). Serializing writes every value, the
+/// secret and the private key included, so that the builder's settings can be the lowest layer
+/// of Rocket's configuration: never serialize `Settings` into a log (its `Debug` output is
+/// redacted).
+#[derive(Debug, Clone, PartialEq, Eq, SmartDefault, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Settings {
     /// `JWT_SECRET_KEY`: the HMAC secret for HS* algorithms. No default: it must be set.
+    #[serde(with = "forms::secret")]
     pub secret_key: Option<Secret>,
     /// Private key (PEM or DER) used to sign tokens with RS*, PS*, ES* or EdDSA.
+    #[serde(with = "forms::key_material")]
     pub private_key: Option<KeyMaterial>,
     /// Public key (PEM, DER or JWK) used to verify RS*, PS*, ES* or EdDSA tokens.
+    #[serde(with = "forms::key_material")]
     pub public_key: Option<KeyMaterial>,
     /// `JWT_DEFAULT_REALM`: the realm in `WWW-Authenticate`; default `Login Required`.
+    #[default = "Login Required"]
     pub default_realm: String,
     /// `JWT_AUTH_URL_RULE`: where the auth resource is mounted; default `/auth`; `None` disables it.
+    #[default(Some(DEFAULT_AUTH_URL_RULE.to_owned()))]
+    #[serde(with = "forms::url_rule")]
     pub auth_url_rule: Option<String>,
     /// `JWT_AUTH_ENDPOINT`: the auth route's name; default `jwt`.
+    #[default = "jwt"]
     pub auth_endpoint: String,
     /// `JWT_AUTH_USERNAME_KEY`: the username field of the auth body; default `username`.
+    #[default = "username"]
     pub auth_username_key: String,
     /// `JWT_AUTH_PASSWORD_KEY`: the password field of the auth body; default `password`.
+    #[default = "password"]
     pub auth_password_key: String,
     /// `JWT_ALGORITHM`: the one algorithm tokens are signed and verified with; default `HS256`.
+    #[default(Algorithm::HS256)]
+    #[serde(deserialize_with = "forms::algorithm")]
     pub algorithm: Algorithm,
     /// `JWT_LEEWAY`: clock skew allowed on `exp`, `nbf` and `iat`; default 10 s.
+    #[default(Duration::from_secs(10))]
+    #[serde(with = "forms::seconds")]
     pub leeway: Duration,
     /// `JWT_VERIFY`: verify tokens at all; default `true`. `false` skips signature and claim
     /// checks and is only for debugging.
+    #[default = true]
     pub verify: bool,
     /// `JWT_VERIFY_EXPIRATION`: check `exp`; default `true`.
+    #[default = true]
     pub verify_expiration: bool,
     /// `JWT_AUTH_HEADER_PREFIX`: the `Authorization` scheme, matched case-insensitively;
     /// default `JWT`.
+    #[default = "JWT"]
     pub auth_header_prefix: String,
     /// `JWT_EXPIRATION_DELTA`: lifetime of issued tokens (`exp - iat`); default 300 s.
+    #[default(Duration::from_secs(300))]
+    #[serde(with = "forms::seconds")]
     pub expiration_delta: Duration,
     /// `JWT_NOT_BEFORE_DELTA`: `nbf - iat` of issued tokens; default 0 s.
+    #[default(Duration::ZERO)]
+    #[serde(with = "forms::seconds")]
     pub not_before_delta: Duration,
     /// `JWT_VERIFY_CLAIMS`: which of `signature`, `exp`, `nbf`, `iat` are checked; default all four.
+    #[default(strings(&["signature", "exp", "nbf", "iat"]))]
+    #[serde(deserialize_with = "forms::names")]
     pub verify_claims: Vec<String>,
     /// `JWT_REQUIRED_CLAIMS`: claims a token must carry; default `exp`, `iat`, `nbf`.
+    #[default(strings(&["exp", "iat", "nbf"]))]
+    #[serde(deserialize_with = "forms::names")]
     pub required_claims: Vec<String>,
     /// Algorithms accepted on presented tokens; empty (the default) means `algorithm` alone.
     /// The token's `alg` header only selects among these, never adds to them.
+    #[serde(deserialize_with = "forms::algorithms")]
     pub algorithms: Vec<Algorithm>,
     /// Expected `iss`, compared byte for byte (a trailing slash matters). When set, `iss` is
     /// required. Default: none, or `authority` when that is set.
     pub issuer: Option<String>,
     /// Accepted `aud` values: the token's `aud` (a string or an array) must contain one. When set,
     /// `aud` is required; when empty (the default), a token carrying `aud` is rejected.
+    #[serde(deserialize_with = "forms::names")]
     pub audience: Vec<String>,
     /// The claim that holds the identity: `identity` (Flask-JWT's, the default) or e.g. `sub`.
+    #[default = "identity"]
     pub identity_claim: String,
     /// The token issuer's base URL (e.g. `https://tenant.auth0.com/`): keys come from its
     /// `.well-known/jwks.json` and it is the default `issuer`.
@@ -128,13 +169,21 @@ pub struct Settings {
     /// A JWKS URL to take verification keys from (overrides the one derived from `authority`).
     pub jwks_url: Option<String>,
     /// How long fetched keys are used before a refetch; default 600 s.
+    #[default(Duration::from_secs(600))]
+    #[serde(with = "forms::seconds")]
     pub jwks_cache_ttl: Duration,
     /// At most one refetch per this period for unknown `kid`s; default 30 s.
+    #[default(Duration::from_secs(30))]
+    #[serde(with = "forms::seconds")]
     pub jwks_cooldown: Duration,
     /// Timeout of one JWKS fetch; default 5 s.
+    #[default(Duration::from_secs(5))]
+    #[serde(with = "forms::seconds")]
     pub jwks_timeout: Duration,
     /// How long the last good keys keep serving known `kid`s while the JWKS endpoint fails,
     /// counted from their expiry; default 3600 s. Afterwards requests fail closed.
+    #[default(Duration::from_secs(3600))]
+    #[serde(with = "forms::seconds")]
     pub jwks_stale_for: Duration,
     /// Read `issuer` and `jwks_uri` from `<authority>/.well-known/openid-configuration`, checking
     /// that its `issuer` equals the configured one; default `false`.
@@ -144,6 +193,7 @@ pub struct Settings {
     /// detail is always logged.
     pub detailed_errors: bool,
     /// Tokens longer than this many bytes are refused before any decoding; default 8192.
+    #[default = 8192]
     pub max_token_bytes: usize,
     /// When set, the header's `typ` must be this media type (compared as RFC 7515 says:
     /// case-insensitively, with or without the `application/` prefix), e.g. `at+jwt`. Default:
@@ -151,6 +201,7 @@ pub struct Settings {
     pub expected_typ: Option<String>,
     /// When set, tokens issued (`iat`) longer ago than this are refused, and `iat` is required.
     /// Default: none.
+    #[serde(with = "forms::optional_seconds")]
     pub max_age: Option<Duration>,
     /// Accept an HMAC secret shorter than its hash output (32 bytes for HS256, 48 for HS384, 64
     /// for HS512). Refused by default (RFC 7518 §3.2); this opt-out exists for a migration from a
@@ -158,60 +209,26 @@ pub struct Settings {
     pub allow_short_secret: bool,
     /// Entries of the verified-token cache: a token whose signature was verified is not verified
     /// again while cached (its time claims are, on every request). 0 turns it off. Default 4096.
+    #[default = 4096]
     pub token_cache_entries: usize,
+}
+
+/// Flask-JWT's `JWT_AUTH_URL_RULE` default.
+const DEFAULT_AUTH_URL_RULE: &str = "/auth";
+
+/// Owned copies of `items`, for the list defaults.
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|&item| item.to_owned()).collect()
 }
 
 /// The largest leeway accepted: more would make expiry meaningless.
 pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            secret_key: None,
-            private_key: None,
-            public_key: None,
-            default_realm: "Login Required".into(),
-            auth_url_rule: Some("/auth".into()),
-            auth_endpoint: "jwt".into(),
-            auth_username_key: "username".into(),
-            auth_password_key: "password".into(),
-            algorithm: Algorithm::HS256,
-            leeway: Duration::from_secs(10),
-            verify: true,
-            verify_expiration: true,
-            auth_header_prefix: "JWT".into(),
-            expiration_delta: Duration::from_secs(300),
-            not_before_delta: Duration::from_secs(0),
-            verify_claims: ["signature", "exp", "nbf", "iat"]
-                .map(String::from)
-                .to_vec(),
-            required_claims: ["exp", "iat", "nbf"].map(String::from).to_vec(),
-            algorithms: Vec::new(),
-            issuer: None,
-            audience: Vec::new(),
-            identity_claim: "identity".into(),
-            authority: None,
-            jwks_url: None,
-            jwks_cache_ttl: Duration::from_secs(600),
-            jwks_cooldown: Duration::from_secs(30),
-            jwks_timeout: Duration::from_secs(5),
-            jwks_stale_for: Duration::from_secs(3600),
-            oidc_discovery: false,
-            detailed_errors: false,
-            max_token_bytes: 8192,
-            expected_typ: None,
-            max_age: None,
-            allow_short_secret: false,
-            token_cache_entries: 4096,
-        }
-    }
-}
-
 /// Why the settings could not be resolved at ignition.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    /// A value in Rocket's configuration or the environment has the wrong type.
-    #[error("invalid jwt configuration: {0}")]
+    /// A value in Rocket's configuration or the environment has the wrong type or form.
+    #[error("{}", describe_config_error(.0))]
     Config(#[from] Box<figment::Error>),
     /// A setting holds a value this library does not know.
     #[error("invalid jwt setting `{setting}`: {reason}")]
@@ -223,134 +240,61 @@ pub enum SettingsError {
     },
 }
 
-/// A secret written as a TOML number (`secret_key = 123456`) is taken as its text, so that a type
-/// error never prints the secret.
-fn scalar_as_string<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Scalar {
-        Text(String),
-        Integer(i64),
-        Unsigned(u64),
-    }
-    Ok(Option::<Scalar>::deserialize(deserializer)
-        .map_err(|_| {
-            serde::de::Error::custom("`secret_key` must be a string (its value is not shown)")
-        })?
-        .map(|scalar| match scalar {
-            Scalar::Text(text) => text,
-            Scalar::Integer(n) => n.to_string(),
-            Scalar::Unsigned(n) => n.to_string(),
-        }))
-}
-
-/// `auth_url_rule` in configuration: a path, or `false` / `""` to disable the auth resource.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum UrlRule {
-    Enabled(bool),
-    Path(String),
-}
-
-/// A string or a list of strings.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            OneOrMany::One(one) => vec![one],
-            OneOrMany::Many(many) => many,
+/// Configuration errors, each naming the setting and where its value came from.
+fn describe_config_error(error: &figment::Error) -> String {
+    let describe = |error: figment::Error| {
+        let mut text = if error.path.is_empty() {
+            format!("invalid jwt configuration: {}", error.kind)
+        } else {
+            format!(
+                "invalid jwt setting `{}`: {}",
+                error.path.join("."),
+                error.kind
+            )
+        };
+        if let Some(metadata) = &error.metadata {
+            text.push_str(&format!(" (from {}", metadata.name));
+            if let Some(source) = &metadata.source {
+                text.push_str(&format!(" {source}"));
+            }
+            text.push(')');
         }
+        text
+    };
+    error
+        .clone()
+        .into_iter()
+        .map(describe)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Keys named by file in configuration: read at ignition, each replaces its key setting.
+#[derive(Debug, Default, Deserialize)]
+struct KeyFiles {
+    private_key_file: Option<PathBuf>,
+    public_key_file: Option<PathBuf>,
+}
+
+impl KeyFiles {
+    /// The configuration keys of this struct, which [`Settings`] itself does not have.
+    const KEYS: [&'static str; 2] = ["private_key_file", "public_key_file"];
+}
+
+/// [`Settings`] deserialized with a warning for every key that is not a setting.
+struct WarnUnknownKeys(Settings);
+
+impl<'de> Deserialize<'de> for WarnUnknownKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde_ignored::deserialize(deserializer, |path| {
+            let key = path.to_string();
+            if !KeyFiles::KEYS.contains(&key.as_str()) {
+                log::warn!("jwt: unknown setting `{key}` in the configuration is ignored");
+            }
+        })
+        .map(WarnUnknownKeys)
     }
 }
-
-/// The settings as they appear in configuration: every one optional.
-#[derive(Debug, Default, Deserialize)]
-struct ConfigSettings {
-    #[serde(default, deserialize_with = "scalar_as_string")]
-    secret_key: Option<String>,
-    private_key: Option<String>,
-    private_key_file: Option<PathBuf>,
-    public_key: Option<String>,
-    public_key_file: Option<PathBuf>,
-    default_realm: Option<String>,
-    auth_url_rule: Option<UrlRule>,
-    auth_endpoint: Option<String>,
-    auth_username_key: Option<String>,
-    auth_password_key: Option<String>,
-    algorithm: Option<String>,
-    leeway: Option<u64>,
-    verify: Option<bool>,
-    verify_expiration: Option<bool>,
-    auth_header_prefix: Option<String>,
-    expiration_delta: Option<u64>,
-    not_before_delta: Option<u64>,
-    verify_claims: Option<Vec<String>>,
-    required_claims: Option<Vec<String>>,
-    algorithms: Option<OneOrMany>,
-    issuer: Option<String>,
-    audience: Option<OneOrMany>,
-    identity_claim: Option<String>,
-    authority: Option<String>,
-    jwks_url: Option<String>,
-    jwks_cache_ttl: Option<u64>,
-    jwks_cooldown: Option<u64>,
-    jwks_timeout: Option<u64>,
-    jwks_stale_for: Option<u64>,
-    oidc_discovery: Option<bool>,
-    detailed_errors: Option<bool>,
-    max_token_bytes: Option<usize>,
-    expected_typ: Option<String>,
-    max_age: Option<u64>,
-    allow_short_secret: Option<bool>,
-    token_cache_entries: Option<usize>,
-}
-
-const KNOWN_KEYS: &[&str] = &[
-    "secret_key",
-    "private_key",
-    "public_key",
-    "default_realm",
-    "auth_url_rule",
-    "auth_endpoint",
-    "auth_username_key",
-    "auth_password_key",
-    "algorithm",
-    "leeway",
-    "verify",
-    "verify_expiration",
-    "auth_header_prefix",
-    "expiration_delta",
-    "not_before_delta",
-    "verify_claims",
-    "required_claims",
-    "private_key_file",
-    "public_key_file",
-    "algorithms",
-    "issuer",
-    "audience",
-    "identity_claim",
-    "authority",
-    "jwks_url",
-    "jwks_cache_ttl",
-    "jwks_cooldown",
-    "jwks_timeout",
-    "jwks_stale_for",
-    "oidc_discovery",
-    "detailed_errors",
-    "max_token_bytes",
-    "expected_typ",
-    "max_age",
-    "allow_short_secret",
-    "token_cache_entries",
-];
 
 /// The claims `verify_claims` may name.
 pub(crate) const VERIFIABLE_CLAIMS: &[&str] = &["signature", "exp", "nbf", "iat"];
@@ -358,117 +302,32 @@ pub(crate) const VERIFIABLE_CLAIMS: &[&str] = &["signature", "exp", "nbf", "iat"
 pub(crate) const REQUIRABLE_CLAIMS: &[&str] = &["exp", "iat", "nbf"];
 
 impl Settings {
-    /// Applies the `jwt` table of Rocket's configuration, then the `JWT_*` environment variables.
+    /// These settings (the builder's) overridden by Rocket's configuration, then checked.
+    ///
+    /// Layers, lowest first: `self`; the `jwt` table of `figment` (its default profile, then its
+    /// selected profile, then its global one: `Rocket.toml`, `ROCKET_JWT`); the `JWT_*`
+    /// environment variables. `JWT_SECRET_KEY` is read verbatim (an all-digit secret keeps its
+    /// leading zeros). `private_key_file` and `public_key_file`, when set, replace `private_key`
+    /// and `public_key` with the file's content. Keys that are not settings are logged as warnings.
     pub fn with_rocket_config(self, figment: &Figment) -> Result<Settings, SettingsError> {
-        let layered = Figment::new()
+        let mut layered = Figment::from(Serialized::defaults(&self))
             .merge(figment.focus("jwt"))
             .merge(Env::prefixed("JWT_").ignore(&["secret_key"]).global());
-        if let Ok(dict) = layered.extract::<figment::value::Dict>() {
-            for key in dict
-                .keys()
-                .filter(|key| !KNOWN_KEYS.contains(&key.as_str()))
-            {
-                log::warn!("jwt: unknown setting `{key}` in the configuration is ignored");
-            }
-        }
-        let mut config: ConfigSettings = layered.extract().map_err(Box::new)?;
-        // Read verbatim: figment would parse an all-digit secret as a number (losing leading zeros).
         if let Ok(secret) = std::env::var("JWT_SECRET_KEY") {
-            config.secret_key = Some(secret);
+            layered = layered.merge(Serialized::global("secret_key", secret));
         }
-        self.apply(config)
-    }
-
-    fn apply(mut self, config: ConfigSettings) -> Result<Settings, SettingsError> {
-        fn set<T>(target: &mut T, value: Option<T>) {
-            if let Some(value) = value {
-                *target = value;
-            }
+        let WarnUnknownKeys(mut settings) = layered.extract().map_err(Box::new)?;
+        let files: KeyFiles = layered.extract().map_err(Box::new)?;
+        if let Some(path) = files.private_key_file {
+            let bytes = read_key_file("private_key_file", &path)?;
+            settings.private_key = Some(KeyMaterial::detect(bytes));
         }
-        if let Some(secret) = config.secret_key {
-            self.secret_key = Some(Secret::new(secret));
+        if let Some(path) = files.public_key_file {
+            let bytes = read_key_file("public_key_file", &path)?;
+            settings.public_key = Some(KeyMaterial::detect(bytes));
         }
-        if let Some(key) = config.private_key {
-            self.private_key = Some(KeyMaterial::detect(key.into_bytes()));
-        }
-        if let Some(path) = config.private_key_file {
-            self.private_key = Some(KeyMaterial::detect(read_key_file(
-                "private_key_file",
-                &path,
-            )?));
-        }
-        if let Some(key) = config.public_key {
-            self.public_key = Some(KeyMaterial::detect(key.into_bytes()));
-        }
-        if let Some(path) = config.public_key_file {
-            self.public_key = Some(KeyMaterial::detect(read_key_file(
-                "public_key_file",
-                &path,
-            )?));
-        }
-        set(&mut self.default_realm, config.default_realm);
-        match config.auth_url_rule {
-            None | Some(UrlRule::Enabled(true)) => {}
-            Some(UrlRule::Enabled(false)) => self.auth_url_rule = None,
-            Some(UrlRule::Path(path)) if path.is_empty() => self.auth_url_rule = None,
-            Some(UrlRule::Path(path)) => self.auth_url_rule = Some(path),
-        }
-        set(&mut self.auth_endpoint, config.auth_endpoint);
-        set(&mut self.auth_username_key, config.auth_username_key);
-        set(&mut self.auth_password_key, config.auth_password_key);
-        if let Some(name) = config.algorithm {
-            self.algorithm = parse_algorithm(&name)?;
-        }
-        set(&mut self.leeway, config.leeway.map(Duration::from_secs));
-        set(&mut self.verify, config.verify);
-        set(&mut self.verify_expiration, config.verify_expiration);
-        set(&mut self.auth_header_prefix, config.auth_header_prefix);
-        set(
-            &mut self.expiration_delta,
-            config.expiration_delta.map(Duration::from_secs),
-        );
-        set(
-            &mut self.not_before_delta,
-            config.not_before_delta.map(Duration::from_secs),
-        );
-        set(&mut self.verify_claims, config.verify_claims);
-        set(&mut self.required_claims, config.required_claims);
-        if let Some(names) = config.algorithms {
-            self.algorithms = names
-                .into_vec()
-                .iter()
-                .map(|name| parse_algorithm(name))
-                .collect::<Result<_, _>>()?;
-        }
-        if let Some(issuer) = config.issuer {
-            self.issuer = Some(issuer);
-        }
-        set(&mut self.audience, config.audience.map(OneOrMany::into_vec));
-        set(&mut self.identity_claim, config.identity_claim);
-        if let Some(authority) = config.authority {
-            self.authority = Some(authority);
-        }
-        if let Some(url) = config.jwks_url {
-            self.jwks_url = Some(url);
-        }
-        let seconds = |value: Option<u64>| value.map(Duration::from_secs);
-        set(&mut self.jwks_cache_ttl, seconds(config.jwks_cache_ttl));
-        set(&mut self.jwks_cooldown, seconds(config.jwks_cooldown));
-        set(&mut self.jwks_timeout, seconds(config.jwks_timeout));
-        set(&mut self.jwks_stale_for, seconds(config.jwks_stale_for));
-        set(&mut self.oidc_discovery, config.oidc_discovery);
-        set(&mut self.detailed_errors, config.detailed_errors);
-        set(&mut self.max_token_bytes, config.max_token_bytes);
-        if let Some(typ) = config.expected_typ {
-            self.expected_typ = Some(typ);
-        }
-        if let Some(age) = config.max_age {
-            self.max_age = Some(Duration::from_secs(age));
-        }
-        set(&mut self.allow_short_secret, config.allow_short_secret);
-        set(&mut self.token_cache_entries, config.token_cache_entries);
-        self.validate()?;
-        Ok(self)
+        settings.validate()?;
+        Ok(settings)
     }
 
     /// Checks the values that have a closed set of meanings.
@@ -540,12 +399,19 @@ fn check_names(
 
 /// Parses an algorithm name as PyJWT spells it (`HS256`, `RS256`, ...).
 pub fn parse_algorithm(name: &str) -> Result<Algorithm, SettingsError> {
-    Algorithm::from_str(name).map_err(|_| SettingsError::Invalid {
+    algorithm_from_name(name).map_err(|reason| SettingsError::Invalid {
         setting: "algorithm",
-        reason: format!(
+        reason,
+    })
+}
+
+/// The algorithm named `name`, or why there is none.
+fn algorithm_from_name(name: &str) -> Result<Algorithm, String> {
+    Algorithm::from_str(name).map_err(|_| {
+        format!(
             "unknown algorithm {name:?}; expected one of HS256, HS384, HS512, RS256, RS384, \
              RS512, PS256, PS384, PS512, ES256, ES384, EdDSA"
-        ),
+        )
     })
 }
 
@@ -553,6 +419,48 @@ pub fn parse_algorithm(name: &str) -> Result<Algorithm, SettingsError> {
 mod tests {
     use super::*;
     use rocket::figment::providers::Serialized;
+    use std::sync::{Mutex, MutexGuard};
+
+    /// Held by every test here that resolves settings: they all read the `JWT_*` environment,
+    /// which some of them set.
+    static ENVIRONMENT: Mutex<()> = Mutex::new(());
+
+    fn environment() -> MutexGuard<'static, ()> {
+        ENVIRONMENT
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// `builder` under the `jwt` table `table`, the environment held still.
+    fn resolve(builder: Settings, table: serde_json::Value) -> Result<Settings, SettingsError> {
+        let _environment = environment();
+        builder.with_rocket_config(&Figment::new().merge(Serialized::default("jwt", table)))
+    }
+
+    /// The settings with only `table` configured.
+    fn configured(table: serde_json::Value) -> Settings {
+        resolve(Settings::default(), table).expect("valid settings")
+    }
+
+    /// The error `table` makes, as displayed.
+    fn refused(table: serde_json::Value) -> String {
+        resolve(Settings::default(), table)
+            .expect_err("invalid settings")
+            .to_string()
+    }
+
+    /// The settings with these `JWT_*` variables set (and removed afterwards).
+    fn from_environment(variables: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let _environment = environment();
+        for (name, value) in variables {
+            std::env::set_var(name, value);
+        }
+        let resolved = Settings::default().with_rocket_config(&Figment::new());
+        for (name, _) in variables {
+            std::env::remove_var(name);
+        }
+        resolved
+    }
 
     #[test]
     fn defaults_are_flask_jwt_0_3_2() {
@@ -590,7 +498,10 @@ mod tests {
             default_realm: "From builder".into(),
             ..Settings::default()
         };
-        let s = builder.with_rocket_config(&figment).unwrap();
+        let s = {
+            let _environment = environment();
+            builder.with_rocket_config(&figment).unwrap()
+        };
         assert_eq!(s.expiration_delta, Duration::from_secs(60));
         assert_eq!(s.algorithm, Algorithm::HS512);
         assert_eq!(s.auth_url_rule, None);
@@ -601,6 +512,7 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
+        let _environment = environment();
         let figment = Figment::new().merge(Serialized::default("jwt.algorithm", "HS257"));
         let err = Settings::default()
             .with_rocket_config(&figment)
@@ -630,5 +542,224 @@ mod tests {
             ..Settings::default()
         };
         assert!(!format!("{s:?}").contains("super-secret"));
+    }
+
+    #[test]
+    fn builder_settings_come_back_unchanged_when_nothing_is_configured() {
+        let builder = Settings {
+            secret_key: Some(Secret::new("0042")),
+            private_key: Some(KeyMaterial::Der(vec![0x30, 0x82, 0x01, 0x0a])),
+            public_key: Some(KeyMaterial::Jwk(r#"{"kty":"OKP"}"#.into())),
+            auth_url_rule: None,
+            algorithm: Algorithm::ES256,
+            algorithms: vec![Algorithm::ES256, Algorithm::EdDSA],
+            leeway: Duration::from_millis(1500),
+            expiration_delta: Duration::new(60, 1),
+            jwks_timeout: Duration::from_millis(300),
+            max_age: Some(Duration::from_millis(250)),
+            audience: vec!["a,b".into(), "c".into()],
+            issuer: Some("https://issuer.example/".into()),
+            verify_claims: vec!["signature".into()],
+            oidc_discovery: true,
+            token_cache_entries: 0,
+            ..Settings::default()
+        };
+        assert_eq!(
+            resolve(builder.clone(), serde_json::json!({})).unwrap(),
+            builder
+        );
+        let pem = Settings {
+            public_key: Some(KeyMaterial::Pem("-----BEGIN PUBLIC KEY-----\n...".into())),
+            auth_url_rule: Some("/login".into()),
+            ..Settings::default()
+        };
+        assert_eq!(resolve(pem.clone(), serde_json::json!({})).unwrap(), pem);
+        assert_eq!(configured(serde_json::json!({})), Settings::default());
+    }
+
+    #[test]
+    fn durations_are_seconds_whole_or_decimal() {
+        for (written, seconds) in [
+            (serde_json::json!(5), Duration::from_secs(5)),
+            (serde_json::json!(2.5), Duration::from_millis(2500)),
+            (serde_json::json!("7"), Duration::from_secs(7)),
+            (serde_json::json!("0.25"), Duration::from_millis(250)),
+            (serde_json::json!("1.000000001"), Duration::new(1, 1)),
+        ] {
+            let s = configured(serde_json::json!({"jwks_timeout": written, "max_age": written}));
+            assert_eq!(s.jwks_timeout, seconds, "{written}");
+            assert_eq!(s.max_age, Some(seconds), "{written}");
+        }
+        for written in [
+            serde_json::json!(-1),
+            serde_json::json!(-0.5),
+            serde_json::json!("ten"),
+            serde_json::json!("1e3"),
+            serde_json::json!("1.0000000001"),
+            serde_json::json!([1]),
+            serde_json::json!(true),
+        ] {
+            let error = refused(serde_json::json!({"jwks_cooldown": written}));
+            assert!(error.contains("`jwks_cooldown`"), "{written}: {error}");
+            assert!(error.contains("a number of seconds"), "{written}: {error}");
+        }
+    }
+
+    #[test]
+    fn lists_are_written_as_lists_or_as_one_string() {
+        let one = configured(serde_json::json!({
+            "audience": "https://api.example/, billing",
+            "algorithms": "RS256",
+            "verify_claims": "exp",
+            "required_claims": "iat",
+        }));
+        assert_eq!(one.audience, ["https://api.example/, billing"]);
+        assert_eq!(one.algorithms, [Algorithm::RS256]);
+        assert_eq!(one.verify_claims, ["exp"]);
+        assert_eq!(one.required_claims, ["iat"]);
+        let many = configured(serde_json::json!({
+            "audience": ["a", "b"],
+            "algorithms": ["RS256", "EdDSA"],
+            "verify_claims": [],
+        }));
+        assert_eq!(many.audience, ["a", "b"]);
+        assert_eq!(many.algorithms, [Algorithm::RS256, Algorithm::EdDSA]);
+        assert!(many.verify_claims.is_empty());
+        let error = refused(serde_json::json!({"algorithms": ["RS256", "RS257"]}));
+        assert!(
+            error.contains("`algorithms") && error.contains("unknown algorithm \"RS257\""),
+            "{error}"
+        );
+        let error = refused(serde_json::json!({"audience": 5}));
+        assert!(
+            error.contains("`audience`") && error.contains("a list of strings, or one string"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn auth_url_rule_is_a_path_or_false() {
+        let rule = |written| configured(serde_json::json!({"auth_url_rule": written}));
+        assert_eq!(
+            rule(serde_json::json!("/login")).auth_url_rule.as_deref(),
+            Some("/login")
+        );
+        assert_eq!(rule(serde_json::json!(false)).auth_url_rule, None);
+        assert_eq!(rule(serde_json::json!("")).auth_url_rule, None);
+        assert_eq!(
+            rule(serde_json::json!(true)).auth_url_rule.as_deref(),
+            Some("/auth")
+        );
+        let disabled = Settings {
+            auth_url_rule: None,
+            ..Settings::default()
+        };
+        let enabled = resolve(disabled, serde_json::json!({"auth_url_rule": "/token"})).unwrap();
+        assert_eq!(enabled.auth_url_rule.as_deref(), Some("/token"));
+    }
+
+    #[test]
+    fn secrets_and_keys_are_refused_without_showing_them() {
+        let numeric = configured(serde_json::json!({"secret_key": 123456}));
+        assert_eq!(numeric.secret_key, Some(Secret::new("123456")));
+        let error = refused(serde_json::json!({"secret_key": ["hunter2-hunter2"]}));
+        assert!(error.contains("`secret_key` must be a string"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+        let error = refused(serde_json::json!({"private_key": {"pem": "MIIEvQIBADANBg"}}));
+        assert!(error.contains("`private_key`"), "{error}");
+        assert!(!error.contains("MIIEvQIBADANBg"), "{error}");
+        let der = configured(serde_json::json!({"public_key": [48, 130, 1, 10]}));
+        assert_eq!(der.public_key, Some(KeyMaterial::Der(vec![48, 130, 1, 10])));
+        let jwk = configured(serde_json::json!({"public_key": " {\"kty\":\"RSA\"}"}));
+        assert!(matches!(jwk.public_key, Some(KeyMaterial::Jwk(_))));
+    }
+
+    #[test]
+    fn key_files_are_the_only_keys_beside_the_settings() {
+        let figment = Figment::new().merge(Serialized::default(
+            "jwt",
+            serde_json::json!({"private_key_file": "a.pem", "public_key_file": "b.pem"}),
+        ));
+        let table = rocket::figment::value::Value::from(
+            figment
+                .focus("jwt")
+                .extract::<figment::value::Dict>()
+                .expect("a table"),
+        );
+        let mut ignored = Vec::new();
+        let files: KeyFiles =
+            serde_ignored::deserialize(&table, |path| ignored.push(path.to_string()))
+                .expect("key files");
+        assert!(ignored.is_empty(), "{ignored:?}");
+        assert_eq!(files.private_key_file, Some(PathBuf::from("a.pem")));
+        assert_eq!(files.public_key_file, Some(PathBuf::from("b.pem")));
+        let dict = figment
+            .focus("jwt")
+            .extract::<figment::value::Dict>()
+            .unwrap();
+        let mut keys: Vec<&str> = dict.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, KeyFiles::KEYS);
+    }
+
+    #[test]
+    fn environment_variables_in_every_form() {
+        let s = from_environment(&[
+            ("JWT_SECRET_KEY", "000123"),
+            ("JWT_LEEWAY", "2.5"),
+            ("JWT_EXPIRATION_DELTA", "60"),
+            ("JWT_AUTH_URL_RULE", "false"),
+            ("JWT_VERIFY", "false"),
+            ("JWT_AUDIENCE", "[https://api.example/, billing]"),
+            ("JWT_ALGORITHMS", "[RS256,ES256]"),
+            ("JWT_VERIFY_CLAIMS", "exp"),
+            ("JWT_REQUIRED_CLAIMS", "[]"),
+            ("JWT_ISSUER", "https://issuer.example/"),
+            ("JWT_MAX_AGE", "0.5"),
+        ])
+        .expect("valid settings");
+        assert_eq!(s.secret_key, Some(Secret::new("000123")));
+        assert_eq!(s.leeway, Duration::from_millis(2500));
+        assert_eq!(s.expiration_delta, Duration::from_secs(60));
+        assert_eq!(s.auth_url_rule, None);
+        assert!(!s.verify);
+        assert_eq!(s.audience, ["https://api.example/", "billing"]);
+        assert_eq!(s.algorithms, [Algorithm::RS256, Algorithm::ES256]);
+        assert_eq!(s.verify_claims, ["exp"]);
+        assert!(s.required_claims.is_empty());
+        assert_eq!(s.issuer.as_deref(), Some("https://issuer.example/"));
+        assert_eq!(s.max_age, Some(Duration::from_millis(500)));
+
+        let s = from_environment(&[("JWT_AUDIENCE", "a,b"), ("JWT_ALGORITHMS", "EdDSA")]).unwrap();
+        assert_eq!(s.audience, ["a,b"], "a string is one item, never split");
+        assert_eq!(s.algorithms, [Algorithm::EdDSA]);
+
+        // A string that reads as a number is a number, unless quoted.
+        let s = from_environment(&[("JWT_AUTH_ENDPOINT", "\"123\"")]).unwrap();
+        assert_eq!(s.auth_endpoint, "123");
+        let error = from_environment(&[("JWT_AUTH_ENDPOINT", "123")]).unwrap_err();
+        assert!(error.to_string().contains("`auth_endpoint`"), "{error}");
+
+        let error = from_environment(&[("JWT_LEEWAY", "ten")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`leeway`") && error.contains("JWT_"),
+            "the setting and the environment are named: {error}"
+        );
+    }
+
+    #[test]
+    fn rocket_jwt_sets_the_table_and_rocket_jwt_leeway_is_not_a_setting() {
+        let _environment = environment();
+        std::env::set_var("ROCKET_JWT", "{expiration_delta=5, audience=[a, b]}");
+        std::env::set_var("ROCKET_JWT_LEEWAY", "7");
+        let resolved = Settings::default().with_rocket_config(&rocket::Config::figment());
+        std::env::remove_var("ROCKET_JWT");
+        std::env::remove_var("ROCKET_JWT_LEEWAY");
+        let s = resolved.expect("valid settings");
+        assert_eq!(s.expiration_delta, Duration::from_secs(5));
+        assert_eq!(s.audience, ["a", "b"]);
+        assert_eq!(s.leeway, Settings::default().leeway);
     }
 }

@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use rocket_flask_jwt::{Algorithm, KeyMaterial, Payload, Settings, TokenCodec};
 use serde_json::Value;
 
+// Not every test binary that includes this file uses the server.
+#[allow(unused_imports)]
 pub use server::{JwksServer, Reply};
 
 // ---------------------------------------------------------------------------------------------

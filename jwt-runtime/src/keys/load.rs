@@ -45,19 +45,19 @@ fn hmac_secret(settings: &Settings, algorithm: Algorithm) -> Result<&[u8], Setti
         ));
     }
     let minimum = minimum_secret_bytes(algorithm);
-    if bytes.len() < minimum {
-        if !settings.allow_short_secret {
-            return Err(invalid(
-                "secret_key",
-                format!(
-                    "the secret has {} bytes; {} needs at least {minimum} (RFC 7518 §3.2). Use a \
-                     random secret of {minimum}+ bytes, or, while migrating from an app stuck with \
-                     this secret, set `allow_short_secret = true`",
-                    bytes.len(),
-                    algorithm_name(algorithm)
-                ),
-            ));
-        }
+    // A short secret that `allow_short_secret` lets through is warned about once, when the
+    // codec is built (`short_secret_warning`).
+    if bytes.len() < minimum && !settings.allow_short_secret {
+        return Err(invalid(
+            "secret_key",
+            format!(
+                "the secret has {} bytes; {} needs at least {minimum} (RFC 7518 §3.2). Use a \
+                 random secret of {minimum}+ bytes, or, while migrating from an app stuck with \
+                 this secret, set `allow_short_secret = true`",
+                bytes.len(),
+                algorithm_name(algorithm)
+            ),
+        ));
     }
     Ok(bytes)
 }
