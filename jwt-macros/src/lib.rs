@@ -28,5 +28,5 @@ mod jwt_required;
 /// error by default. The handler's return type `T` becomes `Result<T, JwtResponse>`.
 #[proc_macro_attribute]
 pub fn jwt_required(args: TokenStream, item: TokenStream) -> TokenStream {
-    jwt_required::expand(args.into(), item.into()).into()
+    jwt_required::jwt_required(args.into(), item.into()).into()
 }

@@ -27,16 +27,16 @@ pub use builder::{BuildError, JwtBuilder};
 pub use callbacks::BoxFuture;
 pub use error::{Check, ErrorKind, JwtError, JwtResponse};
 pub use fairing::Jwt;
-pub use guard::JwtAuth;
+pub use guard::{DefaultRealm, JwtAuth, Realm};
 pub use identity::{try_current_identity, Identity, IdentityError};
 pub use jsonwebtoken::Algorithm;
 pub use settings::{KeyMaterial, Secret, Settings, SettingsError};
 pub use token::{Payload, TokenCodec};
 
-/// What `#[jwt_required]` expands to. Not a public API: it may change in any release.
+/// What `#[jwt_required]` expands to. Not a public API: it may change in any release. The version
+/// in the name ties the expansion to the runtime it was written for.
 #[doc(hidden)]
-pub mod __private {
+pub mod __private_v1 {
     pub use crate::error::JwtResponse;
-    pub use crate::guard::JwtAuth;
-    pub use crate::identity::{scope, sync_scope, Identity};
+    pub use crate::guard::{JwtAuth, Realm};
 }
