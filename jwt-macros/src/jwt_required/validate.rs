@@ -9,7 +9,11 @@ const ROUTE_ATTRIBUTES: &[&str] = &[
     "get", "put", "post", "delete", "patch", "head", "options", "route",
 ];
 
-/// A free function below a route attribute, whose arguments are all plain names.
+/// The prefix of the names the expansion adds beside the handler's arguments. Rocket tells a
+/// handler's arguments apart by name, whatever their hygiene, so the application cannot use it.
+const RESERVED_PREFIX: &str = "__jwt_";
+
+/// A free function below a route attribute, whose arguments are all plain names of its own.
 pub(super) fn handler(function: &ItemFn) -> syn::Result<()> {
     if !function.attrs.iter().any(is_route_attribute) {
         return Err(syn::Error::new(
@@ -26,7 +30,16 @@ pub(super) fn handler(function: &ItemFn) -> syn::Result<()> {
                     "#[jwt_required] applies to free handler functions, not methods",
                 ))
             }
-            FnArg::Typed(argument) => match *argument.pat {
+            FnArg::Typed(argument) => match &*argument.pat {
+                Pat::Ident(pat) if pat.ident.to_string().starts_with(RESERVED_PREFIX) => {
+                    return Err(syn::Error::new_spanned(
+                        &pat.ident,
+                        format!(
+                            "argument names starting with `{RESERVED_PREFIX}` are reserved for \
+                             #[jwt_required]: rename this one"
+                        ),
+                    ))
+                }
                 Pat::Ident(_) => {}
                 Pat::Wild(_) => {
                     return Err(syn::Error::new_spanned(
@@ -104,5 +117,16 @@ mod tests {
         }
         let message = error(parse_quote! { #[get("/")] fn p(_: Guard) {} });
         assert!(message.contains("`_name: Type`"), "{message}");
+    }
+
+    #[test]
+    fn the_expansions_names_are_reserved() {
+        for function in [
+            parse_quote! { #[get("/<__jwt_auth>")] fn p(__jwt_auth: u8) {} },
+            parse_quote! { #[get("/")] fn p(__jwt_required_p: Guard) {} },
+        ] {
+            let message = error(function);
+            assert!(message.contains("reserved"), "{message}");
+        }
     }
 }
