@@ -25,8 +25,14 @@ mod jwt_required;
 /// The handler runs only for a request whose token is valid and whose identity the identity
 /// callback found; inside it (and in anything it calls on the same task) `current_identity!()`
 /// gives that identity. Any other request gets the error callback's response, Flask-JWT's JSON
-/// error by default. The handler's return type `T` becomes `Result<T, JwtResponse>`.
+/// error by default, before the handler's other guards run and without its body being read.
+/// The handler's return type `T` becomes `Result<T, JwtResponse>`.
+///
+/// The expansion is the hand-written form: the `JwtAuth` request guard as the first argument
+/// (`JwtAuth<Realm>` with a realm), and the body run by one `JwtAuth::run_sync` (sync handlers) or
+/// `JwtAuth::run` (async handlers) call. Each argument must be a name, not a pattern, and names
+/// starting with `__jwt_` are reserved for the expansion.
 #[proc_macro_attribute]
 pub fn jwt_required(args: TokenStream, item: TokenStream) -> TokenStream {
-    jwt_required::expand(args.into(), item.into()).into()
+    jwt_required::jwt_required(args.into(), item.into()).into()
 }

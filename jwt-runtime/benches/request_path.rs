@@ -9,7 +9,7 @@
 //! - `d_guard` (cache off) and `d_guard_cached`: what a `#[jwt_required]` handler runs before its
 //!   body, without HTTP or routing: `JwtAuth::from_request` on a prebuilt Rocket request (header
 //!   lookup, `TokenCodec::verify`, the identity callback, the boxed future, `Identity`'s `Arc`),
-//!   then `require` and the handler's `sync_scope` + `current_identity!()`.
+//!   then `run_sync` with the handler's `current_identity!()`.
 //!
 //! Group `parts/<ALG>`, the pieces of (a) and (b):
 //! - `parse`: `TokenCodec::parse` (split, base64, header JSON into a `Map`, claims base64);
@@ -39,8 +39,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion};
 use jsonwebtoken::{DecodingKey, Validation};
-use jwt_runtime::testing::VerifyKey;
-use jwt_runtime::testing::{current_identity, sync_scope};
+use jwt_runtime::testing::{current_identity, VerifyKey};
+use jwt_runtime::Identity;
 use jwt_runtime::{
     extract, Algorithm, Jwt, JwtAuth, JwtResponse, KeyMaterial, Payload, Secret, Settings,
     TokenCodec,
@@ -199,13 +199,10 @@ fn identity(payload: &Payload) -> Option<User> {
     (id == 1 || id == 2).then_some(User { id })
 }
 
-/// `/protected` as `#[jwt_required]` expands it (the guard, `require`, `sync_scope`).
+/// `/protected` as `#[jwt_required]` expands it (the guard, then `run_sync`).
 #[rocket::get("/protected")]
-fn protected(auth: JwtAuth<'_>) -> Result<String, JwtResponse> {
-    let identity = auth.require(None)?;
-    Ok(sync_scope(identity, || {
-        format!("User(id='{}')", current_identity::<User>().id)
-    }))
+fn protected(auth: JwtAuth) -> Result<String, JwtResponse> {
+    auth.run_sync(|| format!("User(id='{}')", current_identity::<User>().id))
 }
 
 /// The unprotected twin: the same body, no guard.
@@ -239,14 +236,12 @@ async fn get(client: &Client, path: &str, header_value: &str) -> Option<String> 
 
 /// The guard and what `#[jwt_required]` runs after it, on a prebuilt request.
 async fn guard(request: &LocalRequest<'_>) -> u64 {
-    let auth = JwtAuth::from_request(request)
+    let auth: JwtAuth = JwtAuth::from_request(request)
         .await
         .succeeded()
-        .expect("the guard never fails");
-    let Ok(identity) = auth.require(None) else {
-        panic!("no identity");
-    };
-    sync_scope(identity, || current_identity::<User>().id)
+        .expect("the benchmark's token is valid");
+    auth.run_sync(|| current_identity::<User>().id)
+        .expect("the fairing is attached")
 }
 
 fn bench(c: &mut Criterion) {

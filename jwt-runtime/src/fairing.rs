@@ -1,10 +1,11 @@
 //! [`Jwt`]: the fairing that resolves the settings at ignition, mounts the auth resource and
-//! makes the extension available to the request guard.
+//! makes the extension available to the request guard; on response, it answers a request the
+//! guard refused with the error callback's response.
 
 use std::sync::Arc;
 
 use rocket::fairing::{self, Fairing, Info, Kind};
-use rocket::{Build, Rocket};
+use rocket::{Build, Request, Response, Rocket};
 
 use crate::auth::AuthResource;
 use crate::builder::JwtBuilder;
@@ -75,7 +76,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
     fn info(&self) -> Info {
         Info {
             name: "Flask-JWT",
-            kind: Kind::Ignite,
+            kind: Kind::Ignite | Kind::Response,
         }
     }
 
@@ -118,5 +119,11 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             rocket = rocket.mount("/", vec![AuthResource::route(engine, &rule, endpoint)]);
         }
         Ok(rocket)
+    }
+
+    /// A request the guard refused is answered with the error callback's response, in place of
+    /// the catcher's.
+    async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
+        crate::guard::answer_refusal(request, response);
     }
 }

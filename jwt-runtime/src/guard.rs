@@ -1,63 +1,170 @@
-//! The request guard behind `#[jwt_required]`, usable by hand as well.
+//! The request guard behind `#[jwt_required]`, usable by hand as well (see [`JwtAuth`]).
 //!
-//! [`JwtAuth`] never fails as a guard: it carries the outcome of authentication to the handler,
-//! which turns a failure into the error callback's response (with the route's realm). That keeps
-//! every error response under the application's control instead of Rocket's catchers.
+//! Authentication decides first: a request that fails it never reaches the handler, the other
+//! guards after [`JwtAuth`] nor the body. The guard fails the request and stores the response the
+//! error callback built for the route's realm; the [`Jwt`](crate::Jwt) fairing puts that response
+//! in place of whatever the catcher answered. Every error response therefore stays under the
+//! application's control (its error callback), whatever catchers the application registers.
 //!
-//! Without the macro:
-//!
-//! ```
-//! # #[macro_use] extern crate rocket;
-//! use std::sync::Arc;
-//! use jwt_runtime::{JwtAuth, JwtResponse};
-//!
-//! struct User { id: u64 }
-//!
-//! #[get("/protected")]
-//! fn protected(auth: JwtAuth<'_>) -> Result<String, JwtResponse> {
-//!     let user: Arc<User> = auth.identity(Some("Admin area"))?;
-//!     Ok(format!("User(id='{}')", user.id))
-//! }
-//! # fn main() {}
-//! ```
+//! The realm of a route is part of the guard's type: [`JwtAuth`] alone uses the `default_realm`
+//! setting, `JwtAuth<R>` the realm of a [`Realm`] type `R`.
 
 use std::any::Any;
+use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use rocket::request::{FromRequest, Outcome};
-use rocket::Request;
+use rocket::response::Responder;
+use rocket::{Request, Response};
 
 use crate::engine::Authenticator;
 use crate::error::{JwtError, JwtResponse};
-use crate::identity::Identity;
+use crate::identity::{self, Identity};
 
 /// Managed state: the attached [`Jwt`](crate::Jwt), without its identity type.
 pub(crate) struct Registered(pub(crate) Arc<dyn Authenticator>);
 
-/// The outcome of authenticating a request: the identity, or the error to answer with.
-pub struct JwtAuth<'r> {
-    outcome: Result<Identity, JwtError>,
-    engine: Option<&'r dyn Authenticator>,
+/// The realm named in the `WWW-Authenticate` challenge of a route guarded by `JwtAuth<Self>`.
+///
+/// `#[jwt_required(realm = "...")]` writes such a type for its handler; by hand, a unit struct
+/// does it:
+///
+/// ```
+/// use jwt_runtime::Realm;
+///
+/// struct AdminArea;
+/// impl Realm for AdminArea {
+///     const NAME: Option<&'static str> = Some("Admin area");
+/// }
+/// ```
+pub trait Realm: Send + Sync + 'static {
+    /// The realm, or `None` for the `default_realm` setting.
+    const NAME: Option<&'static str>;
 }
 
-impl<'r> JwtAuth<'r> {
-    /// The identity, or the error response for `realm` (`None`: the default realm).
-    pub fn require(self, realm: Option<&str>) -> Result<Identity, JwtResponse> {
-        let engine = match self.engine {
-            Some(engine) => engine,
-            None => return Err(not_attached().to_response()),
-        };
-        self.outcome.map_err(|error| engine.respond(error, realm))
+/// The `default_realm` setting (`Login Required` unless configured): [`JwtAuth`]'s realm when none
+/// is named.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefaultRealm;
+
+impl Realm for DefaultRealm {
+    const NAME: Option<&'static str> = None;
+}
+
+/// The request guard that demands a valid token: what `#[jwt_required]` puts first in a handler's
+/// parameters, usable by hand with the same behaviour.
+///
+/// As a guard it runs before the guards after it and before the body is read. A request without a
+/// valid token, or whose identity the identity callback does not find, fails here: it gets the
+/// error callback's response (Flask-JWT's JSON error by default, with the `WWW-Authenticate`
+/// challenge for the realm `R` when the token is missing) and the handler does not run.
+/// Take it as the handler's **first** parameter: Rocket runs request guards in parameter order.
+///
+/// [`run`](Self::run) and [`run_sync`](Self::run_sync) run the handler's body with the identity as
+/// the current identity, so `current_identity!()` works in the body and in everything it calls;
+/// `#[jwt_required]` expands to exactly that call. The handler answers
+/// `Result<T, JwtResponse>`: the error is a 500 naming the mistake when the [`Jwt`](crate::Jwt)
+/// fairing is not attached.
+///
+/// Wrapping the guard in `Option` or `Result` does not make authentication optional: the request
+/// is still answered with the error response, after the handler has run.
+///
+/// A hand-written handler with a realm, the same as
+/// `#[jwt_required(realm = "Admin area")] #[get("/admin")] fn admin() -> String { .. }`:
+///
+/// ```
+/// # #[macro_use] extern crate rocket;
+/// use std::sync::Arc;
+/// use jwt_runtime::{current_identity, Jwt, JwtAuth, JwtResponse, Realm};
+///
+/// #[derive(serde::Serialize)]
+/// struct User { id: u64 }
+///
+/// struct AdminArea;
+/// impl Realm for AdminArea {
+///     const NAME: Option<&'static str> = Some("Admin area");
+/// }
+///
+/// fn greeting() -> String {
+///     let user: Arc<User> = current_identity!();
+///     format!("User(id='{}')", user.id)
+/// }
+///
+/// #[get("/admin")]
+/// fn admin(auth: JwtAuth<AdminArea>) -> Result<String, JwtResponse> {
+///     auth.run_sync(|| greeting())
+/// }
+///
+/// #[get("/admin/async")]
+/// async fn admin_async(auth: JwtAuth<AdminArea>) -> Result<String, JwtResponse> {
+///     auth.run(async { greeting() }).await
+/// }
+///
+/// let jwt = Jwt::builder()
+///     .secret_key("a secret of at least thirty-two bytes")
+///     .authentication_handler(|username, password| {
+///         (username == "joe" && password == "pass").then(|| User { id: 1 })
+///     })
+///     .identity_handler(|payload| (payload.get("identity")? == 1).then(|| User { id: 1 }))
+///     .build()
+///     .expect("valid Jwt configuration");
+/// let rocket = rocket::build().attach(jwt).mount("/", routes![admin, admin_async]);
+///
+/// // Without a token: 401 with the route's realm, and the handler does not run.
+/// # use rocket::http::{ContentType, Header, Status};
+/// # let client = rocket::local::blocking::Client::tracked(rocket).expect("valid rocket");
+/// let refused = client.get("/admin").dispatch();
+/// assert_eq!(refused.status(), Status::Unauthorized);
+/// assert_eq!(
+///     refused.headers().get_one("WWW-Authenticate"),
+///     Some(r#"JWT realm="Admin area""#)
+/// );
+/// # let login = client
+/// #     .post("/auth")
+/// #     .header(ContentType::JSON)
+/// #     .body(r#"{"username": "joe", "password": "pass"}"#)
+/// #     .dispatch()
+/// #     .into_string()
+/// #     .expect("login body");
+/// # let login: serde_json::Value = serde_json::from_str(&login).expect("login JSON");
+/// # let token = login["access_token"].as_str().expect("a token");
+///
+/// // With a valid token: the body runs in the identity scope.
+/// for path in ["/admin", "/admin/async"] {
+///     let accepted = client
+///         .get(path)
+///         .header(Header::new("Authorization", format!("JWT {token}")))
+///         .dispatch();
+///     assert_eq!(accepted.into_string().as_deref(), Some("User(id='1')"));
+/// }
+/// ```
+pub struct JwtAuth<R: Realm = DefaultRealm> {
+    /// The identity, or the 500 answered when the fairing is not attached.
+    identity: Result<Identity, JwtResponse>,
+    realm: PhantomData<fn() -> R>,
+}
+
+impl<R: Realm> JwtAuth<R> {
+    /// Runs `handler` (an async handler's body) with the request's identity as the current
+    /// identity, for `current_identity!()` in it and in what it calls on the same task.
+    pub async fn run<F: Future>(self, handler: F) -> Result<F::Output, JwtResponse> {
+        let identity = self.identity?;
+        Ok(identity::scope(identity, handler).await)
     }
 
-    /// The identity as `U`, or the error response for `realm`.
+    /// Runs `handler` (a sync handler's body) with the request's identity as the current
+    /// identity, for `current_identity!()` in it and in what it calls.
+    pub fn run_sync<T>(self, handler: impl FnOnce() -> T) -> Result<T, JwtResponse> {
+        let identity = self.identity?;
+        Ok(identity::sync_scope(identity, handler))
+    }
+
+    /// The identity as `U`, outside any identity scope.
     ///
     /// Asking for a type other than the identity callback's answers 500, naming both types.
-    pub fn identity<U: Any + Send + Sync>(
-        self,
-        realm: Option<&str>,
-    ) -> Result<Arc<U>, JwtResponse> {
-        let identity = self.require(realm)?;
+    pub fn identity<U: Any + Send + Sync>(&self) -> Result<Arc<U>, JwtResponse> {
+        let identity = self.identity.as_ref().map_err(Clone::clone)?;
         identity.downcast::<U>().map_err(|error| {
             log::error!("jwt: {error}");
             JwtError::internal(error.to_string()).to_response()
@@ -72,21 +179,48 @@ fn not_attached() -> JwtError {
 }
 
 #[rocket::async_trait]
-impl<'r> FromRequest<'r> for JwtAuth<'r> {
-    type Error = std::convert::Infallible;
+impl<'r, R: Realm> FromRequest<'r> for JwtAuth<R> {
+    /// Why authentication failed (the response sent is the error callback's).
+    type Error = JwtError;
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let Some(Registered(engine)) = request.rocket().state::<Registered>() else {
+            // Without the fairing nothing could render a stored refusal: the handler answers.
             log::error!("jwt: {}", not_attached());
             return Outcome::Success(JwtAuth {
-                outcome: Err(not_attached()),
-                engine: None,
+                identity: Err(not_attached().to_response()),
+                realm: PhantomData,
             });
         };
-        let outcome = engine.authenticate(request).await;
-        Outcome::Success(JwtAuth {
-            outcome,
-            engine: Some(engine.as_ref()),
-        })
+        match engine.authenticate(request).await {
+            Ok(identity) => Outcome::Success(JwtAuth {
+                identity: Ok(identity),
+                realm: PhantomData,
+            }),
+            Err(error) => {
+                let response = engine.respond(error.clone(), R::NAME);
+                let status = response.status;
+                request.local_cache(|| Refusal(Some(response)));
+                Outcome::Error((status, error))
+            }
+        }
+    }
+}
+
+/// Request-local: the response for a request [`JwtAuth`] refused.
+struct Refusal(Option<JwtResponse>);
+
+/// The response fairing's part: a refused request is answered with the stored error response,
+/// in place of the catcher's. Headers other fairings added (e.g. Rocket's `Shield`) are kept.
+pub(crate) fn answer_refusal<'r>(request: &'r Request<'_>, response: &mut Response<'r>) {
+    let Refusal(Some(refusal)) = request.local_cache(|| Refusal(None)) else {
+        return;
+    };
+    match refusal.clone().respond_to(request) {
+        Ok(refusal) => {
+            response.remove_header("Content-Type");
+            response.merge(refusal);
+        }
+        Err(status) => response.set_status(status),
     }
 }

@@ -1,8 +1,9 @@
 //! The current identity: what the identity callback returned for this request.
 //!
-//! `#[jwt_required]` runs the handler inside [`scope`] (async handlers) or [`sync_scope`] (sync
-//! handlers), so [`current_identity!`](crate::current_identity) works in the handler and in every
-//! function it calls on the same task, sync or async. Outside such a scope there is no identity:
+//! [`JwtAuth::run`](crate::JwtAuth::run) and [`JwtAuth::run_sync`](crate::JwtAuth::run_sync)
+//! (what `#[jwt_required]` expands to) run the handler inside [`scope`] (async handlers) or
+//! [`sync_scope`] (sync handlers), so [`current_identity!`](crate::current_identity) works in the
+//! handler and in every function it calls on the same task, sync or async. Outside such a scope there is no identity:
 //! [`try_current_identity`] says so, and `current_identity!()` panics with a message naming the
 //! mistake.
 
@@ -58,9 +59,10 @@ impl fmt::Debug for Identity {
 /// Why there is no current identity of the requested type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdentityError {
-    /// Not inside a `#[jwt_required]` handler (or a function it calls on the same task).
+    /// Not inside a `#[jwt_required]` handler or [`JwtAuth::run`](crate::JwtAuth::run) (or a
+    /// function they call on the same task).
     #[error(
-        "current_identity!() was used outside a request protected by #[jwt_required]: \
+        "current_identity!() was used outside a request protected by #[jwt_required] or JwtAuth::run: \
          there is no current identity here (use try_current_identity() where it is optional)"
     )]
     NoIdentity,
@@ -86,8 +88,9 @@ pub fn try_current_identity<U: Any + Send + Sync>() -> Result<Arc<U>, IdentityEr
 /// The current identity as `U`.
 ///
 /// # Panics
-/// Outside a `#[jwt_required]` request, or when `U` is not the type the identity callback returns:
-/// both are programming errors, reported with a message that says which.
+/// Outside a `#[jwt_required]` (or `JwtAuth::run`) request, or when `U` is not the type the
+/// identity callback returns: both are programming errors, reported with a message that says
+/// which.
 #[track_caller]
 pub fn current_identity<U: Any + Send + Sync>() -> Arc<U> {
     match try_current_identity::<U>() {
@@ -112,7 +115,7 @@ pub fn sync_scope<R>(identity: Identity, f: impl FnOnce() -> R) -> R {
 /// Usable in a `#[jwt_required]` handler and in any function it calls on the same task.
 ///
 /// ```
-/// # use jwt_runtime::{current_identity, identity::{sync_scope, Identity}};
+/// # use jwt_runtime::{current_identity, testing::sync_scope, Identity};
 /// # use std::sync::Arc;
 /// #[derive(Debug, PartialEq)]
 /// struct User { id: u64 }
@@ -130,10 +133,10 @@ pub fn sync_scope<R>(identity: Identity, f: impl FnOnce() -> R) -> R {
 #[macro_export]
 macro_rules! current_identity {
     () => {
-        $crate::__private::current_identity()
+        $crate::__private_v1::current_identity()
     };
     ($ty:ty) => {
-        $crate::__private::current_identity::<$ty>()
+        $crate::__private_v1::current_identity::<$ty>()
     };
 }
 

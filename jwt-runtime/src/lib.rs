@@ -31,7 +31,7 @@ pub use claims::Payload;
 pub use codec::TokenCodec;
 pub use error::{Check, ErrorKind, JwtError, JwtResponse};
 pub use fairing::Jwt;
-pub use guard::JwtAuth;
+pub use guard::{DefaultRealm, JwtAuth, Realm};
 pub use identity::{try_current_identity, Identity, IdentityError};
 pub use inspect::{CheckReport, Inspection, Verdict};
 pub use jsonwebtoken::Algorithm;
@@ -49,10 +49,11 @@ pub mod testing {
     pub use crate::settings::parse_algorithm;
 }
 
-/// What `#[jwt_required]` expands to. Not a public API: it may change in any release.
+/// What `#[jwt_required]` expands to. Not a public API: it may change in any release. The version
+/// in the name ties the expansion to the runtime it was written for.
 #[doc(hidden)]
-pub mod __private {
+pub mod __private_v1 {
     pub use crate::error::JwtResponse;
-    pub use crate::guard::JwtAuth;
-    pub use crate::identity::{current_identity, scope, sync_scope, Identity};
+    pub use crate::guard::{JwtAuth, Realm};
+    pub use crate::identity::current_identity;
 }

@@ -9,6 +9,7 @@
 mod common;
 mod python_env;
 
+mod auth_first;
 mod auth_resource;
 mod flask_jwt_suite;
 mod interop;

@@ -1,0 +1,14 @@
+#[macro_use]
+extern crate rocket;
+
+use rocket_flask_jwt::jwt_required;
+
+#[jwt_required]
+#[get("/<__jwt_auth>")]
+fn protected(__jwt_auth: u32) -> String {
+    __jwt_auth.to_string()
+}
+
+fn main() {
+    let _ = rocket::build().mount("/", routes![protected]);
+}
