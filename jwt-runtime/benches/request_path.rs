@@ -5,20 +5,22 @@
 //!   `DecodingKey` and `Validation` — the baseline;
 //! - `b_codec_decode`: `TokenCodec::decode` with the verified-token cache off — our full check
 //!   path; `b_codec_decode_cached`: the same with the cache on (default size), i.e. a cache hit;
-//! - `c_header_then_decode`: `extract::parse_authorization("JWT <token>", "JWT")`, then (b);
+//! - `c_header_then_decode`: `parse_authorization("JWT <token>", "JWT")`, then (b);
 //! - `d_guard` (cache off) and `d_guard_cached`: what a `#[jwt_required]` handler runs before its
 //!   body, without HTTP or routing: `JwtAuth::from_request` on a prebuilt Rocket request (header
 //!   lookup, `TokenCodec::verify`, the identity callback, the boxed future, `Identity`'s `Arc`),
 //!   then `run_sync` with the handler's `current_identity!()`.
 //!
 //! Group `parts/<ALG>`, the pieces of (a) and (b):
-//! - `parse`: `TokenCodec::parse` (split, base64, header JSON into a `Map`, claims base64);
+//! - `parse`: the parsing half of check 1 (split, base64, header JSON into a `Map`, claims and
+//!   signature base64);
 //! - `crypto_verify`: `jsonwebtoken::crypto::verify` as (a) calls it — it builds a boxed
 //!   verifier from the `DecodingKey` at every call (and aws-lc parses the public key again);
 //! - `prepared_verify`: the same check as (b) makes it, with the key prepared once when it is
 //!   loaded (`VerifyKey::verify`: an aws-lc-rs `hmac::Key` or `ParsedPublicKey`), signature
 //!   base64 included;
-//! - `claims_map`: the claims JSON into `serde_json::Map` (what `check_claims` does);
+//! - `claims_map`: the claims JSON into `serde_json::Map` (what check 1 does once the signature
+//!   is verified);
 //! - `claims_struct`: the same bytes into a typed struct (the registered claims only);
 //! - `payload_clone`: cloning the claims `Map` (`TokenCodec::decode` returns a clone on a cache
 //!   hit; the request guard shares the cached claims instead);
@@ -39,11 +41,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion};
 use jsonwebtoken::{DecodingKey, Validation};
-use jwt_runtime::testing::{current_identity, VerifyKey};
+use jwt_runtime::testing::{self, current_identity, parse_authorization, VerifyKey};
 use jwt_runtime::Identity;
 use jwt_runtime::{
-    extract, Algorithm, Jwt, JwtAuth, JwtResponse, KeyMaterial, Payload, Secret, Settings,
-    TokenCodec,
+    Algorithm, Jwt, JwtAuth, JwtResponse, KeyMaterial, Payload, Secret, Settings, TokenCodec,
 };
 use rocket::http::Header;
 use rocket::local::asynchronous::{Client, LocalRequest};
@@ -269,8 +270,12 @@ fn bench(c: &mut Criterion) {
         assert_eq!(bare.claims["identity"], 1);
         assert_eq!(codec.decode(&token).expect("codec accepts")["identity"], 1);
         assert_eq!(cached.decode(&token).expect("codec accepts")["identity"], 1);
-        assert_eq!(codec.cached_tokens(), 0, "{alg}: the cache is off");
-        assert_eq!(cached.cached_tokens(), 1, "{alg}: the token is cached");
+        assert_eq!(testing::cached_tokens(&codec), 0, "{alg}: the cache is off");
+        assert_eq!(
+            testing::cached_tokens(&cached),
+            1,
+            "{alg}: the token is cached"
+        );
         assert!(
             jsonwebtoken::crypto::verify(signature_b64, message.as_bytes(), &key, algorithm)
                 .expect("crypto::verify")
@@ -333,7 +338,7 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function("c_header_then_decode", |b| {
             b.iter(|| {
-                let token = extract::parse_authorization(black_box(&header_value), "JWT")
+                let token = parse_authorization(black_box(&header_value), "JWT")
                     .expect("valid header")
                     .expect("a token");
                 codec.decode(token).expect("valid")
@@ -349,7 +354,7 @@ fn bench(c: &mut Criterion) {
 
         let mut group = c.benchmark_group(format!("parts/{alg}"));
         group.bench_function("parse", |b| {
-            b.iter(|| codec.parse(black_box(&token)).expect("well-formed").header)
+            b.iter(|| testing::parse(&codec, black_box(&token)).expect("well-formed"))
         });
         group.bench_function("crypto_verify", |b| {
             b.iter(|| {

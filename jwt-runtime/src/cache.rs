@@ -62,7 +62,6 @@ impl VerifiedTokens {
     }
 
     /// How many tokens are cached.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }

@@ -210,9 +210,17 @@ impl TokenCodec {
     }
 
     /// How many verified tokens are cached (0 when the cache is off).
-    #[cfg(test)]
     pub(crate) fn cached_tokens(&self) -> usize {
         self.verified.as_ref().map_or(0, VerifiedTokens::len)
+    }
+
+    /// Check 1's parsing alone (segments, header, base64url of claims and signature): what the
+    /// pipeline does before any key is involved. Returns the header.
+    pub(crate) fn parse(&self, token: &str) -> Result<Payload, JwtError> {
+        let segments = validate::well_formed::segments(&self.rules, token)?;
+        validate::well_formed::header(&self.rules, &segments.header)?;
+        validate::well_formed::decode(&segments)?;
+        Ok(segments.header.fields)
     }
 
     /// The rules and keys, for the inspector.

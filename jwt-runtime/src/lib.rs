@@ -47,6 +47,18 @@ pub mod testing {
     pub use crate::jwks::{Jwks, JwksConfig, JwksError};
     pub use crate::keys::{algorithm_name, minimum_secret_bytes, VerifyKey};
     pub use crate::settings::parse_algorithm;
+
+    use crate::{JwtError, Payload, TokenCodec};
+
+    /// How many verified tokens `codec` caches (0 when its cache is off).
+    pub fn cached_tokens(codec: &TokenCodec) -> usize {
+        codec.cached_tokens()
+    }
+
+    /// The parsing half of check 1 on `token` (no key involved); its header.
+    pub fn parse(codec: &TokenCodec, token: &str) -> Result<Payload, JwtError> {
+        codec.parse(token)
+    }
 }
 
 /// What `#[jwt_required]` expands to. Not a public API: it may change in any release. The version
