@@ -17,11 +17,14 @@ use std::sync::Arc;
 use jsonwebtoken::Algorithm;
 
 use crate::claims::Payload;
+use crate::validate::validity::Window;
 
 /// The claims of a verified token, and the key (`kid`, algorithm, key-set generation) that
 /// verified it.
 pub(crate) struct Verified {
     pub(crate) payload: Arc<Payload>,
+    /// Its time claims, read when it was verified: a hit re-checks them without reading JSON.
+    pub(crate) window: Window,
     pub(crate) kid: Option<String>,
     pub(crate) algorithm: Algorithm,
     pub(crate) generation: u64,
@@ -87,6 +90,7 @@ mod tests {
     fn verified(n: u64, generation: u64) -> Verified {
         Verified {
             payload: Arc::new(payload(n)),
+            window: Window::default(),
             kid: None,
             algorithm: Algorithm::RS256,
             generation,

@@ -60,21 +60,39 @@ impl<U> IdentityLookup<U> {
         payload: Arc<Payload>,
         claim: &str,
     ) -> Result<Option<U>, JwtError> {
-        let claim_value = || {
-            payload.get(claim).ok_or_else(|| {
-                JwtError::invalid_token(
-                    Check::WellFormed,
-                    format!("Token is missing the \"{claim}\" claim"),
-                )
-            })
-        };
+        if let Some(now) = self.call_now(&payload, claim) {
+            return now;
+        }
         Ok(match self {
-            IdentityLookup::Sync(f) => f(&payload),
-            IdentityLookup::SyncClaim(f) => f(claim_value()?),
-            IdentityLookup::AsyncClaim(f) => f(claim_value()?.clone()).await,
+            IdentityLookup::AsyncClaim(f) => f(claim_value(&payload, claim)?.clone()).await,
             IdentityLookup::Async(f) => f(Arc::unwrap_or_clone(payload)).await,
+            IdentityLookup::Sync(_) | IdentityLookup::SyncClaim(_) => None,
         })
     }
+
+    /// [`call`](Self::call) for the sync forms, which answer without awaiting; `None` for the
+    /// async forms.
+    pub(crate) fn call_now(
+        &self,
+        payload: &Payload,
+        claim: &str,
+    ) -> Option<Result<Option<U>, JwtError>> {
+        match self {
+            IdentityLookup::Sync(f) => Some(Ok(f(payload))),
+            IdentityLookup::SyncClaim(f) => Some(claim_value(payload, claim).map(f)),
+            IdentityLookup::Async(_) | IdentityLookup::AsyncClaim(_) => None,
+        }
+    }
+}
+
+/// The identity claim's value, which the claim forms of the identity callback require.
+fn claim_value<'p>(payload: &'p Payload, claim: &str) -> Result<&'p Value, JwtError> {
+    payload.get(claim).ok_or_else(|| {
+        JwtError::invalid_token(
+            Check::WellFormed,
+            format!("Token is missing the \"{claim}\" claim"),
+        )
+    })
 }
 
 pub(crate) type PayloadFn<U> = Box<dyn Fn(&U, &Settings) -> Payload + Send + Sync>;

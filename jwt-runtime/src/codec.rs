@@ -154,12 +154,15 @@ impl TokenCodec {
             .await?
             .ok_or_else(|| JwtError::internal("token validation ended without a result"))?;
         let claims = Arc::new(validated.claims);
-        if let (Some(cache), Some((kid, algorithm))) = (&self.verified, validated.key) {
+        if let (Some(cache), Some((kid, algorithm)), Some(window)) =
+            (&self.verified, validated.key, validated.window)
+        {
             if token.len() <= self.rules.max_token_bytes {
                 cache.insert(
                     token,
                     Verified {
                         payload: Arc::clone(&claims),
+                        window,
                         kid,
                         algorithm,
                         generation,
@@ -172,7 +175,7 @@ impl TokenCodec {
 
     /// The claims of `token` if it is in the verified-token cache under a key that is still
     /// current, with its validity period checked again at `now` (a hit never extends validity).
-    fn cached(&self, token: &str, now: i64) -> Result<Option<Arc<Payload>>, JwtError> {
+    pub(crate) fn cached(&self, token: &str, now: i64) -> Result<Option<Arc<Payload>>, JwtError> {
         let Some(cache) = &self.verified else {
             return Ok(None);
         };
@@ -185,7 +188,7 @@ impl TokenCodec {
         };
         match cache.get(token, current) {
             Some(hit) => {
-                validity::check(&self.rules.time, &hit.payload, now)?;
+                validity::recheck(&self.rules.time, &hit.window, now)?;
                 Ok(Some(Arc::clone(&hit.payload)))
             }
             None => Ok(None),

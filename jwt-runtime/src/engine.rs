@@ -13,7 +13,7 @@ use rocket::Request;
 use serde_json::Value;
 
 use crate::callbacks::{BoxFuture, Callbacks};
-use crate::claims::Payload;
+use crate::claims::{now, Payload};
 use crate::codec::TokenCodec;
 use crate::error::{ErrorKind, JwtError, JwtResponse};
 use crate::extract;
@@ -23,10 +23,7 @@ use crate::validate::Fetch;
 /// What the request guard needs, without the identity type.
 pub(crate) trait Authenticator: Send + Sync + 'static {
     /// Extracts, decodes and validates the request's token, then looks up the identity.
-    fn authenticate<'r>(
-        &'r self,
-        request: &'r Request<'_>,
-    ) -> BoxFuture<'r, Result<Identity, JwtError>>;
+    fn authenticate<'r>(&'r self, request: &'r Request<'_>) -> Authentication<'r>;
 
     /// Turns an error into the response the error callback builds. A missing token gets the
     /// `WWW-Authenticate` challenge for `realm` (the default realm when `None`).
@@ -39,15 +36,63 @@ pub(crate) struct Engine<U> {
     pub(crate) callbacks: Arc<Callbacks<U>>,
 }
 
+/// How authentication went, as far as it could go without waiting.
+pub(crate) enum Authentication<'r> {
+    /// Decided already: a verified-token cache hit with a sync identity callback, or a request
+    /// refused before any token was verified.
+    Decided(Result<Identity, JwtError>),
+    /// To await: a token to verify (keys may be fetched) or an async callback to run.
+    Pending(BoxFuture<'r, Result<Identity, JwtError>>),
+}
+
+/// Where [`Engine::decide_now`] left a request.
+enum Early<'r, U> {
+    Decided(Result<U, JwtError>),
+    Verify(Cow<'r, str>),
+}
+
 impl<U: Send + Sync + 'static> Engine<U> {
-    async fn identify(&self, request: &Request<'_>) -> Result<U, JwtError> {
-        let settings = self.codec.settings();
-        let token: Cow<'_, str> = match &self.callbacks.request {
+    /// The request's token (the request callback's, or `Authorization: <prefix> <token>`).
+    fn token<'r>(&self, request: &'r Request<'_>) -> Result<Cow<'r, str>, JwtError> {
+        match &self.callbacks.request {
             Some(request_handler) => request_handler(request)?.map(Cow::Owned),
-            None => extract::authorization_token(request, &settings.auth_header_prefix)?
-                .map(Cow::Borrowed),
+            None => {
+                extract::authorization_token(request, &self.codec.settings().auth_header_prefix)?
+                    .map(Cow::Borrowed)
+            }
         }
-        .ok_or_else(missing_token)?;
+        .ok_or_else(missing_token)
+    }
+
+    /// Everything that needs no waiting: the token, then a verified-token cache hit and a sync
+    /// identity callback. Anything else is left to [`identify`](Self::identify).
+    fn decide_now<'r>(&self, request: &'r Request<'_>) -> Early<'r, U> {
+        let token = match self.token(request) {
+            Ok(token) => token,
+            Err(error) => return Early::Decided(Err(error)),
+        };
+        if self.callbacks.decode.is_some() {
+            return Early::Verify(token);
+        }
+        let claims = match self.codec.cached(&token, now()) {
+            Ok(Some(claims)) => claims,
+            Ok(None) => return Early::Verify(token),
+            Err(error) => return Early::Decided(Err(error)),
+        };
+        let claim = &self.codec.settings().identity_claim;
+        match &self.callbacks.identity {
+            None => Early::Decided(Err(unknown_identity())),
+            Some(lookup) => match lookup.call_now(&claims, claim) {
+                Some(found) => {
+                    Early::Decided(found.and_then(|user| user.ok_or_else(unknown_identity)))
+                }
+                None => Early::Verify(token),
+            },
+        }
+    }
+
+    /// Validates `token` (fetching keys if needed), then looks up the identity.
+    async fn identify(&self, token: Cow<'_, str>) -> Result<U, JwtError> {
         let payload = match &self.callbacks.decode {
             Some(decode) => {
                 // The callback validates without I/O: bring the JWKS up to date for it first.
@@ -57,17 +102,14 @@ impl<U: Send + Sync + 'static> Engine<U> {
             None => self.codec.verify_shared(&token, Fetch::Allowed).await?,
         };
         let identity = match &self.callbacks.identity {
-            Some(lookup) => lookup.call(payload, &settings.identity_claim).await?,
+            Some(lookup) => {
+                lookup
+                    .call(payload, &self.codec.settings().identity_claim)
+                    .await?
+            }
             None => None,
         };
-        identity.ok_or_else(|| {
-            JwtError::new(
-                Status::Unauthorized,
-                ErrorKind::UnknownIdentity,
-                "Invalid JWT",
-                "User does not exist",
-            )
-        })
+        identity.ok_or_else(unknown_identity)
     }
 
     /// The auth resource: login data in, the auth response (or error) out.
@@ -149,23 +191,26 @@ impl<U: Send + Sync + 'static> Engine<U> {
 }
 
 impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
-    fn authenticate<'r>(
-        &'r self,
-        request: &'r Request<'_>,
-    ) -> BoxFuture<'r, Result<Identity, JwtError>> {
-        Box::pin(async move {
-            match unwind_safe("authentication", self.identify(request)).await {
-                Ok(identity) => Ok(Identity::new(identity)),
-                Err(error) => {
-                    log::info!(
-                        "jwt: {} {}: {error}",
-                        request.method(),
-                        request.uri().path()
-                    );
-                    Err(error)
-                }
+    fn authenticate<'r>(&'r self, request: &'r Request<'_>) -> Authentication<'r> {
+        let conclude = move |outcome: Result<U, JwtError>| match outcome {
+            Ok(identity) => Ok(Identity::new(identity)),
+            Err(error) => {
+                log::info!(
+                    "jwt: {} {}: {error}",
+                    request.method(),
+                    request.uri().path()
+                );
+                Err(error)
             }
-        })
+        };
+        let early = std::panic::catch_unwind(AssertUnwindSafe(|| self.decide_now(request)))
+            .unwrap_or_else(|_| Early::Decided(Err(panicked("authentication"))));
+        match early {
+            Early::Decided(outcome) => Authentication::Decided(conclude(outcome)),
+            Early::Verify(token) => Authentication::Pending(Box::pin(async move {
+                conclude(unwind_safe("authentication", self.identify(token)).await)
+            })),
+        }
     }
 
     fn respond(&self, mut error: JwtError, realm: Option<&str>) -> JwtResponse {
@@ -198,11 +243,24 @@ async fn unwind_safe<T>(
 ) -> Result<T, JwtError> {
     match AssertUnwindSafe(future).catch_unwind().await {
         Ok(result) => result,
-        Err(_) => {
-            log::error!("jwt: a callback panicked during {what}; answering 500");
-            Err(JwtError::internal("a callback failed"))
-        }
+        Err(_) => Err(panicked(what)),
     }
+}
+
+/// A callback panicked during `what`: 500 for this request only.
+fn panicked(what: &str) -> JwtError {
+    log::error!("jwt: a callback panicked during {what}; answering 500");
+    JwtError::internal("a callback failed")
+}
+
+/// 401 for a token whose identity the identity callback does not know.
+fn unknown_identity() -> JwtError {
+    JwtError::new(
+        Status::Unauthorized,
+        ErrorKind::UnknownIdentity,
+        "Invalid JWT",
+        "User does not exist",
+    )
 }
 
 fn missing_token() -> JwtError {

@@ -32,11 +32,37 @@ pub fn authorization_token<'r>(
 /// Words are separated as Python's `str.split()` and Rust's `str::split_whitespace` do; an ASCII
 /// value (the usual case) is split a byte at a time, without decoding characters.
 pub fn parse_authorization<'v>(value: &'v str, prefix: &str) -> Result<Option<&'v str>, JwtError> {
+    if let Some(token) = usual_form(value, prefix) {
+        return Ok(Some(token));
+    }
     if value.is_ascii() {
         parse_words(AsciiWords(value), prefix)
     } else {
         parse_words(value.split_whitespace(), prefix)
     }
+}
+
+/// The usual header, `<prefix> <token>` with one space and a token of visible ASCII characters
+/// (`!` to `~`), recognised in one pass without branching per byte; `None` for anything else,
+/// which the general rules then read (with the same result for this form).
+fn usual_form<'v>(value: &'v str, prefix: &str) -> Option<&'v str> {
+    let bytes = value.as_bytes();
+    let scheme = prefix.as_bytes();
+    let visible = |byte: u8| (b'!'..=b'~').contains(&byte);
+    if scheme.is_empty()
+        || !scheme.iter().all(|&b| visible(b))
+        || bytes.len() <= scheme.len() + 1
+        || bytes[scheme.len()] != b' '
+        || !bytes[..scheme.len()].eq_ignore_ascii_case(scheme)
+    {
+        return None;
+    }
+    let token = &bytes[scheme.len() + 1..];
+    let invisible = token
+        .iter()
+        .fold(0u8, |seen, &byte| seen | u8::from(!visible(byte)));
+    // Splitting after the ASCII space keeps `value`'s UTF-8 boundaries.
+    (invisible == 0).then(|| &value[scheme.len() + 1..])
 }
 
 fn parse_words<'v>(
@@ -148,6 +174,38 @@ mod tests {
             assert_eq!(ours, std, "{s:?}");
         }
         assert!(strings.len() > 10_000);
+    }
+
+    #[test]
+    fn the_usual_form_reads_as_the_general_rules_do() {
+        // Every string of up to 5 pieces over prefixes, separators, token characters and
+        // characters the usual form leaves to the general rules.
+        let pieces = [
+            "JWT", "jwt", "Bearer", " ", "  ", "\t", "\u{b}", "a.b", "x", "\u{a0}", "\u{e9}", "\0",
+            "\u{7f}",
+        ];
+        let mut level = vec![String::new()];
+        let mut checked = 0;
+        for _ in 0..5 {
+            level = level
+                .iter()
+                .flat_map(|s| pieces.iter().map(move |p| format!("{s}{p}")))
+                .collect();
+            for value in &level {
+                for prefix in ["JWT", "Bearer"] {
+                    let general = parse_words(value.split_whitespace(), prefix)
+                        .map_err(|e| e.description.into_owned());
+                    let ours =
+                        parse_authorization(value, prefix).map_err(|e| e.description.into_owned());
+                    assert_eq!(ours, general, "{value:?} with {prefix:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
+        assert_eq!(usual_form("JWT a.b.c", "JWT"), Some("a.b.c"));
+        assert_eq!(usual_form("JWT  a.b.c", "JWT"), None);
+        assert_eq!(usual_form("JWT a b", "JWT"), None);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use rocket::request::{FromRequest, Outcome};
 use rocket::response::Responder;
 use rocket::{Request, Response};
 
-use crate::engine::Authenticator;
+use crate::engine::{Authentication, Authenticator};
 use crate::error::{JwtError, JwtResponse};
 use crate::identity::{self, Identity};
 
@@ -192,7 +192,11 @@ impl<'r, R: Realm> FromRequest<'r> for JwtAuth<R> {
                 realm: PhantomData,
             });
         };
-        match engine.authenticate(request).await {
+        let outcome = match engine.authenticate(request) {
+            Authentication::Decided(outcome) => outcome,
+            Authentication::Pending(future) => future.await,
+        };
+        match outcome {
             Ok(identity) => Outcome::Success(JwtAuth {
                 identity: Ok(identity),
                 realm: PhantomData,

@@ -2970,7 +2970,13 @@ fn panicking_callbacks_answer_500_json_and_the_next_request_is_served() {
         json_error(get_token(&client, &panicking), 500, "identity"),
         internal
     );
+    // Again, now that the token is in the verified-token cache (decided without awaiting).
+    assert_eq!(
+        json_error(get_token(&client, &panicking), 500, "identity, cached"),
+        internal
+    );
     assert_success(get_token(&client, &good), "after the identity panic");
+    assert_success(get_token(&client, &good), "cached, after the identity panic");
     // The authentication callback.
     let body = format!(r#"{{"username":"panic","password":"{LEAK_PASSWORD}"}}"#);
     assert_eq!(

@@ -99,6 +99,8 @@ pub(crate) struct Validated {
     pub(crate) claims: Payload,
     /// The `kid` and algorithm of the key, when a signature was verified.
     pub(crate) key: Option<(Option<String>, Algorithm)>,
+    /// The time claims read by check 3 (none when `verify` is off).
+    pub(crate) window: Option<validity::Window>,
 }
 
 /// Whether a key may be fetched from the authority during the run (the request path), or only
@@ -220,19 +222,29 @@ pub(crate) async fn run<R: Recorder>(
         for check in &LATER[1..] {
             recorder.skip(*check, "verification is turned off (verify = false)");
         }
-        return Ok(Some(Validated { claims, key: None }));
+        return Ok(Some(Validated {
+            claims,
+            key: None,
+            window: None,
+        }));
     }
 
     // 3. Validity period.
-    match validity::check(&rules.time, &claims, now) {
-        Ok(()) => recorder.pass(Check::ValidityPeriod, || {
-            format!(
-                "exp, nbf and iat within the validity period (leeway {} s)",
-                rules.time.leeway()
-            )
-        }),
-        Err(error) => recorder.fail(Check::ValidityPeriod, error)?,
-    }
+    let window = match validity::check(&rules.time, &claims, now) {
+        Ok(window) => {
+            recorder.pass(Check::ValidityPeriod, || {
+                format!(
+                    "exp, nbf and iat within the validity period (leeway {} s)",
+                    rules.time.leeway()
+                )
+            });
+            Some(window)
+        }
+        Err(error) => {
+            recorder.fail(Check::ValidityPeriod, error)?;
+            None
+        }
+    };
 
     // 4. Intended authority: the key (found above) and `iss`.
     if rules.signature && !verified {
@@ -273,6 +285,7 @@ pub(crate) async fn run<R: Recorder>(
     Ok(Some(Validated {
         claims,
         key: key_found,
+        window,
     }))
 }
 

@@ -49,8 +49,72 @@ impl TimeRules {
     }
 }
 
-/// The time claims of `claims` at `now` (seconds since the epoch).
-pub(crate) fn check(rules: &TimeRules, claims: &Payload, now: i64) -> Result<(), JwtError> {
+/// A token's time claims as whole seconds, read once. The verified-token cache keeps it with the
+/// claims, so a hit re-checks the validity period with integer comparisons alone ([`recheck`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Window {
+    /// `iat` rounded up, when checked.
+    iat: Option<i64>,
+    /// `nbf` rounded up, when checked.
+    nbf: Option<i64>,
+    /// `iat` rounded down, when a maximum age is set.
+    issued: Option<i64>,
+    /// `exp` rounded down, when checked.
+    exp: Option<i64>,
+}
+
+impl Window {
+    fn check_iat(&self, rules: &TimeRules, now: i64) -> Result<(), JwtError> {
+        let leeway = rules.leeway;
+        match self.iat {
+            Some(iat) if iat > now.saturating_add(leeway) => {
+                Err(invalid("Issued At claim (iat) cannot be in the future.")
+                    .with_detail(format!("iat is {} s ahead (leeway {leeway} s)", iat - now)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn check_nbf(&self, rules: &TimeRules, now: i64) -> Result<(), JwtError> {
+        let leeway = rules.leeway;
+        match self.nbf {
+            Some(nbf) if nbf > now.saturating_add(leeway) => {
+                Err(invalid("The token is not yet valid (nbf)")
+                    .with_detail(format!("valid in {} s (leeway {leeway} s)", nbf - now)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn check_age(&self, rules: &TimeRules, now: i64) -> Result<(), JwtError> {
+        let (Some(max_age), Some(issued)) = (rules.max_age, self.issued) else {
+            return Ok(());
+        };
+        let age = now.saturating_sub(issued);
+        if age > max_age.saturating_add(rules.leeway) {
+            return Err(invalid("The token is too old (iat)").with_detail(format!(
+                "issued {age} s ago; the maximum age is {max_age} s"
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_exp(&self, rules: &TimeRules, now: i64) -> Result<(), JwtError> {
+        let leeway = rules.leeway;
+        match self.exp {
+            Some(exp) if exp <= now.saturating_sub(leeway) => Err(invalid("Signature has expired")
+                .with_detail(format!(
+                    "expired {} s ago (leeway {leeway} s)",
+                    now.saturating_sub(exp)
+                ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The time claims of `claims` at `now` (seconds since the epoch): each is read (present when
+/// required, a number) and compared in turn, as PyJWT does; the window read is returned.
+pub(crate) fn check(rules: &TimeRules, claims: &Payload, now: i64) -> Result<Window, JwtError> {
     for (required, claim) in [
         (rules.require_exp, "exp"),
         (rules.require_iat, "iat"),
@@ -60,46 +124,34 @@ pub(crate) fn check(rules: &TimeRules, claims: &Payload, now: i64) -> Result<(),
             return Err(missing_claim(Check::ValidityPeriod, claim));
         }
     }
-    let leeway = rules.leeway;
-    let earliest = now.saturating_add(leeway);
+    let mut window = Window::default();
     if rules.iat {
-        if let Some(iat) = time_claim(claims, "iat", numeric_date_ceil)? {
-            if iat > earliest {
-                return Err(invalid("Issued At claim (iat) cannot be in the future.")
-                    .with_detail(format!("iat is {} s ahead (leeway {leeway} s)", iat - now)));
-            }
-        }
+        window.iat = time_claim(claims, "iat", numeric_date_ceil)?;
+        window.check_iat(rules, now)?;
     }
     if rules.nbf {
-        if let Some(nbf) = time_claim(claims, "nbf", numeric_date_ceil)? {
-            if nbf > earliest {
-                return Err(invalid("The token is not yet valid (nbf)")
-                    .with_detail(format!("valid in {} s (leeway {leeway} s)", nbf - now)));
-            }
-        }
+        window.nbf = time_claim(claims, "nbf", numeric_date_ceil)?;
+        window.check_nbf(rules, now)?;
     }
-    if let Some(max_age) = rules.max_age {
-        let Some(iat) = time_claim(claims, "iat", numeric_date)? else {
-            return Err(missing_claim(Check::ValidityPeriod, "iat"));
-        };
-        let age = now.saturating_sub(iat);
-        if age > max_age.saturating_add(leeway) {
-            return Err(invalid("The token is too old (iat)").with_detail(format!(
-                "issued {age} s ago; the maximum age is {max_age} s"
-            )));
-        }
+    if rules.max_age.is_some() {
+        let issued = time_claim(claims, "iat", numeric_date)?;
+        window.issued = Some(issued.ok_or_else(|| missing_claim(Check::ValidityPeriod, "iat"))?);
+        window.check_age(rules, now)?;
     }
     if rules.exp {
-        if let Some(exp) = time_claim(claims, "exp", numeric_date)? {
-            if exp <= now.saturating_sub(leeway) {
-                return Err(invalid("Signature has expired").with_detail(format!(
-                    "expired {} s ago (leeway {leeway} s)",
-                    now.saturating_sub(exp)
-                )));
-            }
-        }
+        window.exp = time_claim(claims, "exp", numeric_date)?;
+        window.check_exp(rules, now)?;
     }
-    Ok(())
+    Ok(window)
+}
+
+/// The comparisons of [`check`] again, at `now`, for a window read before (a cache hit): in the
+/// same order, with the same answers.
+pub(crate) fn recheck(rules: &TimeRules, window: &Window, now: i64) -> Result<(), JwtError> {
+    window.check_iat(rules, now)?;
+    window.check_nbf(rules, now)?;
+    window.check_age(rules, now)?;
+    window.check_exp(rules, now)
 }
 
 fn invalid(description: &'static str) -> JwtError {
@@ -149,8 +201,21 @@ mod tests {
 
     const NOW: i64 = 1_800_000_000;
 
+    /// The answer of `check` at `NOW`, after asserting that `recheck` of the window read at a
+    /// time it was valid gives the same answer at `NOW`.
     fn at(rules: &TimeRules, value: Value) -> Result<(), String> {
-        check(rules, &claims(value), NOW).map_err(|e| e.description.into_owned())
+        let claims = claims(value);
+        let answer = check(rules, &claims, NOW)
+            .map(|_| ())
+            .map_err(|e| e.description.into_owned());
+        // The same token read when it was valid (if it ever was, within a day), then rechecked.
+        for then in [NOW - 86_400, NOW - 600, NOW - 30, NOW, NOW + 30, NOW + 600] {
+            if let Ok(window) = check(rules, &claims, then) {
+                let again = recheck(rules, &window, NOW).map_err(|e| e.description.into_owned());
+                assert_eq!(again, answer, "read at {then}, rechecked at {NOW}");
+            }
+        }
+        answer
     }
 
     #[test]
