@@ -70,6 +70,11 @@ impl<U> IdentityLookup<U> {
         })
     }
 
+    /// Whether the callback answers without awaiting.
+    pub(crate) fn is_sync(&self) -> bool {
+        matches!(self, IdentityLookup::Sync(_) | IdentityLookup::SyncClaim(_))
+    }
+
     /// [`call`](Self::call) for the sync forms, which answer without awaiting; `None` for the
     /// async forms.
     pub(crate) fn call_now(

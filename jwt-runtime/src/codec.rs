@@ -133,10 +133,11 @@ impl TokenCodec {
 
     /// [`decode`](Self::decode), sharing the claims with the verified-token cache.
     pub(crate) fn decode_shared(&self, token: &str) -> Result<Arc<Payload>, JwtError> {
-        // Without fetching, no step awaits anything: the future is ready when first polled.
-        self.verify_shared(token, Fetch::CachedOnly)
-            .now_or_never()
-            .unwrap_or_else(|| Err(JwtError::internal("token validation did not complete")))
+        let now = now();
+        match self.cached(token, now)? {
+            Some(claims) => Ok(claims),
+            None => self.validate_now(token, now),
+        }
     }
 
     /// The verified-token cache, then the pipeline; the request path uses this.
@@ -146,9 +147,33 @@ impl TokenCodec {
         fetch: Fetch,
     ) -> Result<Arc<Payload>, JwtError> {
         let now = now();
-        if let Some(claims) = self.cached(token, now)? {
-            return Ok(claims);
+        match self.cached(token, now)? {
+            Some(claims) => Ok(claims),
+            None => self.validate(token, fetch, now).await,
         }
+    }
+
+    /// Whether validating a token never waits for I/O (static keys; a JWKS may need a fetch).
+    pub(crate) fn validates_without_io(&self) -> bool {
+        matches!(self.keys, KeySource::Static(_))
+    }
+
+    /// The pipeline without awaiting anything, for a token not in the verified-token cache: with
+    /// static keys, the whole validation; with a JWKS, only keys already held are used.
+    pub(crate) fn validate_now(&self, token: &str, now: i64) -> Result<Arc<Payload>, JwtError> {
+        // Without fetching, no step awaits anything: the future is ready when first polled.
+        self.validate(token, Fetch::CachedOnly, now)
+            .now_or_never()
+            .unwrap_or_else(|| Err(JwtError::internal("token validation did not complete")))
+    }
+
+    /// The pipeline, then the verified-token cache for a token that passed.
+    async fn validate(
+        &self,
+        token: &str,
+        fetch: Fetch,
+        now: i64,
+    ) -> Result<Arc<Payload>, JwtError> {
         let generation = self.keys.generation();
         let validated = validate::run(&self.rules, &self.keys, token, fetch, now, &mut Stop)
             .await?

@@ -64,31 +64,44 @@ impl<U: Send + Sync + 'static> Engine<U> {
         .ok_or_else(missing_token)
     }
 
-    /// Everything that needs no waiting: the token, then a verified-token cache hit and a sync
-    /// identity callback. Anything else is left to [`identify`](Self::identify).
+    /// Everything that needs no waiting: the token, its validation when no key has to be fetched
+    /// (a verified-token cache hit, or static keys), and a sync identity callback. Anything else
+    /// is left to [`identify`](Self::identify).
     fn decide_now<'r>(&self, request: &'r Request<'_>) -> Early<'r, U> {
         let token = match self.token(request) {
             Ok(token) => token,
             Err(error) => return Early::Decided(Err(error)),
         };
-        if self.callbacks.decode.is_some() {
+        let lookup = self.callbacks.identity.as_ref();
+        if lookup.is_some_and(|lookup| !lookup.is_sync()) {
             return Early::Verify(token);
         }
-        let claims = match self.codec.cached(&token, now()) {
-            Ok(Some(claims)) => claims,
-            Ok(None) => return Early::Verify(token),
+        let claims = match &self.callbacks.decode {
+            Some(_) if !self.codec.validates_without_io() => return Early::Verify(token),
+            Some(decode) => decode(&token, &self.codec).map(Arc::new),
+            None => {
+                let now = now();
+                match self.codec.cached(&token, now) {
+                    Ok(Some(claims)) => Ok(claims),
+                    Ok(None) if self.codec.validates_without_io() => {
+                        self.codec.validate_now(&token, now)
+                    }
+                    Ok(None) => return Early::Verify(token),
+                    Err(error) => Err(error),
+                }
+            }
+        };
+        let claims = match claims {
+            Ok(claims) => claims,
             Err(error) => return Early::Decided(Err(error)),
         };
         let claim = &self.codec.settings().identity_claim;
-        match &self.callbacks.identity {
-            None => Early::Decided(Err(unknown_identity())),
-            Some(lookup) => match lookup.call_now(&claims, claim) {
-                Some(found) => {
-                    Early::Decided(found.and_then(|user| user.ok_or_else(unknown_identity)))
-                }
-                None => Early::Verify(token),
+        Early::Decided(
+            match lookup.and_then(|lookup| lookup.call_now(&claims, claim)) {
+                Some(found) => found.and_then(|user| user.ok_or_else(unknown_identity)),
+                None => Err(unknown_identity()),
             },
-        }
+        )
     }
 
     /// Validates `token` (fetching keys if needed), then looks up the identity.

@@ -2976,7 +2976,10 @@ fn panicking_callbacks_answer_500_json_and_the_next_request_is_served() {
         internal
     );
     assert_success(get_token(&client, &good), "after the identity panic");
-    assert_success(get_token(&client, &good), "cached, after the identity panic");
+    assert_success(
+        get_token(&client, &good),
+        "cached, after the identity panic",
+    );
     // The authentication callback.
     let body = format!(r#"{{"username":"panic","password":"{LEAK_PASSWORD}"}}"#);
     assert_eq!(
