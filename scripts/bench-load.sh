@@ -279,7 +279,7 @@ for alg in $algs; do
     fi
     run_wrk /unprotected "$warmup" -H "$header"
     run_wrk /protected "$warmup" -H "$header"
-    declare -A got=()
+    declare -A got=() last=()
     for round in $(seq 1 "$rounds"); do
         if [ $((round % 2)) = 1 ]; then order="/unprotected /protected"; else order="/protected /unprotected"; fi
         for route in $order; do
@@ -297,20 +297,26 @@ for alg in $algs; do
             got[$route.rps]+="$rps "
             got[$route.p99]+="$p99 "
             got[$route.cpu]+="$cpu_us "
+            last[$route]=$rps
         done
+        # The round's own ratio: both routes measured back to back, so its spread shows the noise.
+        got[ratios]+="$(ratio "${last[/protected]}" "${last[/unprotected]}") "
     done
     hwm_end=$(memory VmHWM)
     b_rps=$(echo "${got[/unprotected.rps]}" | median | xargs printf '%.0f')
     p_rps=$(echo "${got[/protected.rps]}" | median | xargs printf '%.0f')
     b_p99=$(echo "${got[/unprotected.p99]}" | median); p_p99=$(echo "${got[/protected.p99]}" | median)
     b_cpu=$(echo "${got[/unprotected.cpu]}" | median); p_cpu=$(echo "${got[/protected.cpu]}" | median)
-    summary+=("| $alg | $cache | $b_rps | $p_rps | $(ratio "$p_rps" "$b_rps") | $b_p99 | $p_p99 | $b_cpu | $p_cpu | $(awk -v a="$p_cpu" -v b="$b_cpu" 'BEGIN { printf "%.1f", a - b }') | $hwm_start → $hwm_end |")
-    unset got
+    r_min=$(echo "${got[ratios]}" | tr ' ' '\n' | grep -v '^$' | sort -g | head -1)
+    r_max=$(echo "${got[ratios]}" | tr ' ' '\n' | grep -v '^$' | sort -g | tail -1)
+    r_med=$(echo "${got[ratios]}" | median | xargs printf '%.3f')
+    summary+=("| $alg | $cache | $b_rps | $p_rps | $(ratio "$p_rps" "$b_rps") | $r_med ($r_min–$r_max) | $b_p99 | $p_p99 | $b_cpu | $p_cpu | $(awk -v a="$p_cpu" -v b="$b_cpu" 'BEGIN { printf "%.1f", a - b }') | $hwm_start → $hwm_end |")
+    unset got last
     stop_server
   done
 done
 
 printf '\nMedians of %s rounds:\n\n' "$rounds"
-printf '| alg | cache | bare rps | protected rps | protected/bare | bare p99 ms | protected p99 ms | bare CPU µs/req | protected CPU µs/req | guard CPU µs/req | VmHWM start → end (MiB) |\n'
-printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
+printf '| alg | cache | bare rps | protected rps | protected/bare | per-round ratio: median (min–max) | bare p99 ms | protected p99 ms | bare CPU µs/req | protected CPU µs/req | guard CPU µs/req | VmHWM start → end (MiB) |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 printf '%s\n' "${summary[@]}"
