@@ -14,6 +14,7 @@ mod auth_resource;
 mod flask_jwt_suite;
 mod interop;
 mod jwt_required;
+mod macro_expansion;
 mod properties;
 mod resource_server;
 mod security;

@@ -1,4 +1,4 @@
-use rocket_flask_jwt::jwt_required;
+use jwt_macros::jwt_required;
 
 #[jwt_required]
 struct Protected;

@@ -1,12 +1,14 @@
 #[macro_use]
 extern crate rocket;
 
-use rocket_flask_jwt::jwt_required;
+use jwt_macros::jwt_required;
 
-#[jwt_required(realm = 42)]
+const REALM: &str = "Admin area";
+
+#[jwt_required(realm = REALM)]
 #[get("/")]
 fn protected() -> &'static str {
-    "secret"
+    REALM
 }
 
 fn main() {

@@ -1,9 +1,9 @@
 #[macro_use]
 extern crate rocket;
 
-use rocket_flask_jwt::jwt_required;
+use jwt_macros::jwt_required;
 
-#[jwt_required(scope = "x")]
+#[jwt_required(realm = "Admin area", realm = "Staff area")]
 #[get("/")]
 fn protected() -> &'static str {
     "secret"

@@ -1,12 +1,12 @@
 #[macro_use]
 extern crate rocket;
 
-use rocket_flask_jwt::jwt_required;
+use jwt_macros::jwt_required;
 
 #[jwt_required]
-#[get("/<a>/<b>")]
-fn protected((a, b): (u32, u32)) -> String {
-    format!("{a} {b}")
+#[get("/<__jwt_auth>")]
+fn protected(__jwt_auth: u32) -> String {
+    __jwt_auth.to_string()
 }
 
 fn main() {

@@ -1,14 +1,12 @@
 #[macro_use]
 extern crate rocket;
 
-use rocket_flask_jwt::jwt_required;
+use jwt_macros::jwt_required;
 
-const REALM: &str = "Admin area";
-
-#[jwt_required(realm = REALM)]
+#[jwt_required(scope = "x")]
 #[get("/")]
 fn protected() -> &'static str {
-    REALM
+    "secret"
 }
 
 fn main() {

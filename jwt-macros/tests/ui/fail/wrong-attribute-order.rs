@@ -1,7 +1,7 @@
 #[macro_use]
 extern crate rocket;
 
-use rocket_flask_jwt::jwt_required;
+use jwt_macros::jwt_required;
 
 #[get("/")]
 #[jwt_required]
