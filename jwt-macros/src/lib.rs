@@ -29,7 +29,7 @@ mod jwt_required;
 /// The handler's return type `T` becomes `Result<T, JwtResponse>`.
 ///
 /// The expansion is the hand-written form: the `JwtAuth` request guard as the first argument
-/// (`JwtAuth<Realm>` with a realm), and the body run by one `JwtAuth::run_sync` (sync handlers) or
+/// (`JwtAuth<R>` with a realm, `R` a generated `Rules` type), and the body run by one `JwtAuth::run_sync` (sync handlers) or
 /// `JwtAuth::run` (async handlers) call. Each argument must be a name, not a pattern, and names
 /// starting with `__jwt_` are reserved for the expansion.
 #[proc_macro_attribute]

@@ -14,7 +14,8 @@ use crate::claims::Payload;
 use crate::codec::TokenCodec;
 use crate::error::{JwtError, JwtResponse};
 use crate::fairing::Jwt;
-use crate::settings::{KeyMaterial, Secret, Settings};
+use crate::rules::Location;
+use crate::settings::{KeyMaterial, Profile, Secret, Settings};
 
 /// Why [`JwtBuilder::build`] refused to build.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,7 +55,8 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
     /// The secret and keys may still come from Rocket's configuration, so they are checked at
     /// ignition, which fails with a message naming the setting.
     pub fn build(self) -> Result<Jwt<U>, BuildError> {
-        if self.callbacks.identity.is_none() {
+        // Flask-JWT-Extended's user lookup is optional; Flask-JWT's identity handler is not.
+        if self.callbacks.identity.is_none() && self.settings.profile == Profile::FlaskJwt {
             return Err(BuildError::MissingIdentityHandler);
         }
         let needs_authentication = self.settings.auth_url_rule.is_some()
@@ -443,6 +445,53 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
     /// Replaces every setting at once.
     pub fn settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
+        self
+    }
+
+    // ----- Flask-JWT-Extended ----------------------------------------------------------------
+
+    /// The Flask-JWT-Extended 4.7.1 profile: its defaults (`Authorization: Bearer`, the `sub`
+    /// claim, 15-minute access and 30-day refresh tokens, no `/auth`), claims and `{"msg": ..}`
+    /// error answers. Call it first: it resets the settings to that profile's defaults.
+    pub fn extended(mut self) -> Self {
+        self.settings = Settings::for_profile(Profile::Extended);
+        self
+    }
+
+    /// `JWT_TOKEN_LOCATION`: where requests carry tokens, tried in this order.
+    pub fn token_location(mut self, locations: impl IntoIterator<Item = Location>) -> Self {
+        self.settings.token_location = locations.into_iter().collect();
+        self
+    }
+
+    /// `JWT_ACCESS_TOKEN_EXPIRES`: lifetime of access tokens (Flask-JWT's `expiration_delta`).
+    pub fn access_token_expires(mut self, lifetime: Duration) -> Self {
+        self.settings.expiration_delta = lifetime;
+        self
+    }
+
+    /// `JWT_REFRESH_TOKEN_EXPIRES`: lifetime of refresh tokens.
+    pub fn refresh_token_expires(mut self, lifetime: Duration) -> Self {
+        self.settings.refresh_token_expires = lifetime;
+        self
+    }
+
+    /// `JWT_COOKIE_CSRF_PROTECT`: CSRF double submit for cookie tokens.
+    pub fn cookie_csrf_protect(mut self, protect: bool) -> Self {
+        self.settings.cookie_csrf_protect = protect;
+        self
+    }
+
+    /// `JWT_COOKIE_SECURE`: cookies over HTTPS only.
+    pub fn cookie_secure(mut self, secure: bool) -> Self {
+        self.settings.cookie_secure = secure;
+        self
+    }
+
+    /// Mounts the built-in refresh resource at `rule` (`POST`, a refresh token in, a new,
+    /// non-fresh access token out as `{"access_token": ..}`).
+    pub fn refresh_url_rule(mut self, rule: impl Into<String>) -> Self {
+        self.settings.refresh_url_rule = Some(rule.into());
         self
     }
 }

@@ -6,8 +6,9 @@
 //! in place of whatever the catcher answered. Every error response therefore stays under the
 //! application's control (its error callback), whatever catchers the application registers.
 //!
-//! The realm of a route is part of the guard's type: [`JwtAuth`] alone uses the `default_realm`
-//! setting, `JwtAuth<R>` the realm of a [`Realm`] type `R`.
+//! What a route demands (its realm, token type, freshness, locations) is part of the guard's
+//! type: [`JwtAuth`] alone demands a valid access token, `JwtAuth<R>` what the [`Rules`] type `R`
+//! says.
 
 use std::any::Any;
 use std::future::Future;
@@ -21,36 +22,10 @@ use rocket::{Request, Response};
 use crate::engine::{Authentication, Authenticator};
 use crate::error::{JwtError, JwtResponse};
 use crate::identity::{self, Identity};
+use crate::rules::{Required, Rules};
 
 /// Managed state: the attached [`Jwt`](crate::Jwt), without its identity type.
 pub(crate) struct Registered(pub(crate) Arc<dyn Authenticator>);
-
-/// The realm named in the `WWW-Authenticate` challenge of a route guarded by `JwtAuth<Self>`.
-///
-/// `#[jwt_required(realm = "...")]` writes such a type for its handler; by hand, a unit struct
-/// does it:
-///
-/// ```
-/// use jwt_runtime::Realm;
-///
-/// struct AdminArea;
-/// impl Realm for AdminArea {
-///     const NAME: Option<&'static str> = Some("Admin area");
-/// }
-/// ```
-pub trait Realm: Send + Sync + 'static {
-    /// The realm, or `None` for the `default_realm` setting.
-    const NAME: Option<&'static str>;
-}
-
-/// The `default_realm` setting (`Login Required` unless configured): [`JwtAuth`]'s realm when none
-/// is named.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DefaultRealm;
-
-impl Realm for DefaultRealm {
-    const NAME: Option<&'static str> = None;
-}
 
 /// The request guard that demands a valid token: what `#[jwt_required]` puts first in a handler's
 /// parameters, usable by hand with the same behaviour.
@@ -58,7 +33,7 @@ impl Realm for DefaultRealm {
 /// As a guard it runs before the guards after it and before the body is read. A request without a
 /// valid token, or whose identity the identity callback does not find, fails here: it gets the
 /// error callback's response (Flask-JWT's JSON error by default, with the `WWW-Authenticate`
-/// challenge for the realm `R` when the token is missing) and the handler does not run.
+/// challenge for the realm of `R` when the token is missing) and the handler does not run.
 /// Take it as the handler's **first** parameter: Rocket runs request guards in parameter order.
 ///
 /// [`run`](Self::run) and [`run_sync`](Self::run_sync) run the handler's body with the identity as
@@ -76,14 +51,14 @@ impl Realm for DefaultRealm {
 /// ```
 /// # #[macro_use] extern crate rocket;
 /// use std::sync::Arc;
-/// use jwt_runtime::{current_identity, Jwt, JwtAuth, JwtResponse, Realm};
+/// use jwt_runtime::{current_identity, Jwt, JwtAuth, JwtResponse, Rules};
 ///
 /// #[derive(serde::Serialize)]
 /// struct User { id: u64 }
 ///
 /// struct AdminArea;
-/// impl Realm for AdminArea {
-///     const NAME: Option<&'static str> = Some("Admin area");
+/// impl Rules for AdminArea {
+///     const REALM: Option<&'static str> = Some("Admin area");
 /// }
 ///
 /// fn greeting() -> String {
@@ -139,13 +114,13 @@ impl Realm for DefaultRealm {
 ///     assert_eq!(accepted.into_string().as_deref(), Some("User(id='1')"));
 /// }
 /// ```
-pub struct JwtAuth<R: Realm = DefaultRealm> {
+pub struct JwtAuth<R: Rules = Required> {
     /// The identity, or the 500 answered when the fairing is not attached.
     identity: Result<Identity, JwtResponse>,
     realm: PhantomData<fn() -> R>,
 }
 
-impl<R: Realm> JwtAuth<R> {
+impl<R: Rules> JwtAuth<R> {
     /// Runs `handler` (an async handler's body) with the request's identity as the current
     /// identity, for `current_identity!()` in it and in what it calls on the same task.
     pub async fn run<F: Future>(self, handler: F) -> Result<F::Output, JwtResponse> {
@@ -179,7 +154,7 @@ fn not_attached() -> JwtError {
 }
 
 #[rocket::async_trait]
-impl<'r, R: Realm> FromRequest<'r> for JwtAuth<R> {
+impl<'r, R: Rules> FromRequest<'r> for JwtAuth<R> {
     /// Why authentication failed (the response sent is the error callback's).
     type Error = JwtError;
 
@@ -202,7 +177,7 @@ impl<'r, R: Realm> FromRequest<'r> for JwtAuth<R> {
                 realm: PhantomData,
             }),
             Err(error) => {
-                let response = engine.respond(error.clone(), R::NAME);
+                let response = engine.respond(error.clone(), R::REALM);
                 let status = response.status;
                 request.local_cache(|| Refusal(Some(response)));
                 Outcome::Error((status, error))

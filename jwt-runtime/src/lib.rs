@@ -21,6 +21,7 @@ mod identity;
 mod inspect;
 mod jwks;
 mod keys;
+mod rules;
 mod settings;
 #[cfg(test)]
 mod test_keys;
@@ -31,11 +32,12 @@ pub use claims::Payload;
 pub use codec::TokenCodec;
 pub use error::{Check, ErrorKind, JwtError, JwtResponse};
 pub use fairing::Jwt;
-pub use guard::{DefaultRealm, JwtAuth, Realm};
+pub use guard::JwtAuth;
 pub use identity::{try_current_identity, Identity, IdentityError};
 pub use inspect::{CheckReport, Inspection, Verdict};
 pub use jsonwebtoken::Algorithm;
-pub use settings::{KeyMaterial, Secret, Settings, SettingsError};
+pub use rules::{Fresh, Location, Optional, Refresh, Required, Rules};
+pub use settings::{KeyMaterial, Profile, Secret, Settings, SettingsError};
 
 /// Internals that this workspace's tests, benchmarks, fuzz targets and the `jwt-inspect` command
 /// reach into. Not a public API: it may change in any release.
@@ -66,6 +68,7 @@ pub mod testing {
 #[doc(hidden)]
 pub mod __private_v1 {
     pub use crate::error::JwtResponse;
-    pub use crate::guard::{JwtAuth, Realm};
+    pub use crate::guard::JwtAuth;
     pub use crate::identity::current_identity;
+    pub use crate::rules::{Location, Rules};
 }

@@ -19,6 +19,8 @@ use rocket::figment::{self, Figment};
 use serde::{Deserialize, Serialize};
 use smart_default::SmartDefault;
 
+pub use crate::rules::Location;
+
 mod forms;
 
 /// A secret (HMAC key or private key PEM) whose `Debug` output never shows the value.
@@ -211,10 +213,154 @@ pub struct Settings {
     /// again while cached (its time claims are, on every request). 0 turns it off. Default 4096.
     #[default = 4096]
     pub token_cache_entries: usize,
+    // ----- Flask-JWT-Extended ------------------------------------------------------------------
+    /// `JWT_PROFILE`: whose defaults, claims and error answers apply: `flask_jwt` (Flask-JWT
+    /// 0.3.2, the default) or `extended` (Flask-JWT-Extended 4.7.1). The profile sets defaults
+    /// only: a setting given explicitly keeps its value.
+    pub profile: Profile,
+    /// `JWT_REFRESH_TOKEN_EXPIRES`: lifetime of refresh tokens; default 30 days.
+    #[default(Duration::from_secs(30 * 24 * 3600))]
+    #[serde(with = "forms::seconds")]
+    pub refresh_token_expires: Duration,
+    /// `JWT_TOKEN_LOCATION`: where requests carry tokens, tried in order; default `headers`.
+    #[default(vec![Location::Headers])]
+    #[serde(deserialize_with = "forms::locations")]
+    pub token_location: Vec<Location>,
+    /// `JWT_HEADER_NAME`: the header that carries the token; default `Authorization`.
+    #[default = "Authorization"]
+    pub header_name: String,
+    /// `JWT_QUERY_STRING_NAME`: the query parameter that carries the token; default `jwt`.
+    #[default = "jwt"]
+    pub query_string_name: String,
+    /// `JWT_QUERY_STRING_VALUE_PREFIX`: what the query value starts with before the token;
+    /// default none.
+    pub query_string_value_prefix: String,
+    /// `JWT_JSON_KEY`: the member of a JSON body that carries an access token; default
+    /// `access_token`.
+    #[default = "access_token"]
+    pub json_key: String,
+    /// `JWT_REFRESH_JSON_KEY`: the member that carries a refresh token; default `refresh_token`.
+    #[default = "refresh_token"]
+    pub refresh_json_key: String,
+    /// `JWT_ACCESS_COOKIE_NAME`; default `access_token_cookie`.
+    #[default = "access_token_cookie"]
+    pub access_cookie_name: String,
+    /// `JWT_ACCESS_COOKIE_PATH`; default `/`.
+    #[default = "/"]
+    pub access_cookie_path: String,
+    /// `JWT_REFRESH_COOKIE_NAME`; default `refresh_token_cookie`.
+    #[default = "refresh_token_cookie"]
+    pub refresh_cookie_name: String,
+    /// `JWT_REFRESH_COOKIE_PATH`; default `/`.
+    #[default = "/"]
+    pub refresh_cookie_path: String,
+    /// `JWT_ACCESS_CSRF_COOKIE_NAME`; default `csrf_access_token`.
+    #[default = "csrf_access_token"]
+    pub access_csrf_cookie_name: String,
+    /// `JWT_ACCESS_CSRF_COOKIE_PATH`; default `/`.
+    #[default = "/"]
+    pub access_csrf_cookie_path: String,
+    /// `JWT_REFRESH_CSRF_COOKIE_NAME`; default `csrf_refresh_token`.
+    #[default = "csrf_refresh_token"]
+    pub refresh_csrf_cookie_name: String,
+    /// `JWT_REFRESH_CSRF_COOKIE_PATH`; default `/`.
+    #[default = "/"]
+    pub refresh_csrf_cookie_path: String,
+    /// `JWT_ACCESS_CSRF_HEADER_NAME`; default `X-CSRF-TOKEN`.
+    #[default = "X-CSRF-TOKEN"]
+    pub access_csrf_header_name: String,
+    /// `JWT_REFRESH_CSRF_HEADER_NAME`; default `X-CSRF-TOKEN`.
+    #[default = "X-CSRF-TOKEN"]
+    pub refresh_csrf_header_name: String,
+    /// `JWT_ACCESS_CSRF_FIELD_NAME`: the form field read when `csrf_check_form` is on; default
+    /// `csrf_token`.
+    #[default = "csrf_token"]
+    pub access_csrf_field_name: String,
+    /// `JWT_REFRESH_CSRF_FIELD_NAME`; default `csrf_token`.
+    #[default = "csrf_token"]
+    pub refresh_csrf_field_name: String,
+    /// `JWT_COOKIE_CSRF_PROTECT`: issued tokens carry a `csrf` claim, and a cookie token on a
+    /// `csrf_methods` request needs the same value in the CSRF header; default `true`.
+    #[default = true]
+    pub cookie_csrf_protect: bool,
+    /// `JWT_CSRF_METHODS`: the methods that need the CSRF value; default `POST`, `PUT`, `PATCH`,
+    /// `DELETE`. Compared case-insensitively.
+    #[default(strings(&["POST", "PUT", "PATCH", "DELETE"]))]
+    #[serde(deserialize_with = "forms::names")]
+    pub csrf_methods: Vec<String>,
+    /// `JWT_CSRF_CHECK_FORM`: also read the CSRF value from the form field when the header is
+    /// absent; default `false`.
+    pub csrf_check_form: bool,
+    /// `JWT_CSRF_IN_COOKIES`: the cookie helpers also set the CSRF cookies (readable by the
+    /// page's JavaScript); default `true`.
+    #[default = true]
+    pub csrf_in_cookies: bool,
+    /// `JWT_COOKIE_SECURE`: cookies are sent over HTTPS only; default `false`.
+    pub cookie_secure: bool,
+    /// `JWT_COOKIE_DOMAIN`: the cookies' `Domain`; default none (the host only).
+    pub cookie_domain: Option<String>,
+    /// `JWT_COOKIE_SAMESITE`: `Strict`, `Lax` or `None`; default unset (no attribute).
+    pub cookie_samesite: Option<String>,
+    /// `JWT_SESSION_COOKIE`: cookies end with the browser session; `false` gives them a max-age
+    /// of 31,540,000 s (a year). Default `true`.
+    #[default = true]
+    pub session_cookie: bool,
+    /// `JWT_ENCODE_AUDIENCE`: the `aud` of issued tokens (one value is written as a string);
+    /// default none.
+    #[serde(deserialize_with = "forms::names")]
+    pub encode_audience: Vec<String>,
+    /// `JWT_ENCODE_ISSUER`: the `iss` of issued tokens; default none.
+    pub encode_issuer: Option<String>,
+    /// `JWT_ENCODE_NBF`: issued tokens carry `nbf`; default `true`.
+    #[default = true]
+    pub encode_nbf: bool,
+    /// `JWT_ERROR_MESSAGE_KEY`: the member of the extended profile's error bodies; default `msg`.
+    #[default = "msg"]
+    pub error_message_key: String,
+    /// Where the built-in refresh resource is mounted (`POST`, refresh token in, new access token
+    /// out); default none (off). `true` mounts it at `/refresh`.
+    #[serde(with = "forms::refresh_rule")]
+    pub refresh_url_rule: Option<String>,
+}
+
+/// Whose defaults, claims and error answers apply (the `profile` setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// Flask-JWT 0.3.2: `Authorization: JWT <token>`, the `identity` claim, 5-minute tokens from
+    /// `POST /auth`, `{"status_code", "error", "description"}` errors.
+    #[default]
+    FlaskJwt,
+    /// Flask-JWT-Extended 4.7.1: `Authorization: Bearer <token>`, the `sub` claim, access
+    /// (15 minutes) and refresh (30 days) tokens, `{"msg": ...}` errors, no `/auth`.
+    Extended,
+}
+
+impl Settings {
+    /// The defaults of `profile`: [`Settings::default`] for Flask-JWT, and for the extended
+    /// profile Flask-JWT-Extended 4.7.1's.
+    pub fn for_profile(profile: Profile) -> Settings {
+        let flask_jwt = Settings::default();
+        match profile {
+            Profile::FlaskJwt => flask_jwt,
+            Profile::Extended => Settings {
+                profile,
+                auth_header_prefix: "Bearer".into(),
+                identity_claim: "sub".into(),
+                leeway: Duration::ZERO,
+                expiration_delta: Duration::from_secs(15 * 60),
+                required_claims: Vec::new(),
+                auth_url_rule: None,
+                ..flask_jwt
+            },
+        }
+    }
 }
 
 /// Flask-JWT's `JWT_AUTH_URL_RULE` default.
 const DEFAULT_AUTH_URL_RULE: &str = "/auth";
+/// The refresh resource's path when `refresh_url_rule` is `true`.
+const DEFAULT_REFRESH_URL_RULE: &str = "/refresh";
 
 /// Owned copies of `items`, for the list defaults.
 fn strings(items: &[&str]) -> Vec<String> {
@@ -281,6 +427,57 @@ impl KeyFiles {
     const KEYS: [&'static str; 2] = ["private_key_file", "public_key_file"];
 }
 
+/// Flask-JWT-Extended's names for settings this crate has under Flask-JWT's name
+/// (`JWT_DECODE_LEEWAY` is `leeway`), read beside the settings from the same layers. Where both
+/// names are given, the Flask-JWT-Extended one wins.
+#[derive(Debug, Default, Deserialize)]
+struct ExtendedNames {
+    #[serde(default, with = "forms::optional_seconds")]
+    decode_leeway: Option<Duration>,
+    #[serde(default, with = "forms::optional_seconds")]
+    access_token_expires: Option<Duration>,
+    header_type: Option<String>,
+    #[serde(default, deserialize_with = "forms::optional_names")]
+    decode_audience: Option<Vec<String>>,
+    decode_issuer: Option<String>,
+    #[serde(default, deserialize_with = "forms::optional_algorithms")]
+    decode_algorithms: Option<Vec<Algorithm>>,
+}
+
+impl ExtendedNames {
+    /// The configuration keys of this struct.
+    const KEYS: [&'static str; 6] = [
+        "decode_leeway",
+        "access_token_expires",
+        "header_type",
+        "decode_audience",
+        "decode_issuer",
+        "decode_algorithms",
+    ];
+
+    /// Writes the values given under these names into `settings`.
+    fn apply(self, settings: &mut Settings) {
+        if let Some(leeway) = self.decode_leeway {
+            settings.leeway = leeway;
+        }
+        if let Some(expires) = self.access_token_expires {
+            settings.expiration_delta = expires;
+        }
+        if let Some(prefix) = self.header_type {
+            settings.auth_header_prefix = prefix;
+        }
+        if let Some(audience) = self.decode_audience {
+            settings.audience = audience;
+        }
+        if let Some(issuer) = self.decode_issuer {
+            settings.issuer = Some(issuer);
+        }
+        if let Some(algorithms) = self.decode_algorithms {
+            settings.algorithms = algorithms;
+        }
+    }
+}
+
 /// [`Settings`] deserialized with a warning for every key that is not a setting.
 struct WarnUnknownKeys(Settings);
 
@@ -288,7 +485,9 @@ impl<'de> Deserialize<'de> for WarnUnknownKeys {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         serde_ignored::deserialize(deserializer, |path| {
             let key = path.to_string();
-            if !KeyFiles::KEYS.contains(&key.as_str()) {
+            if !KeyFiles::KEYS.contains(&key.as_str())
+                && !ExtendedNames::KEYS.contains(&key.as_str())
+            {
                 log::warn!("jwt: unknown setting `{key}` in the configuration is ignored");
             }
         })
@@ -309,14 +508,28 @@ impl Settings {
     /// environment variables. `JWT_SECRET_KEY` is read verbatim (an all-digit secret keeps its
     /// leading zeros). `private_key_file` and `public_key_file`, when set, replace `private_key`
     /// and `public_key` with the file's content. Keys that are not settings are logged as warnings.
+    ///
+    /// A `profile` configured over the builder's replaces the builder's profile defaults with its
+    /// own (a value the builder set explicitly stays); Flask-JWT-Extended's names for settings
+    /// this crate names otherwise (`decode_leeway`, `header_type`, ...) are read too.
     pub fn with_rocket_config(self, figment: &Figment) -> Result<Settings, SettingsError> {
-        let mut layered = Figment::from(Serialized::defaults(&self))
-            .merge(figment.focus("jwt"))
-            .merge(Env::prefixed("JWT_").ignore(&["secret_key"]).global());
-        if let Ok(secret) = std::env::var("JWT_SECRET_KEY") {
-            layered = layered.merge(Serialized::global("secret_key", secret));
+        let layers = |base: &Settings| {
+            let layered = Figment::from(Serialized::defaults(base))
+                .merge(figment.focus("jwt"))
+                .merge(Env::prefixed("JWT_").ignore(&["secret_key"]).global());
+            match std::env::var("JWT_SECRET_KEY") {
+                Ok(secret) => layered.merge(Serialized::global("secret_key", secret)),
+                Err(_) => layered,
+            }
+        };
+        let mut layered = layers(&self);
+        let profile: Profile = layered.extract_inner("profile").map_err(Box::new)?;
+        if profile != self.profile {
+            layered = layers(&self.rebased(profile)?);
         }
         let WarnUnknownKeys(mut settings) = layered.extract().map_err(Box::new)?;
+        let names: ExtendedNames = layered.extract().map_err(Box::new)?;
+        names.apply(&mut settings);
         let files: KeyFiles = layered.extract().map_err(Box::new)?;
         if let Some(path) = files.private_key_file {
             let bytes = read_key_file("private_key_file", &path)?;
@@ -330,8 +543,52 @@ impl Settings {
         Ok(settings)
     }
 
+    /// These settings under `profile`: every value still at the current profile's default takes
+    /// `profile`'s default; values set otherwise stay.
+    fn rebased(self, profile: Profile) -> Result<Settings, SettingsError> {
+        let as_json = |settings: &Settings| {
+            serde_json::to_value(settings).map_err(|e| SettingsError::Invalid {
+                setting: "profile",
+                reason: format!("the settings cannot be rebased: {e}"),
+            })
+        };
+        let old = as_json(&Settings::for_profile(self.profile))?;
+        let new = as_json(&Settings::for_profile(profile))?;
+        let mut mine = as_json(&self)?;
+        if let (Some(mine), Some(old), Some(new)) =
+            (mine.as_object_mut(), old.as_object(), new.as_object())
+        {
+            for (key, value) in mine.iter_mut() {
+                if old.get(key) == Some(value) {
+                    if let Some(default) = new.get(key) {
+                        *value = default.clone();
+                    }
+                }
+            }
+        }
+        serde_json::from_value(mine).map_err(|e| SettingsError::Invalid {
+            setting: "profile",
+            reason: format!("the settings cannot be rebased: {e}"),
+        })
+    }
+
     /// Checks the values that have a closed set of meanings.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        if let Some(same_site) = &self.cookie_samesite {
+            if !["Strict", "Lax", "None"].contains(&same_site.as_str()) {
+                return Err(SettingsError::Invalid {
+                    setting: "cookie_samesite",
+                    reason: format!("{same_site:?} is not one of \"Strict\", \"Lax\", \"None\""),
+                });
+            }
+        }
+        if self.token_location.is_empty() {
+            return Err(SettingsError::Invalid {
+                setting: "token_location",
+                reason: "names no location; expected some of headers, cookies, query_string, json"
+                    .into(),
+            });
+        }
         check_names("verify_claims", &self.verify_claims, VERIFIABLE_CLAIMS)?;
         check_names("required_claims", &self.required_claims, REQUIRABLE_CLAIMS)?;
         let prefix = &self.auth_header_prefix;
@@ -747,6 +1004,95 @@ mod tests {
             error.contains("`leeway`") && error.contains("JWT_"),
             "the setting and the environment are named: {error}"
         );
+    }
+
+    #[test]
+    fn the_extended_profile_has_flask_jwt_extended_defaults() {
+        let s = Settings::for_profile(Profile::Extended);
+        assert_eq!(s.profile, Profile::Extended);
+        assert_eq!(s.auth_header_prefix, "Bearer");
+        assert_eq!(s.identity_claim, "sub");
+        assert_eq!(s.leeway, Duration::ZERO);
+        assert_eq!(s.expiration_delta, Duration::from_secs(900));
+        assert_eq!(s.refresh_token_expires, Duration::from_secs(2_592_000));
+        assert!(s.required_claims.is_empty());
+        assert_eq!(s.auth_url_rule, None);
+        assert_eq!(s.token_location, [Location::Headers]);
+        assert_eq!(s.csrf_methods, ["POST", "PUT", "PATCH", "DELETE"]);
+        assert!(s.cookie_csrf_protect && s.csrf_in_cookies && s.session_cookie);
+        assert!(!s.cookie_secure && !s.csrf_check_form);
+        assert_eq!(s.cookie_samesite, None);
+    }
+
+    #[test]
+    fn a_configured_profile_replaces_defaults_but_keeps_what_the_builder_set() {
+        let builder = Settings {
+            default_realm: "Mine".into(),
+            leeway: Duration::from_secs(3),
+            ..Settings::default()
+        };
+        let s = resolve(builder, serde_json::json!({"profile": "extended"})).unwrap();
+        assert_eq!(s.profile, Profile::Extended);
+        assert_eq!(
+            s.auth_header_prefix, "Bearer",
+            "a default follows the profile"
+        );
+        assert_eq!(s.identity_claim, "sub");
+        assert_eq!(
+            s.leeway,
+            Duration::from_secs(3),
+            "a value set explicitly stays"
+        );
+        assert_eq!(s.default_realm, "Mine");
+        let back = resolve(
+            Settings::for_profile(Profile::Extended),
+            serde_json::json!({"profile": "flask_jwt"}),
+        )
+        .unwrap();
+        assert_eq!(back, Settings::default());
+        assert!(refused(serde_json::json!({"profile": "flask"})).contains("`profile`"));
+    }
+
+    #[test]
+    fn flask_jwt_extended_names_are_read_and_win() {
+        let s = configured(serde_json::json!({
+            "profile": "extended",
+            "decode_leeway": 5,
+            "leeway": 1,
+            "header_type": "JWT",
+            "access_token_expires": 60,
+            "decode_audience": "api",
+            "decode_issuer": "https://issuer.example/",
+            "decode_algorithms": ["HS256", "HS512"],
+            "token_location": ["cookies", "headers"],
+            "cookie_samesite": "Lax",
+        }));
+        assert_eq!(s.leeway, Duration::from_secs(5));
+        assert_eq!(s.auth_header_prefix, "JWT");
+        assert_eq!(s.expiration_delta, Duration::from_secs(60));
+        assert_eq!(s.audience, ["api"]);
+        assert_eq!(s.issuer.as_deref(), Some("https://issuer.example/"));
+        assert_eq!(s.algorithms, [Algorithm::HS256, Algorithm::HS512]);
+        assert_eq!(s.token_location, [Location::Cookies, Location::Headers]);
+        assert_eq!(s.cookie_samesite.as_deref(), Some("Lax"));
+        let s = from_environment(&[
+            ("JWT_PROFILE", "extended"),
+            (
+                "JWT_TOKEN_LOCATION",
+                "[headers, cookies, query_string, json]",
+            ),
+            ("JWT_DECODE_LEEWAY", "2"),
+            ("JWT_COOKIE_CSRF_PROTECT", "false"),
+        ])
+        .unwrap();
+        assert_eq!(s.profile, Profile::Extended);
+        assert_eq!(s.token_location, Location::ALL);
+        assert_eq!(s.leeway, Duration::from_secs(2));
+        assert!(!s.cookie_csrf_protect);
+        let error = refused(serde_json::json!({"token_location": ["body"]}));
+        assert!(error.contains("unknown token location \"body\""), "{error}");
+        assert!(refused(serde_json::json!({"token_location": []})).contains("token_location"));
+        assert!(refused(serde_json::json!({"cookie_samesite": "lax"})).contains("cookie_samesite"));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use rocket::request::{self, FromRequest, Request};
 use rocket::serde::json::Json;
 use rocket::serde::Deserialize;
 use rocket::{catch, catchers, get, post, routes};
-use rocket_flask_jwt::{current_identity, jwt_required, Jwt, JwtAuth, JwtResponse, Realm};
+use rocket_flask_jwt::{current_identity, jwt_required, Jwt, JwtAuth, JwtResponse, Rules};
 
 // ----- application -------------------------------------------------------------------------------
 
@@ -94,8 +94,8 @@ async fn upload(upload: Upload) -> String {
 
 struct OrdersRealm;
 
-impl Realm for OrdersRealm {
-    const NAME: Option<&'static str> = Some("Orders");
+impl Rules for OrdersRealm {
+    const REALM: Option<&'static str> = Some("Orders");
 }
 
 fn username() -> String {

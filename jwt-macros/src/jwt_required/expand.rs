@@ -4,7 +4,7 @@
 //! ```text
 //! // #[jwt_required(realm = "Admin area")] #[get("/items/<id>")] fn item(mut id: u32) -> T { .. }
 //! #[doc(hidden)] struct __jwt_realm_item;          // only with `realm = ".."`
-//! impl Realm for __jwt_realm_item { const NAME: Option<&'static str> = Some("Admin area"); }
+//! impl Rules for __jwt_realm_item { const REALM: Option<&'static str> = Some("Admin area"); }
 //!
 //! #[get("/items/<id>")]                             // the handler's attributes, unchanged
 //! fn item(__jwt_auth: JwtAuth<__jwt_realm_item>, id: u32) -> Result<T, JwtResponse> {
@@ -48,8 +48,8 @@ pub(super) fn handler(args: &Args, function: ItemFn) -> TokenStream {
                 #[doc(hidden)]
                 #[allow(non_camel_case_types)]
                 #vis struct #marker;
-                impl #runtime::Realm for #marker {
-                    const NAME: ::core::option::Option<&'static str> =
+                impl #runtime::Rules for #marker {
+                    const REALM: ::core::option::Option<&'static str> =
                         ::core::option::Option::Some(#realm);
                 }
             };
@@ -228,7 +228,7 @@ mod tests {
             },
         );
         let [Item::Struct(marker), Item::Impl(realm), Item::Fn(handler)] = items.as_slice() else {
-            panic!("expected the realm type, its Realm impl and the handler");
+            panic!("expected the realm type, its Rules impl and the handler");
         };
         let ItemStruct { ident, vis, .. } = marker;
         assert_eq!(ident, "__jwt_realm_admin");
@@ -241,7 +241,7 @@ mod tests {
             trait_, self_ty, ..
         } = realm;
         let (_, trait_path, _) = trait_.as_ref().expect("a trait impl");
-        assert_eq!(flat(trait_path), "::rocket_flask_jwt::__private_v1::Realm");
+        assert_eq!(flat(trait_path), "::rocket_flask_jwt::__private_v1::Rules");
         assert_eq!(flat(self_ty), "__jwt_realm_admin");
         assert!(
             flat(realm).contains("Some(\"Adminarea\")"),

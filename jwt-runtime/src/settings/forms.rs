@@ -13,7 +13,10 @@ use serde::de::{self, Deserializer, SeqAccess, Unexpected, Visitor};
 use serde::ser::Serializer;
 use serde::Deserialize;
 
-use super::{algorithm_from_name, KeyMaterial, Secret, DEFAULT_AUTH_URL_RULE};
+use super::{
+    algorithm_from_name, KeyMaterial, Location, Secret, DEFAULT_AUTH_URL_RULE,
+    DEFAULT_REFRESH_URL_RULE,
+};
 
 /// A duration in seconds: `10`, `0.5`, or the same decimal number in a string (`"0.25"`, up to
 /// nanoseconds). Serialized as an integer when whole, else as a decimal string (exactly).
@@ -196,6 +199,20 @@ pub(super) fn algorithms<'de, D: Deserializer<'de>>(
         .collect()
 }
 
+/// [`names`], optional (absent is none).
+pub(super) fn optional_names<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    names(deserializer).map(Some)
+}
+
+/// [`algorithms`], optional (absent is none).
+pub(super) fn optional_algorithms<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<Algorithm>>, D::Error> {
+    algorithms(deserializer).map(Some)
+}
+
 /// A list of strings, or one string alone (a list of one). A string is never split: commas
 /// and spaces are part of the value.
 pub(super) fn names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
@@ -224,42 +241,78 @@ pub(super) fn names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<St
     deserializer.deserialize_any(Names)
 }
 
-/// The auth resource's path; `false` or `""` disables it, `true` is the default path.
+/// Token locations (`headers`, `cookies`, `query_string`, `json`): a list, or one name alone.
+pub(super) fn locations<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Location>, D::Error> {
+    names(deserializer)?
+        .iter()
+        .map(|name| {
+            Location::ALL
+                .into_iter()
+                .find(|location| location.as_str() == name)
+                .ok_or_else(|| {
+                    de::Error::custom(format!(
+                        "unknown token location {name:?}; expected some of \"headers\", \
+                         \"cookies\", \"query_string\", \"json\""
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// A resource's path; `false` or `""` disables it, `true` is the default path.
+struct Rule(&'static str);
+
+impl<'de> Visitor<'de> for Rule {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a route path such as \"{}\", or false", self.0)
+    }
+
+    fn visit_bool<E: de::Error>(self, enabled: bool) -> Result<Option<String>, E> {
+        Ok(enabled.then(|| self.0.to_owned()))
+    }
+
+    fn visit_str<E: de::Error>(self, path: &str) -> Result<Option<String>, E> {
+        Ok((!path.is_empty()).then(|| path.to_owned()))
+    }
+}
+
+pub(in crate::settings) fn serialize_rule<S: Serializer>(
+    rule: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match rule {
+        Some(rule) => serializer.serialize_str(rule),
+        None => serializer.serialize_bool(false),
+    }
+}
+
+/// The auth resource's path ([`Rule`], `true` being `/auth`).
 pub(super) mod url_rule {
     use super::*;
 
-    pub fn serialize<S: Serializer>(
-        rule: &Option<String>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match rule {
-            Some(rule) => serializer.serialize_str(rule),
-            None => serializer.serialize_bool(false),
-        }
-    }
+    pub(in crate::settings) use super::serialize_rule as serialize;
 
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<String>, D::Error> {
-        struct Rule;
+        deserializer.deserialize_any(Rule(DEFAULT_AUTH_URL_RULE))
+    }
+}
 
-        impl<'de> Visitor<'de> for Rule {
-            type Value = Option<String>;
+/// The refresh resource's path ([`Rule`], `true` being `/refresh`).
+pub(super) mod refresh_rule {
+    use super::*;
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a route path such as \"/auth\", or false")
-            }
+    pub(in crate::settings) use super::serialize_rule as serialize;
 
-            fn visit_bool<E: de::Error>(self, enabled: bool) -> Result<Option<String>, E> {
-                Ok(enabled.then(|| DEFAULT_AUTH_URL_RULE.to_owned()))
-            }
-
-            fn visit_str<E: de::Error>(self, path: &str) -> Result<Option<String>, E> {
-                Ok((!path.is_empty()).then(|| path.to_owned()))
-            }
-        }
-
-        deserializer.deserialize_any(Rule)
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<String>, D::Error> {
+        deserializer.deserialize_any(Rule(DEFAULT_REFRESH_URL_RULE))
     }
 }
 
