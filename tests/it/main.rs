@@ -7,10 +7,14 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod http_client;
+mod live_rocket;
 mod python_env;
+mod reference_app;
 
 mod auth_first;
 mod auth_resource;
+mod extended_interop;
 mod flask_jwt_suite;
 mod interop;
 mod jwt_required;
