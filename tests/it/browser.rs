@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -74,19 +76,17 @@ fn the_demo_page_in_headless_chromium() {
         "the page shows document.cookie"
     );
     let jar = browser.all_cookies();
-    for name in ["access_token_cookie", "refresh_token_cookie"] {
+    for (name, http_only) in [
+        ("access_token_cookie", true),
+        ("refresh_token_cookie", true),
+        ("csrf_access_token", false),
+        ("csrf_refresh_token", false),
+    ] {
         let cookie = jar
             .iter()
             .find(|c| c["name"] == name)
             .unwrap_or_else(|| panic!("the browser holds no {name}: {jar:?}"));
-        assert_eq!(cookie["httpOnly"], true, "{name} is HttpOnly: {cookie}");
-    }
-    for name in ["csrf_access_token", "csrf_refresh_token"] {
-        let cookie = jar
-            .iter()
-            .find(|c| c["name"] == name)
-            .unwrap_or_else(|| panic!("the browser holds no {name}: {jar:?}"));
-        assert_eq!(cookie["httpOnly"], false, "{name} is readable: {cookie}");
+        assert_eq!(cookie["httpOnly"], http_only, "{name}: {cookie}");
     }
 
     // The access cookie authenticates; a POST needs the CSRF header as well.
@@ -98,18 +98,26 @@ fn the_demo_page_in_headless_chromium() {
         (401, json!({"msg": "Missing CSRF token"}))
     );
 
-    // The refresh cookie (with its own CSRF value) gets a new access token in the body.
+    // The refresh cookie (with its own CSRF value) gets a new, non-fresh access token for the same
+    // identity, in the body: the cookies stay as they were.
+    let cookies_before = browser.script_cookies();
     let (status, refreshed) = browser.click("refresh");
     assert_eq!(status, 200, "refresh: {refreshed}");
-    let token = refreshed["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("refresh answers an access token: {refreshed}"));
-    assert_eq!(token.split('.').count(), 3, "a JWS compact token: {token}");
     assert_eq!(
         refreshed.as_object().map(|o| o.len()),
         Some(1),
         "{refreshed}"
     );
+    let token = refreshed["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("refresh answers an access token: {refreshed}"));
+    let claims = token_claims(token);
+    assert_eq!(
+        (&claims["sub"], &claims["type"], &claims["fresh"]),
+        (&json!("user1"), &json!("access"), &json!(false)),
+        "{claims}"
+    );
+    assert_eq!(browser.script_cookies(), cookies_before);
 
     // Logging out removes every cookie; the protected route then refuses the page.
     assert_eq!(browser.click("logout"), (200, json!({"logout": true})));
@@ -123,6 +131,17 @@ fn the_demo_page_in_headless_chromium() {
         browser.click("get-protected"),
         (401, json!({"msg": NO_TOKEN}))
     );
+}
+
+/// The claims of a JWS compact token, read without verifying it.
+fn token_claims(token: &str) -> Value {
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3, "a JWS compact token: {token}");
+    let payload = URL_SAFE_NO_PAD
+        .decode(parts[1])
+        .unwrap_or_else(|e| panic!("the payload is not base64url ({e}): {token}"));
+    serde_json::from_slice(&payload)
+        .unwrap_or_else(|e| panic!("the payload is not JSON ({e}): {token}"))
 }
 
 /// The names in a `document.cookie` string.
