@@ -14,6 +14,7 @@ mod reference_app;
 
 mod auth_first;
 mod auth_resource;
+mod browser;
 mod extended_interop;
 mod flask_jwt_suite;
 mod interop;
