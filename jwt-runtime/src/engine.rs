@@ -18,6 +18,7 @@ use crate::codec::TokenCodec;
 use crate::error::{ErrorKind, JwtError, JwtResponse};
 use crate::extract;
 use crate::identity::Identity;
+use crate::settings::Settings;
 use crate::validate::Fetch;
 
 /// What the request guard needs, without the identity type.
@@ -28,6 +29,9 @@ pub(crate) trait Authenticator: Send + Sync + 'static {
     /// Turns an error into the response the error callback builds. A missing token gets the
     /// `WWW-Authenticate` challenge for `realm` (the default realm when `None`).
     fn respond(&self, error: JwtError, realm: Option<&str>) -> JwtResponse;
+
+    /// The resolved settings.
+    fn settings(&self) -> &Settings;
 }
 
 /// A [`Jwt`](crate::Jwt) resolved at ignition.
@@ -245,6 +249,10 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
                 }),
             None => error.to_response(),
         }
+    }
+
+    fn settings(&self) -> &Settings {
+        self.codec.settings()
     }
 }
 
