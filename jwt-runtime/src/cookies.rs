@@ -193,7 +193,11 @@ impl<'r> JwtCookies<'r> {
 
     /// Adds `cookies` to the jar and records their exact lines for the response hook.
     fn write(&self, cookies: Vec<JwtCookie>) {
-        let mut written = self.written.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut written = self
+            .written
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         for cookie in cookies {
             self.jar.add(cookie.jar.clone());
             written.push(cookie);
@@ -345,7 +349,11 @@ fn set(
 }
 
 /// The cookies `unset_access_cookies` / `unset_refresh_cookies` write.
-fn unset(settings: &Settings, kind: Kind, domain: Option<&str>) -> Result<Vec<JwtCookie>, JwtError> {
+fn unset(
+    settings: &Settings,
+    kind: Kind,
+    domain: Option<&str>,
+) -> Result<Vec<JwtCookie>, JwtError> {
     let attributes = Attributes::new(settings, domain, Some(Expiry::Expired))?;
     let [(name, path), (csrf_name, csrf_path)] = names(settings, kind);
     let mut cookies = vec![attributes.cookie(name, "", path, true)];
@@ -386,7 +394,10 @@ fn csrf_claim(token: &str) -> Result<String, JwtError> {
 #[derive(Debug, Clone, Copy)]
 enum Expiry {
     /// `Max-Age` seconds from `expires` less that (werkzeug writes both).
-    MaxAge { seconds: u64, expires: OffsetDateTime },
+    MaxAge {
+        seconds: u64,
+        expires: OffsetDateTime,
+    },
     /// Already: `Expires` at the epoch (an unset cookie).
     Expired,
 }
@@ -523,7 +534,8 @@ fn quote_path(path: &str) -> String {
 /// as three octal digits. (werkzeug leaves control characters 0x1A to 0x1F raw, which no header
 /// can carry; they are escaped here.)
 fn quote_value(value: &str) -> String {
-    let plain = |byte: u8| byte.is_ascii_alphanumeric() || b"_!#$%&'()*+-./:<=>?@[]^`{|}~".contains(&byte);
+    let plain =
+        |byte: u8| byte.is_ascii_alphanumeric() || b"_!#$%&'()*+-./:<=>?@[]^`{|}~".contains(&byte);
     if value.bytes().all(plain) {
         return value.to_owned();
     }
@@ -557,4 +569,439 @@ fn http_date(time: OffsetDateTime) -> String {
         time.minute(),
         time.second(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    //! The expected lines are Flask-JWT-Extended 4.7.1's (werkzeug 3.1's format), printed by
+    //! `response.headers.getlist("Set-Cookie")` after each helper, with the token values
+    //! substituted.
+
+    use super::*;
+
+    const CSRF: &str = "db3082aa-82b8-403d-beba-1b32d9ebc2b2";
+    /// When werkzeug wrote the lines with an `Expires` below: 2026-11-30 08:34:14 UTC.
+    const NOW: OffsetDateTime = at(1_796_027_654);
+
+    const fn at(timestamp: i64) -> OffsetDateTime {
+        match OffsetDateTime::from_unix_timestamp(timestamp) {
+            Ok(time) => time,
+            Err(_) => panic!("a timestamp in range"),
+        }
+    }
+
+    /// A token whose claims carry `csrf` (its signature is not checked by the helpers).
+    fn token(claims: &Value) -> String {
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
+        format!("{header}.{claims}.c2lnbmF0dXJl")
+    }
+
+    fn access_token() -> String {
+        token(&serde_json::json!({"sub": "user1", "type": "access", "csrf": CSRF}))
+    }
+
+    fn lines(cookies: &[JwtCookie]) -> Vec<String> {
+        cookies.iter().map(|cookie| cookie.line.clone()).collect()
+    }
+
+    /// The lines of `set_access_cookies(token, max_age, domain)` under `settings`.
+    fn set_access(settings: &Settings, max_age: Option<u64>, domain: Option<&str>) -> Vec<String> {
+        let token = access_token();
+        let max_age = max_age.map(Duration::from_secs);
+        let cookies = set(settings, Kind::Access, &token, max_age, domain, NOW)
+            .expect("a token with a csrf claim");
+        lines(&cookies)
+            .into_iter()
+            .map(|line| line.replace(&token, "<access>"))
+            .collect()
+    }
+
+    fn unset_lines(settings: &Settings, kind: Kind, domain: Option<&str>) -> Vec<String> {
+        lines(&unset(settings, kind, domain).expect("an ASCII domain"))
+    }
+
+    fn settings(change: impl FnOnce(&mut Settings)) -> Settings {
+        let mut settings = Settings::default();
+        change(&mut settings);
+        settings
+    }
+
+    #[test]
+    fn defaults_set_httponly_token_and_readable_csrf_cookies() {
+        let settings = Settings::default();
+        assert_eq!(
+            set_access(&settings, None, None),
+            [
+                "access_token_cookie=<access>; HttpOnly; Path=/".to_string(),
+                format!("csrf_access_token={CSRF}; Path=/"),
+            ]
+        );
+        let refresh =
+            token(&serde_json::json!({"sub": "user1", "type": "refresh", "csrf": "r-csrf"}));
+        let cookies = set(&settings, Kind::Refresh, &refresh, None, None, NOW).expect("csrf claim");
+        assert_eq!(
+            lines(&cookies),
+            [
+                format!("refresh_token_cookie={refresh}; HttpOnly; Path=/"),
+                "csrf_refresh_token=r-csrf; Path=/".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn defaults_unset_with_empty_values_expired_at_the_epoch() {
+        let settings = Settings::default();
+        assert_eq!(
+            unset_lines(&settings, Kind::Access, None),
+            [
+                "access_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Path=/",
+                "csrf_access_token=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/",
+            ]
+        );
+        assert_eq!(
+            unset_lines(&settings, Kind::Refresh, None),
+            [
+                "refresh_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Path=/",
+                "csrf_refresh_token=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/",
+            ]
+        );
+    }
+
+    #[test]
+    fn cookie_secure_adds_secure_before_httponly() {
+        let settings = settings(|s| s.cookie_secure = true);
+        assert_eq!(
+            set_access(&settings, None, None),
+            [
+                "access_token_cookie=<access>; Secure; HttpOnly; Path=/".to_string(),
+                format!("csrf_access_token={CSRF}; Secure; Path=/"),
+            ]
+        );
+        assert_eq!(
+            unset_lines(&settings, Kind::Access, None),
+            [
+                "access_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; HttpOnly; Path=/",
+                "csrf_access_token=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; Path=/",
+            ]
+        );
+    }
+
+    #[test]
+    fn samesite_comes_last_as_given_and_none_adds_no_secure() {
+        for same_site in ["Lax", "None", "Strict"] {
+            let settings = settings(|s| s.cookie_samesite = Some(same_site.into()));
+            assert_eq!(
+                set_access(&settings, None, None),
+                [
+                    format!("access_token_cookie=<access>; HttpOnly; Path=/; SameSite={same_site}"),
+                    format!("csrf_access_token={CSRF}; Path=/; SameSite={same_site}"),
+                ]
+            );
+            assert_eq!(
+                unset_lines(&settings, Kind::Refresh, None),
+                [
+                    format!(
+                        "refresh_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; \
+                         Path=/; SameSite={same_site}"
+                    ),
+                    format!(
+                        "csrf_refresh_token=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; \
+                         SameSite={same_site}"
+                    ),
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn domain_comes_first_without_leading_dot_or_port_and_the_argument_wins() {
+        for configured in ["example.com", ".example.com", "example.com:8080"] {
+            let settings = settings(|s| s.cookie_domain = Some(configured.into()));
+            assert_eq!(
+                set_access(&settings, None, None),
+                [
+                    "access_token_cookie=<access>; Domain=example.com; HttpOnly; Path=/"
+                        .to_string(),
+                    format!("csrf_access_token={CSRF}; Domain=example.com; Path=/"),
+                ]
+            );
+            assert_eq!(
+                set_access(&settings, None, Some("other.org")),
+                [
+                    "access_token_cookie=<access>; Domain=other.org; HttpOnly; Path=/".to_string(),
+                    format!("csrf_access_token={CSRF}; Domain=other.org; Path=/"),
+                ]
+            );
+            // An empty argument falls back to the setting (Flask-JWT-Extended's `domain or ...`).
+            assert_eq!(
+                set_access(&settings, None, Some("")),
+                set_access(&settings, None, None)
+            );
+            assert_eq!(
+                unset_lines(&settings, Kind::Access, None)[0],
+                "access_token_cookie=; Domain=example.com; Expires=Thu, 01 Jan 1970 00:00:00 GMT; \
+                 HttpOnly; Path=/"
+            );
+        }
+        assert_eq!(
+            unset_lines(&Settings::default(), Kind::Refresh, Some("other.org")),
+            [
+                "refresh_token_cookie=; Domain=other.org; Expires=Thu, 01 Jan 1970 00:00:00 GMT; \
+                 HttpOnly; Path=/",
+                "csrf_refresh_token=; Domain=other.org; Expires=Thu, 01 Jan 1970 00:00:00 GMT; \
+                 Path=/",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_domain_werkzeug_cannot_encode_is_refused() {
+        for domain in ["bücher.de", "a..b", ""] {
+            let error = cookie_domain(domain).expect_err("not an ASCII domain name");
+            assert!(
+                error.to_string().contains("not an ASCII domain name"),
+                "{error}"
+            );
+        }
+        let error = unset(&Settings::default(), Kind::Access, Some("a..b")).expect_err("refused");
+        assert!(error.to_string().contains("a..b"), "{error}");
+        assert_eq!(cookie_domain("localhost").expect("valid"), "localhost");
+        assert_eq!(
+            cookie_domain("Example.COM.").expect("valid"),
+            "Example.COM."
+        );
+    }
+
+    #[test]
+    fn max_age_writes_expires_then_max_age_and_zero_means_the_setting() {
+        let settings = Settings::default();
+        assert_eq!(
+            set_access(&settings, Some(60), None),
+            [
+                "access_token_cookie=<access>; Expires=Mon, 30 Nov 2026 08:35:14 GMT; Max-Age=60; \
+                 HttpOnly; Path=/"
+                    .to_string(),
+                format!(
+                    "csrf_access_token={CSRF}; Expires=Mon, 30 Nov 2026 08:35:14 GMT; Max-Age=60; \
+                     Path=/"
+                ),
+            ]
+        );
+        assert_eq!(
+            set_access(&settings, Some(0), None),
+            set_access(&settings, None, None)
+        );
+        let error = set(
+            &settings,
+            Kind::Access,
+            &access_token(),
+            Some(Duration::from_secs(u64::MAX)),
+            None,
+            NOW,
+        )
+        .expect_err("too far");
+        assert!(error.to_string().contains("9999"), "{error}");
+    }
+
+    #[test]
+    fn session_cookie_off_gives_a_year_of_max_age_unless_the_argument_says_otherwise() {
+        let settings = settings(|s| s.session_cookie = false);
+        assert_eq!(
+            set_access(&settings, None, None),
+            [
+                "access_token_cookie=<access>; Expires=Tue, 30 Nov 2027 09:40:54 GMT; \
+                 Max-Age=31540000; HttpOnly; Path=/"
+                    .to_string(),
+                format!(
+                    "csrf_access_token={CSRF}; Expires=Tue, 30 Nov 2027 09:40:54 GMT; \
+                     Max-Age=31540000; Path=/"
+                ),
+            ]
+        );
+        assert_eq!(
+            set_access(&settings, Some(60), None)[0],
+            "access_token_cookie=<access>; Expires=Mon, 30 Nov 2026 08:35:14 GMT; Max-Age=60; \
+             HttpOnly; Path=/"
+        );
+        // Unsetting ignores it: no Max-Age.
+        assert_eq!(
+            unset_lines(&settings, Kind::Access, None)[0],
+            "access_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Path=/"
+        );
+    }
+
+    #[test]
+    fn every_attribute_at_once_in_werkzeugs_order() {
+        let settings = settings(|s| {
+            s.cookie_secure = true;
+            s.cookie_samesite = Some("None".into());
+            s.cookie_domain = Some("example.com".into());
+            s.session_cookie = false;
+        });
+        assert_eq!(
+            set_access(&settings, None, None),
+            [
+                "access_token_cookie=<access>; Domain=example.com; Expires=Tue, 30 Nov 2027 \
+                 09:40:54 GMT; Max-Age=31540000; Secure; HttpOnly; Path=/; SameSite=None"
+                    .to_string(),
+                format!(
+                    "csrf_access_token={CSRF}; Domain=example.com; Expires=Tue, 30 Nov 2027 \
+                     09:40:54 GMT; Max-Age=31540000; Secure; Path=/; SameSite=None"
+                ),
+            ]
+        );
+        assert_eq!(
+            unset_lines(&settings, Kind::Access, None),
+            [
+                "access_token_cookie=; Domain=example.com; Expires=Thu, 01 Jan 1970 00:00:00 GMT; \
+                 Secure; HttpOnly; Path=/; SameSite=None",
+                "csrf_access_token=; Domain=example.com; Expires=Thu, 01 Jan 1970 00:00:00 GMT; \
+                 Secure; Path=/; SameSite=None",
+            ]
+        );
+    }
+
+    #[test]
+    fn no_csrf_cookie_without_csrf_protection_or_csrf_in_cookies() {
+        for settings in [
+            settings(|s| s.cookie_csrf_protect = false),
+            settings(|s| s.csrf_in_cookies = false),
+        ] {
+            assert_eq!(
+                set_access(&settings, None, None),
+                ["access_token_cookie=<access>; HttpOnly; Path=/"]
+            );
+            assert_eq!(
+                unset_lines(&settings, Kind::Refresh, None),
+                ["refresh_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Path=/"]
+            );
+            // No claim is read: a token without `csrf` is fine.
+            let plain = token(&serde_json::json!({"sub": "user1"}));
+            let cookies =
+                set(&settings, Kind::Access, &plain, None, None, NOW).expect("no claim needed");
+            assert_eq!(cookies.len(), 1);
+        }
+    }
+
+    #[test]
+    fn custom_names_and_paths() {
+        let settings = settings(|s| {
+            s.access_cookie_name = "a".into();
+            s.access_cookie_path = "/api/".into();
+            s.access_csrf_cookie_name = "ca".into();
+            s.access_csrf_cookie_path = "/c/".into();
+            s.refresh_cookie_name = "r".into();
+            s.refresh_cookie_path = "/token/refresh".into();
+            s.refresh_csrf_cookie_name = "cr".into();
+            s.refresh_csrf_cookie_path = "/cr/".into();
+        });
+        assert_eq!(
+            set_access(&settings, None, None),
+            [
+                "a=<access>; HttpOnly; Path=/api/".to_string(),
+                format!("ca={CSRF}; Path=/c/")
+            ]
+        );
+        assert_eq!(
+            unset_lines(&settings, Kind::Refresh, None),
+            [
+                "r=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Path=/token/refresh",
+                "cr=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/cr/",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_csrf_value_is_the_tokens_claim_and_a_token_without_one_is_refused() {
+        assert_eq!(csrf_claim(&access_token()).expect("claim"), CSRF);
+        // PyJWT accepts padded segments; so does the claim reader.
+        let padded = access_token().replacen('.', "==.", 2);
+        assert_eq!(csrf_claim(&padded).expect("claim"), CSRF);
+        let settings = Settings::default();
+        for bad in [
+            token(&serde_json::json!({"sub": "user1"})),
+            token(&serde_json::json!({"csrf": 7})),
+            "not a token".to_string(),
+            "a.b".to_string(),
+            "a.b.c.d".to_string(),
+            "a.%%%.c".to_string(),
+            format!("a.{}.c", URL_SAFE_NO_PAD.encode("[1]")),
+        ] {
+            let error = set(&settings, Kind::Access, &bad, None, None, NOW).expect_err("no claim");
+            assert!(error.to_string().contains("csrf"), "{error}");
+            assert!(
+                !error.to_string().contains(&bad),
+                "the token is not echoed: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_jar_cookie_carries_the_same_cookie_with_an_explicit_samesite() {
+        let cookies = set(
+            &Settings::default(),
+            Kind::Access,
+            &access_token(),
+            None,
+            None,
+            NOW,
+        )
+        .expect("claim");
+        let [token, csrf] = &cookies[..] else {
+            panic!("two cookies: {cookies:?}");
+        };
+        assert_eq!(token.jar.value(), access_token());
+        assert_eq!(token.jar.http_only(), Some(true));
+        assert_eq!(token.jar.secure(), Some(false));
+        assert_eq!(token.jar.same_site(), Some(SameSite::Lax));
+        assert_eq!(token.jar.path(), Some("/"));
+        assert_eq!(csrf.jar.value(), CSRF);
+        assert_eq!(csrf.jar.http_only(), Some(false));
+        assert_eq!(
+            token.rocket_line,
+            format!(
+                "access_token_cookie={}; HttpOnly; SameSite=Lax; Path=/",
+                access_token()
+            )
+        );
+        let unset = unset(&Settings::default(), Kind::Access, None).expect("no domain");
+        assert_eq!(unset[0].jar.value(), "");
+        assert_eq!(
+            unset[0].jar.expires_datetime(),
+            Some(OffsetDateTime::UNIX_EPOCH)
+        );
+    }
+
+    #[test]
+    fn values_and_paths_are_quoted_as_werkzeug_quotes_them() {
+        // `dump_cookie("k", value)` / `dump_cookie("k", "v", path=path)` in werkzeug 3.1.
+        assert_eq!(quote_value("{x}"), "{x}");
+        assert_eq!(quote_value("a b"), r#""a b""#);
+        assert_eq!(quote_value("a;b"), r#""a\073b""#);
+        assert_eq!(quote_value("a,b"), r#""a\054b""#);
+        assert_eq!(quote_value("é"), r#""\303\251""#);
+        assert_eq!(quote_value(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(quote_value("\r\n"), r#""\015\012""#);
+        assert_eq!(quote_path("/a b/"), "/a%20b/");
+        assert_eq!(quote_path("/é"), "/%C3%A9");
+        assert_eq!(quote_path("/x;y"), "/x%3By");
+        assert_eq!(quote_path("/%41"), "/%41");
+        assert_eq!(quote_path("/a?b#c"), "/a%3Fb%23c");
+    }
+
+    #[test]
+    fn http_dates_are_written_as_werkzeug_writes_them() {
+        assert_eq!(
+            http_date(OffsetDateTime::UNIX_EPOCH),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
+        assert_eq!(http_date(NOW), "Mon, 30 Nov 2026 08:34:14 GMT");
+        assert_eq!(
+            http_date(
+                at(1_801_962_245).to_offset(UtcOffset::from_hms(2, 0, 0).expect("a valid offset"))
+            ),
+            "Sun, 07 Feb 2027 01:04:05 GMT"
+        );
+    }
 }
