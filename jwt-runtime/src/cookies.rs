@@ -23,7 +23,8 @@ use rocket::{Request, Response};
 use serde_json::Value;
 
 use crate::claims::Payload;
-use crate::error::JwtError;
+use crate::engine::Authenticator;
+use crate::error::{JwtError, JwtResponse};
 use crate::guard::Registered;
 use crate::settings::Settings;
 
@@ -50,16 +51,16 @@ const NON_SESSION_MAX_AGE: u64 = 31_540_000;
 ///
 /// ```
 /// # #[macro_use] extern crate rocket;
-/// use jwt_runtime::{Jwt, JwtCookies, JwtError};
+/// use jwt_runtime::{Jwt, JwtCookies, JwtResponse};
 ///
 /// #[post("/login/cookies", data = "<token>")]
-/// fn login(cookies: JwtCookies<'_>, token: &str) -> Result<&'static str, JwtError> {
+/// fn login(cookies: JwtCookies<'_>, token: &str) -> Result<&'static str, JwtResponse> {
 ///     cookies.set_access_cookies(token)?;
 ///     Ok("logged in")
 /// }
 ///
 /// #[post("/logout/cookies")]
-/// fn logout(cookies: JwtCookies<'_>) -> Result<&'static str, JwtError> {
+/// fn logout(cookies: JwtCookies<'_>) -> Result<&'static str, JwtResponse> {
 ///     cookies.unset_jwt_cookies()?;
 ///     Ok("logged out")
 /// }
@@ -91,7 +92,7 @@ const NON_SESSION_MAX_AGE: u64 = 31_540_000;
 /// assert_eq!(lines.len(), 4);
 /// ```
 pub struct JwtCookies<'r> {
-    settings: &'r Settings,
+    engine: &'r dyn Authenticator,
     jar: &'r CookieJar<'r>,
     written: &'r Written,
 }
@@ -102,7 +103,7 @@ impl<'r> JwtCookies<'r> {
     pub(crate) fn of(request: &'r Request<'_>) -> Option<Self> {
         let Registered(engine) = request.rocket().state::<Registered>()?;
         Some(JwtCookies {
-            settings: engine.settings(),
+            engine: &**engine,
             jar: request.cookies(),
             written: request.local_cache(Written::default),
         })
@@ -111,10 +112,11 @@ impl<'r> JwtCookies<'r> {
     /// Flask-JWT-Extended's `set_access_cookies(response, token)`: the access token cookie and,
     /// with CSRF protection in cookies, the access CSRF cookie.
     ///
-    /// Fails when the CSRF cookie is due and `token` has no `csrf` claim to read (the claims
-    /// are read without verifying the token: it is the one the application just issued), or when
-    /// the cookie domain is not an ASCII domain name.
-    pub fn set_access_cookies(&self, token: &str) -> Result<(), JwtError> {
+    /// Fails, setting nothing, when the CSRF cookie is due and `token` has no `csrf` claim to
+    /// read (the claims are read without verifying the token: it is the one the application just
+    /// issued), or when the cookie domain is not an ASCII domain name. The error is a 500 built
+    /// by the error callback, to answer as is.
+    pub fn set_access_cookies(&self, token: &str) -> Result<(), JwtResponse> {
         self.set_access_cookies_with(token, None, None)
     }
 
@@ -126,17 +128,22 @@ impl<'r> JwtCookies<'r> {
         token: &str,
         max_age: Option<Duration>,
         domain: Option<&str>,
-    ) -> Result<(), JwtError> {
+    ) -> Result<(), JwtResponse> {
         let now = OffsetDateTime::now_utc();
-        let cookies = set(self.settings, Kind::Access, token, max_age, domain, now)?;
-        self.write(cookies);
-        Ok(())
+        self.write(set(
+            self.settings(),
+            Kind::Access,
+            token,
+            max_age,
+            domain,
+            now,
+        ))
     }
 
     /// Flask-JWT-Extended's `set_refresh_cookies(response, token)`: the refresh token cookie
     /// and, with CSRF protection in cookies, the refresh CSRF cookie. Fails as
     /// [`set_access_cookies`](Self::set_access_cookies) does.
-    pub fn set_refresh_cookies(&self, token: &str) -> Result<(), JwtError> {
+    pub fn set_refresh_cookies(&self, token: &str) -> Result<(), JwtResponse> {
         self.set_refresh_cookies_with(token, None, None)
     }
 
@@ -147,52 +154,65 @@ impl<'r> JwtCookies<'r> {
         token: &str,
         max_age: Option<Duration>,
         domain: Option<&str>,
-    ) -> Result<(), JwtError> {
+    ) -> Result<(), JwtResponse> {
         let now = OffsetDateTime::now_utc();
-        let cookies = set(self.settings, Kind::Refresh, token, max_age, domain, now)?;
-        self.write(cookies);
-        Ok(())
+        self.write(set(
+            self.settings(),
+            Kind::Refresh,
+            token,
+            max_age,
+            domain,
+            now,
+        ))
     }
 
     /// Flask-JWT-Extended's `unset_jwt_cookies(response)`: unsets the access cookies, then the
-    /// refresh cookies. Fails only when the cookie domain is not an ASCII domain name.
-    pub fn unset_jwt_cookies(&self) -> Result<(), JwtError> {
+    /// refresh cookies. Fails (a 500, setting nothing) only when the cookie domain is not an
+    /// ASCII domain name.
+    pub fn unset_jwt_cookies(&self) -> Result<(), JwtResponse> {
         self.unset_jwt_cookies_with(None)
     }
 
     /// [`unset_jwt_cookies`](Self::unset_jwt_cookies) with Flask-JWT-Extended's `domain`
     /// (`None` or empty: the `cookie_domain` setting).
-    pub fn unset_jwt_cookies_with(&self, domain: Option<&str>) -> Result<(), JwtError> {
+    pub fn unset_jwt_cookies_with(&self, domain: Option<&str>) -> Result<(), JwtResponse> {
         self.unset_access_cookies_with(domain)?;
         self.unset_refresh_cookies_with(domain)
     }
 
     /// Flask-JWT-Extended's `unset_access_cookies(response)`: the access token cookie and, with
     /// CSRF protection in cookies, the access CSRF cookie, emptied and expired.
-    pub fn unset_access_cookies(&self) -> Result<(), JwtError> {
+    pub fn unset_access_cookies(&self) -> Result<(), JwtResponse> {
         self.unset_access_cookies_with(None)
     }
 
     /// [`unset_access_cookies`](Self::unset_access_cookies) with `domain`.
-    pub fn unset_access_cookies_with(&self, domain: Option<&str>) -> Result<(), JwtError> {
-        self.write(unset(self.settings, Kind::Access, domain)?);
-        Ok(())
+    pub fn unset_access_cookies_with(&self, domain: Option<&str>) -> Result<(), JwtResponse> {
+        self.write(unset(self.settings(), Kind::Access, domain))
     }
 
     /// Flask-JWT-Extended's `unset_refresh_cookies(response)`: the refresh token cookie and,
     /// with CSRF protection in cookies, the refresh CSRF cookie, emptied and expired.
-    pub fn unset_refresh_cookies(&self) -> Result<(), JwtError> {
+    pub fn unset_refresh_cookies(&self) -> Result<(), JwtResponse> {
         self.unset_refresh_cookies_with(None)
     }
 
     /// [`unset_refresh_cookies`](Self::unset_refresh_cookies) with `domain`.
-    pub fn unset_refresh_cookies_with(&self, domain: Option<&str>) -> Result<(), JwtError> {
-        self.write(unset(self.settings, Kind::Refresh, domain)?);
-        Ok(())
+    pub fn unset_refresh_cookies_with(&self, domain: Option<&str>) -> Result<(), JwtResponse> {
+        self.write(unset(self.settings(), Kind::Refresh, domain))
     }
 
-    /// Adds `cookies` to the jar and records their exact lines for the response hook.
-    fn write(&self, cookies: Vec<JwtCookie>) {
+    fn settings(&self) -> &'r Settings {
+        self.engine.settings()
+    }
+
+    /// Adds `cookies` to the jar and records their exact lines for the response hook; an error
+    /// becomes the error callback's response.
+    fn write(&self, cookies: Result<Vec<JwtCookie>, JwtError>) -> Result<(), JwtResponse> {
+        let cookies = cookies.map_err(|error| {
+            log::error!("jwt: {error}");
+            self.engine.respond(error, None)
+        })?;
         let mut written = self
             .written
             .0
@@ -202,6 +222,7 @@ impl<'r> JwtCookies<'r> {
             self.jar.add(cookie.jar.clone());
             written.push(cookie);
         }
+        Ok(())
     }
 }
 

@@ -11,6 +11,7 @@ mod python_env;
 
 mod auth_first;
 mod auth_resource;
+mod cookies;
 mod flask_jwt_suite;
 mod interop;
 mod jwt_required;
