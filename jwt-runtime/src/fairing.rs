@@ -140,5 +140,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
     /// the catcher's.
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
         crate::guard::answer_refusal(request, response);
+        // The JWT cookies' `Set-Cookie` lines, as Flask-JWT-Extended writes them.
+        crate::cookies::write_exact_lines(request, response);
     }
 }

@@ -175,13 +175,6 @@ pub(crate) fn unverified_parts(token: &str) -> Option<(Payload, Payload)> {
     Some((header, claims))
 }
 
-/// The `csrf` claim of `token`, read without any check (as Flask-JWT-Extended's
-/// `get_csrf_token`): for the CSRF cookie beside a token this application just issued.
-pub(crate) fn csrf_claim(token: &str) -> Option<String> {
-    let (_, claims) = unverified_parts(token)?;
-    claims.get("csrf")?.as_str().map(str::to_owned)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ mod auth_first;
 mod auth_resource;
 mod browser;
 mod extended_interop;
+mod cookies;
 mod flask_jwt_suite;
 mod interop;
 mod jwt_required;
