@@ -2,12 +2,15 @@
 //! in one call.
 //!
 //! ```text
-//! // #[jwt_required(realm = "Admin area")] #[get("/items/<id>")] fn item(mut id: u32) -> T { .. }
-//! #[doc(hidden)] struct __jwt_realm_item;          // only with `realm = ".."`
-//! impl Rules for __jwt_realm_item { const REALM: Option<&'static str> = Some("Admin area"); }
+//! // #[jwt_required(fresh, realm = "Admin area")] #[get("/items/<id>")] fn item(mut id: u32) -> T { .. }
+//! #[doc(hidden)] struct __jwt_rules_item;          // only with arguments
+//! impl Rules for __jwt_rules_item {                // the constants that differ from the defaults
+//!     const REALM: Option<&'static str> = Some("Admin area");
+//!     const FRESH: bool = true;
+//! }
 //!
 //! #[get("/items/<id>")]                             // the handler's attributes, unchanged
-//! fn item(__jwt_auth: JwtAuth<__jwt_realm_item>, id: u32) -> Result<T, JwtResponse> {
+//! fn item(__jwt_auth: JwtAuth<__jwt_rules_item>, id: u32) -> Result<T, JwtResponse> {
 //!     fn __jwt_required_item(mut id: u32) -> T { .. }   // the original handler
 //!     JwtAuth::run_sync(__jwt_auth, move || __jwt_required_item(id))
 //!     // async handlers: JwtAuth::run(__jwt_auth, __jwt_required_item(id)).await
@@ -21,14 +24,14 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 use syn::{FnArg, Ident, ItemFn, Pat, ReturnType};
 
-use super::parse::Args;
+use super::parse::{Args, Locations};
 
 /// The runtime's hidden module for generated code; its version is the expansion's.
 fn runtime() -> TokenStream {
     quote!(::rocket_flask_jwt::__private_v1)
 }
 
-/// The protected handler, preceded by its realm type when the attribute names a realm.
+/// The protected handler, preceded by its rules type when the attribute has arguments.
 pub(super) fn handler(args: &Args, function: ItemFn) -> TokenStream {
     let runtime = runtime();
     let ItemFn {
@@ -41,21 +44,20 @@ pub(super) fn handler(args: &Args, function: ItemFn) -> TokenStream {
     let auth = Ident::new("__jwt_auth", Span::mixed_site());
     let original = format_ident!("__jwt_required_{}", sig.ident);
 
-    let (realm_item, guard) = match &args.realm {
-        Some(realm) => {
-            let marker = format_ident!("__jwt_realm_{}", sig.ident);
-            let item = quote! {
-                #[doc(hidden)]
-                #[allow(non_camel_case_types)]
-                #vis struct #marker;
-                impl #runtime::Rules for #marker {
-                    const REALM: ::core::option::Option<&'static str> =
-                        ::core::option::Option::Some(#realm);
-                }
-            };
-            (item, quote!(#runtime::JwtAuth<#marker>))
-        }
-        None => (TokenStream::new(), quote!(#runtime::JwtAuth)),
+    let (rules_item, guard) = if args.any() {
+        let marker = format_ident!("__jwt_rules_{}", sig.ident);
+        let constants = constants(args, &runtime);
+        let item = quote! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            #vis struct #marker;
+            impl #runtime::Rules for #marker {
+                #(#constants)*
+            }
+        };
+        (item, quote!(#runtime::JwtAuth<#marker>))
+    } else {
+        (TokenStream::new(), quote!(#runtime::JwtAuth))
     };
 
     let mut original_sig = sig.clone();
@@ -86,7 +88,7 @@ pub(super) fn handler(args: &Args, function: ItemFn) -> TokenStream {
     };
 
     quote! {
-        #realm_item
+        #rules_item
         #(#attrs)*
         #[allow(clippy::too_many_arguments)]
         #vis #sig {
@@ -97,18 +99,102 @@ pub(super) fn handler(args: &Args, function: ItemFn) -> TokenStream {
     }
 }
 
+/// The `Rules` constants that differ from the trait's defaults, in the trait's order.
+fn constants(args: &Args, runtime: &TokenStream) -> Vec<TokenStream> {
+    let option = quote!(::core::option::Option);
+    let bool = quote!(::core::primitive::bool);
+    let mut constants = Vec::new();
+    if let Some(realm) = &args.realm {
+        constants.push(quote!(const REALM: #option<&'static str> = #option::Some(#realm);));
+    }
+    if args.refresh.is_some() {
+        constants.push(quote!(const REFRESH: #bool = true;));
+    }
+    if args.fresh.is_some() {
+        constants.push(quote!(const FRESH: #bool = true;));
+    }
+    if args.optional.is_some() {
+        constants.push(quote!(const OPTIONAL: #bool = true;));
+    }
+    if args
+        .verify_type
+        .as_ref()
+        .is_some_and(|verify| !verify.value)
+    {
+        constants.push(quote!(const VERIFY_TYPE: #bool = false;));
+    }
+    if let Some(locations) = &args.locations {
+        let list = location_list(locations, runtime);
+        constants.push(quote! {
+            const LOCATIONS: #option<&'static [#runtime::Location]> = #option::Some(&[#(#list),*]);
+        });
+    }
+    constants
+}
+
+/// `Location::Headers, ...`, each variant spanned at the string it was written as.
+fn location_list(locations: &Locations, runtime: &TokenStream) -> Vec<TokenStream> {
+    locations
+        .names
+        .iter()
+        .map(|name| {
+            let variant = Ident::new(name.location.variant(), name.literal.span());
+            quote!(#runtime::Location::#variant)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use syn::{parse_quote, Item, ItemImpl, ItemStruct, Stmt};
+    use syn::{parse_quote, ImplItem, Item, ItemImpl, ItemStruct, Stmt};
 
-    /// The expansion of `function` with `realm`, as items.
-    fn expand(realm: Option<&str>, function: ItemFn) -> Vec<Item> {
-        let args = Args {
-            realm: realm.map(|realm| syn::LitStr::new(realm, Span::call_site())),
-        };
+    /// The expansion of `function` with the attribute arguments `args`, as items.
+    fn expand(args: TokenStream, function: ItemFn) -> Vec<Item> {
+        let args = super::super::parse::args(args).expect("the arguments parse");
         let file: syn::File = syn::parse2(handler(&args, function)).expect("the expansion parses");
         file.items
+    }
+
+    /// The rules type, its `Rules` constants as (name, type, value) and the guard's type, of a
+    /// handler `p` expanded with `args`.
+    fn rules(args: TokenStream) -> (Vec<(String, String, String)>, String) {
+        let items = expand(
+            args,
+            parse_quote!(
+                #[get("/")]
+                fn p() {}
+            ),
+        );
+        let [Item::Struct(marker), Item::Impl(rules), Item::Fn(handler)] = items.as_slice() else {
+            panic!("expected the rules type, its Rules impl and the handler");
+        };
+        assert_eq!(marker.ident, "__jwt_rules_p");
+        let (_, trait_path, _) = rules.trait_.as_ref().expect("a trait impl");
+        assert_eq!(flat(trait_path), "::rocket_flask_jwt::__private_v1::Rules");
+        assert_eq!(flat(&rules.self_ty), "__jwt_rules_p");
+        let constants = rules
+            .items
+            .iter()
+            .map(|item| match item {
+                ImplItem::Const(constant) => (
+                    constant.ident.to_string(),
+                    flat(&constant.ty),
+                    flat(&constant.expr),
+                ),
+                other => panic!("not a constant: {}", flat(other)),
+            })
+            .collect();
+        (constants, arguments(handler)[0].2.clone())
+    }
+
+    /// (name, type, value) of a `bool` constant.
+    fn bool_constant(name: &str, value: bool) -> (String, String, String) {
+        (
+            name.to_string(),
+            "::core::primitive::bool".to_string(),
+            value.to_string(),
+        )
     }
 
     /// Tokens as one string without spaces, for comparing short fragments.
@@ -150,14 +236,14 @@ mod tests {
     #[test]
     fn the_guard_comes_first_and_the_body_runs_through_it() {
         let items = expand(
-            None,
+            quote!(),
             parse_quote! {
                 /// Docs stay.
                 #[get("/items/<id>")]
                 fn item(mut id: u32, db: &State<Db>) -> String { id += 1; id.to_string() }
             },
         );
-        assert_eq!(items.len(), 1, "no realm type without a realm");
+        assert_eq!(items.len(), 1, "no rules type without arguments");
         let handler = the_handler(&items);
         assert_eq!(handler.sig.ident, "item");
         assert!(handler.attrs.iter().any(|attr| attr.path().is_ident("get")));
@@ -198,7 +284,7 @@ mod tests {
     #[test]
     fn an_async_handler_is_awaited_in_the_identity_scope() {
         let items = expand(
-            None,
+            quote!(),
             parse_quote! {
                 #[post("/", data = "<body>")]
                 async fn create(body: Json<Item>) {}
@@ -221,28 +307,28 @@ mod tests {
     #[test]
     fn a_realm_is_a_type_given_to_the_guard() {
         let items = expand(
-            Some("Admin area"),
+            quote!(realm = "Admin area"),
             parse_quote! {
                 #[get("/admin")]
                 pub(crate) fn admin() -> &'static str { "admin" }
             },
         );
         let [Item::Struct(marker), Item::Impl(realm), Item::Fn(handler)] = items.as_slice() else {
-            panic!("expected the realm type, its Rules impl and the handler");
+            panic!("expected the rules type, its Rules impl and the handler");
         };
         let ItemStruct { ident, vis, .. } = marker;
-        assert_eq!(ident, "__jwt_realm_admin");
+        assert_eq!(ident, "__jwt_rules_admin");
         assert_eq!(
             flat(vis),
             "pub(crate)",
-            "the realm type is as visible as the handler"
+            "the rules type is as visible as the handler"
         );
         let ItemImpl {
             trait_, self_ty, ..
         } = realm;
         let (_, trait_path, _) = trait_.as_ref().expect("a trait impl");
         assert_eq!(flat(trait_path), "::rocket_flask_jwt::__private_v1::Rules");
-        assert_eq!(flat(self_ty), "__jwt_realm_admin");
+        assert_eq!(flat(self_ty), "__jwt_rules_admin");
         assert!(
             flat(realm).contains("Some(\"Adminarea\")"),
             "{}",
@@ -250,7 +336,86 @@ mod tests {
         );
         assert_eq!(
             arguments(handler)[0].2,
-            "::rocket_flask_jwt::__private_v1::JwtAuth<__jwt_realm_admin>"
+            "::rocket_flask_jwt::__private_v1::JwtAuth<__jwt_rules_admin>"
         );
+    }
+
+    #[test]
+    fn each_mode_sets_only_its_constant() {
+        for (mode, constant) in [
+            (quote!(refresh), "REFRESH"),
+            (quote!(fresh), "FRESH"),
+            (quote!(optional), "OPTIONAL"),
+        ] {
+            let (constants, guard) = rules(mode);
+            assert_eq!(constants, [bool_constant(constant, true)]);
+            assert_eq!(
+                guard,
+                "::rocket_flask_jwt::__private_v1::JwtAuth<__jwt_rules_p>"
+            );
+        }
+        let (constants, _) = rules(quote!(verify_type = false));
+        assert_eq!(constants, [bool_constant("VERIFY_TYPE", false)]);
+    }
+
+    #[test]
+    fn a_default_value_sets_no_constant() {
+        let (constants, guard) = rules(quote!(verify_type = true));
+        assert!(constants.is_empty(), "{constants:?}");
+        assert_eq!(
+            guard, "::rocket_flask_jwt::__private_v1::JwtAuth<__jwt_rules_p>",
+            "an argument, even a default one, gives the route its own rules type"
+        );
+    }
+
+    #[test]
+    fn locations_are_the_runtimes_variants_in_the_order_written() {
+        let (constants, _) = rules(quote!(
+            locations = ["json", "query_string", "cookies", "headers"]
+        ));
+        let location = "::rocket_flask_jwt::__private_v1::Location";
+        assert_eq!(
+            constants,
+            [(
+                "LOCATIONS".to_string(),
+                format!("::core::option::Option<&'static[{location}]>"),
+                format!(
+                    "::core::option::Option::Some(&[{location}::Json,{location}::QueryString,\
+                     {location}::Cookies,{location}::Headers])"
+                ),
+            )]
+        );
+        let (constants, _) = rules(quote!(locations = "headers"));
+        assert_eq!(
+            constants[0].2,
+            format!("::core::option::Option::Some(&[{location}::Headers])")
+        );
+    }
+
+    #[test]
+    fn combined_arguments_set_their_constants_in_the_traits_order() {
+        let (constants, _) = rules(quote!(
+            locations = ["cookies"],
+            verify_type = false,
+            optional,
+            refresh,
+            realm = "Admin area"
+        ));
+        let names: Vec<&str> = constants.iter().map(|(name, ..)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["REALM", "REFRESH", "OPTIONAL", "VERIFY_TYPE", "LOCATIONS"]
+        );
+        assert_eq!(
+            constants[0],
+            (
+                "REALM".to_string(),
+                "::core::option::Option<&'staticstr>".to_string(),
+                "::core::option::Option::Some(\"Adminarea\")".to_string()
+            )
+        );
+        let (constants, _) = rules(quote!(fresh, optional, locations = "headers"));
+        let names: Vec<&str> = constants.iter().map(|(name, ..)| name.as_str()).collect();
+        assert_eq!(names, ["FRESH", "OPTIONAL", "LOCATIONS"]);
     }
 }

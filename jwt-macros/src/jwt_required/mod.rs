@@ -1,5 +1,5 @@
-//! `#[jwt_required]`: [`parse`] the arguments and the handler, [`validate`] the handler, then
-//! [`expand`] it into a handler that takes the `JwtAuth` guard first and runs the original body
+//! `#[jwt_required]`: [`parse`] the arguments and the handler, [`validate`] both, then
+//! [`expand`] them into a handler that takes the `JwtAuth` guard first and runs the original body
 //! through it.
 
 mod expand;
@@ -24,6 +24,7 @@ pub(crate) fn jwt_required(args: TokenStream, item: TokenStream) -> TokenStream 
 fn try_jwt_required(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let args = parse::args(args)?;
     let handler = parse::handler(item)?;
+    validate::args(&args)?;
     validate::handler(&handler)?;
     Ok(expand::handler(&args, handler))
 }
@@ -73,17 +74,36 @@ mod tests {
             ),
         );
         assert_eq!(items(output), (1, vec!["p".to_string()]));
-    }
-
-    #[test]
-    fn a_valid_handler_is_expanded_without_error() {
         let output = jwt_required(
-            quote!(realm = "Admin"),
+            quote!(fresh, refresh),
             quote! {
                 #[get("/")]
                 fn p() {}
             },
         );
-        assert_eq!(items(output), (0, vec!["p".to_string()]));
+        assert_eq!(items(output), (1, vec!["p".to_string()]));
+    }
+
+    #[test]
+    fn a_valid_handler_is_expanded_without_error() {
+        for args in [
+            quote!(),
+            quote!(realm = "Admin"),
+            quote!(
+                refresh,
+                optional,
+                locations = ["cookies"],
+                verify_type = false
+            ),
+        ] {
+            let output = jwt_required(
+                args,
+                quote! {
+                    #[get("/")]
+                    fn p() {}
+                },
+            );
+            assert_eq!(items(output), (0, vec!["p".to_string()]));
+        }
     }
 }

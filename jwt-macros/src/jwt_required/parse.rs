@@ -1,57 +1,289 @@
 //! Parsing: the attribute's arguments into [`Args`], the item into a function.
+//!
+//! Parsing refuses what [`Args`] cannot hold: an unknown argument or location name, an argument
+//! given twice, a value of the wrong form. What it can hold but must not be (`fresh` with
+//! `refresh`, an empty or repeated location list, an empty realm) is for
+//! [`validate`](super::validate).
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{Expr, ItemFn, Lit, LitStr, Meta, Token};
+use syn::{Expr, ExprLit, Ident, ItemFn, Lit, LitBool, LitStr, Meta, Token};
 
-/// The attribute's arguments.
+/// How the attribute's arguments are written, for the message that refuses an unknown one.
+const KNOWN_ARGUMENTS: &str = "`refresh`, `fresh`, `optional`, \
+    `locations = [\"headers\", \"cookies\", \"query_string\", \"json\"]`, \
+    `verify_type = false` and `realm = \"...\"`";
+
+/// The attribute's arguments, each kept as written: later errors are spanned at them.
+#[derive(Default)]
 pub(super) struct Args {
+    /// `refresh`: the route demands a refresh token.
+    pub(super) refresh: Option<Ident>,
+    /// `fresh`: the route demands a fresh access token.
+    pub(super) fresh: Option<Ident>,
+    /// `optional`: a request without a token reaches the handler without an identity.
+    pub(super) optional: Option<Ident>,
+    /// `locations = [...]`: where the route looks for the token, in order.
+    pub(super) locations: Option<Locations>,
+    /// `verify_type = false`: access and refresh tokens are both accepted.
+    pub(super) verify_type: Option<LitBool>,
     /// `realm = "..."`: the realm of the route's `WWW-Authenticate` challenge.
     pub(super) realm: Option<LitStr>,
 }
 
-/// `realm = "..."`, or nothing.
-pub(super) fn args(args: TokenStream) -> syn::Result<Args> {
-    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
-    let mut realm: Option<LitStr> = None;
-    for meta in metas {
-        match meta {
-            Meta::NameValue(pair) if pair.path.is_ident("realm") => {
-                if realm.is_some() {
-                    return Err(syn::Error::new_spanned(pair.path, "`realm` is given twice"));
-                }
-                match pair.value {
-                    Expr::Lit(syn::ExprLit {
-                        lit: Lit::Str(lit), ..
-                    }) => realm = Some(lit),
-                    other => {
-                        return Err(syn::Error::new_spanned(
-                            other,
-                            "`realm` must be a string literal, e.g. `realm = \"Admin area\"`",
-                        ))
-                    }
-                }
-            }
-            Meta::Path(path) if path.is_ident("realm") => {
-                return Err(syn::Error::new_spanned(
-                    path,
-                    "`realm` needs a value, e.g. `realm = \"Admin area\"`",
-                ))
-            }
-            other => {
-                let name = other.path().to_token_stream().to_string().replace(' ', "");
-                return Err(syn::Error::new_spanned(
-                    other.path(),
-                    format!(
-                        "unknown argument `{name}`: #[jwt_required] accepts only `realm = \"...\"`"
-                    ),
-                ));
-            }
+impl Args {
+    /// Whether the attribute has any argument (else the route takes the guard's default rules).
+    pub(super) fn any(&self) -> bool {
+        let Args {
+            refresh,
+            fresh,
+            optional,
+            locations,
+            verify_type,
+            realm,
+        } = self;
+        refresh.is_some()
+            || fresh.is_some()
+            || optional.is_some()
+            || locations.is_some()
+            || verify_type.is_some()
+            || realm.is_some()
+    }
+}
+
+/// `locations = ["headers", ...]` or `locations = "headers"`.
+pub(super) struct Locations {
+    /// The value as written (`[...]` or one string): where an empty list is reported.
+    pub(super) value: Expr,
+    /// The locations, in the order written.
+    pub(super) names: Vec<LocationName>,
+}
+
+/// One location of a `locations` list.
+pub(super) struct LocationName {
+    pub(super) location: Location,
+    /// The string literal it was written as.
+    pub(super) literal: LitStr,
+}
+
+/// The runtime's `Location`, as the macro knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Location {
+    Headers,
+    Cookies,
+    QueryString,
+    Json,
+}
+
+impl Location {
+    /// Every location, in Flask-JWT-Extended's spelling order.
+    pub(super) const ALL: [Location; 4] = [
+        Location::Headers,
+        Location::Cookies,
+        Location::QueryString,
+        Location::Json,
+    ];
+
+    fn from_name(name: &str) -> Option<Location> {
+        Location::ALL
+            .into_iter()
+            .find(|location| location.name() == name)
+    }
+
+    /// The name it is written as, Flask-JWT-Extended's `JWT_TOKEN_LOCATION` value.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Location::Headers => "headers",
+            Location::Cookies => "cookies",
+            Location::QueryString => "query_string",
+            Location::Json => "json",
         }
     }
-    Ok(Args { realm })
+
+    /// The name of the runtime's `Location` variant.
+    pub(super) fn variant(self) -> &'static str {
+        match self {
+            Location::Headers => "Headers",
+            Location::Cookies => "Cookies",
+            Location::QueryString => "QueryString",
+            Location::Json => "Json",
+        }
+    }
+}
+
+/// The message for a location that is not one of the four.
+const KNOWN_LOCATIONS: &str =
+    "the locations are \"headers\", \"cookies\", \"query_string\" and \"json\"";
+
+/// The arguments, in any order, or nothing.
+pub(super) fn args(args: TokenStream) -> syn::Result<Args> {
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
+    let mut parsed = Args::default();
+    for meta in metas {
+        let Some(name) = meta.path().get_ident().cloned() else {
+            return Err(unknown_argument(meta.path()));
+        };
+        match name.to_string().as_str() {
+            "refresh" => set(&mut parsed.refresh, &name, bare_word(&meta, &name)?)?,
+            "fresh" => set(&mut parsed.fresh, &name, bare_word(&meta, &name)?)?,
+            "optional" => set(&mut parsed.optional, &name, bare_word(&meta, &name)?)?,
+            "locations" => {
+                let value = value(meta, "locations = [\"headers\", \"cookies\"]")?;
+                set(&mut parsed.locations, &name, locations(value)?)?
+            }
+            "verify_type" => {
+                let value = value(meta, "verify_type = false")?;
+                set(&mut parsed.verify_type, &name, verify_type(value)?)?
+            }
+            "realm" => {
+                let value = value(meta, "realm = \"Admin area\"")?;
+                set(&mut parsed.realm, &name, realm(value)?)?
+            }
+            _ => return Err(unknown_argument(meta.path())),
+        }
+    }
+    Ok(parsed)
+}
+
+fn unknown_argument(path: &syn::Path) -> syn::Error {
+    let name = path.to_token_stream().to_string().replace(' ', "");
+    syn::Error::new_spanned(
+        path,
+        format!("unknown argument `{name}`: #[jwt_required] accepts {KNOWN_ARGUMENTS}"),
+    )
+}
+
+/// Stores an argument's value, refusing a second one at its name.
+fn set<T>(slot: &mut Option<T>, name: &Ident, value: T) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(syn::Error::new_spanned(
+            name,
+            format!("`{name}` is given twice"),
+        ));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// A mode written as a bare word: `refresh`, not `refresh = true`.
+fn bare_word(meta: &Meta, name: &Ident) -> syn::Result<Ident> {
+    match meta {
+        Meta::Path(_) => Ok(name.clone()),
+        Meta::NameValue(_) | Meta::List(_) => Err(syn::Error::new_spanned(
+            meta,
+            format!("`{name}` takes no value: write it as a bare word, `#[jwt_required({name})]`"),
+        )),
+    }
+}
+
+/// The value of `name = value`; `example` shows the form in the message for anything else.
+fn value(meta: Meta, example: &str) -> syn::Result<Expr> {
+    match meta {
+        Meta::NameValue(pair) => Ok(pair.value),
+        Meta::Path(path) => {
+            let name = path.to_token_stream().to_string();
+            Err(syn::Error::new_spanned(
+                path,
+                format!("`{name}` needs a value, e.g. `{example}`"),
+            ))
+        }
+        Meta::List(list) => {
+            let name = list.path.to_token_stream().to_string();
+            Err(syn::Error::new_spanned(
+                list,
+                format!("`{name}` is written `{example}`"),
+            ))
+        }
+    }
+}
+
+/// The string literal `value` is, if it is one.
+fn string_literal(value: &Expr) -> Option<&LitStr> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(literal),
+            ..
+        }) => Some(literal),
+        _ => None,
+    }
+}
+
+/// `["headers", "cookies"]`, or one string as shorthand for a list of one, as Flask-JWT-Extended
+/// accepts `locations="headers"`.
+fn locations(value: Expr) -> syn::Result<Locations> {
+    let written: Vec<&Expr> = match &value {
+        Expr::Array(array) => array.elems.iter().collect(),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(_), ..
+        }) => vec![&value],
+        other => {
+            return Err(syn::Error::new_spanned(
+                other,
+                "`locations` must be a list of string literals, \
+                 e.g. `locations = [\"headers\", \"cookies\"]`",
+            ))
+        }
+    };
+    let mut names = Vec::with_capacity(written.len());
+    for element in written {
+        let Some(literal) = string_literal(element) else {
+            return Err(not_a_location_literal(element));
+        };
+        let Some(location) = Location::from_name(&literal.value()) else {
+            return Err(syn::Error::new_spanned(
+                literal,
+                format!(
+                    "unknown location {}: {KNOWN_LOCATIONS}",
+                    literal.to_token_stream()
+                ),
+            ));
+        };
+        names.push(LocationName {
+            location,
+            literal: literal.clone(),
+        });
+    }
+    Ok(Locations { value, names })
+}
+
+/// A list element that is not a string literal; a bare location name is shown quoted.
+fn not_a_location_literal(element: &Expr) -> syn::Error {
+    let written = element.to_token_stream().to_string();
+    let message = match Location::from_name(&written) {
+        Some(location) => format!(
+            "a location is a string literal: write `\"{}\"`",
+            location.name()
+        ),
+        None => format!("a location is a string literal: {KNOWN_LOCATIONS}"),
+    };
+    syn::Error::new_spanned(element, message)
+}
+
+/// `true` or `false`.
+fn verify_type(value: Expr) -> syn::Result<LitBool> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(literal),
+            ..
+        }) => Ok(literal),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "`verify_type` must be `true` or `false`, e.g. `verify_type = false`",
+        )),
+    }
+}
+
+/// A string literal.
+fn realm(value: Expr) -> syn::Result<LitStr> {
+    match string_literal(&value) {
+        Some(literal) => Ok(literal.clone()),
+        None => Err(syn::Error::new_spanned(
+            value,
+            "`realm` must be a string literal, e.g. `realm = \"Admin area\"`",
+        )),
+    }
 }
 
 /// The item, which must be a function.
@@ -77,6 +309,11 @@ mod tests {
         }
     }
 
+    fn locations_of(args: &Args) -> Vec<Location> {
+        let locations = args.locations.as_ref().expect("locations");
+        locations.names.iter().map(|name| name.location).collect()
+    }
+
     #[test]
     fn realm_is_parsed() {
         let parsed = args(quote!(realm = "Admin")).expect("valid arguments");
@@ -85,15 +322,160 @@ mod tests {
     }
 
     #[test]
+    fn no_arguments_is_every_default() {
+        let parsed = args(quote!()).expect("no arguments");
+        assert!(!parsed.any());
+        assert!(parsed.refresh.is_none());
+        assert!(parsed.fresh.is_none());
+        assert!(parsed.optional.is_none());
+        assert!(parsed.locations.is_none());
+        assert!(parsed.verify_type.is_none());
+        assert!(parsed.realm.is_none());
+    }
+
+    #[test]
+    fn every_argument_is_parsed_in_any_order() {
+        let parsed = args(quote!(
+            verify_type = false,
+            optional,
+            locations = ["json", "headers", "query_string", "cookies"],
+            realm = "Admin",
+            refresh,
+        ))
+        .expect("valid arguments");
+        assert!(parsed.any());
+        assert_eq!(parsed.refresh.expect("refresh"), "refresh");
+        assert!(parsed.fresh.is_none());
+        assert_eq!(parsed.optional.expect("optional"), "optional");
+        assert!(!parsed.verify_type.expect("verify_type").value);
+        assert_eq!(parsed.realm.expect("realm").value(), "Admin");
+
+        let parsed = args(quote!(
+            fresh,
+            locations = ["json", "headers", "query_string"]
+        ))
+        .expect("valid arguments");
+        assert_eq!(parsed.fresh.as_ref().expect("fresh"), "fresh");
+        assert_eq!(
+            locations_of(&parsed),
+            [Location::Json, Location::Headers, Location::QueryString]
+        );
+    }
+
+    #[test]
+    fn one_location_may_be_a_single_string() {
+        let parsed = args(quote!(locations = "cookies")).expect("valid arguments");
+        assert_eq!(locations_of(&parsed), [Location::Cookies]);
+        let parsed = args(quote!(locations = ["cookies"])).expect("valid arguments");
+        assert_eq!(locations_of(&parsed), [Location::Cookies]);
+    }
+
+    #[test]
+    fn what_validation_refuses_is_still_parsed() {
+        let parsed = args(quote!(locations = [])).expect("an empty list parses");
+        assert!(locations_of(&parsed).is_empty());
+        let parsed = args(quote!(locations = ["json", "json"])).expect("a repeated name parses");
+        assert_eq!(locations_of(&parsed), [Location::Json, Location::Json]);
+        let parsed = args(quote!(fresh, refresh)).expect("fresh with refresh parses");
+        assert!(parsed.fresh.is_some() && parsed.refresh.is_some());
+    }
+
+    #[test]
+    fn location_names_round_trip() {
+        for location in Location::ALL {
+            assert_eq!(Location::from_name(location.name()), Some(location));
+        }
+        assert_eq!(
+            Location::from_name("query_string"),
+            Some(Location::QueryString)
+        );
+        assert_eq!(Location::from_name("Headers"), None);
+    }
+
+    #[test]
     fn bad_arguments_are_refused() {
         let unknown = error(quote!(scope = "x"));
         assert!(unknown.contains("unknown argument `scope`"), "{unknown}");
+        for known in [
+            "`refresh`",
+            "`fresh`",
+            "`optional`",
+            "`locations = [",
+            "`verify_type = false`",
+            "`realm =",
+        ] {
+            assert!(unknown.contains(known), "{unknown} lists {known}");
+        }
+        let path = error(quote!(jwt::refresh));
+        assert!(path.contains("unknown argument `jwt::refresh`"), "{path}");
         let non_literal = error(quote!(realm = REALM));
         assert!(non_literal.contains("string literal"), "{non_literal}");
         let twice = error(quote!(realm = "a", realm = "b"));
-        assert!(twice.contains("twice"), "{twice}");
+        assert!(twice.contains("`realm` is given twice"), "{twice}");
         let bare = error(quote!(realm));
         assert!(bare.contains("needs a value"), "{bare}");
+    }
+
+    #[test]
+    fn modes_are_bare_words_given_once() {
+        for mode in ["refresh", "fresh", "optional"] {
+            let ident = Ident::new(mode, Span::call_site());
+            let twice = error(quote!(#ident, realm = "a", #ident));
+            assert_eq!(twice, format!("`{mode}` is given twice"));
+            for valued in [quote!(#ident = true), quote!(#ident(true))] {
+                let message = error(valued);
+                assert!(message.contains("takes no value"), "{message}");
+                assert!(
+                    message.contains(&format!("#[jwt_required({mode})]")),
+                    "{message}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bad_locations_are_refused() {
+        let unknown = error(quote!(locations = ["headers", "body"]));
+        assert!(
+            unknown.starts_with("unknown location \"body\""),
+            "{unknown}"
+        );
+        assert!(unknown.contains("\"query_string\""), "{unknown}");
+        let case = error(quote!(locations = ["Headers"]));
+        assert!(case.starts_with("unknown location \"Headers\""), "{case}");
+        let bare = error(quote!(locations = [headers]));
+        assert_eq!(bare, "a location is a string literal: write `\"headers\"`");
+        let other = error(quote!(locations = [HEADERS]));
+        assert!(other.contains("\"headers\", \"cookies\""), "{other}");
+        for not_a_list in [quote!(locations = HEADERS), quote!(locations = 1)] {
+            let message = error(not_a_list);
+            assert!(message.contains("list of string literals"), "{message}");
+        }
+        let no_value = error(quote!(locations));
+        assert!(no_value.contains("`locations` needs a value"), "{no_value}");
+        let list = error(quote!(locations("headers")));
+        assert!(list.contains("is written `locations = ["), "{list}");
+        let twice = error(quote!(locations = "json", locations = "headers"));
+        assert_eq!(twice, "`locations` is given twice");
+    }
+
+    #[test]
+    fn verify_type_is_a_bool_literal() {
+        let parsed = args(quote!(verify_type = true)).expect("valid arguments");
+        assert!(parsed.verify_type.expect("verify_type").value);
+        for bad in [
+            quote!(verify_type = "false"),
+            quote!(verify_type = 0),
+            quote!(verify_type = FALSE),
+        ] {
+            let message = error(bad);
+            assert!(message.contains("`true` or `false`"), "{message}");
+        }
+        let bare = error(quote!(verify_type));
+        assert!(
+            bare.contains("needs a value, e.g. `verify_type = false`"),
+            "{bare}"
+        );
     }
 
     #[test]

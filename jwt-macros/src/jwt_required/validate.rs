@@ -1,8 +1,58 @@
-//! Validation: what the expansion needs of the handler, each refusal spanned at the offending
-//! tokens.
+//! Validation: arguments that parse but do not make sense together, and what the expansion needs
+//! of the handler; each refusal spanned at the offending tokens.
 
 use proc_macro2::Span;
 use syn::{FnArg, ItemFn, Pat};
+
+use super::parse::{Args, Locations};
+
+/// Arguments that make one route rule: `fresh` only on access tokens, a non-empty list of
+/// distinct locations, a realm that is not empty.
+pub(super) fn args(args: &Args) -> syn::Result<()> {
+    if let (Some(fresh), Some(_)) = (&args.fresh, &args.refresh) {
+        return Err(syn::Error::new_spanned(
+            fresh,
+            "`fresh` cannot be combined with `refresh`: freshness is checked on access tokens \
+             (a refresh token is never fresh), as Flask-JWT-Extended's `fresh=True` does",
+        ));
+    }
+    if let Some(locations) = &args.locations {
+        self::locations(locations)?;
+    }
+    if let Some(realm) = &args.realm {
+        if realm.value().is_empty() {
+            return Err(syn::Error::new_spanned(
+                realm,
+                "`realm` must not be empty: name the protected area, e.g. `realm = \"Admin area\"`, \
+                 or leave `realm` out for the `default_realm` setting",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// At least one location, each once.
+fn locations(locations: &Locations) -> syn::Result<()> {
+    if locations.names.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &locations.value,
+            "`locations` needs at least one location, e.g. `locations = [\"headers\"]`; \
+             leave `locations` out for the `token_location` setting",
+        ));
+    }
+    for (index, name) in locations.names.iter().enumerate() {
+        if locations.names[..index]
+            .iter()
+            .any(|earlier| earlier.location == name.location)
+        {
+            return Err(syn::Error::new_spanned(
+                &name.literal,
+                format!("location \"{}\" is listed twice", name.location.name()),
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Route attributes the macro must be placed above.
 const ROUTE_ATTRIBUTES: &[&str] = &[
@@ -71,7 +121,70 @@ fn is_route_attribute(attr: &syn::Attribute) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proc_macro2::TokenStream;
+    use quote::quote;
     use syn::parse_quote;
+
+    /// The refusal of `tokens` as arguments, which must parse.
+    fn args_error(tokens: TokenStream) -> String {
+        let parsed = super::super::parse::args(tokens).expect("the arguments parse");
+        match args(&parsed) {
+            Ok(()) => panic!("arguments accepted"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn combinable_arguments_are_valid() {
+        for tokens in [
+            quote!(),
+            quote!(refresh),
+            quote!(fresh),
+            quote!(optional),
+            quote!(refresh, optional, verify_type = false),
+            quote!(
+                fresh,
+                optional,
+                locations = ["headers", "cookies"],
+                realm = "Admin"
+            ),
+            quote!(locations = ["headers", "cookies", "query_string", "json"]),
+            quote!(locations = "json", verify_type = true),
+        ] {
+            let parsed = super::super::parse::args(tokens.clone()).expect("the arguments parse");
+            if let Err(error) = args(&parsed) {
+                panic!("`{tokens}` refused: {error}");
+            }
+        }
+    }
+
+    #[test]
+    fn fresh_is_for_access_tokens() {
+        for tokens in [quote!(fresh, refresh), quote!(refresh, optional, fresh)] {
+            let message = args_error(tokens);
+            assert!(
+                message.starts_with("`fresh` cannot be combined with `refresh`"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn locations_are_a_non_empty_list_without_repeats() {
+        let empty = args_error(quote!(locations = []));
+        assert!(
+            empty.starts_with("`locations` needs at least one location"),
+            "{empty}"
+        );
+        let twice = args_error(quote!(locations = ["cookies", "json", "cookies"]));
+        assert_eq!(twice, "location \"cookies\" is listed twice");
+    }
+
+    #[test]
+    fn a_realm_is_not_empty() {
+        let empty = args_error(quote!(realm = ""));
+        assert!(empty.starts_with("`realm` must not be empty"), "{empty}");
+    }
 
     fn error(function: ItemFn) -> String {
         match handler(&function) {
