@@ -226,11 +226,13 @@ fn cookie<'r>(
     if !protected {
         return Ok(Lookup::Found(Cow::Borrowed(token), None));
     }
-    let from_header = request
-        .headers()
-        .get_one(header_name)
-        .filter(|value| !value.is_empty())
-        .map(Cow::Borrowed);
+    let mut sent = request.headers().get(header_name);
+    let from_header = sent.next().filter(|value| !value.is_empty());
+    if from_header.is_some() && sent.next().is_some() {
+        // Two values: neither is taken (Werkzeug joins them into one that matches nothing).
+        return Err(JwtError::csrf("CSRF double submit tokens do not match"));
+    }
+    let from_header = from_header.map(Cow::Borrowed);
     let csrf = from_header.or_else(|| {
         settings
             .csrf_check_form

@@ -155,28 +155,69 @@ fn cookie_names(cookies: &str) -> BTreeSet<&str> {
 
 // ----- the application under test ---------------------------------------------------------------
 
-/// The application serving the demo: its base URL, and what keeps it running until dropped.
-/// `None` (after printing why) when there is none to test.
-///
-/// The application is the server at `EXTENDED_E2E_URL` (for instance `http://127.0.0.1:8000`,
-/// as started by `ROCKET_PORT=8000 cargo run --example extended`).
-fn start_app() -> Option<(String, impl Drop)> {
-    /// Nothing to stop: the server is not this test's.
-    struct External;
-    impl Drop for External {
-        fn drop(&mut self) {}
-    }
+#[allow(dead_code)] // the example's `main`
+use crate::extended_example;
 
-    match std::env::var("EXTENDED_E2E_URL") {
-        Ok(url) if !url.is_empty() => Some((url.trim_end_matches('/').to_owned(), External)),
-        _ => {
-            eprintln!(
-                "SKIPPED: EXTENDED_E2E_URL is not set: the browser test has no application to \
-                 drive (set it to the base URL of `cargo run --example extended`)"
-            );
-            None
+/// The application serving the demo, `examples/extended.rs`, started on a free port of 127.0.0.1
+/// in a thread of its own: its base URL, and a guard that shuts it down when dropped.
+fn start_app() -> Option<(String, impl Drop)> {
+    /// The running example; dropping it shuts the server down and waits for its thread.
+    struct Running {
+        shutdown: rocket::Shutdown,
+        thread: Option<std::thread::JoinHandle<()>>,
+    }
+    impl Drop for Running {
+        fn drop(&mut self) {
+            self.shutdown.clone().notify();
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
         }
     }
+
+    let port = free_port();
+    let app = extended_example::rocket();
+    let figment = app
+        .figment()
+        .clone()
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", port))
+        .merge(("log_level", "off"));
+    let app = app.configure(figment);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        rocket::execute(async move {
+            match app.ignite().await {
+                Ok(ignited) => {
+                    let _ = sender.send(Ok(ignited.shutdown()));
+                    if let Err(error) = ignited.launch().await {
+                        eprintln!("the extended example stopped: {error}");
+                    }
+                }
+                Err(error) => {
+                    let _ = sender.send(Err(error.to_string()));
+                }
+            }
+        })
+    });
+    let shutdown = match receiver.recv() {
+        Ok(Ok(shutdown)) => shutdown,
+        Ok(Err(error)) => panic!("the extended example does not ignite: {error}"),
+        Err(_) => panic!("the extended example's thread ended before igniting"),
+    };
+    let running = Running {
+        shutdown,
+        thread: Some(thread),
+    };
+    let deadline = Instant::now() + STARTUP;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the extended example does not listen on 127.0.0.1:{port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some((format!("http://127.0.0.1:{port}"), running))
 }
 
 // ----- chromium and chromedriver ----------------------------------------------------------------

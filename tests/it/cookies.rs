@@ -209,6 +209,7 @@ fn post<'c>(client: &'c Client, uri: &str, body: &str) -> LocalResponse<'c> {
 
 /// `Expires` of a line with a max-age of `seconds` set during `during`: werkzeug's
 /// `now + max_age`, as an HTTP date.
+#[allow(deprecated)] // `format_description::parse` reads the version-1 syntax written here
 fn assert_expires_in(line: &str, seconds: i64, before: i64, after: i64) {
     let expires = line
         .split("; ")
