@@ -3,6 +3,11 @@
 //! argument, a realm on a sync GET and an async POST, a `Result` return, a plain sync handler.
 //! Each answers its body with a token and refuses a request without one.
 //!
+//! The route-mode arguments (`refresh`, `fresh`, `optional`, `locations`, `verify_type`, alone
+//! and combined with `realm`) on sync and async handlers: each route compiles and mounts, its
+//! generated rules are the runtime's constants, and a route that requires a token refuses a
+//! request without one. What each mode then accepts is tested with the guard in `jwt_required`.
+//!
 //! The misuses the attribute refuses at compile time are the `trybuild` cases of
 //! `jwt-macros/tests/ui/fail/`.
 
@@ -12,10 +17,11 @@ use common::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use rocket::http::Method;
 use rocket::http::{Header, Status};
 use rocket::local::blocking::{Client, LocalRequest, LocalResponse};
 use rocket::{routes, State};
-use rocket_flask_jwt::{current_identity, jwt_required};
+use rocket_flask_jwt::{current_identity, jwt_required, Location, Rules};
 
 // ----- the handlers ------------------------------------------------------------------------------
 
@@ -65,6 +71,97 @@ fn sync_handler() -> String {
     format!("User(id='{}')", current_identity!(User).id)
 }
 
+// ----- the route modes ---------------------------------------------------------------------------
+
+#[jwt_required(refresh)]
+#[rocket::post("/mode/refresh")]
+fn refresh_mode() -> &'static str {
+    "refresh"
+}
+
+#[jwt_required(fresh)]
+#[rocket::get("/mode/fresh")]
+async fn fresh_mode() -> &'static str {
+    "fresh"
+}
+
+#[jwt_required(optional)]
+#[rocket::get("/mode/optional")]
+fn optional_mode() -> &'static str {
+    "optional"
+}
+
+#[jwt_required(locations = ["headers"])]
+#[rocket::get("/mode/headers-only")]
+fn headers_only() -> String {
+    format!("User(id='{}')", current_identity!(User).id)
+}
+
+#[jwt_required(locations = "cookies")]
+#[rocket::post("/mode/cookies-only")]
+async fn cookies_only() -> &'static str {
+    "cookies"
+}
+
+#[jwt_required(verify_type = false)]
+#[rocket::get("/mode/any-type")]
+fn any_type() -> &'static str {
+    "any type"
+}
+
+#[jwt_required(
+    locations = ["json", "query_string", "cookies", "headers"],
+    verify_type = false,
+    optional,
+    refresh,
+    realm = "Refresh area"
+)]
+#[rocket::post("/mode/combined")]
+async fn combined(hits: &State<Hits>) -> String {
+    hits.0.fetch_add(1, Ordering::Relaxed).to_string()
+}
+
+#[jwt_required(fresh, realm = "Admin area", locations = ["query_string", "headers"])]
+#[rocket::get("/mode/fresh-admin/<n>")]
+fn fresh_admin(mut n: u32) -> String {
+    n *= 2;
+    n.to_string()
+}
+
+/// A route's rules as written in its guard's type, for comparing with what the attribute said.
+#[derive(Debug, PartialEq, Eq)]
+struct Written {
+    realm: Option<&'static str>,
+    refresh: bool,
+    fresh: bool,
+    optional: bool,
+    verify_type: bool,
+    locations: Option<&'static [Location]>,
+}
+
+impl Written {
+    fn of<R: Rules>() -> Written {
+        Written {
+            realm: R::REALM,
+            refresh: R::REFRESH,
+            fresh: R::FRESH,
+            optional: R::OPTIONAL,
+            verify_type: R::VERIFY_TYPE,
+            locations: R::LOCATIONS,
+        }
+    }
+
+    /// A plain `#[jwt_required]` route's.
+    const DEFAULT: Written = Written {
+        realm: None,
+        refresh: false,
+        fresh: false,
+        optional: false,
+        verify_type: true,
+        locations: None,
+    };
+}
+
 // ----- the application ---------------------------------------------------------------------------
 
 fn app() -> Client {
@@ -78,7 +175,15 @@ fn app() -> Client {
                 realm_sync,
                 realm_async,
                 result_return,
-                sync_handler
+                sync_handler,
+                refresh_mode,
+                fresh_mode,
+                optional_mode,
+                headers_only,
+                cookies_only,
+                any_type,
+                combined,
+                fresh_admin
             ],
         );
     Client::tracked(rocket).expect("valid rocket")
@@ -164,4 +269,122 @@ fn sync_handler_reads_the_identity() {
         "User(id='1')",
     );
     assert_refused(client.get("/protected-sync").dispatch(), "Login Required");
+}
+
+#[test]
+fn route_modes_are_written_as_the_runtimes_rules() {
+    use Location::*;
+    assert_eq!(
+        Written::of::<__jwt_rules_refresh_mode>(),
+        Written {
+            refresh: true,
+            ..Written::DEFAULT
+        }
+    );
+    assert_eq!(
+        Written::of::<__jwt_rules_fresh_mode>(),
+        Written {
+            fresh: true,
+            ..Written::DEFAULT
+        }
+    );
+    assert_eq!(
+        Written::of::<__jwt_rules_optional_mode>(),
+        Written {
+            optional: true,
+            ..Written::DEFAULT
+        }
+    );
+    assert_eq!(
+        Written::of::<__jwt_rules_headers_only>(),
+        Written {
+            locations: Some(&[Headers]),
+            ..Written::DEFAULT
+        }
+    );
+    assert_eq!(
+        Written::of::<__jwt_rules_cookies_only>(),
+        Written {
+            locations: Some(&[Cookies]),
+            ..Written::DEFAULT
+        }
+    );
+    assert_eq!(
+        Written::of::<__jwt_rules_any_type>(),
+        Written {
+            verify_type: false,
+            ..Written::DEFAULT
+        }
+    );
+    assert_eq!(
+        Written::of::<__jwt_rules_combined>(),
+        Written {
+            realm: Some("Refresh area"),
+            refresh: true,
+            fresh: false,
+            optional: true,
+            verify_type: false,
+            locations: Some(&[Json, QueryString, Cookies, Headers]),
+        }
+    );
+    assert_eq!(
+        Written::of::<__jwt_rules_fresh_admin>(),
+        Written {
+            realm: Some("Admin area"),
+            fresh: true,
+            locations: Some(&[QueryString, Headers]),
+            ..Written::DEFAULT
+        }
+    );
+}
+
+#[test]
+fn route_modes_mount() {
+    let client = app();
+    let mounted: Vec<(Method, String)> = client
+        .rocket()
+        .routes()
+        .map(|route| (route.method, route.uri.to_string()))
+        .collect();
+    for (method, uri) in [
+        (Method::Post, "/mode/refresh"),
+        (Method::Get, "/mode/fresh"),
+        (Method::Get, "/mode/optional"),
+        (Method::Get, "/mode/headers-only"),
+        (Method::Post, "/mode/cookies-only"),
+        (Method::Get, "/mode/any-type"),
+        (Method::Post, "/mode/combined"),
+        (Method::Get, "/mode/fresh-admin/<n>"),
+    ] {
+        assert!(
+            mounted.contains(&(method, uri.to_string())),
+            "{method} {uri} is not among {mounted:?}"
+        );
+    }
+}
+
+#[test]
+fn required_modes_refuse_a_request_without_a_token() {
+    let client = app();
+    for request in [
+        client.post("/mode/refresh"),
+        client.get("/mode/fresh"),
+        client.get("/mode/headers-only"),
+        client.post("/mode/cookies-only"),
+        client.get("/mode/any-type"),
+        client.get("/mode/fresh-admin/21"),
+    ] {
+        let uri = request.inner().uri().to_string();
+        assert_eq!(request.dispatch().status(), Status::Unauthorized, "{uri}");
+    }
+}
+
+#[test]
+fn a_headers_only_route_takes_the_authorization_header() {
+    let client = app();
+    let token = login(&client);
+    assert_body(
+        authorized(client.get("/mode/headers-only"), &token),
+        "User(id='1')",
+    );
 }

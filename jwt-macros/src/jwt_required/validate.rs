@@ -12,8 +12,8 @@ pub(super) fn args(args: &Args) -> syn::Result<()> {
     if let (Some(fresh), Some(_)) = (&args.fresh, &args.refresh) {
         return Err(syn::Error::new_spanned(
             fresh,
-            "`fresh` cannot be combined with `refresh`: freshness is checked on access tokens \
-             (a refresh token is never fresh), as Flask-JWT-Extended's `fresh=True` does",
+            "`fresh` cannot be combined with `refresh`: freshness is a property of access tokens \
+             (a refresh token is never fresh)",
         ));
     }
     if let Some(locations) = &args.locations {
