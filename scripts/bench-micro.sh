@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Micro-benchmarks of the request path (jwt-runtime/benches/request_path.rs, criterion), then the
+# Micro-benchmarks of the request path (jwt-benches/benches/request_path.rs, criterion), then the
 # ratios: our decode against bare jsonwebtoken::decode, per algorithm. See docs/performance.md.
 #
 #   bash scripts/bench-micro.sh                 # 1 s warm-up, 3 s measurement per benchmark (~6 min)
@@ -24,7 +24,7 @@ log="$target_dir/criterion/request_path.log"
 if [ "$report_only" = 0 ]; then
     mkdir -p "$target_dir/criterion"
     echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-    cargo bench -p jwt-runtime --bench request_path -- \
+    cargo bench -p jwt-benches --bench request_path -- \
         --warm-up-time "${BENCH_WARMUP:-1}" --measurement-time "${BENCH_MEASUREMENT:-3}" \
         --noplot "${filters[@]}" | tee "$log"
     echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

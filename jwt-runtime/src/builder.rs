@@ -488,6 +488,96 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         self
     }
 
+    /// `additional_claims_loader(identity)`: claims added to every access and refresh token
+    /// [`JwtManager`](crate::JwtManager) issues.
+    pub fn additional_claims_loader<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Value) -> Payload + Send + Sync + 'static,
+    {
+        self.callbacks.loaders.additional_claims = Some(Box::new(f));
+        self
+    }
+
+    /// `additional_headers_loader(identity)`: header fields added to every issued token.
+    pub fn additional_headers_loader<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Value) -> Payload + Send + Sync + 'static,
+    {
+        self.callbacks.loaders.additional_headers = Some(Box::new(f));
+        self
+    }
+
+    /// `token_verification_loader(header, claims)`: `false` refuses an otherwise valid token
+    /// (answered by the token-verification-failed loader, 400 by default).
+    pub fn token_verification_loader<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Payload, &Payload) -> bool + Send + Sync + 'static,
+    {
+        self.callbacks.loaders.token_verification = Some(Box::new(f));
+        self
+    }
+
+    /// `token_verification_failed_loader(header, claims)`: the answer when the token
+    /// verification loader refuses. Default: 400 `User claims verification failed`.
+    pub fn token_verification_failed_loader<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Payload, &Payload) -> JwtResponse + Send + Sync + 'static,
+    {
+        self.callbacks.loaders.token_verification_failed = Some(Box::new(f));
+        self
+    }
+
+    /// `expired_token_loader(header, claims)`: the answer to an expired token (extended
+    /// profile). Default: 401 `Token has expired`.
+    pub fn expired_token_loader<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Payload, &Payload) -> JwtResponse + Send + Sync + 'static,
+    {
+        self.callbacks.loaders.expired_token = Some(Box::new(f));
+        self
+    }
+
+    /// `needs_fresh_token_loader(header, claims)`: the answer to a non-fresh token on a fresh
+    /// route (extended profile). Default: 401 `Fresh token required`.
+    pub fn needs_fresh_token_loader<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Payload, &Payload) -> JwtResponse + Send + Sync + 'static,
+    {
+        self.callbacks.loaders.needs_fresh_token = Some(Box::new(f));
+        self
+    }
+
+    /// `user_lookup_error_loader(header, claims)`: the answer when the identity callback (the
+    /// user lookup) finds no one (extended profile). Default: 401 `Error loading the user <sub>`.
+    pub fn user_lookup_error_loader<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Payload, &Payload) -> JwtResponse + Send + Sync + 'static,
+    {
+        self.callbacks.loaders.user_lookup_error = Some(Box::new(f));
+        self
+    }
+
+    /// `invalid_token_loader(message)`: the answer to a malformed, tampered or otherwise
+    /// invalid token, or a token of the wrong type (extended profile). Default: 422
+    /// `{"msg": message}`.
+    pub fn invalid_token_loader<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&str) -> JwtResponse + Send + Sync + 'static,
+    {
+        self.callbacks.loaders.invalid_token = Some(Box::new(f));
+        self
+    }
+
+    /// `unauthorized_loader(message)`: the answer when no token was found, or to a CSRF failure
+    /// (extended profile). Default: 401 `{"msg": message}`.
+    pub fn unauthorized_loader<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&str) -> JwtResponse + Send + Sync + 'static,
+    {
+        self.callbacks.loaders.unauthorized = Some(Box::new(f));
+        self
+    }
+
     /// Mounts the built-in refresh resource at `rule` (`POST`, a refresh token in, a new,
     /// non-fresh access token out as `{"access_token": ..}`).
     pub fn refresh_url_rule(mut self, rule: impl Into<String>) -> Self {

@@ -112,6 +112,36 @@ pub(crate) type AuthResponseFn<U> = Box<dyn Fn(&str, &U) -> JwtResponse + Send +
 pub(crate) type AuthRequestFn = Box<dyn Fn(&Value) -> Result<JwtResponse, JwtError> + Send + Sync>;
 pub(crate) type ErrorFn = Box<dyn Fn(&JwtError) -> JwtResponse + Send + Sync>;
 
+type MessageFn = Box<dyn Fn(&str) -> JwtResponse + Send + Sync>;
+type TokenAnswerFn = Box<dyn Fn(&Payload, &Payload) -> JwtResponse + Send + Sync>;
+type VerifyFn = Box<dyn Fn(&Payload, &Payload) -> bool + Send + Sync>;
+type ClaimsFn = Box<dyn Fn(&Value) -> Payload + Send + Sync>;
+
+/// Flask-JWT-Extended's loaders: the callbacks of the extended profile that do not depend on
+/// the identity type. `None` means Flask-JWT-Extended's default. Those given a token receive
+/// its header and claims, in that order.
+#[derive(Default)]
+pub(crate) struct Loaders {
+    /// `unauthorized_loader(msg)`: no token (401), or a CSRF failure.
+    pub(crate) unauthorized: Option<MessageFn>,
+    /// `invalid_token_loader(msg)`: a malformed, tampered or otherwise invalid token (422).
+    pub(crate) invalid_token: Option<MessageFn>,
+    /// `expired_token_loader(header, claims)`: 401 `Token has expired`.
+    pub(crate) expired_token: Option<TokenAnswerFn>,
+    /// `needs_fresh_token_loader(header, claims)`: 401 `Fresh token required`.
+    pub(crate) needs_fresh_token: Option<TokenAnswerFn>,
+    /// `user_lookup_error_loader(header, claims)`: 401 `Error loading the user <sub>`.
+    pub(crate) user_lookup_error: Option<TokenAnswerFn>,
+    /// `token_verification_failed_loader(header, claims)`: 400 `User claims verification failed`.
+    pub(crate) token_verification_failed: Option<TokenAnswerFn>,
+    /// `token_verification_loader(header, claims)`: `false` refuses a valid token.
+    pub(crate) token_verification: Option<VerifyFn>,
+    /// `additional_claims_loader(identity)`: claims added to issued tokens.
+    pub(crate) additional_claims: Option<ClaimsFn>,
+    /// `additional_headers_loader(identity)`: header fields added to issued tokens.
+    pub(crate) additional_headers: Option<ClaimsFn>,
+}
+
 /// Every callback of a [`Jwt`](crate::Jwt); `None` means Flask-JWT's default.
 pub(crate) struct Callbacks<U> {
     pub(crate) authentication: Option<Authentication<U>>,
@@ -126,6 +156,7 @@ pub(crate) struct Callbacks<U> {
     pub(crate) auth_response: Option<AuthResponseFn<U>>,
     pub(crate) auth_request: Option<AuthRequestFn>,
     pub(crate) error: Option<ErrorFn>,
+    pub(crate) loaders: Loaders,
 }
 
 impl<U> Default for Callbacks<U> {
@@ -142,6 +173,7 @@ impl<U> Default for Callbacks<U> {
             auth_response: None,
             auth_request: None,
             error: None,
+            loaders: Loaders::default(),
         }
     }
 }

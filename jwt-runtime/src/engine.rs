@@ -8,26 +8,44 @@ use std::sync::Arc;
 
 use futures_util::FutureExt as _;
 
-use rocket::http::Status;
+use rocket::http::{Method, Status};
 use rocket::Request;
 use serde_json::Value;
 
+use crate::answer;
 use crate::callbacks::{BoxFuture, Callbacks};
 use crate::claims::{now, Payload};
 use crate::codec::TokenCodec;
 use crate::error::{ErrorKind, JwtError, JwtResponse};
 use crate::extract;
-use crate::identity::Identity;
+use crate::identity::{Authenticated, Identity, VerifiedToken};
+use crate::issue;
+use crate::locations::{self, Found};
+use crate::requirements;
+use crate::rules::{Location, RouteRules};
+use crate::settings::{Profile, Settings};
 use crate::validate::Fetch;
 
 /// What the request guard needs, without the identity type.
 pub(crate) trait Authenticator: Send + Sync + 'static {
-    /// Extracts, decodes and validates the request's token, then looks up the identity.
-    fn authenticate<'r>(&'r self, request: &'r Request<'_>) -> Authentication<'r>;
+    /// Finds, decodes and validates the request's token as `rules` demand, then looks up the
+    /// identity.
+    fn authenticate<'r>(
+        &'r self,
+        request: &'r Request<'_>,
+        rules: RouteRules,
+    ) -> Authentication<'r>;
 
-    /// Turns an error into the response the error callback builds. A missing token gets the
-    /// `WWW-Authenticate` challenge for `realm` (the default realm when `None`).
+    /// Turns an error into the response the profile's error callbacks build. A missing token
+    /// gets, in the Flask-JWT profile, the `WWW-Authenticate` challenge for `realm` (the default
+    /// realm when `None`).
     fn respond(&self, error: JwtError, realm: Option<&str>) -> JwtResponse;
+
+    /// The resolved settings.
+    fn settings(&self) -> &Settings;
+
+    /// Issues an access or refresh token for `identity` (the identity claim's value).
+    fn create_token(&self, request: issue::TokenRequest) -> Result<String, JwtError>;
 }
 
 /// A [`Jwt`](crate::Jwt) resolved at ignition.
@@ -40,89 +58,223 @@ pub(crate) struct Engine<U> {
 pub(crate) enum Authentication<'r> {
     /// Decided already: a verified-token cache hit with a sync identity callback, or a request
     /// refused before any token was verified.
-    Decided(Result<Identity, JwtError>),
+    Decided(Result<Authenticated, JwtError>),
     /// To await: a token to verify (keys may be fetched) or an async callback to run.
-    Pending(BoxFuture<'r, Result<Identity, JwtError>>),
+    Pending(BoxFuture<'r, Result<Authenticated, JwtError>>),
+}
+
+/// What a request authenticated as, before the identity is type-erased.
+struct Outcome<U> {
+    identity: Option<U>,
+    token: Option<VerifiedToken>,
+}
+
+impl<U> Outcome<U> {
+    /// An optional route's request without a token.
+    fn anonymous() -> Self {
+        Outcome {
+            identity: None,
+            token: None,
+        }
+    }
 }
 
 /// Where [`Engine::decide_now`] left a request.
 enum Early<'r, U> {
-    Decided(Result<U, JwtError>),
-    Verify(Cow<'r, str>),
+    Decided(Result<Outcome<U>, JwtError>),
+    Verify(Found<'r>),
 }
 
 impl<U: Send + Sync + 'static> Engine<U> {
-    /// The request's token (the request callback's, or `Authorization: <prefix> <token>`).
-    fn token<'r>(&self, request: &'r Request<'_>) -> Result<Cow<'r, str>, JwtError> {
+    /// The request's token: the request callback's, or the first of the route's locations.
+    fn token<'r>(
+        &self,
+        request: &'r Request<'_>,
+        rules: RouteRules,
+    ) -> Result<Found<'r>, JwtError> {
         match &self.callbacks.request {
-            Some(request_handler) => request_handler(request)?.map(Cow::Owned),
-            None => {
-                extract::authorization_token(request, &self.codec.settings().auth_header_prefix)?
-                    .map(Cow::Borrowed)
-            }
+            Some(request_handler) => match request_handler(request)? {
+                Some(token) => Ok(Found {
+                    token: Cow::Owned(token),
+                    location: Location::Headers,
+                    csrf: None,
+                }),
+                None => Err(missing_token()),
+            },
+            None => locations::find(request, self.codec.settings(), rules),
         }
-        .ok_or_else(missing_token)
     }
 
     /// Everything that needs no waiting: the token, its validation when no key has to be fetched
-    /// (a verified-token cache hit, or static keys), and a sync identity callback. Anything else
-    /// is left to [`identify`](Self::identify).
-    fn decide_now<'r>(&self, request: &'r Request<'_>) -> Early<'r, U> {
-        let token = match self.token(request) {
-            Ok(token) => token,
+    /// (a verified-token cache hit, or static keys), the route's requirements and a sync identity
+    /// callback. Anything else is left to [`identify`](Self::identify).
+    fn decide_now<'r>(&self, request: &'r Request<'_>, rules: RouteRules) -> Early<'r, U> {
+        let settings = self.codec.settings();
+        if settings.profile == Profile::Extended && request.method() == Method::Options {
+            // Flask-JWT-Extended's exempt method: CORS preflights are not authenticated.
+            return Early::Decided(Ok(Outcome::anonymous()));
+        }
+        let found = match self.token(request, rules) {
+            Ok(found) => found,
+            Err(error) if rules.optional && error.kind == ErrorKind::MissingToken => {
+                return Early::Decided(Ok(Outcome::anonymous()))
+            }
             Err(error) => return Early::Decided(Err(error)),
         };
         let lookup = self.callbacks.identity.as_ref();
         if lookup.is_some_and(|lookup| !lookup.is_sync()) {
-            return Early::Verify(token);
+            return Early::Verify(found);
         }
+        let now = now();
         let claims = match &self.callbacks.decode {
-            Some(_) if !self.codec.validates_without_io() => return Early::Verify(token),
-            Some(decode) => decode(&token, &self.codec).map(Arc::new),
-            None => {
-                let now = now();
-                match self.codec.cached(&token, now) {
-                    Ok(Some(claims)) => Ok(claims),
-                    Ok(None) if self.codec.validates_without_io() => {
-                        self.codec.validate_now(&token, now)
-                    }
-                    Ok(None) => return Early::Verify(token),
-                    Err(error) => Err(error),
+            Some(_) if !self.codec.validates_without_io() => return Early::Verify(found),
+            Some(decode) => decode(&found.token, &self.codec).map(Arc::new),
+            None => match self.codec.cached(&found.token, now) {
+                Ok(Some(claims)) => Ok(claims),
+                Ok(None) if self.codec.validates_without_io() => {
+                    self.codec.validate_now(&found.token, now)
                 }
-            }
-        };
-        let claims = match claims {
-            Ok(claims) => claims,
-            Err(error) => return Early::Decided(Err(error)),
-        };
-        let claim = &self.codec.settings().identity_claim;
-        Early::Decided(
-            match lookup.and_then(|lookup| lookup.call_now(&claims, claim)) {
-                Some(found) => found.and_then(|user| user.ok_or_else(unknown_identity)),
-                None => Err(unknown_identity()),
+                Ok(None) => return Early::Verify(found),
+                Err(error) => Err(error),
             },
-        )
+        };
+        let token = match claims.and_then(|claims| self.admit(claims, &found, rules, now)) {
+            Ok(token) => token,
+            Err(error) => return Early::Decided(Err(self.with_parts(error, &found))),
+        };
+        let identity = match lookup {
+            Some(lookup) => match lookup.call_now(&token.claims, &settings.identity_claim) {
+                Some(found) => found,
+                None => return Early::Verify(found),
+            },
+            None => Ok(None),
+        };
+        Early::Decided(self.conclude_identity(identity, token))
     }
 
-    /// Validates `token` (fetching keys if needed), then looks up the identity.
-    async fn identify(&self, token: Cow<'_, str>) -> Result<U, JwtError> {
-        let payload = match &self.callbacks.decode {
+    /// The route's requirements and the token verification callback, on verified claims.
+    fn admit(
+        &self,
+        claims: Arc<Payload>,
+        found: &Found<'_>,
+        rules: RouteRules,
+        now: i64,
+    ) -> Result<VerifiedToken, JwtError> {
+        let settings = self.codec.settings();
+        requirements::check(&claims, rules, found.csrf.as_deref(), settings, now as f64)?;
+        let token = VerifiedToken::new(
+            claims,
+            &found.token,
+            found.location,
+            &settings.identity_claim,
+        );
+        if let Some(verify) = &self.callbacks.loaders.token_verification {
+            if !verify(&token.header(), &token.claims) {
+                return Err(JwtError::new(
+                    Status::BadRequest,
+                    ErrorKind::ClaimsVerificationFailed,
+                    "Invalid token",
+                    "User claims verification failed",
+                )
+                .with_parts(token.header(), Arc::clone(&token.claims)));
+            }
+        }
+        Ok(token)
+    }
+
+    /// The identity callback's answer for `token`: who, or the profile's "unknown user" error.
+    fn conclude_identity(
+        &self,
+        identity: Result<Option<U>, JwtError>,
+        token: VerifiedToken,
+    ) -> Result<Outcome<U>, JwtError> {
+        match identity? {
+            Some(identity) => Ok(Outcome {
+                identity: Some(identity),
+                token: Some(token),
+            }),
+            None if self.callbacks.identity.is_none() => Ok(Outcome {
+                identity: None,
+                token: Some(token),
+            }),
+            None => Err(self
+                .unknown_identity(&token)
+                .with_parts(token.header(), Arc::clone(&token.claims))),
+        }
+    }
+
+    /// Validates the found token (fetching keys if needed), checks the route's requirements,
+    /// then looks up the identity.
+    async fn identify(&self, found: Found<'_>, rules: RouteRules) -> Result<Outcome<U>, JwtError> {
+        let now = now();
+        let claims = match &self.callbacks.decode {
             Some(decode) => {
                 // The callback validates without I/O: bring the JWKS up to date for it first.
-                self.codec.prefetch_key(&token).await;
-                Arc::new(decode(&token, &self.codec)?)
+                self.codec.prefetch_key(&found.token).await;
+                decode(&found.token, &self.codec).map(Arc::new)
             }
-            None => self.codec.verify_shared(&token, Fetch::Allowed).await?,
+            None => self.codec.verify_shared(&found.token, Fetch::Allowed).await,
         };
+        let token = claims
+            .and_then(|claims| self.admit(claims, &found, rules, now))
+            .map_err(|error| self.with_parts(error, &found))?;
         let identity = match &self.callbacks.identity {
             Some(lookup) => {
                 lookup
-                    .call(payload, &self.codec.settings().identity_claim)
-                    .await?
+                    .call(
+                        Arc::clone(&token.claims),
+                        &self.codec.settings().identity_claim,
+                    )
+                    .await
             }
-            None => None,
+            None => Ok(None),
         };
-        identity.ok_or_else(unknown_identity)
+        self.conclude_identity(identity, token)
+    }
+
+    /// For an expired token in the extended profile, the token's header and claims, for the
+    /// expired-token callback (the signature was verified before the validity period failed).
+    /// As Flask-JWT-Extended, which reads an expired token again to hand it over, a CSRF value
+    /// sent with an expired cookie token is still compared: a wrong one is the answer.
+    fn with_parts(&self, error: JwtError, found: &Found<'_>) -> JwtError {
+        if self.codec.settings().profile != Profile::Extended || !error.is_expired() {
+            return error;
+        }
+        let Some((header, claims)) = issue::unverified_parts(&found.token) else {
+            return error;
+        };
+        if let Some(sent) = found.csrf.as_deref() {
+            let matches = claims
+                .get("csrf")
+                .and_then(Value::as_str)
+                .is_some_and(|csrf| {
+                    aws_lc_rs::constant_time::verify_slices_are_equal(
+                        csrf.as_bytes(),
+                        sent.as_bytes(),
+                    )
+                    .is_ok()
+                });
+            if !matches {
+                return JwtError::csrf("CSRF double submit tokens do not match");
+            }
+        }
+        error.with_parts(Arc::new(header), Arc::new(claims))
+    }
+
+    /// 401 for a token whose identity the identity callback does not know.
+    fn unknown_identity(&self, token: &VerifiedToken) -> JwtError {
+        match self.codec.settings().profile {
+            Profile::FlaskJwt => unknown_identity(),
+            Profile::Extended => JwtError::new(
+                Status::Unauthorized,
+                ErrorKind::UnknownIdentity,
+                "Invalid JWT",
+                format!(
+                    "Error loading the user {}",
+                    token.identity().map(python_str).unwrap_or_default()
+                ),
+            ),
+        }
     }
 
     /// The auth resource: login data in, the auth response (or error) out.
@@ -204,9 +356,16 @@ impl<U: Send + Sync + 'static> Engine<U> {
 }
 
 impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
-    fn authenticate<'r>(&'r self, request: &'r Request<'_>) -> Authentication<'r> {
-        let conclude = move |outcome: Result<U, JwtError>| match outcome {
-            Ok(identity) => Ok(Identity::new(identity)),
+    fn authenticate<'r>(
+        &'r self,
+        request: &'r Request<'_>,
+        rules: RouteRules,
+    ) -> Authentication<'r> {
+        let conclude = move |outcome: Result<Outcome<U>, JwtError>| match outcome {
+            Ok(Outcome { identity, token }) => Ok(Authenticated {
+                identity: identity.map(Identity::new),
+                token: token.map(Arc::new),
+            }),
             Err(error) => {
                 log::info!(
                     "jwt: {} {}: {error}",
@@ -216,18 +375,21 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
                 Err(error)
             }
         };
-        let early = std::panic::catch_unwind(AssertUnwindSafe(|| self.decide_now(request)))
+        let early = std::panic::catch_unwind(AssertUnwindSafe(|| self.decide_now(request, rules)))
             .unwrap_or_else(|_| Early::Decided(Err(panicked("authentication"))));
         match early {
             Early::Decided(outcome) => Authentication::Decided(conclude(outcome)),
-            Early::Verify(token) => Authentication::Pending(Box::pin(async move {
-                conclude(unwind_safe("authentication", self.identify(token)).await)
+            Early::Verify(found) => Authentication::Pending(Box::pin(async move {
+                conclude(unwind_safe("authentication", self.identify(found, rules)).await)
             })),
         }
     }
 
     fn respond(&self, mut error: JwtError, realm: Option<&str>) -> JwtResponse {
         let settings = self.codec.settings();
+        if settings.profile == Profile::Extended {
+            return answer::extended(&error, settings, &self.callbacks.loaders);
+        }
         if error.kind == ErrorKind::MissingToken && error.headers.is_empty() {
             let realm = realm.unwrap_or(&settings.default_realm);
             error = extract::authorization_required(&settings.auth_header_prefix, realm);
@@ -245,6 +407,22 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
                 }),
             None => error.to_response(),
         }
+    }
+
+    fn settings(&self) -> &Settings {
+        self.codec.settings()
+    }
+
+    fn create_token(&self, request: issue::TokenRequest) -> Result<String, JwtError> {
+        issue::create(&self.codec, &self.callbacks.loaders, request)
+    }
+}
+
+/// A claim value as Python's `str()` shows it in a message: a string without quotes.
+fn python_str(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
     }
 }
 

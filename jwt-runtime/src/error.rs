@@ -7,11 +7,14 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use rocket::http::{ContentType, Header, Status};
 use rocket::response::{self, Responder, Response};
 use rocket::Request;
 use serde::Serialize;
+
+use crate::claims::Payload;
 
 /// The five checks a token goes through (after Auth0's troubleshooting guide), in order.
 ///
@@ -71,6 +74,15 @@ pub enum ErrorKind {
     InvalidToken(Check),
     /// The token is valid but the identity callback found no one.
     UnknownIdentity,
+    /// The token is valid but of the other type (a refresh token where an access token is
+    /// required, or the reverse).
+    WrongTokenType,
+    /// The route needs a fresh token and this one is not (or no longer) fresh.
+    FreshTokenRequired,
+    /// A cookie token without its CSRF value, or with another one (double submit).
+    Csrf,
+    /// The token verification callback refused the token's claims.
+    ClaimsVerificationFailed,
     /// `/auth`: missing or empty fields, or the authentication callback refused them.
     InvalidCredentials,
     /// `/auth`: the body is not a JSON object with string fields, or is too large.
@@ -98,6 +110,9 @@ pub struct JwtError {
     /// always logged, added to the response only with the `detailed_errors` setting. Never holds
     /// a token or a secret.
     pub detail: Option<String>,
+    /// The token's header and claims, where an error callback of the extended profile receives
+    /// them (expired, not fresh, unknown user, claims verification failed).
+    parts: Option<Arc<(Arc<Payload>, Arc<Payload>)>>,
 }
 
 impl JwtError {
@@ -115,6 +130,7 @@ impl JwtError {
             kind,
             headers: Vec::new(),
             detail: None,
+            parts: None,
         }
     }
 
@@ -136,6 +152,47 @@ impl JwtError {
             "Invalid JWT header",
             description,
         )
+    }
+
+    /// 422 (Flask-JWT-Extended's `WrongTokenError`) for a token of the other type.
+    pub fn wrong_token_type(refresh_required: bool) -> Self {
+        Self::new(
+            Status::UnprocessableEntity,
+            ErrorKind::WrongTokenType,
+            "Invalid token",
+            if refresh_required {
+                "Only refresh tokens are allowed"
+            } else {
+                "Only non-refresh tokens are allowed"
+            },
+        )
+    }
+
+    /// 401 `Fresh token required`.
+    pub fn fresh_token_required() -> Self {
+        Self::new(
+            Status::Unauthorized,
+            ErrorKind::FreshTokenRequired,
+            "Invalid token",
+            "Fresh token required",
+        )
+    }
+
+    /// 401 for a CSRF double-submit failure (`Missing CSRF token`, `CSRF double submit tokens do
+    /// not match`).
+    pub fn csrf(description: &'static str) -> Self {
+        Self::new(
+            Status::Unauthorized,
+            ErrorKind::Csrf,
+            "Invalid CSRF token",
+            description,
+        )
+    }
+
+    /// Whether this is the rejection of an expired token.
+    pub fn is_expired(&self) -> bool {
+        self.kind == ErrorKind::InvalidToken(Check::ValidityPeriod)
+            && self.description == "Signature has expired"
     }
 
     /// 401 `Bad Request` / `Invalid credentials`, Flask-JWT's answer to any refused login.
@@ -176,6 +233,20 @@ impl JwtError {
     ) -> Self {
         self.headers.push((name.into(), value.into()));
         self
+    }
+
+    /// Attaches the token's header and claims, for the error callbacks that receive them.
+    pub(crate) fn with_parts(mut self, header: Arc<Payload>, claims: Arc<Payload>) -> Self {
+        self.parts = Some(Arc::new((header, claims)));
+        self
+    }
+
+    /// The refused token's header and claims, where known (expired, not fresh, unknown user,
+    /// claims verification failed, in the extended profile).
+    pub fn token_parts(&self) -> Option<(&Payload, &Payload)> {
+        self.parts
+            .as_deref()
+            .map(|(header, claims)| (&**header, &**claims))
     }
 
     /// Adds safe troubleshooting detail.
@@ -292,6 +363,13 @@ impl JwtResponse {
     ) -> Self {
         self.headers.push((name.into(), value.into()));
         self
+    }
+}
+
+/// The error's default (Flask-JWT) response, for `?` in handlers that answer `JwtResponse`.
+impl From<JwtError> for JwtResponse {
+    fn from(error: JwtError) -> Self {
+        error.to_response()
     }
 }
 

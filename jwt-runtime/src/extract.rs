@@ -1,33 +1,14 @@
 //! Finding the token in a request: Flask-JWT's default request handler.
 
 use rocket::http::Status;
-use rocket::Request;
 
 use crate::error::{ErrorKind, JwtError};
 
-/// Reads the token from `Authorization: <prefix> <token>`, as Flask-JWT 0.3.2 does.
+/// Reads the token from the value of `Authorization: <prefix> <token>`, as Flask-JWT 0.3.2 does.
 ///
-/// - no header, or one that is empty or blank: `Ok(None)` (the caller answers
-///   `Authorization Required`);
+/// - an empty or blank value: `Ok(None)` (the caller answers `Authorization Required`);
 /// - a scheme other than `prefix` (compared case-insensitively): `Unsupported authorization type`;
 /// - the prefix alone: `Token missing`; more than two words: `Token contains spaces`.
-///
-/// Two `Authorization` headers are refused rather than picking one.
-pub fn authorization_token<'r>(
-    request: &'r Request<'_>,
-    prefix: &str,
-) -> Result<Option<&'r str>, JwtError> {
-    let mut values = request.headers().get("Authorization");
-    let Some(value) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(JwtError::invalid_header("Multiple Authorization headers"));
-    }
-    parse_authorization(value, prefix)
-}
-
-/// The parsing half of [`authorization_token`], on the header's value.
 ///
 /// Words are separated as Python's `str.split()` and Rust's `str::split_whitespace` do; an ASCII
 /// value (the usual case) is split a byte at a time, without decoding characters.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use rocket::fairing::{self, Fairing, Info, Kind};
-use rocket::{Build, Request, Response, Rocket};
+use rocket::{Build, Data, Request, Response, Rocket};
 
 use crate::auth::AuthResource;
 use crate::builder::JwtBuilder;
@@ -13,7 +13,8 @@ use crate::callbacks::Callbacks;
 use crate::codec::TokenCodec;
 use crate::engine::Engine;
 use crate::guard::Registered;
-use crate::settings::{Settings, SettingsError};
+use crate::refresh::RefreshResource;
+use crate::settings::{Profile, Settings, SettingsError};
 
 /// Flask-JWT for Rocket: attach it with `rocket::build().attach(jwt)`.
 ///
@@ -76,7 +77,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
     fn info(&self) -> Info {
         Info {
             name: "Flask-JWT",
-            kind: Kind::Ignite | Kind::Response,
+            kind: Kind::Ignite | Kind::Request | Kind::Response,
         }
     }
 
@@ -110,20 +111,36 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             .auth_url_rule
             .clone()
             .map(|rule| (rule, settings.auth_endpoint.clone()));
+        let refresh_route = settings.refresh_url_rule.clone();
+        if settings.profile == Profile::FlaskJwt && self.callbacks.identity.is_none() {
+            log::error!("jwt: the Flask-JWT profile needs an identity_handler");
+            return Err(rocket);
+        }
         let engine = Arc::new(Engine {
             codec,
             callbacks: Arc::clone(&self.callbacks),
         });
         let mut rocket = rocket.manage(Registered(engine.clone()));
+        if let Some(rule) = refresh_route {
+            rocket = rocket.mount("/", vec![RefreshResource::route(engine.clone(), &rule)]);
+        }
         if let Some((rule, endpoint)) = auth_route {
             rocket = rocket.mount("/", vec![AuthResource::route(engine, &rule, endpoint)]);
         }
         Ok(rocket)
     }
 
+    /// Keeps the start of a JSON or form body for the token's JSON location and the CSRF form
+    /// field, which request guards cannot read.
+    async fn on_request(&self, request: &mut Request<'_>, data: &mut Data<'_>) {
+        crate::locations::peek_body(request, data).await;
+    }
+
     /// A request the guard refused is answered with the error callback's response, in place of
     /// the catcher's.
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
         crate::guard::answer_refusal(request, response);
+        // The JWT cookies' `Set-Cookie` lines, as Flask-JWT-Extended writes them.
+        crate::cookies::write_exact_lines(request, response);
     }
 }

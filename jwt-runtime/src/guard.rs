@@ -19,10 +19,11 @@ use rocket::request::{FromRequest, Outcome};
 use rocket::response::Responder;
 use rocket::{Request, Response};
 
+use crate::claims::Payload;
 use crate::engine::{Authentication, Authenticator};
 use crate::error::{JwtError, JwtResponse};
-use crate::identity::{self, Identity};
-use crate::rules::{Required, Rules};
+use crate::identity::{self, Authenticated, VerifiedToken};
+use crate::rules::{Location, Required, RouteRules, Rules};
 
 /// Managed state: the attached [`Jwt`](crate::Jwt), without its identity type.
 pub(crate) struct Registered(pub(crate) Arc<dyn Authenticator>);
@@ -115,8 +116,8 @@ pub(crate) struct Registered(pub(crate) Arc<dyn Authenticator>);
 /// }
 /// ```
 pub struct JwtAuth<R: Rules = Required> {
-    /// The identity, or the 500 answered when the fairing is not attached.
-    identity: Result<Identity, JwtResponse>,
+    /// What authentication found, or the 500 answered when the fairing is not attached.
+    current: Result<Authenticated, JwtResponse>,
     realm: PhantomData<fn() -> R>,
 }
 
@@ -124,26 +125,46 @@ impl<R: Rules> JwtAuth<R> {
     /// Runs `handler` (an async handler's body) with the request's identity as the current
     /// identity, for `current_identity!()` in it and in what it calls on the same task.
     pub async fn run<F: Future>(self, handler: F) -> Result<F::Output, JwtResponse> {
-        let identity = self.identity?;
-        Ok(identity::scope(identity, handler).await)
+        let current = self.current?;
+        Ok(identity::scope(current, handler).await)
     }
 
     /// Runs `handler` (a sync handler's body) with the request's identity as the current
     /// identity, for `current_identity!()` in it and in what it calls.
     pub fn run_sync<T>(self, handler: impl FnOnce() -> T) -> Result<T, JwtResponse> {
-        let identity = self.identity?;
-        Ok(identity::sync_scope(identity, handler))
+        let current = self.current?;
+        Ok(identity::sync_scope(current, handler))
     }
 
-    /// The identity as `U`, outside any identity scope.
+    /// The identity as `U`, outside any identity scope; `None` on an optional route without a
+    /// token, or without an identity callback.
     ///
     /// Asking for a type other than the identity callback's answers 500, naming both types.
-    pub fn identity<U: Any + Send + Sync>(&self) -> Result<Arc<U>, JwtResponse> {
-        let identity = self.identity.as_ref().map_err(Clone::clone)?;
-        identity.downcast::<U>().map_err(|error| {
+    pub fn identity<U: Any + Send + Sync>(&self) -> Result<Option<Arc<U>>, JwtResponse> {
+        let current = self.current.as_ref().map_err(Clone::clone)?;
+        current.identity_as::<U>().map_err(|error| {
             log::error!("jwt: {error}");
             JwtError::internal(error.to_string()).to_response()
         })
+    }
+
+    /// The verified claims (`get_jwt()`); `None` on an optional route without a token.
+    pub fn claims(&self) -> Option<Arc<Payload>> {
+        self.token().map(|token| Arc::clone(&token.claims))
+    }
+
+    /// The token's header (`get_jwt_header()`); `None` on an optional route without a token.
+    pub fn header(&self) -> Option<Arc<Payload>> {
+        self.token().map(|token| token.header())
+    }
+
+    /// Where the token was found; `None` on an optional route without a token.
+    pub fn location(&self) -> Option<Location> {
+        self.token().map(|token| token.location)
+    }
+
+    fn token(&self) -> Option<&VerifiedToken> {
+        self.current.as_ref().ok()?.token.as_deref()
     }
 }
 
@@ -163,17 +184,17 @@ impl<'r, R: Rules> FromRequest<'r> for JwtAuth<R> {
             // Without the fairing nothing could render a stored refusal: the handler answers.
             log::error!("jwt: {}", not_attached());
             return Outcome::Success(JwtAuth {
-                identity: Err(not_attached().to_response()),
+                current: Err(not_attached().to_response()),
                 realm: PhantomData,
             });
         };
-        let outcome = match engine.authenticate(request) {
+        let outcome = match engine.authenticate(request, RouteRules::of::<R>()) {
             Authentication::Decided(outcome) => outcome,
             Authentication::Pending(future) => future.await,
         };
         match outcome {
-            Ok(identity) => Outcome::Success(JwtAuth {
-                identity: Ok(identity),
+            Ok(current) => Outcome::Success(JwtAuth {
+                current: Ok(current),
                 realm: PhantomData,
             }),
             Err(error) => {

@@ -10,10 +10,91 @@
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::Value;
+
+use crate::claims::Payload;
+use crate::rules::Location;
 
 tokio::task_local! {
-    static CURRENT: Identity;
+    static CURRENT: Authenticated;
+}
+
+/// What authentication found for a request: the identity (none on an optional route without a
+/// token, or without an identity callback) and the verified token.
+#[derive(Debug, Clone, Default)]
+pub struct Authenticated {
+    pub(crate) identity: Option<Identity>,
+    pub(crate) token: Option<Arc<VerifiedToken>>,
+}
+
+impl From<Identity> for Authenticated {
+    fn from(identity: Identity) -> Self {
+        Authenticated {
+            identity: Some(identity),
+            token: None,
+        }
+    }
+}
+
+/// A token that passed every check of its route, and where it was found.
+#[derive(Debug)]
+pub(crate) struct VerifiedToken {
+    pub(crate) claims: Arc<Payload>,
+    /// The token's first segment; decoded on first use.
+    pub(crate) header_segment: Box<str>,
+    pub(crate) header: OnceLock<Arc<Payload>>,
+    pub(crate) location: Location,
+    pub(crate) identity_claim: Box<str>,
+}
+
+impl VerifiedToken {
+    pub(crate) fn new(
+        claims: Arc<Payload>,
+        token: &str,
+        location: Location,
+        identity_claim: &str,
+    ) -> Self {
+        VerifiedToken {
+            claims,
+            header_segment: token.split('.').next().unwrap_or_default().into(),
+            header: OnceLock::new(),
+            location,
+            identity_claim: identity_claim.into(),
+        }
+    }
+
+    /// The header, decoded (it was checked as a JSON object by check 1).
+    pub(crate) fn header(&self) -> Arc<Payload> {
+        Arc::clone(self.header.get_or_init(|| {
+            let header = URL_SAFE_NO_PAD
+                .decode(self.header_segment.as_bytes())
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .unwrap_or_default();
+            Arc::new(header)
+        }))
+    }
+
+    /// The identity claim's value.
+    pub(crate) fn identity(&self) -> Option<&Value> {
+        self.claims.get(&*self.identity_claim)
+    }
+}
+
+impl Authenticated {
+    /// The identity as `U`, if there is one.
+    pub(crate) fn identity_as<U: Any + Send + Sync>(
+        &self,
+    ) -> Result<Option<Arc<U>>, IdentityError> {
+        self.identity
+            .as_ref()
+            .map(Identity::downcast::<U>)
+            .transpose()
+    }
 }
 
 /// A type-erased identity, as produced by the identity callback.
@@ -78,11 +159,81 @@ pub enum IdentityError {
     },
 }
 
-/// The current identity as `U`, if this code runs inside a protected request.
+/// The current identity as `U`, if this code runs inside a protected request that has one.
 pub fn try_current_identity<U: Any + Send + Sync>() -> Result<Arc<U>, IdentityError> {
     CURRENT
-        .try_with(|identity| identity.downcast::<U>())
-        .unwrap_or(Err(IdentityError::NoIdentity))
+        .try_with(|current| current.identity_as::<U>())
+        .unwrap_or(Err(IdentityError::NoIdentity))?
+        .ok_or(IdentityError::NoIdentity)
+}
+
+/// The current identity as `U` on a route where it is optional: `None` when the request carried
+/// no token (or no identity callback is configured).
+///
+/// # Panics
+/// Outside a protected request, or when `U` is not the identity callback's type.
+#[track_caller]
+pub fn optional_identity<U: Any + Send + Sync>() -> Option<Arc<U>> {
+    match CURRENT.try_with(|current| current.identity_as::<U>()) {
+        Ok(Ok(identity)) => identity,
+        Ok(Err(error)) => panic!("{error}"),
+        Err(_) => panic!("{}", IdentityError::NoIdentity),
+    }
+}
+
+/// `f` applied to the current request's token, or `None` on an optional route without one.
+///
+/// # Panics
+/// Outside a protected request.
+#[track_caller]
+fn with_token<T>(what: &str, f: impl FnOnce(&VerifiedToken) -> T) -> Option<T> {
+    match CURRENT.try_with(|current| current.token.as_deref().map(f)) {
+        Ok(value) => value,
+        Err(_) => panic!(
+            "{what} was used outside a request protected by #[jwt_required] or JwtAuth::run: \
+             there is no current token here"
+        ),
+    }
+}
+
+/// The verified claims of the current request's token (Flask-JWT-Extended's `get_jwt()`): an
+/// empty map on an optional route without a token.
+///
+/// # Panics
+/// Outside a protected request (`#[jwt_required]`, `JwtAuth::run`, or what they call).
+#[track_caller]
+pub fn get_jwt() -> Arc<Payload> {
+    with_token("get_jwt()", |token| Arc::clone(&token.claims)).unwrap_or_default()
+}
+
+/// The header of the current request's token (`get_jwt_header()`): an empty map on an optional
+/// route without a token.
+///
+/// # Panics
+/// Outside a protected request.
+#[track_caller]
+pub fn get_jwt_header() -> Arc<Payload> {
+    with_token("get_jwt_header()", VerifiedToken::header).unwrap_or_default()
+}
+
+/// The identity claim of the current request's token (`get_jwt_identity()`, the `sub` claim
+/// in the extended profile); `None` on an optional route without a token.
+///
+/// # Panics
+/// Outside a protected request.
+#[track_caller]
+pub fn get_jwt_identity() -> Option<Value> {
+    with_token("get_jwt_identity()", |token| token.identity().cloned()).flatten()
+}
+
+/// Where the current request's token was found (`get_jwt_request_location()`); `None` on an
+/// optional route without a token.
+///
+/// # Panics
+/// Outside a protected request.
+#[track_caller]
+pub fn get_jwt_location() -> Option<Location> {
+    with_token("get_jwt_location()", |token| token.location)
 }
 
 /// The current identity as `U`.
@@ -99,14 +250,15 @@ pub fn current_identity<U: Any + Send + Sync>() -> Arc<U> {
     }
 }
 
-/// Runs `future` with `identity` as the current identity.
-pub async fn scope<F: Future>(identity: Identity, future: F) -> F::Output {
-    CURRENT.scope(identity, future).await
+/// Runs `future` with `current` as the current authentication.
+pub(crate) async fn scope<F: Future>(current: Authenticated, future: F) -> F::Output {
+    CURRENT.scope(current, future).await
 }
 
-/// Runs `f` with `identity` as the current identity.
-pub fn sync_scope<R>(identity: Identity, f: impl FnOnce() -> R) -> R {
-    CURRENT.sync_scope(identity, f)
+/// Runs `f` with `current` (an [`Identity`], or all that authentication found) as the current
+/// authentication.
+pub fn sync_scope<R>(current: impl Into<Authenticated>, f: impl FnOnce() -> R) -> R {
+    CURRENT.sync_scope(current.into(), f)
 }
 
 /// The identity the identity callback returned for this request, as `Arc<T>`.
@@ -137,6 +289,40 @@ macro_rules! current_identity {
     };
     ($ty:ty) => {
         $crate::__private_v1::current_identity::<$ty>()
+    };
+}
+
+/// The identity on a route where it is optional (`#[jwt_required(optional)]`), as
+/// `Option<Arc<T>>`: `None` when the request carried no token.
+///
+/// `optional_identity!()` infers `T`; `optional_identity!(User)` names it.
+///
+/// ```
+/// # use jwt_runtime::{optional_identity, testing::sync_scope, Identity};
+/// # use std::sync::Arc;
+/// struct User { name: String }
+///
+/// fn greeting() -> String {
+///     match optional_identity!(User) {
+///         Some(user) => format!("hello {}", user.name),
+///         None => "hello stranger".to_owned(),
+///     }
+/// }
+/// # let named = sync_scope(Identity::new(User { name: "ann".into() }), greeting);
+/// # assert_eq!(named, "hello ann");
+/// # let anonymous = sync_scope(jwt_runtime::testing::Authenticated::default(), greeting);
+/// # assert_eq!(anonymous, "hello stranger");
+/// ```
+///
+/// # Panics
+/// Outside a protected request, or when `T` is not the identity callback's type.
+#[macro_export]
+macro_rules! optional_identity {
+    () => {
+        $crate::__private_v1::optional_identity()
+    };
+    ($ty:ty) => {
+        $crate::__private_v1::optional_identity::<$ty>()
     };
 }
 
@@ -180,7 +366,7 @@ mod tests {
 
     #[tokio::test]
     async fn async_scope_survives_await_points() {
-        let got = scope(Identity::new(User(3)), async {
+        let got = scope(Identity::new(User(3)).into(), async {
             tokio::task::yield_now().await;
             try_current_identity::<User>()
         })

@@ -5,12 +5,14 @@
 //! [`JwtAuth`] request guard.
 #![warn(missing_docs)]
 
+mod answer;
 mod auth;
 mod builder;
 mod cache;
 mod callbacks;
 mod claims;
 mod codec;
+mod cookies;
 mod encode;
 mod engine;
 mod error;
@@ -19,8 +21,13 @@ mod fairing;
 mod guard;
 mod identity;
 mod inspect;
+mod issue;
 mod jwks;
 mod keys;
+mod locations;
+mod manager;
+mod refresh;
+mod requirements;
 mod rules;
 mod settings;
 #[cfg(test)]
@@ -30,12 +37,18 @@ mod validate;
 pub use builder::{BuildError, JwtBuilder};
 pub use claims::Payload;
 pub use codec::TokenCodec;
+pub use cookies::JwtCookies;
 pub use error::{Check, ErrorKind, JwtError, JwtResponse};
 pub use fairing::Jwt;
 pub use guard::JwtAuth;
-pub use identity::{try_current_identity, Identity, IdentityError};
+pub use identity::{
+    get_jwt, get_jwt_header, get_jwt_identity, get_jwt_location, try_current_identity, Identity,
+    IdentityError,
+};
 pub use inspect::{CheckReport, Inspection, Verdict};
+pub use issue::{Freshness, TokenType};
 pub use jsonwebtoken::Algorithm;
+pub use manager::JwtManager;
 pub use rules::{Fresh, Location, Optional, Refresh, Required, Rules};
 pub use settings::{KeyMaterial, Profile, Secret, Settings, SettingsError};
 
@@ -45,7 +58,7 @@ pub use settings::{KeyMaterial, Profile, Secret, Settings, SettingsError};
 pub mod testing {
     pub use crate::claims::{now, numeric_date};
     pub use crate::extract::parse_authorization;
-    pub use crate::identity::{current_identity, sync_scope};
+    pub use crate::identity::{current_identity, sync_scope, Authenticated};
     pub use crate::jwks::{Jwks, JwksConfig, JwksError};
     pub use crate::keys::{algorithm_name, minimum_secret_bytes, VerifyKey};
     pub use crate::settings::parse_algorithm;
@@ -69,6 +82,6 @@ pub mod testing {
 pub mod __private_v1 {
     pub use crate::error::JwtResponse;
     pub use crate::guard::JwtAuth;
-    pub use crate::identity::current_identity;
+    pub use crate::identity::{current_identity, optional_identity};
     pub use crate::rules::{Location, Rules};
 }

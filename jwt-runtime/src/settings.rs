@@ -621,12 +621,17 @@ impl Settings {
                 reason: "must name a claim, e.g. \"identity\" or \"sub\"".into(),
             });
         }
-        if let Some(rule) = &self.auth_url_rule {
-            if rocket::http::uri::Origin::parse_route(rule).is_err() || !rule.starts_with('/') {
-                return Err(SettingsError::Invalid {
-                    setting: "auth_url_rule",
-                    reason: format!("{rule:?} is not a route path such as \"/auth\""),
-                });
+        for (setting, rule) in [
+            ("auth_url_rule", &self.auth_url_rule),
+            ("refresh_url_rule", &self.refresh_url_rule),
+        ] {
+            if let Some(rule) = rule {
+                if rocket::http::uri::Origin::parse_route(rule).is_err() || !rule.starts_with('/') {
+                    return Err(SettingsError::Invalid {
+                        setting,
+                        reason: format!("{rule:?} is not a route path such as \"/auth\""),
+                    });
+                }
             }
         }
         Ok(())

@@ -12,18 +12,12 @@
 //! them.
 
 use crate::common;
-use crate::python_env::{workspace_root, PythonEnv};
+use crate::http_client::HttpResponse;
+use crate::python_env::PythonEnv;
+use crate::reference_app::{AppSpec, ReferenceApp};
 use common::*;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -33,226 +27,34 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 /// The Python side: Flask-JWT 0.3.2 and the versions it still runs on.
-const FLASK_JWT: PythonEnv = PythonEnv {
-    name: "flask-jwt",
-    requirements: "tests/interop/requirements.txt",
-    override_var: "FLASK_JWT_PYTHON",
+static FLASK_JWT_APP: AppSpec = AppSpec {
+    env: PythonEnv {
+        name: "flask-jwt",
+        requirements: "tests/interop/requirements.txt",
+        override_var: "FLASK_JWT_PYTHON",
+    },
+    script: "tests/interop/flask_app.py",
+    name: "the Flask-JWT application",
+    ready_path: "/versions",
 };
-
-/// How long the Flask application may take to answer its first request.
-const STARTUP: Duration = Duration::from_secs(15);
-
-/// Timeout of one HTTP exchange with the Flask application.
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 // ----- the Flask-JWT 0.3.2 application, as a child process ---------------------------------------
 
-/// An HTTP response of the Flask application.
-#[derive(Debug)]
-struct HttpResponse {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl HttpResponse {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).expect("UTF-8 body")
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not a JSON body ({e}): {:?}", self.text()))
-    }
-}
-
-/// The running Flask-JWT application; dropping it kills the process, also when a test panics.
+/// The running Flask-JWT application (see [`ReferenceApp`]).
 struct FlaskJwt {
-    child: Child,
-    python: PathBuf,
-    port: u16,
-    stderr: Arc<Mutex<String>>,
-    readers: Vec<JoinHandle<()>>,
-}
-
-impl Drop for FlaskJwt {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        for reader in self.readers.drain(..) {
-            let _ = reader.join();
-        }
-    }
+    app: ReferenceApp,
 }
 
 impl FlaskJwt {
-    /// Starts `tests/interop/flask_app.py` on a free port and waits until it answers; `None`
-    /// when the test is skipped for want of `python3` (see [`PythonEnv::interpreter`]).
+    /// Starts `tests/interop/flask_app.py` and checks that it runs Flask-JWT 0.3.2; `None` when
+    /// the test is skipped for want of `python3` (see [`PythonEnv::interpreter`]).
     fn start() -> Option<FlaskJwt> {
-        let python = FLASK_JWT.interpreter()?;
-        let root = workspace_root();
-        let mut child = Command::new(&python)
-            .arg(root.join("tests/interop/flask_app.py"))
-            .arg("0")
-            .current_dir(root)
-            .env("PYTHONUNBUFFERED", "1")
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run the Python interpreter {} ({e}) for the Flask-JWT 0.3.2 interop \
-                     tests. Unset FLASK_JWT_PYTHON to let the tests make their own environment, \
-                     or set it to a Python that has tests/interop/requirements.txt installed.",
-                    python.display()
-                )
-            });
-
-        // stderr is kept for the failure messages; stdout's first line is the port.
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut child_stderr = child.stderr.take().expect("piped stderr");
-        let sink = Arc::clone(&stderr);
-        let stderr_reader = std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = child_stderr.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
-            }
-        });
-        let (port_tx, port_rx) = mpsc::channel();
-        let child_stdout = child.stdout.take().expect("piped stdout");
-        let stdout_reader = std::thread::spawn(move || {
-            let mut stdout = BufReader::new(child_stdout);
-            let mut line = String::new();
-            if stdout.read_line(&mut line).unwrap_or(0) > 0 {
-                let _ = port_tx.send(line);
-            }
-            drop(port_tx);
-            let _ = std::io::copy(&mut stdout, &mut std::io::sink());
-        });
-        let mut server = FlaskJwt {
-            child,
-            python,
-            port: 0,
-            stderr,
-            readers: vec![stderr_reader, stdout_reader],
-        };
-
-        let deadline = Instant::now() + STARTUP;
-        let line = loop {
-            match port_rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(line) => break line,
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    server.fail("the Flask-JWT application exited before listening")
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    server.fail_if_exited();
-                    if Instant::now() > deadline {
-                        server.fail("the Flask-JWT application did not print its port in 15 s");
-                    }
-                }
-            }
-        };
-        server.port = match line.trim().parse() {
-            Ok(port) => port,
-            Err(_) => server.fail(&format!("expected a port on stdout, got {line:?}")),
-        };
-
-        let versions = loop {
-            match server.try_request("GET", "/versions", &[], b"") {
-                Ok(response) if response.status == 200 => break response.json(),
-                Ok(response) => server.fail(&format!(
-                    "GET /versions answered {}: {}",
-                    response.status,
-                    response.text()
-                )),
-                Err(error) => {
-                    server.fail_if_exited();
-                    if Instant::now() > deadline {
-                        server.fail(&format!(
-                            "the Flask-JWT application did not answer on 127.0.0.1:{} in 15 s \
-                             ({error})",
-                            server.port
-                        ));
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            }
-        };
+        let mut app = ReferenceApp::start(&FLASK_JWT_APP)?;
+        let versions = app.request("GET", "/versions", &[], b"").json();
         if versions["flask_jwt"] != "0.3.2" {
-            server.fail(&format!("Flask-JWT 0.3.2 is required, found {versions}"));
+            app.fail(&format!("Flask-JWT 0.3.2 is required, found {versions}"));
         }
-        Some(server)
-    }
-
-    /// Panics with `what`, the application's stderr and how to install the Python side.
-    fn fail(&mut self, what: &str) -> ! {
-        let _ = self.child.kill();
-        let status = self.child.wait().map(|s| s.to_string());
-        for reader in self.readers.drain(..) {
-            let _ = reader.join();
-        }
-        let stderr = self
-            .stderr
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        panic!(
-            "{what} ({}).\n--- stderr of {} tests/interop/flask_app.py ---\n{stderr}\n---\n\
-             The interop tests need Python with Flask-JWT 0.3.2 and the versions pinned in \
-             tests/interop/requirements.txt (FLASK_JWT_PYTHON, or the environment these tests \
-             make under the target directory).",
-            status.unwrap_or_else(|e| format!("wait failed: {e}")),
-            self.python.display()
-        )
-    }
-
-    fn fail_if_exited(&mut self) {
-        if let Ok(Some(_)) = self.child.try_wait() {
-            self.fail("the Flask-JWT application exited");
-        }
-    }
-
-    /// One HTTP/1.1 exchange (`Connection: close`).
-    fn try_request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> std::io::Result<HttpResponse> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(IO_TIMEOUT))?;
-        stream.set_write_timeout(Some(IO_TIMEOUT))?;
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\
-             Content-Length: {}\r\n",
-            self.port,
-            body.len()
-        );
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        let mut bytes = request.into_bytes();
-        bytes.extend_from_slice(body);
-        stream.write_all(&bytes)?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw)?;
-        parse_response(&raw)
+        Some(FlaskJwt { app })
     }
 
     fn request(
@@ -262,8 +64,7 @@ impl FlaskJwt {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> HttpResponse {
-        self.try_request(method, path, headers, body)
-            .unwrap_or_else(|e| panic!("{method} {path} to the Flask-JWT application: {e}"))
+        self.app.request(method, path, headers, body)
     }
 
     /// `GET /protected`, with `Authorization: <value>` when given.
@@ -298,61 +99,6 @@ impl FlaskJwt {
             .as_str()
             .expect("access_token")
             .to_owned()
-    }
-}
-
-fn parse_response(raw: &[u8]) -> std::io::Result<HttpResponse> {
-    let invalid =
-        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| invalid("no end of headers"))?;
-    let head = std::str::from_utf8(&raw[..split]).map_err(|_| invalid("non-UTF-8 headers"))?;
-    let mut body = raw[split + 4..].to_vec();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| invalid("bad status line"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    };
-    if header("Transfer-Encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        body = dechunk(&body).ok_or_else(|| invalid("bad chunked body"))?;
-    } else if let Some(length) = header("Content-Length").and_then(|v| v.parse::<usize>().ok()) {
-        if body.len() < length {
-            return Err(invalid("body shorter than Content-Length"));
-        }
-        body.truncate(length);
-    }
-    Ok(HttpResponse {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let end = data.windows(2).position(|w| w == b"\r\n")?;
-        let size = std::str::from_utf8(&data[..end]).ok()?;
-        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
-        data = &data[end + 2..];
-        if size == 0 {
-            return Some(body);
-        }
-        body.extend_from_slice(data.get(..size)?);
-        data = data.get(size + 2..)?;
     }
 }
 

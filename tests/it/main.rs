@@ -7,10 +7,21 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+/// The Flask-JWT-Extended example application (`cargo run --example extended`), for the
+/// side-by-side and browser tests.
+#[path = "../../examples/extended.rs"]
+#[allow(dead_code)] // its `main` is not called here
+mod extended_example;
+mod http_client;
+mod live_rocket;
 mod python_env;
+mod reference_app;
 
 mod auth_first;
 mod auth_resource;
+mod browser;
+mod cookies;
+mod extended_interop;
 mod flask_jwt_suite;
 mod interop;
 mod jwt_required;

@@ -1,0 +1,204 @@
+//! Flask-JWT-Extended's documented application, ported: access and refresh tokens, fresh and
+//! optional routes, tokens in the `Authorization` header, cookies (with CSRF double submit), the
+//! query string and JSON bodies, and a one-page browser demo at `/`.
+//!
+//! ```text
+//! cargo run --example extended
+//! curl -s -X POST localhost:8000/login -H 'Content-Type: application/json' \
+//!      -d '{"username": "user1", "password": "abcxyz"}'
+//! curl -s localhost:8000/protected -H "Authorization: Bearer <access_token>"
+//! ```
+//!
+//! Every answer is the one Flask-JWT-Extended 4.7.1 gives for the same application
+//! (`tests/interop/extended_app.py`), apart from token values.
+use rocket::http::{ContentType, Status};
+use rocket::serde::json::{json, Value};
+use rocket::serde::Serialize;
+use rocket::{get, post, routes, Build, Rocket};
+use rocket_flask_jwt::{
+    current_identity, get_jwt, get_jwt_identity, jwt_required, Freshness, Jwt, JwtCookies,
+    JwtManager, JwtResponse, Location,
+};
+use subtle::ConstantTimeEq;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(crate = "rocket::serde")]
+struct User {
+    id: u64,
+    username: &'static str,
+    #[serde(skip)]
+    password: &'static str,
+}
+
+const USERS: [User; 2] = [
+    User {
+        id: 1,
+        username: "user1",
+        password: "abcxyz",
+    },
+    User {
+        id: 2,
+        username: "user2",
+        password: "abcxyz",
+    },
+];
+
+/// The user a login body names, when its password matches (compared in constant time). The body
+/// is read leniently: anything but a JSON object with the right string credentials is refused.
+fn authenticate(body: &[u8]) -> Option<&'static User> {
+    let credentials: Value = rocket::serde::json::from_slice(body).ok()?;
+    let username = credentials.get("username")?.as_str()?;
+    let password = credentials.get("password")?.as_str()?;
+    let user = USERS.iter().find(|user| user.username == username)?;
+    bool::from(user.password.as_bytes().ct_eq(password.as_bytes())).then_some(user)
+}
+
+/// The user lookup: the user whose username is the token's `sub`.
+fn user_lookup(sub: &Value) -> Option<User> {
+    let username = sub.as_str()?;
+    USERS.iter().find(|user| user.username == username).cloned()
+}
+
+/// 401 `{"msg": "Bad username or password"}`.
+fn bad_credentials() -> (Status, Value) {
+    (
+        Status::Unauthorized,
+        json!({"msg": "Bad username or password"}),
+    )
+}
+
+#[post("/login", data = "<body>")]
+fn login(jwt: JwtManager<'_>, body: Vec<u8>) -> Result<(Status, Value), JwtResponse> {
+    let Some(user) = authenticate(&body) else {
+        return Ok(bad_credentials());
+    };
+    Ok((
+        Status::Ok,
+        json!({
+            "access_token": jwt.create_access_token(user.username, Freshness::Fresh)?,
+            "refresh_token": jwt.create_refresh_token(user.username)?,
+        }),
+    ))
+}
+
+#[post("/login/cookies", data = "<body>")]
+fn login_cookies(
+    jwt: JwtManager<'_>,
+    cookies: JwtCookies<'_>,
+    body: Vec<u8>,
+) -> Result<(Status, Value), JwtResponse> {
+    let Some(user) = authenticate(&body) else {
+        return Ok(bad_credentials());
+    };
+    cookies.set_access_cookies(&jwt.create_access_token(user.username, Freshness::Fresh)?)?;
+    cookies.set_refresh_cookies(&jwt.create_refresh_token(user.username)?)?;
+    Ok((Status::Ok, json!({"login": true})))
+}
+
+#[post("/logout/cookies")]
+fn logout_cookies(cookies: JwtCookies<'_>) -> Result<Value, JwtResponse> {
+    cookies.unset_jwt_cookies()?;
+    Ok(json!({"logout": true}))
+}
+
+#[jwt_required(refresh)]
+#[post("/refresh")]
+fn refresh(jwt: JwtManager<'_>) -> Result<Value, JwtResponse> {
+    let access_token = jwt.create_access_token(get_jwt_identity(), Freshness::NotFresh)?;
+    Ok(json!({ "access_token": access_token }))
+}
+
+#[jwt_required]
+#[get("/protected")]
+fn protected() -> Value {
+    json!({"logged_in_as": get_jwt_identity()})
+}
+
+#[jwt_required]
+#[post("/protected")]
+fn protected_post() -> Value {
+    json!({"logged_in_as": get_jwt_identity()})
+}
+
+#[jwt_required(fresh)]
+#[get("/fresh")]
+fn fresh() -> Value {
+    json!({"fresh": true, "logged_in_as": get_jwt_identity()})
+}
+
+#[jwt_required(optional)]
+#[get("/optional")]
+fn optional() -> Value {
+    json!({"logged_in_as": get_jwt_identity()})
+}
+
+#[jwt_required]
+#[get("/claims")]
+fn claims() -> Value {
+    let claims = get_jwt();
+    json!({"sub": claims.get("sub"), "type": claims.get("type"), "fresh": claims.get("fresh")})
+}
+
+#[jwt_required]
+#[get("/user")]
+fn user() -> Value {
+    let user = current_identity!(User);
+    json!({"id": user.id, "username": user.username})
+}
+
+#[jwt_required(locations = ["headers"])]
+#[get("/headers-only")]
+fn headers_only() -> Value {
+    json!({"logged_in_as": get_jwt_identity()})
+}
+
+/// The browser demo: log in with cookies, call the protected routes with the CSRF header,
+/// refresh, log out.
+#[get("/")]
+fn demo() -> (ContentType, &'static str) {
+    (ContentType::HTML, include_str!("extended/index.html"))
+}
+
+/// The application: Flask-JWT-Extended's profile, tokens in every location, CSRF protection on,
+/// cookies without `Secure` (plain HTTP on localhost).
+pub fn rocket() -> Rocket<Build> {
+    let jwt = Jwt::builder()
+        .extended()
+        // Flask-JWT-Extended's documentation secret: short, so allowed explicitly (and warned
+        // about at every start). Use 32 random bytes or more in production.
+        .secret_key("super-secret")
+        .allow_short_secret(true)
+        .token_location([
+            Location::Headers,
+            Location::Cookies,
+            Location::QueryString,
+            Location::Json,
+        ])
+        .cookie_secure(false)
+        .identity_from_claim(user_lookup)
+        .build()
+        .expect("valid Jwt configuration");
+    rocket::build().attach(jwt).mount(
+        "/",
+        routes![
+            demo,
+            login,
+            login_cookies,
+            logout_cookies,
+            refresh,
+            protected,
+            protected_post,
+            fresh,
+            optional,
+            claims,
+            user,
+            headers_only
+        ],
+    )
+}
+
+#[rocket::main]
+#[allow(dead_code)] // tests include this file for `rocket()`
+async fn main() -> Result<(), rocket::Error> {
+    rocket().launch().await.map(|_| ())
+}

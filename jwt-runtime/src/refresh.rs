@@ -1,0 +1,61 @@
+//! The refresh resource: `POST <refresh_url_rule>` trades a valid refresh token for a new,
+//! non-fresh access token (`{"access_token": ..}`), as Flask-JWT-Extended's documented
+//! `/refresh` route does.
+
+use std::sync::Arc;
+
+use rocket::http::{Method, Status};
+use rocket::route::{Handler, Outcome, Route};
+use rocket::{Data, Request};
+
+use crate::engine::{Authentication, Authenticator};
+use crate::error::{JwtError, JwtResponse};
+use crate::issue::{Freshness, TokenRequest, TokenType};
+use crate::manager::identity_of;
+use crate::rules::{Refresh, RouteRules};
+
+/// The route handler; it holds the resolved extension.
+#[derive(Clone)]
+pub(crate) struct RefreshResource(Arc<dyn Authenticator>);
+
+impl RefreshResource {
+    /// `POST rule`. `rule` was validated with the settings.
+    pub(crate) fn route(engine: Arc<dyn Authenticator>, rule: &str) -> Route {
+        let mut route = Route::new(Method::Post, rule, RefreshResource(engine));
+        route.name = Some("jwt_refresh".into());
+        route
+    }
+
+    async fn refresh(&self, request: &Request<'_>) -> Result<JwtResponse, JwtError> {
+        let current = match self.0.authenticate(request, RouteRules::of::<Refresh>()) {
+            Authentication::Decided(outcome) => outcome,
+            Authentication::Pending(future) => future.await,
+        }?;
+        let claims = current
+            .token
+            .as_ref()
+            .map(|token| Arc::clone(&token.claims))
+            .ok_or_else(|| JwtError::internal("a refresh without a token"))?;
+        let identity = identity_of(&claims, self.0.settings());
+        let token = self.0.create_token(TokenRequest::new(
+            identity,
+            TokenType::Access,
+            Freshness::NotFresh,
+        ))?;
+        Ok(JwtResponse::json(
+            Status::Ok,
+            &serde_json::json!({ "access_token": token }),
+        ))
+    }
+}
+
+#[rocket::async_trait]
+impl Handler for RefreshResource {
+    async fn handle<'r>(&self, request: &'r Request<'_>, _data: Data<'r>) -> Outcome<'r> {
+        let response = match self.refresh(request).await {
+            Ok(response) => response,
+            Err(error) => self.0.respond(error, None),
+        };
+        Outcome::from(request, response)
+    }
+}

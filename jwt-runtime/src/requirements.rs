@@ -1,0 +1,192 @@
+//! What a route requires of a token that passed the five checks: the identity claim (extended
+//! profile), the CSRF double submit of a cookie token, the token type and freshness — in
+//! Flask-JWT-Extended's order, so the same token gets the same answer.
+
+use serde_json::Value;
+
+use crate::claims::Payload;
+use crate::error::{Check, JwtError};
+use crate::rules::RouteRules;
+use crate::settings::{Profile, Settings};
+
+/// Checks `claims` against `rules`; `csrf` is the value sent beside a cookie token on a
+/// CSRF-protected method; `now` is the current time in seconds.
+pub(crate) fn check(
+    claims: &Payload,
+    rules: RouteRules,
+    csrf: Option<&str>,
+    settings: &Settings,
+    now: f64,
+) -> Result<(), JwtError> {
+    if settings.profile == Profile::Extended
+        && claims.get("jti").is_some_and(|jti| !jti.is_string())
+    {
+        return Err(JwtError::invalid_token(
+            Check::WellFormed,
+            "JWT ID must be a string",
+        ));
+    }
+    if settings.profile == Profile::Extended && !claims.contains_key(&settings.identity_claim) {
+        return Err(JwtError::invalid_token(
+            Check::WellFormed,
+            format!("Missing claim: {}", settings.identity_claim),
+        ));
+    }
+    if let Some(sent) = csrf {
+        let Some(Value::String(expected)) = claims.get("csrf") else {
+            return Err(JwtError::invalid_token(
+                Check::WellFormed,
+                "Missing claim: csrf",
+            ));
+        };
+        if aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), sent.as_bytes())
+            .is_err()
+        {
+            return Err(JwtError::csrf("CSRF double submit tokens do not match"));
+        }
+    }
+    if rules.verify_type {
+        let refresh = claims.get("type").and_then(Value::as_str) == Some("refresh");
+        // As Flask-JWT-Extended: a token without `type` is an access token; a type other than
+        // `refresh` is not refused where an access token is required.
+        if rules.refresh != refresh && (rules.refresh || refresh) {
+            return Err(JwtError::wrong_token_type(rules.refresh));
+        }
+    }
+    if rules.fresh && !is_fresh(claims.get("fresh"), now) {
+        return Err(JwtError::fresh_token_required());
+    }
+    Ok(())
+}
+
+/// `"fresh": true`, or a time (seconds) not yet past.
+fn is_fresh(fresh: Option<&Value>, now: f64) -> bool {
+    match fresh {
+        Some(Value::Bool(fresh)) => *fresh,
+        Some(Value::Number(until)) => until.as_f64().is_some_and(|until| until >= now),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{Fresh, Refresh, Required, RouteRules, Rules};
+    use serde_json::json;
+
+    fn claims(value: Value) -> Payload {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn extended() -> Settings {
+        Settings::for_profile(Profile::Extended)
+    }
+
+    fn answer(value: Value, rules: RouteRules, csrf: Option<&str>) -> Result<(), String> {
+        check(&claims(value), rules, csrf, &extended(), 1000.0)
+            .map_err(|error| format!("{} {}", error.status.code, error.description))
+    }
+
+    struct AnyType;
+    impl Rules for AnyType {
+        const REFRESH: bool = true;
+        const VERIFY_TYPE: bool = false;
+    }
+
+    #[test]
+    fn token_types_are_checked_both_ways_unless_verify_type_is_off() {
+        let access = json!({"sub": "u", "type": "access"});
+        let refresh = json!({"sub": "u", "type": "refresh"});
+        let required = RouteRules::of::<Required>();
+        let refresh_rules = RouteRules::of::<Refresh>();
+        assert_eq!(answer(access.clone(), required, None), Ok(()));
+        assert_eq!(
+            answer(refresh.clone(), required, None),
+            Err("422 Only non-refresh tokens are allowed".into())
+        );
+        assert_eq!(answer(refresh.clone(), refresh_rules, None), Ok(()));
+        assert_eq!(
+            answer(access.clone(), refresh_rules, None),
+            Err("422 Only refresh tokens are allowed".into())
+        );
+        assert_eq!(
+            answer(json!({"sub": "u"}), refresh_rules, None),
+            Err("422 Only refresh tokens are allowed".into()),
+            "no type is an access token"
+        );
+        assert_eq!(answer(json!({"sub": "u"}), required, None), Ok(()));
+        let any = RouteRules::of::<AnyType>();
+        assert_eq!(answer(access, any, None), Ok(()));
+        assert_eq!(answer(refresh, any, None), Ok(()));
+    }
+
+    #[test]
+    fn freshness_is_true_or_a_time_to_come() {
+        let fresh = RouteRules::of::<Fresh>();
+        assert_eq!(
+            answer(json!({"sub": "u", "fresh": true}), fresh, None),
+            Ok(())
+        );
+        for stale in [
+            json!({"sub": "u", "fresh": false}),
+            json!({"sub": "u"}),
+            json!({"sub": "u", "fresh": 999.5}),
+            json!({"sub": "u", "fresh": "true"}),
+            json!({"sub": "u", "fresh": 1}),
+        ] {
+            assert_eq!(
+                answer(stale.clone(), fresh, None),
+                Err("401 Fresh token required".into()),
+                "{stale}"
+            );
+        }
+        assert_eq!(
+            answer(json!({"sub": "u", "fresh": 1000.0}), fresh, None),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn csrf_double_submit_compares_the_claim() {
+        let required = RouteRules::of::<Required>();
+        let token = json!({"sub": "u", "csrf": "abc"});
+        assert_eq!(answer(token.clone(), required, Some("abc")), Ok(()));
+        assert_eq!(
+            answer(token.clone(), required, Some("abd")),
+            Err("401 CSRF double submit tokens do not match".into())
+        );
+        assert_eq!(
+            answer(token, required, Some("ab")),
+            Err("401 CSRF double submit tokens do not match".into())
+        );
+        assert_eq!(
+            answer(json!({"sub": "u"}), required, Some("abc")),
+            Err("401 Missing claim: csrf".into())
+        );
+        assert_eq!(
+            answer(json!({"sub": "u", "csrf": 1}), required, Some("1")),
+            Err("401 Missing claim: csrf".into())
+        );
+    }
+
+    #[test]
+    fn the_extended_profile_requires_the_identity_claim() {
+        assert_eq!(
+            answer(
+                json!({"type": "access"}),
+                RouteRules::of::<Required>(),
+                None
+            ),
+            Err("401 Missing claim: sub".into())
+        );
+        let flask_jwt = Settings::default();
+        assert!(check(
+            &claims(json!({})),
+            RouteRules::of::<Required>(),
+            None,
+            &flask_jwt,
+            0.0
+        )
+        .is_ok());
+    }
+}
