@@ -238,10 +238,7 @@ mod tests {
         let iat = claims["iat"].as_i64().unwrap();
         assert_eq!(claims["exp"].as_i64().unwrap() - iat, 900);
         assert_eq!(claims["nbf"].as_i64().unwrap(), iat);
-        assert_eq!(
-            csrf_claim(&token).as_ref(),
-            claims["csrf"].as_str().map(str::to_owned).as_ref()
-        );
+        assert!(claims["csrf"].as_str().is_some_and(|csrf| csrf.len() == 36));
 
         let refresh = create(
             &codec,

@@ -349,7 +349,14 @@ pub(crate) async fn peek_body(request: &Request<'_>, data: &mut Data<'_>) {
         return;
     }
     let bytes = data.peek(PEEK_BYTES).await.to_vec();
-    let complete = data.peek_complete();
+    // The peek buffer may hold more than it shows: the body is whole only when what was shown
+    // is shorter than the buffer, or as long as the declared length.
+    let declared = request
+        .headers()
+        .get_one("Content-Length")
+        .and_then(|length| length.parse::<usize>().ok());
+    let complete =
+        data.peek_complete() && (bytes.len() < PEEK_BYTES || declared == Some(bytes.len()));
     request.local_cache(|| Peeked { bytes, complete });
 }
 
