@@ -204,12 +204,11 @@ fn set_cookie_lines(response: &LocalResponse<'_>, access: &str, refresh: &str) -
 }
 
 fn post<'c>(client: &'c Client, uri: &str, body: &str) -> LocalResponse<'c> {
-    client.post(uri.to_owned()).body(body.to_owned()).dispatch()
+    client.post(uri.to_owned()).body(body).dispatch()
 }
 
-/// `Expires` of a line with a max-age of `seconds` set during `during`: werkzeug's
-/// `now + max_age`, as an HTTP date.
-#[allow(deprecated)] // `format_description::parse` reads the version-1 syntax written here
+/// `Expires` of a line with a max-age of `seconds`, set between the Unix times `before` and
+/// `after`, is werkzeug's `now + max_age`.
 fn assert_expires_in(line: &str, seconds: i64, before: i64, after: i64) {
     let expires = line
         .split("; ")
@@ -217,7 +216,7 @@ fn assert_expires_in(line: &str, seconds: i64, before: i64, after: i64) {
         .unwrap_or_else(|| panic!("no Expires in {line}"));
     let expires = rocket::time::PrimitiveDateTime::parse(
         expires,
-        &rocket::time::format_description::parse(
+        &rocket::time::format_description::parse_borrowed::<1>(
             "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
         )
         .expect("valid format"),
