@@ -52,6 +52,19 @@ pub(crate) trait Authenticator: Send + Sync + 'static {
 pub(crate) struct Engine<U> {
     pub(crate) codec: TokenCodec,
     pub(crate) callbacks: Arc<Callbacks<U>>,
+    /// The `identity_claim` setting, shared with every verified token (no copy per request).
+    pub(crate) identity_claim: Arc<str>,
+}
+
+impl<U> Engine<U> {
+    pub(crate) fn new(codec: TokenCodec, callbacks: Arc<Callbacks<U>>) -> Self {
+        let identity_claim = Arc::from(codec.settings().identity_claim.as_str());
+        Engine {
+            codec,
+            callbacks,
+            identity_claim,
+        }
+    }
 }
 
 /// How authentication went, as far as it could go without waiting.
@@ -166,7 +179,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
             claims,
             &found.token,
             found.location,
-            &settings.identity_claim,
+            Arc::clone(&self.identity_claim),
         );
         if let Some(verify) = &self.callbacks.loaders.token_verification {
             if !verify(&token.header(), &token.claims) {

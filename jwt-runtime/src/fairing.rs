@@ -116,10 +116,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             log::error!("jwt: the Flask-JWT profile needs an identity_handler");
             return Err(rocket);
         }
-        let engine = Arc::new(Engine {
-            codec,
-            callbacks: Arc::clone(&self.callbacks),
-        });
+        let engine = Arc::new(Engine::new(codec, Arc::clone(&self.callbacks)));
         let mut rocket = rocket.manage(Registered(engine.clone()));
         if let Some(rule) = refresh_route {
             rocket = rocket.mount("/", vec![RefreshResource::route(engine.clone(), &rule)]);
