@@ -22,6 +22,7 @@ use crate::identity::{Authenticated, Identity, VerifiedToken};
 use crate::issue;
 use crate::locations::{self, Found};
 use crate::requirements;
+use crate::revocation::Revocation;
 use crate::rules::{Location, RouteRules};
 use crate::settings::{Profile, Settings};
 use crate::validate::Fetch;
@@ -52,6 +53,8 @@ pub(crate) trait Authenticator: Send + Sync + 'static {
 pub(crate) struct Engine<U> {
     pub(crate) codec: TokenCodec,
     pub(crate) callbacks: Arc<Callbacks<U>>,
+    /// The revocation check, when a store or the blocklist callback is configured.
+    pub(crate) revocation: Option<Arc<Revocation>>,
 }
 
 /// How authentication went, as far as it could go without waiting.
@@ -83,6 +86,8 @@ impl<U> Outcome<U> {
 enum Early<'r, U> {
     Decided(Result<Outcome<U>, JwtError>),
     Verify(Found<'r>),
+    /// Verified and admitted; its revocation state has to be awaited.
+    CheckRevocation(VerifiedToken),
 }
 
 impl<U: Send + Sync + 'static> Engine<U> {
@@ -142,6 +147,16 @@ impl<U: Send + Sync + 'static> Engine<U> {
             Ok(token) => token,
             Err(error) => return Early::Decided(Err(self.with_parts(error, &found))),
         };
+        if let Some(revocation) = &self.revocation {
+            match revocation.check_now(&token) {
+                Some(Ok(())) => {}
+                Some(Err(error)) => return Early::Decided(Err(error)),
+                None => return Early::CheckRevocation(token),
+            }
+        }
+        if let Err(error) = self.verify_claims(&token) {
+            return Early::Decided(Err(error));
+        }
         let identity = match lookup {
             Some(lookup) => match lookup.call_now(&token.claims, &settings.identity_claim) {
                 Some(found) => found,
@@ -152,7 +167,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
         Early::Decided(self.conclude_identity(identity, token))
     }
 
-    /// The route's requirements and the token verification callback, on verified claims.
+    /// The route's requirements, on verified claims.
     fn admit(
         &self,
         claims: Arc<Payload>,
@@ -168,6 +183,12 @@ impl<U: Send + Sync + 'static> Engine<U> {
             found.location,
             &settings.identity_claim,
         );
+        Ok(token)
+    }
+
+    /// The token verification callback (after the revocation check, in Flask-JWT-Extended's
+    /// order).
+    fn verify_claims(&self, token: &VerifiedToken) -> Result<(), JwtError> {
         if let Some(verify) = &self.callbacks.loaders.token_verification {
             if !verify(&token.header(), &token.claims) {
                 return Err(JwtError::new(
@@ -179,7 +200,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
                 .with_parts(token.header(), Arc::clone(&token.claims)));
             }
         }
-        Ok(token)
+        Ok(())
     }
 
     /// The identity callback's answer for `token`: who, or the profile's "unknown user" error.
@@ -218,6 +239,16 @@ impl<U: Send + Sync + 'static> Engine<U> {
         let token = claims
             .and_then(|claims| self.admit(claims, &found, rules, now))
             .map_err(|error| self.with_parts(error, &found))?;
+        self.identify_unrevoked(token).await
+    }
+
+    /// The revocation check (awaited), the token verification callback, then the identity of
+    /// an admitted token.
+    async fn identify_unrevoked(&self, token: VerifiedToken) -> Result<Outcome<U>, JwtError> {
+        if let Some(revocation) = &self.revocation {
+            revocation.check(&token).await?;
+        }
+        self.verify_claims(&token)?;
         let identity = match &self.callbacks.identity {
             Some(lookup) => {
                 lookup
@@ -381,6 +412,9 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
             Early::Decided(outcome) => Authentication::Decided(conclude(outcome)),
             Early::Verify(found) => Authentication::Pending(Box::pin(async move {
                 conclude(unwind_safe("authentication", self.identify(found, rules)).await)
+            })),
+            Early::CheckRevocation(token) => Authentication::Pending(Box::pin(async move {
+                conclude(unwind_safe("authentication", self.identify_unrevoked(token)).await)
             })),
         }
     }
