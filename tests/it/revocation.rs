@@ -503,3 +503,45 @@ fn an_unreadable_state_fails_closed_within_the_timeout_or_open_when_asked() {
         assert_eq!(call(&client, "GET", "/protected", &access).0, 200);
     }
 }
+
+#[tokio::test]
+async fn the_invalidation_delay_between_two_stores_is_measured() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let timeout = Duration::from_secs(1);
+    let a = RedisStore::connect(&redis.url(), "delay:", timeout).unwrap();
+    let b = RedisStore::connect(&redis.url(), "delay:", timeout).unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || a.near_cache_live()
+            && b.near_cache_live())
+        .await
+    );
+    let rounds = 1_000;
+    let mut delays = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let jti = round.to_string();
+        assert!(!b.state("ann", Some(&jti)).await.unwrap().token_revoked);
+        assert_eq!(
+            b.state_now("ann", Some(&jti)),
+            Some(RevocationState::default())
+        );
+        // From the moment A starts revoking (its round trip to Redis included).
+        let since = Instant::now();
+        a.revoke_token("ann", &jti, now() + 60).await.unwrap();
+        while b.state_now("ann", Some(&jti)) == Some(RevocationState::default()) {
+            assert!(since.elapsed() < Duration::from_secs(2), "round {round}");
+            tokio::task::yield_now().await;
+        }
+        delays.push(since.elapsed());
+    }
+    delays.sort();
+    println!(
+        "near-cache invalidation delay over {rounds} revocations (A starts revoking -> B's \
+         near-cache dropped the entry): p50 {:?}, p99 {:?}, max {:?}",
+        delays[rounds / 2],
+        delays[rounds * 99 / 100],
+        delays[rounds - 1]
+    );
+    assert!(delays[rounds * 99 / 100] < Duration::from_millis(500));
+}

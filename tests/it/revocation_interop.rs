@@ -138,7 +138,12 @@ fn logout_and_revoked_tokens_answer_as_flask_jwt_extended_s_redis_blocklist() {
             ),
         ];
         let expected = [
-            (401, json!({"msg": "Missing Authorization Header"})),
+            (
+                401,
+                json!({"msg": "Missing JWT in headers, cookies, query_string or json (Missing \
+                    Authorization Header; Missing cookie \"access_token_cookie\"; Missing 'jwt' \
+                    query paramater; Invalid content-type. Must be application/json.)"}),
+            ),
             (200, json!({"msg": "Access token revoked"})),
             revoked(),
             revoked(),
