@@ -21,14 +21,13 @@ use crate::settings::Settings;
 ///
 /// ```
 /// # #[macro_use] extern crate rocket;
-/// use rocket::serde::json::{json, Value};
 /// use jwt_runtime::{get_jwt, JwtResponse, Revoker};
 ///
 /// // Behind #[jwt_required(verify_type = false)] in an application:
 /// #[delete("/logout")]
-/// async fn logout(revoker: &Revoker) -> Result<Value, JwtResponse> {
+/// async fn logout(revoker: &Revoker) -> Result<&'static str, JwtResponse> {
 ///     revoker.revoke_token(&get_jwt()).await?;
-///     Ok(json!({"msg": "Token revoked"}))
+///     Ok("Token revoked")
 /// }
 /// ```
 #[derive(Clone)]
