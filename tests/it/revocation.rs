@@ -545,3 +545,29 @@ async fn the_invalidation_delay_between_two_stores_is_measured() {
     );
     assert!(delays[rounds * 99 / 100] < Duration::from_millis(500));
 }
+
+#[test]
+fn a_redis_url_that_is_not_one_fails_ignition_naming_the_setting_not_the_value() {
+    for url in ["http://127.0.0.1:6379/", "redis://user:hunter2@[::1"] {
+        let before = crate::common::logs::containing("redis_url").len();
+        let jwt = extended_builder().redis_url(url).build().unwrap();
+        let rocket = rocket::custom(rocket::Config::debug_default())
+            .attach(jwt)
+            .mount("/", routes![protected]);
+        let ignition = Client::tracked(rocket).map_err(|error| format!("{:?}", error.kind()));
+        assert!(
+            ignition
+                .as_ref()
+                .is_err_and(|kind| kind.contains("FailedFairings")),
+            "{url}"
+        );
+        let lines = crate::common::logs::containing("invalid jwt setting `redis_url`");
+        assert!(lines.len() > before, "{url}: {lines:?}");
+        assert!(
+            crate::common::logs::all()
+                .iter()
+                .all(|line| !line.contains("hunter2")),
+            "the password is never logged"
+        );
+    }
+}
