@@ -82,6 +82,8 @@ impl RedisServer {
             .args(["--save", ""])
             .args(["--appendonly", "no"])
             .args(["--daemonize", "no"])
+            // `DEBUG SLEEP` makes a slow Redis for the fault tests (Redis 7 and Valkey).
+            .args(["--enable-debug-command", "yes"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

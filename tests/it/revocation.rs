@@ -187,7 +187,7 @@ async fn the_near_cache_answers_warm_lookups_and_is_invalidated_by_other_instanc
 // ----- the check in the pipeline (Rocket's local client) ----------------------------------------
 
 #[post("/login")]
-fn login(jwt: JwtManager<'_>) -> Result<Value, JwtResponse> {
+pub(crate) fn login(jwt: JwtManager<'_>) -> Result<Value, JwtResponse> {
     Ok(json!({
         "access_token": jwt.create_access_token("ann", Freshness::Fresh)?,
         "refresh_token": jwt.create_refresh_token("ann")?,
@@ -196,7 +196,7 @@ fn login(jwt: JwtManager<'_>) -> Result<Value, JwtResponse> {
 
 #[jwt_required]
 #[get("/protected")]
-fn protected() -> Value {
+pub(crate) fn protected() -> Value {
     json!({"logged_in_as": get_jwt_identity()})
 }
 
@@ -225,10 +225,7 @@ async fn logout_everywhere(revoker: &Revoker) -> Result<Value, JwtResponse> {
 fn extended(jwt: Jwt<()>) -> Client {
     let rocket = rocket::custom(rocket::Config::debug_default())
         .attach(jwt)
-        .mount(
-            "/",
-            routes![login, protected, refresh, logout, logout_everywhere],
-        );
+        .mount("/", routes());
     Client::tracked(rocket).expect("valid rocket")
 }
 
@@ -437,8 +434,9 @@ fn the_blocklist_callback_and_the_revoked_token_loader() {
 }
 
 /// A store that never answers, or always fails: what an unreachable Redis looks like.
-struct Unreachable {
-    hangs: bool,
+pub(crate) struct Unreachable {
+    /// Never answers (else fails at once).
+    pub(crate) hangs: bool,
 }
 
 #[rocket::async_trait]
@@ -570,4 +568,9 @@ fn a_redis_url_that_is_not_one_fails_ignition_naming_the_setting_not_the_value()
             "the password is never logged"
         );
     }
+}
+
+/// The routes of this module's application, for the tests that serve it for real.
+pub(crate) fn routes() -> Vec<rocket::Route> {
+    routes![login, protected, refresh, logout, logout_everywhere]
 }

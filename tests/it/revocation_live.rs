@@ -334,6 +334,8 @@ fn redis_killed_and_restarted_under_load_fails_closed_and_recovers_without_a_res
     let margin = Duration::from_millis(400);
     let down = counts(&answers, noticed + margin, restarted);
     assert_eq!(down.keys().collect::<Vec<_>>(), [&503], "{down:?}");
+    // One request at a time probes the dead Redis; the others are answered at once.
+    assert!(down[&503] >= 40, "requests were held: {down:?}");
     let back = counts(&answers, recovered + margin, end);
     assert_eq!(back.keys().collect::<Vec<_>>(), [&200], "{back:?}");
     assert!(
@@ -408,4 +410,81 @@ fn fail_open_accepts_tokens_with_one_warning_per_outage() {
         until_status(&a, &revoked, 401, Duration::from_secs(5));
         assert_eq!(protected(&a, &access).status, 200);
     }
+}
+
+#[test]
+fn a_slow_redis_answers_within_the_timeout_and_recovers() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let timeout = Duration::from_millis(300);
+    let a = instance(&redis.url(), &[("revocation_timeout", json!(0.3))]);
+    let (access, _) = login(&a);
+    let (revoked, _) = login(&a);
+    assert_eq!(send(&a, "DELETE", "/logout", &revoked).status, 200);
+    until_status(&a, &access, 200, Duration::from_secs(5));
+    until_status(&a, &revoked, 401, Duration::from_secs(5));
+
+    // Redis stops answering for 3 s (`DEBUG SLEEP` blocks the whole server).
+    let port = redis.port();
+    let blocker = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.write_all(b"DEBUG SLEEP 3\r\n").unwrap();
+        let mut reply = [0u8; 5];
+        stream.read_exact(&mut reply).unwrap();
+    });
+    let started = Instant::now();
+    let mut statuses = BTreeMap::new();
+    while started.elapsed() < Duration::from_millis(2_500) {
+        for token in [&access, &revoked] {
+            let asked = Instant::now();
+            let status = protected(&a, token).status;
+            assert!(
+                asked.elapsed() < timeout + Duration::from_millis(700),
+                "held for {:?}",
+                asked.elapsed()
+            );
+            *statuses.entry((token == &revoked, status)).or_insert(0) += 1;
+        }
+    }
+    blocker.join().unwrap();
+    println!("slow Redis (revoked?, status): {statuses:?}");
+    assert!(
+        statuses
+            .keys()
+            .all(|key| [(false, 200), (false, 503), (true, 401), (true, 503)].contains(key)),
+        "a revoked token is never accepted, a valid one is 200 or 503: {statuses:?}"
+    );
+    assert!(statuses.contains_key(&(false, 503)), "{statuses:?}");
+    until_status(&a, &access, 200, Duration::from_secs(10));
+    until_status(&a, &revoked, 401, Duration::from_secs(5));
+}
+
+#[test]
+fn an_outage_holds_one_request_at_a_time_the_others_are_answered_at_once() {
+    let jwt = rocket_flask_jwt::Jwt::<()>::builder()
+        .extended()
+        .secret_key("a-secret-of-at-least-thirty-two-bytes!")
+        .revocation_store(crate::revocation::Unreachable { hangs: true })
+        .revocation_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let live = LiveRocket::launch(
+        rocket::build()
+            .attach(jwt)
+            .mount("/", crate::revocation::routes()),
+    );
+    let token = live.request("POST", "/login", &[], b"").json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let load = Load::start(live.port(), &token, 4);
+    std::thread::sleep(Duration::from_secs(2));
+    let answers = load.finish();
+    let all = counts(&answers, answers[0].0, Instant::now());
+    println!("a store that never answers, 2 s, 4 clients: {all:?}");
+    assert_eq!(all.keys().collect::<Vec<_>>(), [&503], "{all:?}");
+    // Held: at most one request per timeout (about 7 in 2 s); the rest are answered at once.
+    assert!(all[&503] >= 100, "requests were held: {all:?}");
 }

@@ -110,6 +110,9 @@ pub(crate) struct Revocation {
     identity_claim: String,
     /// In an outage: the first failure logs a warning, the first success after it a notice.
     failing: AtomicBool,
+    /// In an outage, one lookup at a time probes the store (waiting up to the timeout); the
+    /// others are answered at once, so that an outage does not hold every request.
+    probing: AtomicBool,
 }
 
 impl Revocation {
@@ -146,6 +149,7 @@ impl Revocation {
             timeout: settings.revocation_timeout,
             identity_claim: settings.identity_claim.clone(),
             failing: AtomicBool::new(false),
+            probing: AtomicBool::new(false),
         }))
     }
 
@@ -169,6 +173,14 @@ impl Revocation {
     /// The check: the blocklist callback and the store, within `revocation_timeout`.
     pub(crate) async fn check(&self, token: &VerifiedToken) -> Result<(), JwtError> {
         let key = TokenKey::of(&token.claims, &self.identity_claim);
+        let _probe = if self.failing.load(Ordering::Relaxed) {
+            match Probe::take(&self.probing) {
+                Some(probe) => Some(probe),
+                None => return self.unavailable("the store is failing; another request probes it"),
+            }
+        } else {
+            None
+        };
         let lookup = async {
             if let Some(blocklist) = &self.blocklist {
                 if blocklist(token.header(), Arc::clone(&token.claims)).await {
@@ -226,6 +238,24 @@ impl Revocation {
         } else {
             Err(unavailable().with_detail(reason.to_owned()))
         }
+    }
+}
+
+/// The right to probe a failing store, given back when dropped (the lookup ended or was
+/// cancelled).
+struct Probe<'a>(&'a AtomicBool);
+
+impl<'a> Probe<'a> {
+    /// The right, unless another lookup holds it.
+    fn take(probing: &'a AtomicBool) -> Option<Probe<'a>> {
+        // Lazily: a `Probe` made and dropped here would give back a right it never had.
+        (!probing.swap(true, Ordering::Acquire)).then(|| Probe(probing))
+    }
+}
+
+impl Drop for Probe<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
 
