@@ -335,6 +335,26 @@ mod tests {
     }
 
     #[test]
+    fn the_settings_default_to_fail_closed_and_never_show_the_url() {
+        let settings = Settings::default();
+        assert_eq!(settings.redis_url, None);
+        assert_eq!(settings.redis_key_prefix, "jwt:revocation:");
+        assert!(!settings.revocation_fail_open);
+        assert_eq!(settings.revocation_timeout, Duration::from_millis(500));
+        let configured = Settings {
+            redis_url: Some(crate::settings::Secret::new(
+                "redis://app:hunter2@db:6379/0",
+            )),
+            ..Settings::default()
+        };
+        assert!(!format!("{configured:?}").contains("hunter2"));
+        assert!(matches!(
+            Revocation::new(&Settings::default(), None, None),
+            Ok(None)
+        ));
+    }
+
+    #[test]
     fn keys_read_the_subject_jti_and_iat() {
         let claims: Payload = serde_json::from_value(serde_json::json!({
             "sub": "ann", "jti": "j-1", "iat": 1700000000.7, "identity": 7
