@@ -9,15 +9,20 @@
 //! curl -s localhost:8000/protected -H "Authorization: Bearer <access_token>"
 //! ```
 //!
+//! With `REDIS_URL` set (e.g. `REDIS_URL=redis://127.0.0.1:6379/`), revoked tokens are kept in
+//! that Redis, shared by every instance, and two routes revoke them: `DELETE /logout` (the
+//! presented token, access or refresh, as Flask-JWT-Extended's Redis blocklist example does) and
+//! `DELETE /logout/everywhere` (every token of the presented token's subject).
+//!
 //! Every answer is the one Flask-JWT-Extended 4.7.1 gives for the same application
 //! (`tests/interop/extended_app.py`), apart from token values.
 use rocket::http::{ContentType, Status};
 use rocket::serde::json::{json, Value};
 use rocket::serde::Serialize;
-use rocket::{get, post, routes, Build, Rocket};
+use rocket::{delete, get, post, routes, Build, Rocket};
 use rocket_flask_jwt::{
     current_identity, get_jwt, get_jwt_identity, jwt_required, Freshness, Jwt, JwtCookies,
-    JwtManager, JwtResponse, Location,
+    JwtManager, JwtResponse, Location, Revoker,
 };
 use subtle::ConstantTimeEq;
 
@@ -152,6 +157,29 @@ fn headers_only() -> Value {
     json!({"logged_in_as": get_jwt_identity()})
 }
 
+/// Revokes the presented token, access or refresh, on every instance sharing the Redis.
+#[jwt_required(verify_type = false)]
+#[delete("/logout")]
+async fn logout(revoker: &Revoker) -> Result<Value, JwtResponse> {
+    let claims = get_jwt();
+    revoker.revoke_token(&claims).await?;
+    let kind = match claims.get("type").and_then(Value::as_str) {
+        Some("refresh") => "Refresh",
+        _ => "Access",
+    };
+    Ok(json!({"msg": format!("{kind} token revoked")}))
+}
+
+/// Revokes every token of the presented token's subject issued until now ("log out
+/// everywhere").
+#[jwt_required(verify_type = false)]
+#[delete("/logout/everywhere")]
+async fn logout_everywhere(revoker: &Revoker) -> Result<Value, JwtResponse> {
+    let subject = get_jwt_identity().unwrap_or_default();
+    revoker.revoke_subject(subject).await?;
+    Ok(json!({"msg": "All tokens revoked"}))
+}
+
 /// The browser demo: log in with cookies, call the protected routes with the CSRF header,
 /// refresh, log out.
 #[get("/")]
@@ -160,9 +188,17 @@ fn demo() -> (ContentType, &'static str) {
 }
 
 /// The application: Flask-JWT-Extended's profile, tokens in every location, CSRF protection on,
-/// cookies without `Secure` (plain HTTP on localhost).
+/// cookies without `Secure` (plain HTTP on localhost); revocation on Redis when `REDIS_URL` is
+/// set.
 pub fn rocket() -> Rocket<Build> {
-    let jwt = Jwt::builder()
+    app(std::env::var("REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty()))
+}
+
+/// The application, with revoked tokens in the Redis at `redis_url` when given.
+pub fn app(redis_url: Option<String>) -> Rocket<Build> {
+    let mut jwt = Jwt::builder()
         .extended()
         // Flask-JWT-Extended's documentation secret: short, so allowed explicitly (and warned
         // about at every start). Use 32 random bytes or more in production.
@@ -175,10 +211,16 @@ pub fn rocket() -> Rocket<Build> {
             Location::Json,
         ])
         .cookie_secure(false)
-        .identity_from_claim(user_lookup)
-        .build()
-        .expect("valid Jwt configuration");
-    rocket::build().attach(jwt).mount(
+        .identity_from_claim(user_lookup);
+    if let Some(url) = &redis_url {
+        jwt = jwt.redis_url(url);
+    }
+    let jwt = jwt.build().expect("valid Jwt configuration");
+    let rocket = match redis_url {
+        Some(_) => rocket::build().mount("/", routes![logout, logout_everywhere]),
+        None => rocket::build(),
+    };
+    rocket.attach(jwt).mount(
         "/",
         routes![
             demo,

@@ -52,7 +52,12 @@ pub(crate) fn extended(error: &JwtError, settings: &Settings, loaders: &Loaders)
             Some(loader) => loader(header, claims),
             None => message(Status::BadRequest, "User claims verification failed"),
         },
+        ErrorKind::Revoked => match &loaders.revoked_token {
+            Some(loader) => loader(header, claims),
+            None => message(Status::Unauthorized, "Token has been revoked"),
+        },
         ErrorKind::KeysUnavailable
+        | ErrorKind::RevocationUnavailable
         | ErrorKind::Internal
         | ErrorKind::InvalidCredentials
         | ErrorKind::BadRequestBody => message(error.status, description),

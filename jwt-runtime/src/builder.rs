@@ -14,6 +14,7 @@ use crate::claims::Payload;
 use crate::codec::TokenCodec;
 use crate::error::{JwtError, JwtResponse};
 use crate::fairing::Jwt;
+use crate::revocation::RevocationStore;
 use crate::rules::Location;
 use crate::settings::{KeyMaterial, Profile, Secret, Settings};
 
@@ -582,6 +583,65 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
     /// non-fresh access token out as `{"access_token": ..}`).
     pub fn refresh_url_rule(mut self, rule: impl Into<String>) -> Self {
         self.settings.refresh_url_rule = Some(rule.into());
+        self
+    }
+}
+
+/// Revocation: the store, Flask-JWT-Extended's blocklist callback and revoked-token answer.
+impl<U: Send + Sync + 'static> JwtBuilder<U> {
+    /// `token_in_blocklist_loader(jwt_header, jwt_payload)`: `true` refuses a verified token as
+    /// revoked, for an application that keeps revoked tokens in its own store. It runs after the
+    /// route's requirements on every request (verified-token cache hits included), within
+    /// `revocation_timeout`; beside a [`revocation_store`](Self::revocation_store) or
+    /// `redis_url`, a token either refuses is refused.
+    pub fn token_in_blocklist_loader<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Arc<Payload>, Arc<Payload>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = bool> + Send + 'static,
+    {
+        self.callbacks.loaders.token_in_blocklist =
+            Some(Arc::new(move |header, claims| Box::pin(f(header, claims))));
+        self
+    }
+
+    /// `revoked_token_loader(jwt_header, jwt_payload)`: the answer to a revoked token (extended
+    /// profile). Default: 401 `{"msg": "Token has been revoked"}`.
+    pub fn revoked_token_loader<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Payload, &Payload) -> JwtResponse + Send + Sync + 'static,
+    {
+        self.callbacks.loaders.revoked_token = Some(Box::new(f));
+        self
+    }
+
+    /// The store revoked tokens are kept in, in place of the Redis store of `redis_url`:
+    /// [`MemoryStore`](crate::MemoryStore) for a single instance, or the application's own.
+    pub fn revocation_store(mut self, store: impl RevocationStore) -> Self {
+        self.callbacks.revocation_store = Some(Arc::new(store));
+        self
+    }
+
+    /// The Redis (or Valkey) URL of the shared revocation store, `redis://` or `rediss://`.
+    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
+        self.settings.redis_url = Some(Secret::new(url));
+        self
+    }
+
+    /// The prefix of the Redis keys and channel (default `jwt:revocation:`).
+    pub fn redis_key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.settings.redis_key_prefix = prefix.into();
+        self
+    }
+
+    /// Accept tokens whose revocation state cannot be read (default `false`: refuse with 503).
+    pub fn revocation_fail_open(mut self, fail_open: bool) -> Self {
+        self.settings.revocation_fail_open = fail_open;
+        self
+    }
+
+    /// How long a revocation lookup may take (default 0.5 s).
+    pub fn revocation_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.revocation_timeout = timeout;
         self
     }
 }

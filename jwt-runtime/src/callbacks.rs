@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::claims::Payload;
 use crate::codec::TokenCodec;
 use crate::error::{Check, JwtError, JwtResponse};
+use crate::revocation::{BlocklistFn, RevocationStore};
 use crate::settings::Settings;
 
 /// A boxed, sendable future, as async callbacks return.
@@ -140,6 +141,10 @@ pub(crate) struct Loaders {
     pub(crate) additional_claims: Option<ClaimsFn>,
     /// `additional_headers_loader(identity)`: header fields added to issued tokens.
     pub(crate) additional_headers: Option<ClaimsFn>,
+    /// `token_in_blocklist_loader(header, claims)`: `true` refuses a valid token as revoked.
+    pub(crate) token_in_blocklist: Option<Arc<BlocklistFn>>,
+    /// `revoked_token_loader(header, claims)`: 401 `Token has been revoked`.
+    pub(crate) revoked_token: Option<TokenAnswerFn>,
 }
 
 /// Every callback of a [`Jwt`](crate::Jwt); `None` means Flask-JWT's default.
@@ -157,6 +162,8 @@ pub(crate) struct Callbacks<U> {
     pub(crate) auth_request: Option<AuthRequestFn>,
     pub(crate) error: Option<ErrorFn>,
     pub(crate) loaders: Loaders,
+    /// Where revoked tokens are kept, when the application gives the store.
+    pub(crate) revocation_store: Option<Arc<dyn RevocationStore>>,
 }
 
 impl<U> Default for Callbacks<U> {
@@ -174,6 +181,7 @@ impl<U> Default for Callbacks<U> {
             auth_request: None,
             error: None,
             loaders: Loaders::default(),
+            revocation_store: None,
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::identity::{Authenticated, Identity, VerifiedToken};
 use crate::issue;
 use crate::locations::{self, Found};
 use crate::requirements;
+use crate::revocation::Revocation;
 use crate::rules::{Location, RouteRules};
 use crate::settings::{Profile, Settings};
 use crate::validate::Fetch;
@@ -54,15 +55,22 @@ pub(crate) struct Engine<U> {
     pub(crate) callbacks: Arc<Callbacks<U>>,
     /// The `identity_claim` setting, shared with every verified token (no copy per request).
     pub(crate) identity_claim: Arc<str>,
+    /// The revocation check, when a store or the blocklist callback is configured.
+    pub(crate) revocation: Option<Arc<Revocation>>,
 }
 
 impl<U> Engine<U> {
-    pub(crate) fn new(codec: TokenCodec, callbacks: Arc<Callbacks<U>>) -> Self {
+    pub(crate) fn new(
+        codec: TokenCodec,
+        callbacks: Arc<Callbacks<U>>,
+        revocation: Option<Arc<Revocation>>,
+    ) -> Self {
         let identity_claim = Arc::from(codec.settings().identity_claim.as_str());
         Engine {
             codec,
             callbacks,
             identity_claim,
+            revocation,
         }
     }
 }
@@ -96,6 +104,8 @@ impl<U> Outcome<U> {
 enum Early<'r, U> {
     Decided(Result<Outcome<U>, JwtError>),
     Verify(Found<'r>),
+    /// Verified and admitted; its revocation state has to be awaited.
+    CheckRevocation(VerifiedToken),
 }
 
 impl<U: Send + Sync + 'static> Engine<U> {
@@ -155,6 +165,16 @@ impl<U: Send + Sync + 'static> Engine<U> {
             Ok(token) => token,
             Err(error) => return Early::Decided(Err(self.with_parts(error, &found))),
         };
+        if let Some(revocation) = &self.revocation {
+            match revocation.check_now(&token) {
+                Some(Ok(())) => {}
+                Some(Err(error)) => return Early::Decided(Err(error)),
+                None => return Early::CheckRevocation(token),
+            }
+        }
+        if let Err(error) = self.verify_claims(&token) {
+            return Early::Decided(Err(error));
+        }
         let identity = match lookup {
             Some(lookup) => match lookup.call_now(&token.claims, &settings.identity_claim) {
                 Some(found) => found,
@@ -165,7 +185,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
         Early::Decided(self.conclude_identity(identity, token))
     }
 
-    /// The route's requirements and the token verification callback, on verified claims.
+    /// The route's requirements, on verified claims.
     fn admit(
         &self,
         claims: Arc<Payload>,
@@ -181,6 +201,12 @@ impl<U: Send + Sync + 'static> Engine<U> {
             found.location,
             Arc::clone(&self.identity_claim),
         );
+        Ok(token)
+    }
+
+    /// The token verification callback (after the revocation check, in Flask-JWT-Extended's
+    /// order).
+    fn verify_claims(&self, token: &VerifiedToken) -> Result<(), JwtError> {
         if let Some(verify) = &self.callbacks.loaders.token_verification {
             if !verify(&token.header(), &token.claims) {
                 return Err(JwtError::new(
@@ -192,7 +218,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
                 .with_parts(token.header(), Arc::clone(&token.claims)));
             }
         }
-        Ok(token)
+        Ok(())
     }
 
     /// The identity callback's answer for `token`: who, or the profile's "unknown user" error.
@@ -231,6 +257,16 @@ impl<U: Send + Sync + 'static> Engine<U> {
         let token = claims
             .and_then(|claims| self.admit(claims, &found, rules, now))
             .map_err(|error| self.with_parts(error, &found))?;
+        self.identify_unrevoked(token).await
+    }
+
+    /// The revocation check (awaited), the token verification callback, then the identity of
+    /// an admitted token.
+    async fn identify_unrevoked(&self, token: VerifiedToken) -> Result<Outcome<U>, JwtError> {
+        if let Some(revocation) = &self.revocation {
+            revocation.check(&token).await?;
+        }
+        self.verify_claims(&token)?;
         let identity = match &self.callbacks.identity {
             Some(lookup) => {
                 lookup
@@ -394,6 +430,9 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
             Early::Decided(outcome) => Authentication::Decided(conclude(outcome)),
             Early::Verify(found) => Authentication::Pending(Box::pin(async move {
                 conclude(unwind_safe("authentication", self.identify(found, rules)).await)
+            })),
+            Early::CheckRevocation(token) => Authentication::Pending(Box::pin(async move {
+                conclude(unwind_safe("authentication", self.identify_unrevoked(token)).await)
             })),
         }
     }

@@ -89,6 +89,11 @@ pub enum ErrorKind {
     BadRequestBody,
     /// The authority's keys (JWKS) cannot be fetched: 503, failing closed.
     KeysUnavailable,
+    /// The token was revoked (logged out, or every token of its subject was).
+    Revoked,
+    /// The token's revocation state cannot be read in time (the store is down or slow): 503,
+    /// failing closed (see the `revocation_fail_open` setting).
+    RevocationUnavailable,
     /// Misconfiguration or a failing callback: a server-side error.
     Internal,
 }

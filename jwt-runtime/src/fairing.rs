@@ -14,6 +14,7 @@ use crate::codec::TokenCodec;
 use crate::engine::Engine;
 use crate::guard::Registered;
 use crate::refresh::RefreshResource;
+use crate::revocation::{Revocation, Revoker};
 use crate::settings::{Profile, Settings, SettingsError};
 
 /// Flask-JWT for Rocket: attach it with `rocket::build().attach(jwt)`.
@@ -116,8 +117,26 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             log::error!("jwt: the Flask-JWT profile needs an identity_handler");
             return Err(rocket);
         }
-        let engine = Arc::new(Engine::new(codec, Arc::clone(&self.callbacks)));
+        let revocation = match Revocation::new(
+            settings,
+            self.callbacks.revocation_store.clone(),
+            self.callbacks.loaders.token_in_blocklist.clone(),
+        ) {
+            Ok(revocation) => revocation.map(Arc::new),
+            Err(error) => {
+                log::error!("jwt: {error}");
+                return Err(rocket);
+            }
+        };
+        let revoker = revocation
+            .as_ref()
+            .and_then(|revocation| revocation.store())
+            .map(|store| Revoker::new(Arc::clone(store), settings));
+        let engine = Arc::new(Engine::new(codec, Arc::clone(&self.callbacks), revocation));
         let mut rocket = rocket.manage(Registered(engine.clone()));
+        if let Some(revoker) = revoker {
+            rocket = rocket.manage(revoker);
+        }
         if let Some(rule) = refresh_route {
             rocket = rocket.mount("/", vec![RefreshResource::route(engine.clone(), &rule)]);
         }

@@ -28,6 +28,7 @@ mod locations;
 mod manager;
 mod refresh;
 mod requirements;
+mod revocation;
 mod rules;
 mod settings;
 #[cfg(test)]
@@ -49,6 +50,9 @@ pub use inspect::{CheckReport, Inspection, Verdict};
 pub use issue::{Freshness, TokenType};
 pub use jsonwebtoken::Algorithm;
 pub use manager::JwtManager;
+pub use revocation::{
+    MemoryStore, RedisStore, RevocationState, RevocationStore, Revoker, StoreError,
+};
 pub use rules::{Fresh, Location, Optional, Refresh, Required, Rules};
 pub use settings::{KeyMaterial, Profile, Secret, Settings, SettingsError};
 

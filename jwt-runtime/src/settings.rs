@@ -322,6 +322,24 @@ pub struct Settings {
     /// out); default none (off). `true` mounts it at `/refresh`.
     #[serde(with = "forms::refresh_rule")]
     pub refresh_url_rule: Option<String>,
+    // ----- Revocation ---------------------------------------------------------------------------
+    /// The Redis (or Valkey) server that holds revoked tokens, shared by every instance:
+    /// `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. Default none (no
+    /// built-in revocation store). Its `Debug` output is redacted (it may hold a password).
+    #[serde(with = "forms::secret")]
+    pub redis_url: Option<Secret>,
+    /// The prefix of every Redis key and of the invalidation channel, so that applications can
+    /// share a server; default `jwt:revocation:`.
+    #[default = "jwt:revocation:"]
+    pub redis_key_prefix: String,
+    /// When the revocation state of a token cannot be read in time (the store is down or slow):
+    /// `false` (the default) refuses the request with 503; `true` accepts the token, with one
+    /// warning per outage in the log.
+    pub revocation_fail_open: bool,
+    /// How long a revocation lookup may take before the state counts as unknown; default 0.5 s.
+    #[default(Duration::from_millis(500))]
+    #[serde(with = "forms::seconds")]
+    pub revocation_timeout: Duration,
 }
 
 /// Whose defaults, claims and error answers apply (the `profile` setting).

@@ -5,6 +5,7 @@
 
 pub mod jwks_server;
 pub mod logs;
+pub mod redis_server;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -29,11 +29,26 @@ Routes:
 - ``GET /claims``: ``{"sub", "type", "fresh"}`` from the verified claims.
 - ``GET /user``: ``{"id", "username"}`` of the looked-up user.
 - ``GET /headers-only``: access token required, looked for in the headers only.
+
+With ``REDIS_URL`` set, revoked tokens are kept in that Redis, as Flask-JWT-Extended's
+``examples/blocklist_redis.py`` does (a ``token_in_blocklist_loader`` reading Redis, keys with a
+time to live), in the key layout of the Rust library's Redis store so that both applications can
+share one Redis (see ``jwt-runtime/src/revocation/redis.rs``): ``REDIS_KEY_PREFIX`` (default
+``jwt:revocation:``), then ``{base64url(sub)}:t:base64url(jti)`` for a revoked token and
+``{base64url(sub)}:s`` for the time every token of a subject was revoked, and each revocation
+published on ``<prefix>invalidations``. Two more routes:
+
+- ``DELETE /logout``: any token (``verify_type=False``); revokes it until it expires, answers
+  ``{"msg": "Access token revoked"}`` or ``{"msg": "Refresh token revoked"}``.
+- ``DELETE /logout/everywhere``: any token; revokes every token of its subject issued until
+  now, answers ``{"msg": "All tokens revoked"}``.
 """
 
+import base64
 import logging
 import os
 import sys
+import time
 from importlib.metadata import version
 
 from flask import Flask, abort, jsonify, request, send_file
@@ -89,6 +104,55 @@ def check_credentials():
     return user
 
 
+# The longest token lifetime: Flask-JWT-Extended's refresh tokens, 30 days.
+LONGEST_LIFETIME = 30 * 24 * 3600
+
+
+def encode(value):
+    """A subject or jti as the Redis keys and messages hold it: base64url without padding."""
+    return base64.urlsafe_b64encode(str(value).encode()).rstrip(b"=").decode()
+
+
+class RedisBlocklist(object):
+    """Revoked tokens in Redis, in the Rust library's key layout."""
+
+    def __init__(self, url, prefix):
+        import redis
+
+        self.redis = redis.Redis.from_url(url, decode_responses=True)
+        self.prefix = prefix
+
+    def token_key(self, sub, jti):
+        return "%s{%s}:t:%s" % (self.prefix, encode(sub), encode(jti))
+
+    def subject_key(self, sub):
+        return "%s{%s}:s" % (self.prefix, encode(sub))
+
+    def is_revoked(self, jwt_payload):
+        sub = jwt_payload["sub"]
+        token, revoked_at = self.redis.mget(
+            self.token_key(sub, jwt_payload["jti"]), self.subject_key(sub)
+        )
+        if token is not None:
+            return True
+        return revoked_at is not None and int(jwt_payload["iat"]) <= int(revoked_at)
+
+    def revoke(self, key, value, ttl, message):
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(key, value, ex=max(1, ttl))
+        pipe.publish(self.prefix + "invalidations", message)
+        pipe.execute()
+
+    def revoke_token(self, jwt_payload):
+        sub, jti = jwt_payload["sub"], jwt_payload["jti"]
+        ttl = int(jwt_payload["exp"]) - int(time.time())
+        self.revoke(self.token_key(sub, jti), 1, ttl, "t %s %s" % (encode(sub), encode(jti)))
+
+    def revoke_subject(self, sub):
+        now = int(time.time())
+        self.revoke(self.subject_key(sub), now, LONGEST_LIFETIME, "s %s" % encode(sub))
+
+
 def bad_credentials():
     return jsonify({"msg": "Bad username or password"}), 401
 
@@ -137,7 +201,28 @@ def create_app():
         unset_jwt_cookies(response)
         return response
 
-    # A later `DELETE /logout` (revocation) goes here.
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        blocklist = RedisBlocklist(
+            redis_url, os.environ.get("REDIS_KEY_PREFIX", "jwt:revocation:")
+        )
+
+        @jwt.token_in_blocklist_loader
+        def check_if_token_is_revoked(_jwt_header, jwt_payload):
+            return blocklist.is_revoked(jwt_payload)
+
+        @app.route("/logout", methods=["DELETE"])
+        @jwt_required(verify_type=False)
+        def logout():
+            token = get_jwt()
+            blocklist.revoke_token(token)
+            return jsonify(msg="%s token revoked" % token["type"].capitalize())
+
+        @app.route("/logout/everywhere", methods=["DELETE"])
+        @jwt_required(verify_type=False)
+        def logout_everywhere():
+            blocklist.revoke_subject(get_jwt_identity())
+            return jsonify(msg="All tokens revoked")
 
     @app.route("/refresh", methods=["POST"])
     @jwt_required(refresh=True)

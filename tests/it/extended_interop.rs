@@ -35,7 +35,7 @@ use serde_json::{json, Value};
 use sha2::Sha512;
 
 /// The Python side: Flask-JWT-Extended 4.7.1 and the versions pip resolves for it.
-static EXTENDED_APP: AppSpec = AppSpec {
+pub(crate) static EXTENDED_APP: AppSpec = AppSpec {
     env: PythonEnv {
         name: "flask-jwt-extended",
         requirements: "tests/interop/extended-requirements.txt",

@@ -30,6 +30,9 @@ mod jwt_required;
 mod macro_expansion;
 mod properties;
 mod resource_server;
+mod revocation;
+mod revocation_interop;
+mod revocation_live;
 mod security;
 
 /// Installs the log capture of [`common::logs`] before `main`, so before any test builds a Rocket

@@ -56,12 +56,18 @@ impl ReferenceApp {
     /// Starts `spec.script` on a free port and waits until `spec.ready_path` answers 200; `None`
     /// when the test is skipped for want of `python3` (see [`PythonEnv::interpreter`]).
     pub fn start(spec: &'static AppSpec) -> Option<ReferenceApp> {
+        ReferenceApp::start_with(spec, &[])
+    }
+
+    /// [`start`](Self::start) with these environment variables set for the script.
+    pub fn start_with(spec: &'static AppSpec, env: &[(&str, &str)]) -> Option<ReferenceApp> {
         let python = spec.env.interpreter()?;
         let root = workspace_root();
         let mut child = Command::new(&python)
             .arg(root.join(spec.script))
             .arg("0")
             .current_dir(root)
+            .envs(env.iter().copied())
             .env("PYTHONUNBUFFERED", "1")
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .stdin(Stdio::null())

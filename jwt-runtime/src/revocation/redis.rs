@@ -1,0 +1,335 @@
+//! [`RedisStore`]: revoked tokens in Redis (or Valkey), shared by every instance, with a
+//! near-cache kept up to date through the prefix's invalidation channel.
+//!
+//! Keys (subject and `jti` base64url-encoded, so that no value can forge another key):
+//!
+//! - `<prefix>{<subject>}:t:<jti>`: a revoked token, expiring with the token (`exp` + leeway);
+//! - `<prefix>{<subject>}:s`: the time every token of the subject issued until then was revoked,
+//!   expiring after the longest token lifetime.
+//!
+//! The braces make the subject the hash tag: every key of a subject is in one hash slot of a
+//! Redis Cluster, so one `MGET` reads both. Each revocation is also published on
+//! `<prefix>invalidations` (see [`super::near_cache`]).
+
+use std::future::Future;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use futures_util::StreamExt as _;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::near_cache::{Invalidation, NearCache};
+use super::{RevocationState, RevocationStore, StoreError};
+use crate::claims::now;
+
+/// How often the subscription is pinged: a connection that died silently is noticed (and the
+/// near-cache dropped) within this period plus the timeout.
+pub(crate) const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// Revoked tokens in Redis, for every instance of an application.
+///
+/// Connections are made on first use and remade on their own after a failure (redis-rs's
+/// connection manager), so the store works again once Redis is back, without a restart. Every
+/// command is bounded by the timeout given to [`connect`](Self::connect).
+pub struct RedisStore {
+    connection: ConnectionManager,
+    prefix: String,
+    channel: String,
+    near: Arc<NearCache>,
+    timeout: Duration,
+}
+
+impl RedisStore {
+    /// A store on the Redis at `url` (`redis://` or `rediss://`), keys under `key_prefix`, each
+    /// command bounded by `timeout`. Nothing is sent yet: an unreachable Redis makes lookups fail
+    /// (see `revocation_fail_open`), not this call. Starts the near-cache's subscriber, so it
+    /// must be called within a Tokio runtime (Rocket's, at ignition).
+    pub fn connect(url: &str, key_prefix: &str, timeout: Duration) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(|error| {
+            // The URL may hold a password: name the problem, never the value.
+            StoreError::new(format!("not a Redis URL ({:?})", error.kind()))
+        })?;
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| StoreError::new("the Redis store must be made within a Tokio runtime"))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_millis(500))
+            .set_number_of_retries(3);
+        let connection = client
+            .get_connection_manager_lazy(config)
+            .map_err(|error| StoreError::new(format!("Redis: {error}")))?;
+        let near = Arc::new(NearCache::new());
+        let channel = format!("{key_prefix}invalidations");
+        runtime.spawn(subscribe(
+            client,
+            channel.clone(),
+            Arc::downgrade(&near),
+            timeout,
+        ));
+        Ok(RedisStore {
+            connection,
+            prefix: key_prefix.to_owned(),
+            channel,
+            near,
+            timeout,
+        })
+    }
+
+    /// Whether the invalidation channel is live, so that warm lookups are answered locally.
+    pub fn near_cache_live(&self) -> bool {
+        self.near.is_live()
+    }
+
+    /// The key of `subject`'s revoked token `jti`.
+    fn token_key(&self, subject: &str, jti: &str) -> String {
+        format!("{}{{{}}}:t:{}", self.prefix, encode(subject), encode(jti))
+    }
+
+    /// The key of `subject`'s revocation time.
+    fn subject_key(&self, subject: &str) -> String {
+        format!("{}{{{}}}:s", self.prefix, encode(subject))
+    }
+
+    /// `command` on a connection, within the timeout.
+    async fn run<T, F>(&self, command: impl FnOnce(ConnectionManager) -> F) -> Result<T, StoreError>
+    where
+        F: Future<Output = redis::RedisResult<T>>,
+    {
+        match tokio::time::timeout(self.timeout, command(self.connection.clone())).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(StoreError::new(format!("Redis: {error}"))),
+            Err(_) => Err(StoreError::new(format!(
+                "Redis: no answer within {:?}",
+                self.timeout
+            ))),
+        }
+    }
+
+    /// Writes `key` with `value` for `ttl` seconds and publishes `message`, then drops what the
+    /// near-cache knows of it (the published message does the same on every instance).
+    async fn revoke(
+        &self,
+        key: String,
+        value: i64,
+        ttl: i64,
+        message: Invalidation,
+    ) -> Result<(), StoreError> {
+        let text = message.encode();
+        let channel = self.channel.clone();
+        self.run(|mut connection| async move {
+            redis::pipe()
+                .cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("EX")
+                .arg(ttl.max(1))
+                .ignore()
+                .cmd("PUBLISH")
+                .arg(channel)
+                .arg(text)
+                .ignore()
+                .query_async::<()>(&mut connection)
+                .await
+        })
+        .await?;
+        self.near.invalidate(&message);
+        Ok(())
+    }
+}
+
+#[rocket::async_trait]
+impl RevocationStore for RedisStore {
+    async fn state(&self, subject: &str, jti: Option<&str>) -> Result<RevocationState, StoreError> {
+        let epoch = self.near.epoch();
+        let subject_key = self.subject_key(subject);
+        let (token, revoked_at): (Option<String>, Option<String>) = match jti {
+            Some(jti) => {
+                let token_key = self.token_key(subject, jti);
+                self.run(|mut connection| async move {
+                    redis::cmd("MGET")
+                        .arg(token_key)
+                        .arg(subject_key)
+                        .query_async(&mut connection)
+                        .await
+                })
+                .await?
+            }
+            None => {
+                let at = self
+                    .run(|mut connection| async move {
+                        redis::cmd("GET")
+                            .arg(subject_key)
+                            .query_async(&mut connection)
+                            .await
+                    })
+                    .await?;
+                (None, at)
+            }
+        };
+        let subject_revoked_at = match revoked_at {
+            Some(text) => Some(text.parse::<i64>().map_err(|_| {
+                StoreError::new("Redis: a subject's revocation time is not an integer")
+            })?),
+            None => None,
+        };
+        let state = RevocationState {
+            token_revoked: token.is_some(),
+            subject_revoked_at,
+        };
+        self.near.insert(epoch, subject, jti, state);
+        Ok(state)
+    }
+
+    fn state_now(&self, subject: &str, jti: Option<&str>) -> Option<RevocationState> {
+        self.near.get(subject, jti)
+    }
+
+    async fn revoke_token(&self, subject: &str, jti: &str, until: i64) -> Result<(), StoreError> {
+        let message = Invalidation::Token {
+            subject: subject.to_owned(),
+            jti: jti.to_owned(),
+        };
+        self.revoke(self.token_key(subject, jti), 1, until - now(), message)
+            .await
+    }
+
+    async fn revoke_subject(&self, subject: &str, at: i64, until: i64) -> Result<(), StoreError> {
+        let message = Invalidation::Subject {
+            subject: subject.to_owned(),
+        };
+        self.revoke(self.subject_key(subject), at, until - now(), message)
+            .await
+    }
+}
+
+/// A subject or `jti` as written in keys and messages: base64url without padding.
+pub(crate) fn encode(value: &str) -> String {
+    URL_SAFE_NO_PAD.encode(value.as_bytes())
+}
+
+/// The inverse of [`encode`]; `None` for text that is not its output.
+pub(crate) fn decode(text: &str) -> Option<String> {
+    let bytes = URL_SAFE_NO_PAD.decode(text.as_bytes()).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// The near-cache's subscriber: listens on `channel` for as long as the store lives, dropping
+/// the near-cache whenever the subscription is lost and resubscribing.
+async fn subscribe(
+    client: redis::Client,
+    channel: String,
+    near: Weak<NearCache>,
+    timeout: Duration,
+) {
+    let mut delay = Duration::from_millis(50);
+    loop {
+        let result = listen(&client, &channel, &near, timeout).await;
+        let Some(cache) = near.upgrade() else {
+            return; // the store is gone
+        };
+        let was_live = cache.is_live();
+        cache.go_dark();
+        drop(cache);
+        match result {
+            Ok(()) => return,
+            Err(error) => {
+                if was_live {
+                    log::warn!(
+                        "jwt: revocation near-cache dropped: the invalidation channel is lost \
+                         ({error}); every lookup goes to Redis until it is back"
+                    );
+                    delay = Duration::from_millis(50);
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+/// One subscription: confirmed, then invalidations until it fails (`Err`) or the store is gone
+/// (`Ok`).
+async fn listen(
+    client: &redis::Client,
+    channel: &str,
+    near: &Weak<NearCache>,
+    timeout: Duration,
+) -> Result<(), StoreError> {
+    let pubsub = within(timeout, "connect", client.get_async_pubsub()).await?;
+    let (mut sink, mut stream) = pubsub.split();
+    within(timeout, "subscribe", sink.subscribe(channel)).await?;
+    match near.upgrade() {
+        Some(cache) => cache.go_live(),
+        None => return Ok(()),
+    }
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            message = stream.next() => {
+                let Some(message) = message else {
+                    return Err(StoreError::new("the subscription was closed"));
+                };
+                let Some(cache) = near.upgrade() else {
+                    return Ok(());
+                };
+                let decoded = message
+                    .get_payload::<String>()
+                    .ok()
+                    .and_then(|text| Invalidation::decode(&text));
+                match decoded {
+                    Some(invalidation) => cache.invalidate(&invalidation),
+                    // Unknown to this version: forget everything rather than miss a revocation.
+                    None => cache.go_live(),
+                }
+            }
+            _ = heartbeat.tick() => {
+                if near.strong_count() == 0 {
+                    return Ok(());
+                }
+                within(timeout, "heartbeat", sink.ping::<redis::Value>()).await?;
+            }
+        }
+    }
+}
+
+/// `command` of the subscription, within `timeout`.
+async fn within<T>(
+    timeout: Duration,
+    what: &str,
+    command: impl Future<Output = redis::RedisResult<T>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(timeout, command).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(StoreError::new(format!("{what}: {error}"))),
+        Err(_) => Err(StoreError::new(format!(
+            "{what}: no answer within {timeout:?}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_of_a_subject_share_its_hash_tag_and_cannot_be_forged() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let _entered = runtime.enter();
+        let store = RedisStore::connect("redis://127.0.0.1:1", "app:", HEARTBEAT)
+            .expect("a valid URL connects lazily");
+        assert_eq!(store.token_key("ann", "j1"), "app:{YW5u}:t:ajE");
+        assert_eq!(store.subject_key("ann"), "app:{YW5u}:s");
+        // A subject holding the separators stays inside its braces.
+        assert_eq!(store.subject_key("a}:t:x"), "app:{YX06dDp4}:s");
+        assert!(RedisStore::connect("http://x", "app:", HEARTBEAT).is_err());
+        assert!(RedisStore::connect("rediss://127.0.0.1:1", "app:", HEARTBEAT).is_ok());
+    }
+}

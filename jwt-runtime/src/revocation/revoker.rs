@@ -1,0 +1,128 @@
+//! [`Revoker`]: revoking tokens from a handler (log out, log out everywhere) or from anywhere
+//! holding the Rocket.
+
+use std::sync::Arc;
+
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome};
+use rocket::Request;
+use serde_json::Value;
+
+use super::{subject, RevocationStore, StoreError};
+use crate::claims::{now, Payload};
+use crate::error::{ErrorKind, JwtError};
+use crate::settings::Settings;
+
+/// Revokes tokens in the configured store, for every instance sharing it.
+///
+/// Managed in Rocket's state when a store is configured (the `redis_url` setting, or
+/// [`JwtBuilder::revocation_store`](crate::JwtBuilder::revocation_store)): take `&Revoker` as a
+/// request guard (500 when no store is configured), or `rocket.state::<Revoker>()`.
+///
+/// ```
+/// # #[macro_use] extern crate rocket;
+/// use jwt_runtime::{get_jwt, JwtResponse, Revoker};
+///
+/// // Behind #[jwt_required(verify_type = false)] in an application:
+/// #[delete("/logout")]
+/// async fn logout(revoker: &Revoker) -> Result<&'static str, JwtResponse> {
+///     revoker.revoke_token(&get_jwt()).await?;
+///     Ok("Token revoked")
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Revoker {
+    store: Arc<dyn RevocationStore>,
+    identity_claim: String,
+    /// Seconds a token is still accepted after its `exp`.
+    leeway: i64,
+    /// Seconds the longest token this application issues is valid for, leeway included.
+    longest_lifetime: i64,
+}
+
+impl Revoker {
+    pub(crate) fn new(store: Arc<dyn RevocationStore>, settings: &Settings) -> Self {
+        let leeway = settings.leeway.as_secs() as i64;
+        let longest = settings
+            .expiration_delta
+            .max(settings.refresh_token_expires)
+            .max(settings.max_age.unwrap_or_default());
+        Revoker {
+            store,
+            identity_claim: settings.identity_claim.clone(),
+            leeway,
+            longest_lifetime: longest.as_secs() as i64 + leeway,
+        }
+    }
+
+    /// Revokes the token with these (verified) claims until it expires (`exp` plus the leeway;
+    /// without `exp`, the longest token lifetime). It needs a `jti`: tokens without one (the
+    /// Flask-JWT profile's) are revoked with [`revoke_subject`](Self::revoke_subject).
+    pub async fn revoke_token(&self, claims: &Payload) -> Result<(), JwtError> {
+        let jti = claims.get("jti").map(subject).ok_or_else(|| {
+            JwtError::internal("the token has no jti: revoke every token of its subject instead")
+        })?;
+        let owner = claims
+            .get(&self.identity_claim)
+            .map(subject)
+            .unwrap_or_default();
+        let until = match claims.get("exp").and_then(super::seconds) {
+            Some(exp) => exp.saturating_add(self.leeway),
+            None => now().saturating_add(self.longest_lifetime),
+        };
+        self.store
+            .revoke_token(&owner, &jti, until)
+            .await
+            .map_err(failed)
+    }
+
+    /// Revokes every token of `identity` (the identity claim's value) issued until now, on
+    /// every instance: "log out everywhere". Tokens issued in the same second are revoked too.
+    pub async fn revoke_subject(&self, identity: impl Into<Value>) -> Result<(), JwtError> {
+        let now = now();
+        self.store
+            .revoke_subject(
+                &subject(&identity.into()),
+                now,
+                now.saturating_add(self.longest_lifetime),
+            )
+            .await
+            .map_err(failed)
+    }
+
+    /// The store revocations go to.
+    pub fn store(&self) -> &Arc<dyn RevocationStore> {
+        &self.store
+    }
+}
+
+/// 503 for a revocation the store did not take.
+fn failed(error: StoreError) -> JwtError {
+    log::warn!("jwt: a revocation failed: {error}");
+    JwtError::new(
+        Status::ServiceUnavailable,
+        ErrorKind::RevocationUnavailable,
+        "Service Unavailable",
+        "The token could not be revoked",
+    )
+    .with_detail(error.to_string())
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for &'r Revoker {
+    /// No revocation store is configured.
+    type Error = JwtError;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        match request.rocket().state::<Revoker>() {
+            Some(revoker) => Outcome::Success(revoker),
+            None => {
+                let error = JwtError::internal(
+                    "no revocation store is configured (redis_url or revocation_store)",
+                );
+                log::error!("jwt: {error}");
+                Outcome::Error((Status::InternalServerError, error))
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Revocation side by side with the real Flask-JWT-Extended 4.7.1: `examples/extended.rs` and
+//! `tests/interop/extended_app.py`, both with `REDIS_URL` set to one real `redis-server`, answer
+//! `DELETE /logout`, `DELETE /logout/everywhere` and revoked tokens the same way, and a token
+//! revoked by either is refused by both (they share the key layout and the invalidation channel).
+//!
+//! Skipped (saying why) without `python3` or `redis-server`, unless `CI` is set.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::common::redis_server::RedisServer;
+use crate::extended_example;
+use crate::extended_interop::EXTENDED_APP;
+use crate::http_client::{self, HttpResponse};
+use crate::live_rocket::LiveRocket;
+use crate::reference_app::ReferenceApp;
+
+/// The two applications on one Redis: (Python, Rust) ports, kept alive by the returned guards.
+struct Sides {
+    python: ReferenceApp,
+    rust: LiveRocket,
+    _redis: RedisServer,
+}
+
+fn sides() -> Option<Sides> {
+    let redis = RedisServer::start()?;
+    let url = redis.url();
+    let python = ReferenceApp::start_with(&EXTENDED_APP, &[("REDIS_URL", &url)])?;
+    let rust = LiveRocket::launch(extended_example::app(Some(url)));
+    Some(Sides {
+        python,
+        rust,
+        _redis: redis,
+    })
+}
+
+impl Sides {
+    /// `(name, port)` of each side.
+    fn each(&self) -> [(&'static str, u16); 2] {
+        [
+            ("Flask-JWT-Extended", self.python.port()),
+            ("Rust", self.rust.port()),
+        ]
+    }
+}
+
+fn send(port: u16, method: &str, path: &str, token: Option<&str>) -> HttpResponse {
+    let authorization = token.map(|token| format!("Bearer {token}"));
+    let headers: Vec<(&str, &str)> = match &authorization {
+        Some(value) => vec![("Authorization", value.as_str())],
+        None => Vec::new(),
+    };
+    http_client::request(port, method, path, &headers, b"")
+        .unwrap_or_else(|e| panic!("{method} {path} on port {port}: {e}"))
+}
+
+fn answer(response: HttpResponse) -> (u16, Value) {
+    let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    (response.status, body)
+}
+
+/// A fresh access and refresh token of user1 from the server on `port`.
+fn login(port: u16) -> (String, String) {
+    let response = http_client::request(
+        port,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/json")],
+        br#"{"username":"user1","password":"abcxyz"}"#,
+    )
+    .expect("login");
+    let body: Value = serde_json::from_slice(&response.body).expect("JSON");
+    (
+        body["access_token"].as_str().expect("access").to_owned(),
+        body["refresh_token"].as_str().expect("refresh").to_owned(),
+    )
+}
+
+/// Waits until `path` on `port` with `token` is refused as revoked (the other side learns of a
+/// revocation through the channel); the last answer.
+fn until_revoked(port: u16, method: &str, path: &str, token: &str) -> (u16, Value) {
+    let started = Instant::now();
+    loop {
+        let answer = answer(send(port, method, path, Some(token)));
+        if answer.0 != 200 || started.elapsed() > Duration::from_secs(2) {
+            return answer;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn revoked() -> (u16, Value) {
+    (401, json!({"msg": "Token has been revoked"}))
+}
+
+#[test]
+fn logout_and_revoked_tokens_answer_as_flask_jwt_extended_s_redis_blocklist() {
+    let Some(sides) = sides() else {
+        return;
+    };
+    let mut failures = Vec::new();
+    for (name, port) in sides.each() {
+        let (access, refresh) = login(port);
+        let (other, _) = login(port);
+        let cases: Vec<(&str, (u16, Value))> = vec![
+            (
+                "logout without a token",
+                answer(send(port, "DELETE", "/logout", None)),
+            ),
+            (
+                "logout with the access token",
+                answer(send(port, "DELETE", "/logout", Some(&access))),
+            ),
+            (
+                "the revoked access token",
+                answer(send(port, "GET", "/protected", Some(&access))),
+            ),
+            (
+                "logout again",
+                answer(send(port, "DELETE", "/logout", Some(&access))),
+            ),
+            (
+                "another token of the user",
+                answer(send(port, "GET", "/protected", Some(&other))),
+            ),
+            (
+                "logout with the refresh token",
+                answer(send(port, "DELETE", "/logout", Some(&refresh))),
+            ),
+            (
+                "the revoked refresh token",
+                answer(send(port, "POST", "/refresh", Some(&refresh))),
+            ),
+            (
+                "the revoked access token where a refresh token is required",
+                answer(send(port, "POST", "/refresh", Some(&access))),
+            ),
+        ];
+        let expected = [
+            (
+                401,
+                json!({"msg": "Missing JWT in headers, cookies, query_string or json (Missing \
+                    Authorization Header; Missing cookie \"access_token_cookie\"; Missing 'jwt' \
+                    query paramater; Invalid content-type. Must be application/json.)"}),
+            ),
+            (200, json!({"msg": "Access token revoked"})),
+            revoked(),
+            revoked(),
+            (200, json!({"logged_in_as": "user1"})),
+            (200, json!({"msg": "Refresh token revoked"})),
+            revoked(),
+            (422, json!({"msg": "Only refresh tokens are allowed"})),
+        ];
+        for ((case, got), expected) in cases.into_iter().zip(expected) {
+            if got != expected {
+                failures.push(format!("{name}: {case}: {got:?}, expected {expected:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_token_revoked_by_either_application_is_refused_by_both() {
+    let Some(sides) = sides() else {
+        return;
+    };
+    let [(first, a), (second, b)] = sides.each();
+    for (revoker, revoker_port, issuer_port) in [(first, a, b), (second, b, a), (first, a, a)] {
+        // Issued by one side, used on both, revoked by `revoker`.
+        let (access, _) = login(issuer_port);
+        for port in [a, b] {
+            let answer = answer(send(port, "GET", "/protected", Some(&access)));
+            assert_eq!(answer.0, 200, "{answer:?}");
+        }
+        let logout = answer(send(revoker_port, "DELETE", "/logout", Some(&access)));
+        assert_eq!(logout, (200, json!({"msg": "Access token revoked"})));
+        for (name, port) in sides.each() {
+            assert_eq!(
+                until_revoked(port, "GET", "/protected", &access),
+                revoked(),
+                "revoked by {revoker}, used on {name}"
+            );
+        }
+    }
+    // Logging out everywhere on either side reaches tokens issued by both.
+    for (revoker, port) in sides.each() {
+        std::thread::sleep(Duration::from_millis(1_100));
+        let tokens = [login(a).0, login(b).0];
+        for token in &tokens {
+            assert_eq!(answer(send(a, "GET", "/protected", Some(token))).0, 200);
+            assert_eq!(answer(send(b, "GET", "/protected", Some(token))).0, 200);
+        }
+        let everywhere = answer(send(port, "DELETE", "/logout/everywhere", Some(&tokens[0])));
+        assert_eq!(everywhere, (200, json!({"msg": "All tokens revoked"})));
+        for token in &tokens {
+            for (name, port) in sides.each() {
+                assert_eq!(
+                    until_revoked(port, "GET", "/protected", token),
+                    revoked(),
+                    "logged out everywhere by {revoker}, used on {name}"
+                );
+            }
+        }
+    }
+}
