@@ -12,7 +12,10 @@ use rocket::http::{Method, Status};
 use rocket::Request;
 use serde_json::Value;
 
+use crate::access_token;
 use crate::answer;
+use crate::authorization;
+use crate::bearer;
 use crate::callbacks::{BoxFuture, Callbacks};
 use crate::claims::{now, Payload};
 use crate::codec::TokenCodec;
@@ -161,7 +164,9 @@ impl<U: Send + Sync + 'static> Engine<U> {
         now: i64,
     ) -> Result<VerifiedToken, JwtError> {
         let settings = self.codec.settings();
+        access_token::check(&claims, settings)?;
         requirements::check(&claims, rules, found.csrf.as_deref(), settings, now as f64)?;
+        authorization::check(&claims, &rules.authorization, settings)?;
         let token = VerifiedToken::new(
             claims,
             &found.token,
@@ -398,6 +403,13 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
             if let Some(detail) = error.detail.take() {
                 error.description = format!("{} ({detail})", error.description).into();
             }
+        }
+        if bearer::answers_rfc6750(settings) {
+            bearer::set_challenge(
+                &mut error,
+                realm.unwrap_or(&settings.default_realm),
+                settings,
+            );
         }
         match &self.callbacks.error {
             Some(handler) => std::panic::catch_unwind(AssertUnwindSafe(|| handler(&error)))

@@ -120,7 +120,11 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             codec,
             callbacks: Arc::clone(&self.callbacks),
         });
+        let metadata_route = crate::resource_metadata::route(engine.codec.settings());
         let mut rocket = rocket.manage(Registered(engine.clone()));
+        if let Some(route) = metadata_route {
+            rocket = rocket.mount("/", vec![route]);
+        }
         if let Some(rule) = refresh_route {
             rocket = rocket.mount("/", vec![RefreshResource::route(engine.clone(), &rule)]);
         }

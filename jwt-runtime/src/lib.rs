@@ -5,8 +5,11 @@
 //! [`JwtAuth`] request guard.
 #![warn(missing_docs)]
 
+mod access_token;
 mod answer;
 mod auth;
+mod authorization;
+mod bearer;
 mod builder;
 mod cache;
 mod callbacks;
@@ -28,12 +31,15 @@ mod locations;
 mod manager;
 mod refresh;
 mod requirements;
+mod resource_metadata;
 mod rules;
 mod settings;
 #[cfg(test)]
 mod test_keys;
 mod validate;
 
+pub use access_token::{ACCESS_TOKEN_TYP, DEFAULT_MAX_AGE};
+pub use authorization::{has_scope, ClaimPredicate, ClaimRule, ClaimValue};
 pub use builder::{BuildError, JwtBuilder};
 pub use claims::Payload;
 pub use codec::TokenCodec;
@@ -49,6 +55,7 @@ pub use inspect::{CheckReport, Inspection, Verdict};
 pub use issue::{Freshness, TokenType};
 pub use jsonwebtoken::Algorithm;
 pub use manager::JwtManager;
+pub use resource_metadata::{ProtectedResource, WELL_KNOWN_PATH};
 pub use rules::{Fresh, Location, Optional, Refresh, Required, Rules};
 pub use settings::{KeyMaterial, Profile, Secret, Settings, SettingsError};
 
@@ -80,6 +87,8 @@ pub mod testing {
 /// in the name ties the expansion to the runtime it was written for.
 #[doc(hidden)]
 pub mod __private_v1 {
+    pub use crate::authorization::{ClaimRule, ClaimValue};
+    pub use crate::claims::Payload;
     pub use crate::error::JwtResponse;
     pub use crate::guard::JwtAuth;
     pub use crate::identity::{current_identity, optional_identity};
