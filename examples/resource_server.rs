@@ -353,13 +353,14 @@ mod tests {
 
     #[test]
     fn an_auth0_tenant_with_an_https_identifier_serves_its_metadata() {
-        // The tenant's configuration, its keys served locally in place of the tenant's.
+        // The tenant's configuration, its keys served locally in place of the tenant's. The
+        // identifier's path follows the well-known path.
         let server = KeySetServer::start();
         let jwt =
             super::auth0_api("tenant.invalid", "https://quickstarts/api").jwks_url(server.url());
         let client = Client::tracked(super::mount(jwt)).expect("valid rocket");
         let response = client
-            .get("/.well-known/oauth-protected-resource")
+            .get("/.well-known/oauth-protected-resource/api")
             .dispatch();
         assert_eq!(response.status(), Status::Ok);
         let body: Value = response.into_json().expect("json");
