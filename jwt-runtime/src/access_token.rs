@@ -52,6 +52,18 @@ pub(crate) fn problem(settings: &Settings) -> Option<String> {
     {
         return Some(format!("needs {missing:?} in `verify_claims`"));
     }
+    if !settings.authorities.is_empty() {
+        return settings
+            .authorities
+            .iter()
+            .find(|authority| authority.audience.is_empty())
+            .map(|authority| {
+                format!(
+                    "needs an `audience` for authority {:?}: RFC 9068 requires `aud` to be checked",
+                    authority.name
+                )
+            });
+    }
     if settings.issuer.is_none() && settings.authority.is_none() {
         return Some(
             "needs `issuer` (or `authority`): RFC 9068 requires `iss` to be checked".into(),

@@ -461,6 +461,16 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         self
     }
 
+    /// Several trusted authorities (the `authorities` setting), in place of the single
+    /// authority of `issuer`/`authority`/`jwks_url`/`public_key`.
+    pub fn trusted_authorities(
+        mut self,
+        authorities: impl IntoIterator<Item = crate::TrustedAuthority>,
+    ) -> Self {
+        self.settings.authorities = authorities.into_iter().collect();
+        self
+    }
+
     /// RFC 9068's JWT profile for OAuth 2.0 access tokens (the `strict_access_tokens` setting).
     pub fn strict_access_tokens(mut self, strict: bool) -> Self {
         self.settings.strict_access_tokens = strict;

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::access_token;
 use crate::answer;
+use crate::authorities::Authorities;
 use crate::authorization;
 use crate::bearer;
 use crate::callbacks::{BoxFuture, Callbacks};
@@ -54,6 +55,8 @@ pub(crate) trait Authenticator: Send + Sync + 'static {
 /// A [`Jwt`](crate::Jwt) resolved at ignition.
 pub(crate) struct Engine<U> {
     pub(crate) codec: TokenCodec,
+    /// With the `authorities` setting, the codec of each trusted authority.
+    pub(crate) authorities: Option<Authorities>,
     pub(crate) callbacks: Arc<Callbacks<U>>,
 }
 
@@ -129,14 +132,16 @@ impl<U: Send + Sync + 'static> Engine<U> {
             return Early::Verify(found);
         }
         let now = now();
+        let codec = match self.verifier(&found.token, rules) {
+            Ok(codec) => codec,
+            Err(error) => return Early::Decided(Err(error)),
+        };
         let claims = match &self.callbacks.decode {
-            Some(_) if !self.codec.validates_without_io() => return Early::Verify(found),
-            Some(decode) => decode(&found.token, &self.codec).map(Arc::new),
-            None => match self.codec.cached(&found.token, now) {
+            Some(_) if !codec.validates_without_io() => return Early::Verify(found),
+            Some(decode) => decode(&found.token, codec).map(Arc::new),
+            None => match codec.cached(&found.token, now) {
                 Ok(Some(claims)) => Ok(claims),
-                Ok(None) if self.codec.validates_without_io() => {
-                    self.codec.validate_now(&found.token, now)
-                }
+                Ok(None) if codec.validates_without_io() => codec.validate_now(&found.token, now),
                 Ok(None) => return Early::Verify(found),
                 Err(error) => Err(error),
             },
@@ -153,6 +158,15 @@ impl<U: Send + Sync + 'static> Engine<U> {
             None => Ok(None),
         };
         Early::Decided(self.conclude_identity(identity, token))
+    }
+
+    /// The codec that validates `token`: the one codec, or that of the trusted authority its
+    /// `iss` names (no I/O: an unknown issuer is refused without a fetch).
+    fn verifier(&self, token: &str, rules: RouteRules) -> Result<&TokenCodec, JwtError> {
+        match &self.authorities {
+            None => Ok(&self.codec),
+            Some(authorities) => authorities.select(token, rules.authorities),
+        }
     }
 
     /// The route's requirements and the token verification callback, on verified claims.
@@ -212,13 +226,14 @@ impl<U: Send + Sync + 'static> Engine<U> {
     /// then looks up the identity.
     async fn identify(&self, found: Found<'_>, rules: RouteRules) -> Result<Outcome<U>, JwtError> {
         let now = now();
+        let codec = self.verifier(&found.token, rules)?;
         let claims = match &self.callbacks.decode {
             Some(decode) => {
                 // The callback validates without I/O: bring the JWKS up to date for it first.
-                self.codec.prefetch_key(&found.token).await;
-                decode(&found.token, &self.codec).map(Arc::new)
+                codec.prefetch_key(&found.token).await;
+                decode(&found.token, codec).map(Arc::new)
             }
-            None => self.codec.verify_shared(&found.token, Fetch::Allowed).await,
+            None => codec.verify_shared(&found.token, Fetch::Allowed).await,
         };
         let token = claims
             .and_then(|claims| self.admit(claims, &found, rules, now))

@@ -10,7 +10,6 @@ use rocket::{Build, Data, Request, Response, Rocket};
 use crate::auth::AuthResource;
 use crate::builder::JwtBuilder;
 use crate::callbacks::Callbacks;
-use crate::codec::TokenCodec;
 use crate::engine::Engine;
 use crate::guard::Registered;
 use crate::refresh::RefreshResource;
@@ -83,17 +82,20 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
 
     async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
         let resolved = match self.settings.clone().with_rocket_config(rocket.figment()) {
-            Ok(settings) => discover(settings).await.and_then(TokenCodec::new),
+            Ok(settings) => discover(settings)
+                .await
+                .and_then(crate::authorities::resolve),
             Err(error) => Err(error),
         };
-        let codec = match resolved {
-            Ok(codec) => codec,
+        let (codec, authorities) = match resolved {
+            Ok(resolved) => resolved,
             Err(error) => {
                 log::error!("jwt: {error}");
                 return Err(rocket);
             }
         };
-        if let Some(jwks) = codec.jwks() {
+        // With several authorities, each authority's codec validates, with its own keys.
+        if let Some(jwks) = codec.jwks().filter(|_| authorities.is_none()) {
             let url = &jwks.config().url;
             match jwks.refresh().await {
                 Ok(count) => log::info!("jwt: JWKS {url}: {count} signing key(s) loaded"),
@@ -101,6 +103,18 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
                     "jwt: JWKS {url}: first fetch FAILED ({error}); requests will retry the fetch \
                      and fail until it succeeds"
                 ),
+            }
+        }
+        for (name, codec) in authorities.iter().flat_map(|a| a.codecs()) {
+            if let Some(jwks) = codec.jwks() {
+                let url = &jwks.config().url;
+                match jwks.refresh().await {
+                    Ok(count) => log::info!("jwt: authority {name}: JWKS {url}: {count} key(s)"),
+                    Err(error) => log::warn!(
+                        "jwt: authority {name}: JWKS {url}: first fetch FAILED ({error}); requests \
+                         will retry the fetch"
+                    ),
+                }
             }
         }
         let settings = codec.settings();
@@ -118,6 +132,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
         }
         let engine = Arc::new(Engine {
             codec,
+            authorities,
             callbacks: Arc::clone(&self.callbacks),
         });
         let metadata_route = crate::resource_metadata::route(engine.codec.settings());

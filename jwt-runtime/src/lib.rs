@@ -8,6 +8,7 @@
 mod access_token;
 mod answer;
 mod auth;
+mod authorities;
 mod authorization;
 mod bearer;
 mod builder;
@@ -39,6 +40,7 @@ mod test_keys;
 mod validate;
 
 pub use access_token::{ACCESS_TOKEN_TYP, DEFAULT_MAX_AGE};
+pub use authorities::TrustedAuthority;
 pub use authorization::{has_scope, ClaimPredicate, ClaimRule, ClaimValue};
 pub use builder::{BuildError, JwtBuilder};
 pub use claims::Payload;

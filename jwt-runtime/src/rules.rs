@@ -96,6 +96,9 @@ pub trait Rules: Send + Sync + 'static {
     const CLAIMS: &'static [ClaimRule] = &[];
     /// A function of the verified claims that must answer `true`; 403 when it answers `false`.
     const PREDICATE: Option<ClaimPredicate> = None;
+    /// With the `authorities` setting, the names of the authorities whose tokens the route
+    /// accepts; empty accepts any trusted authority's. A token of another is refused (401).
+    const AUTHORITIES: &'static [&'static str] = &[];
 }
 
 /// A valid access token: plain `#[jwt_required]`, and [`JwtAuth`](crate::JwtAuth)'s default.
@@ -138,6 +141,7 @@ pub(crate) struct RouteRules {
     pub(crate) verify_type: bool,
     pub(crate) locations: Option<&'static [Location]>,
     pub(crate) authorization: RouteAuthorization,
+    pub(crate) authorities: &'static [&'static str],
 }
 
 impl RouteRules {
@@ -156,6 +160,7 @@ impl RouteRules {
                 claims: R::CLAIMS,
                 predicate: R::PREDICATE,
             },
+            authorities: R::AUTHORITIES,
         }
     }
 }
@@ -182,6 +187,7 @@ mod tests {
                     claims: &[],
                     predicate: None,
                 },
+                authorities: &[],
             }
         );
         assert_eq!(

@@ -19,6 +19,7 @@ use rocket::figment::{self, Figment};
 use serde::{Deserialize, Serialize};
 use smart_default::SmartDefault;
 
+pub use crate::authorities::TrustedAuthority;
 pub use crate::resource_metadata::ProtectedResource;
 pub use crate::rules::Location;
 
@@ -337,6 +338,10 @@ pub struct Settings {
     /// RFC 9728 protected-resource metadata: served at `/.well-known/oauth-protected-resource`
     /// and named by the `resource_metadata` parameter of `Bearer` challenges. Default: none.
     pub protected_resource: Option<ProtectedResource>,
+    /// Several trusted authorities, each with its own issuer, audience, keys and algorithms, in
+    /// place of the single authority of `issuer`/`authority`/`jwks_url`/`public_key`. A token is
+    /// checked against the one its `iss` names. Default: none.
+    pub authorities: Vec<TrustedAuthority>,
 }
 
 /// Whose defaults, claims and error answers apply (the `profile` setting).
@@ -640,6 +645,12 @@ impl Settings {
         if let Some(problem) = crate::access_token::problem(self) {
             return Err(SettingsError::Invalid {
                 setting: "strict_access_tokens",
+                reason: problem,
+            });
+        }
+        if let Some(problem) = crate::authorities::problem(self) {
+            return Err(SettingsError::Invalid {
+                setting: "authorities",
                 reason: problem,
             });
         }

@@ -19,6 +19,7 @@ mod reference_app;
 
 mod auth_first;
 mod auth_resource;
+mod authorities;
 mod authorization;
 mod browser;
 mod cookies;
