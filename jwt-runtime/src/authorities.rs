@@ -124,6 +124,11 @@ impl Authorities {
     /// The codec of the authority `token`'s `iss` names, if the route (`allowed`, empty for any)
     /// accepts it. No I/O: an unknown issuer fetches nothing.
     pub(crate) fn select(&self, token: &str, allowed: &[&str]) -> Result<&TokenCodec, JwtError> {
+        // The size limit, the segments and the header first, with the pipeline's own answers:
+        // nothing larger than `max_token_bytes` is decoded to find the issuer.
+        if let Some((_, first)) = self.list.first() {
+            first.parse(token)?;
+        }
         let issuer = unverified_issuer(token)?;
         let Some((authority, codec)) = self
             .list

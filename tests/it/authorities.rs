@@ -217,6 +217,21 @@ fn an_unknown_or_missing_issuer_is_refused_without_a_fetch() {
 }
 
 #[test]
+fn a_malformed_or_oversized_token_gets_the_pipeline_s_answer_before_any_issuer_is_read() {
+    let setup = setup();
+    let hits = (setup.a.total_hits(), setup.b.total_hits());
+    let huge = format!("{}.{}.x", "e30", "A".repeat(20_000));
+    for (token, expected) in [
+        (huge.as_str(), "Token is too large"),
+        ("abc", "Not enough segments"),
+    ] {
+        let (status, description) = description(get(&setup.client, "/any", token));
+        assert_eq!((status, description.as_str()), (401, expected));
+    }
+    assert_eq!((setup.a.total_hits(), setup.b.total_hits()), hits);
+}
+
+#[test]
 fn rotation_at_one_authority_leaves_the_other_alone() {
     let setup = setup();
     setup.a.set_keys(&[TestKey::Rsa2.jwk()]);
