@@ -49,6 +49,7 @@ mod jwt_required;
 /// | `claim_eq = [("org_id", "acme"), ("email_verified", true)]` | each claim equal to its value, of the same JSON type (string, boolean or integer literal) | |
 /// | `claim_includes = [("https://example.com/roles", "admin")]` | each claim an array with an element equal to its value | |
 /// | `predicate = path::to::function` | `function(&claims)` answering `true`; the function is a `fn(&Payload) -> bool` | |
+/// | `authorities = ["auth0", ...]` | with the `authorities` setting, a token of one of these trusted authorities (else 401) | |
 ///
 /// A valid token without the scopes or claims the route needs is answered 403 with
 /// `WWW-Authenticate: Bearer error="insufficient_scope"` (and the route's scopes), in every

@@ -27,6 +27,12 @@ fn scoped() -> &'static str {
     "scoped"
 }
 
+#[jwt_required(authorities = ["b"], scopes = ["read:messages"])]
+#[rocket::get("/only-b")]
+fn only_b() -> &'static str {
+    "only b"
+}
+
 /// Tokens of authority `a` only.
 struct OnlyA;
 impl Rules for OnlyA {
@@ -73,7 +79,7 @@ fn setup() -> Setup {
         .merge(("jwt.jwks_cooldown", 0));
     let rocket = rocket::custom(figment)
         .attach(jwt.build().expect("a complete configuration"))
-        .mount("/", routes![any, scoped, only_a]);
+        .mount("/", routes![any, scoped, only_a, only_b]);
     let client = Client::tracked(rocket).expect("the rocket ignites");
     Setup { a, b, client }
 }
@@ -257,9 +263,22 @@ fn a_route_restricted_to_an_authority_refuses_the_other_s_tokens() {
         get(&setup.client, "/only-a", &token_a(&setup, json!({}))).status(),
         Status::Ok
     );
-    let (status, description) =
-        description(get(&setup.client, "/only-a", &token_b(&setup, json!({}))));
-    assert_eq!((status, description.as_str()), (401, INVALID_ISSUER));
+    let (status, text) = description(get(&setup.client, "/only-a", &token_b(&setup, json!({}))));
+    assert_eq!((status, text.as_str()), (401, INVALID_ISSUER));
+    // The attribute's form, combined with scopes.
+    let scoped_b = token_b(&setup, json!({"scope": "read:messages"}));
+    let scoped_a = token_a(&setup, json!({"scope": "read:messages"}));
+    assert_eq!(
+        get(&setup.client, "/only-b", &scoped_b).status(),
+        Status::Ok
+    );
+    let (status, text) = description(get(&setup.client, "/only-b", &scoped_a));
+    assert_eq!((status, text.as_str()), (401, INVALID_ISSUER));
+    let unscoped_b = token_b(&setup, json!({}));
+    assert_eq!(
+        get(&setup.client, "/only-b", &unscoped_b).status(),
+        Status::Forbidden
+    );
 }
 
 #[test]

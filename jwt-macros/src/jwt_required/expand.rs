@@ -157,6 +157,10 @@ fn constants(args: &Args, runtime: &TokenStream) -> Vec<TokenStream> {
             const PREDICATE: #option<fn(&#payload) -> #bool> = #option::Some(#cast);
         });
     }
+    if let Some(list) = &args.authorities {
+        let names = scope_literals(list);
+        constants.push(quote!(const AUTHORITIES: &'static [&'static str] = &[#(#names),*];));
+    }
     constants
 }
 
@@ -451,14 +455,23 @@ mod tests {
             claim_eq = [("org", "acme"), ("verified", true), ("level", -2)],
             any_scope = ["admin", "root"],
             scopes = ["read:messages"],
+            authorities = ["auth0", "partner"],
             optional
         ));
         let runtime = "::rocket_flask_jwt::__private_v1";
         let names: Vec<&str> = constants.iter().map(|(name, ..)| name.as_str()).collect();
         assert_eq!(
             names,
-            ["OPTIONAL", "SCOPES", "ANY_SCOPE", "CLAIMS", "PREDICATE"]
+            [
+                "OPTIONAL",
+                "SCOPES",
+                "ANY_SCOPE",
+                "CLAIMS",
+                "PREDICATE",
+                "AUTHORITIES"
+            ]
         );
+        assert_eq!(constants[5].2, "&[\"auth0\",\"partner\"]");
         assert_eq!(constants[1].1, "&'static[&'staticstr]");
         assert_eq!(constants[1].2, "&[\"read:messages\"]");
         assert_eq!(constants[2].2, "&[\"admin\",\"root\"]");

@@ -15,8 +15,8 @@ use syn::{Expr, ExprLit, Ident, ItemFn, Lit, LitBool, LitStr, Meta, Token};
 const KNOWN_ARGUMENTS: &str = "`refresh`, `fresh`, `optional`, \
     `locations = [\"headers\", \"cookies\", \"query_string\", \"json\"]`, \
     `verify_type = false`, `realm = \"...\"`, `scopes = [\"...\"]`, `any_scope = [\"...\"]`, \
-    `claim_eq = [(\"claim\", value)]`, `claim_includes = [(\"claim\", value)]` and \
-    `predicate = path::to::function`";
+    `claim_eq = [(\"claim\", value)]`, `claim_includes = [(\"claim\", value)]`, \
+    `predicate = path::to::function` and `authorities = [\"...\"]`";
 
 /// The attribute's arguments, each kept as written: later errors are spanned at them.
 #[derive(Default)]
@@ -43,6 +43,8 @@ pub(super) struct Args {
     pub(super) claim_includes: Option<ClaimPairs>,
     /// `predicate = path::to::function`: a `fn(&Payload) -> bool` that must answer `true`.
     pub(super) predicate: Option<syn::Path>,
+    /// `authorities = [...]`: the trusted authorities whose tokens the route accepts.
+    pub(super) authorities: Option<ScopeList>,
 }
 
 impl Args {
@@ -60,6 +62,7 @@ impl Args {
             claim_eq,
             claim_includes,
             predicate,
+            authorities,
         } = self;
         refresh.is_some()
             || fresh.is_some()
@@ -72,10 +75,12 @@ impl Args {
             || claim_eq.is_some()
             || claim_includes.is_some()
             || predicate.is_some()
+            || authorities.is_some()
     }
 }
 
-/// `scopes = ["read:messages", ...]` or `any_scope = [...]`.
+/// `scopes = ["read:messages", ...]`, `any_scope = [...]` or `authorities = [...]`: string
+/// literals.
 pub(super) struct ScopeList {
     /// The list as written: where an empty list is reported.
     pub(super) value: Expr,
@@ -211,6 +216,10 @@ pub(super) fn args(args: TokenStream) -> syn::Result<Args> {
                     &mut parsed.claim_includes
                 };
                 set(slot, &name, pairs)?
+            }
+            "authorities" => {
+                let value = value(meta, "authorities = [\"auth0\"]")?;
+                set(&mut parsed.authorities, &name, scope_list(&name, value)?)?
             }
             "predicate" => {
                 let value = value(meta, "predicate = path::to::function")?;
@@ -375,6 +384,12 @@ fn scope_list(name: &Ident, value: Expr) -> syn::Result<ScopeList> {
     for element in &array.elems {
         match string_literal(element) {
             Some(literal) => scopes.push(literal.clone()),
+            None if name == "authorities" => {
+                return Err(syn::Error::new_spanned(
+                    element,
+                    "an authority is named by a string literal, e.g. `authorities = [\"auth0\"]`",
+                ))
+            }
             None => {
                 return Err(syn::Error::new_spanned(
                     element,
@@ -774,6 +789,14 @@ mod tests {
             (
                 quote!(claim_ne = [("a", "b")]),
                 "unknown argument `claim_ne`",
+            ),
+            (
+                quote!(authorities = [AUTH0]),
+                "an authority is named by a string literal",
+            ),
+            (
+                quote!(authorities = "auth0"),
+                "must be a list of string literals",
             ),
         ] {
             let message = error(tokens.clone());

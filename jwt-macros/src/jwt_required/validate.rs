@@ -33,6 +33,9 @@ pub(super) fn args(args: &Args) -> syn::Result<()> {
             scope_list(name, list)?;
         }
     }
+    if let Some(list) = &args.authorities {
+        authority_names(list)?;
+    }
     for (name, pairs) in [
         ("claim_eq", &args.claim_eq),
         ("claim_includes", &args.claim_includes),
@@ -76,6 +79,36 @@ fn scope_list(name: &str, list: &ScopeList) -> syn::Result<()> {
             return Err(syn::Error::new_spanned(
                 scope,
                 format!("scope {value:?} is listed twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// At least one authority name, each non-empty and listed once.
+fn authority_names(list: &ScopeList) -> syn::Result<()> {
+    if list.scopes.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &list.value,
+            "`authorities` needs at least one authority name, e.g. `authorities = [\"auth0\"]`; \
+             leave `authorities` out to accept every trusted authority",
+        ));
+    }
+    for (index, name) in list.scopes.iter().enumerate() {
+        let value = name.value();
+        if value.is_empty() {
+            return Err(syn::Error::new_spanned(
+                name,
+                "an authority name must not be empty",
+            ));
+        }
+        if list.scopes[..index]
+            .iter()
+            .any(|earlier| earlier.value() == value)
+        {
+            return Err(syn::Error::new_spanned(
+                name,
+                format!("authority {value:?} is listed twice"),
             ));
         }
     }
@@ -279,6 +312,15 @@ mod tests {
             (
                 quote!(claim_eq = [("", "x")]),
                 "the claim's name must not be empty",
+            ),
+            (quote!(authorities = []), "`authorities` needs at least one"),
+            (
+                quote!(authorities = [""]),
+                "an authority name must not be empty",
+            ),
+            (
+                quote!(authorities = ["a", "a"]),
+                "authority \"a\" is listed twice",
             ),
         ] {
             let message = args_error(tokens.clone());
