@@ -13,14 +13,19 @@
 //! `BENCH_ALG` is `HS256`, `RS256` (the default), `PS256`, `ES256` or `EdDSA`. `/protected` needs a
 //! token; `/unprotected` is its twin without the guard, answering the same body. The keys are the
 //! test keys of `testdata/keys`: never use them anywhere else.
+//!
+//! `BENCH_PROFILE=extended` serves the Flask-JWT-Extended profile instead (HS256, tokens in the
+//! `Authorization: Bearer` header or the access cookie, CSRF protection on), with `POST` twins of
+//! both routes: `mint` then gives an access token whose `csrf` claim is [`CSRF`], the value a
+//! cookie request sends in `X-CSRF-TOKEN`.
 #[macro_use]
 extern crate rocket;
 
 use std::time::Duration;
 
 use rocket_flask_jwt::{
-    current_identity, jwt_required, Algorithm, Jwt, KeyMaterial, Payload, Secret, Settings,
-    TokenCodec,
+    current_identity, jwt_required, Algorithm, Jwt, KeyMaterial, Location, Payload, Profile,
+    Secret, Settings, TokenCodec,
 };
 
 /// The caller, from the token's `sub` claim.
@@ -35,6 +40,8 @@ const AUDIENCE: &str = "https://api.example/";
 const SUBJECT: &str = "bench-user";
 /// HS256's secret (32 bytes or more; a benchmark value, never a real one).
 const SECRET: &str = "bench-secret-bench-secret-bench-secret";
+/// The `csrf` claim of the extended profile's minted token.
+const CSRF: &str = "5b0f4f43-6a1d-4d1e-9c11-0b1a2c3d4e5f";
 /// Minted tokens stay valid this long, longer than any benchmark run.
 const LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
@@ -67,8 +74,21 @@ fn algorithm() -> (Algorithm, Option<(&'static str, &'static str)>) {
     }
 }
 
+/// Whether `BENCH_PROFILE=extended` asks for the Flask-JWT-Extended profile.
+fn extended() -> bool {
+    std::env::var("BENCH_PROFILE").is_ok_and(|profile| profile == "extended")
+}
+
 /// The resource server's settings with a static key: `with_private` adds the signing key.
 fn settings(with_private: bool) -> Settings {
+    if extended() {
+        return Settings {
+            secret_key: Some(Secret::new(SECRET)),
+            token_location: vec![Location::Headers, Location::Cookies],
+            expiration_delta: LIFETIME,
+            ..Settings::for_profile(Profile::Extended)
+        };
+    }
     let (algorithm, keys) = algorithm();
     let mut settings = Settings {
         algorithm,
@@ -104,6 +124,19 @@ fn unprotected() -> String {
     format!("Caller(sub='{SUBJECT}')")
 }
 
+/// `/protected` for state-changing requests: with a cookie token, the CSRF value is checked.
+#[jwt_required]
+#[post("/protected")]
+fn protected_post() -> String {
+    format!("Caller(sub='{}')", current_identity!(Caller).subject)
+}
+
+/// The twin of `POST /protected` without the guard.
+#[post("/unprotected")]
+fn unprotected_post() -> String {
+    format!("Caller(sub='{SUBJECT}')")
+}
+
 fn app() -> rocket::Rocket<rocket::Build> {
     let jwt = Jwt::builder()
         .settings(settings(false))
@@ -114,9 +147,10 @@ fn app() -> rocket::Rocket<rocket::Build> {
         })
         .build()
         .expect("the Jwt configuration is complete");
-    rocket::build()
-        .attach(jwt)
-        .mount("/", routes![protected, unprotected])
+    rocket::build().attach(jwt).mount(
+        "/",
+        routes![protected, unprotected, protected_post, unprotected_post],
+    )
 }
 
 /// `count` valid tokens, one per line: `mint` alone gives the one for `SUBJECT`, `mint N` gives N
@@ -124,9 +158,16 @@ fn app() -> rocket::Rocket<rocket::Build> {
 fn mint(count: Option<usize>) -> String {
     let codec = TokenCodec::new(settings(true)).expect("the test keys parse");
     let token = |subject: String| {
-        let mut claims = codec.default_payload(subject.into());
-        claims.insert("iss".into(), ISSUER.into());
-        claims.insert("aud".into(), AUDIENCE.into());
+        let mut claims = codec.default_payload(subject.clone().into());
+        if extended() {
+            claims.insert("type".into(), "access".into());
+            claims.insert("fresh".into(), false.into());
+            claims.insert("jti".into(), format!("jti-{subject}").into());
+            claims.insert("csrf".into(), CSRF.into());
+        } else {
+            claims.insert("iss".into(), ISSUER.into());
+            claims.insert("aud".into(), AUDIENCE.into());
+        }
         codec
             .encode(&claims, &Payload::new())
             .expect("signing with the test key")

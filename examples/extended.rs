@@ -199,6 +199,6 @@ pub fn rocket() -> Rocket<Build> {
 
 #[rocket::main]
 #[allow(dead_code)] // tests include this file for `rocket()`
-async fn main() -> Result<(), rocket::Error> {
-    rocket().launch().await.map(|_| ())
+async fn main() -> Result<(), Box<rocket::Error>> {
+    rocket().launch().await.map(|_| ()).map_err(Box::new)
 }

@@ -7,7 +7,10 @@
 #   bash scripts/bench-load.sh --distinct-tokens   # 60 s of distinct valid tokens: memory over time
 #
 # Options (or the environment variables in brackets):
-#   --algs "HS256 RS256 ES256"  configurations to run [BENCH_ALGS]; HS256 is the seed example
+#   --algs "HS256 RS256 ES256"  configurations to run [BENCH_ALGS]; HS256 is the seed example;
+#                               EXT-HEADER and EXT-COOKIE are the Flask-JWT-Extended profile
+#                               (bench_server, HS256): a Bearer header on GET, and the access
+#                               cookie with its CSRF header on POST (against a bare POST route)
 #                               (POST /auth for the token), the others the bench_server example
 #                               (the resource-server configuration with a static key)
 #   --rounds N                  alternating rounds per configuration, default 3 [BENCH_ROUNDS]
@@ -122,12 +125,14 @@ start_server() {
     local alg="$1" cache="$2" binary cache_env=()
     if [ "$cache" = off ]; then cache_env=(JWT_TOKEN_CACHE_ENTRIES=0); fi
     if [ "$alg" = HS256 ] && [ "$distinct" = 0 ]; then binary="$examples/seed"; else binary="$examples/bench_server"; fi
+    local profile_env=()
+    case "$alg" in EXT-*) profile_env=(BENCH_PROFILE=extended); alg=HS256 ;; esac
     if curl -s -o /dev/null "$base/" 2>/dev/null; then
         echo "port $port is already in use: choose another with --port" >&2
         exit 1
     fi
     env ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off ROCKET_WORKERS="$workers" \
-        BENCH_ALG="$alg" "${cache_env[@]}" "${server_cmd[@]}" "$binary" >"$work/server.log" 2>&1 &
+        BENCH_ALG="$alg" "${cache_env[@]}" "${profile_env[@]}" "${server_cmd[@]}" "$binary" >"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
         if curl -s -o /dev/null "$base/unprotected"; then return 0; fi
@@ -155,6 +160,17 @@ cpu_ticks() {
 # scheme ALG: the Authorization scheme of that configuration.
 scheme() { if [ "$1" = HS256 ]; then echo JWT; else echo Bearer; fi; }
 
+# The CSRF value of the extended profile's minted token (bench_server's `CSRF`).
+csrf="5b0f4f43-6a1d-4d1e-9c11-0b1a2c3d4e5f"
+
+# request ALG TOKEN: sets `req` (the curl and wrk arguments that carry the token) and `method`.
+request() {
+    case "$1" in
+        EXT-COOKIE) req=(-H "Cookie: access_token_cookie=$2" -H "X-CSRF-TOKEN: $csrf"); method=POST ;;
+        *) req=(-H "Authorization: $(scheme "$1") $2"); method=GET ;;
+    esac
+}
+
 # token ALG: a valid token for that configuration (from POST /auth for the seed example).
 token() {
     if [ "$1" = HS256 ]; then
@@ -162,7 +178,10 @@ token() {
             -d '{"username": "user1", "password": "abcxyz"}' |
             sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'
     else
-        BENCH_ALG="$1" "$examples/bench_server" mint
+        case "$1" in
+            EXT-*) BENCH_ALG=HS256 BENCH_PROFILE=extended "$examples/bench_server" mint ;;
+            *) BENCH_ALG="$1" "$examples/bench_server" mint ;;
+        esac
     fi
 }
 
@@ -270,15 +289,16 @@ for alg in $algs; do
     hwm_start=$(memory VmHWM)
     tok=$(token "$alg")
     if [ -z "$tok" ]; then echo "no token for $alg" >&2; exit 1; fi
-    header="Authorization: $(scheme "$alg") $tok"
-    bare_body=$(curl -sf "$base/unprotected" -H "$header")
-    protected_body=$(curl -sf "$base/protected" -H "$header")
+    request "$alg" "$tok"
+    wrk_method=(); [ "$method" = POST ] && wrk_method=(-s scripts/bench-post.lua)
+    bare_body=$(curl -sf -X "$method" "$base/unprotected" "${req[@]}")
+    protected_body=$(curl -sf -X "$method" "$base/protected" "${req[@]}")
     if [ "$bare_body" != "$protected_body" ]; then
         echo "$alg: /protected answered '$protected_body', /unprotected '$bare_body'" >&2
         exit 1
     fi
-    run_wrk /unprotected "$warmup" -H "$header"
-    run_wrk /protected "$warmup" -H "$header"
+    run_wrk /unprotected "$warmup" "${req[@]}" "${wrk_method[@]}"
+    run_wrk /protected "$warmup" "${req[@]}" "${wrk_method[@]}"
     declare -A got=() last=()
     for round in $(seq 1 "$rounds"); do
         if [ $((round % 2)) = 1 ]; then order="/unprotected /protected"; else order="/protected /unprotected"; fi
@@ -287,7 +307,7 @@ for alg in $algs; do
             # could not keep up). Such a run is retried, then kept but marked.
             for attempt in $(seq 0 "$retries"); do
                 load=$(cut -d' ' -f1 /proc/loadavg)
-                run_wrk "$route" "$duration" -H "$header"
+                run_wrk "$route" "$duration" "${req[@]}" "${wrk_method[@]}"
                 if [ "$util" -ge 90 ]; then break; fi
                 echo "  ($alg $cache $route: server at $util % CPU, load $load: contended$([ "$attempt" -lt "$retries" ] && echo ', retrying in 10 s'))" >&2
                 [ "$attempt" -lt "$retries" ] && sleep 10

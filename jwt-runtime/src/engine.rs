@@ -58,6 +58,24 @@ pub(crate) struct Engine<U> {
     /// With the `authorities` setting, the codec of each trusted authority.
     pub(crate) authorities: Option<Authorities>,
     pub(crate) callbacks: Arc<Callbacks<U>>,
+    /// The `identity_claim` setting, shared with every verified token (no copy per request).
+    pub(crate) identity_claim: Arc<str>,
+}
+
+impl<U> Engine<U> {
+    pub(crate) fn new(
+        codec: TokenCodec,
+        authorities: Option<Authorities>,
+        callbacks: Arc<Callbacks<U>>,
+    ) -> Self {
+        let identity_claim = Arc::from(codec.settings().identity_claim.as_str());
+        Engine {
+            codec,
+            authorities,
+            callbacks,
+            identity_claim,
+        }
+    }
 }
 
 /// How authentication went, as far as it could go without waiting.
@@ -185,7 +203,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
             claims,
             &found.token,
             found.location,
-            &settings.identity_claim,
+            Arc::clone(&self.identity_claim),
         );
         if let Some(verify) = &self.callbacks.loaders.token_verification {
             if !verify(&token.header(), &token.claims) {

@@ -130,11 +130,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             log::error!("jwt: the Flask-JWT profile needs an identity_handler");
             return Err(rocket);
         }
-        let engine = Arc::new(Engine {
-            codec,
-            authorities,
-            callbacks: Arc::clone(&self.callbacks),
-        });
+        let engine = Arc::new(Engine::new(codec, authorities, Arc::clone(&self.callbacks)));
         let metadata_route = crate::resource_metadata::route(engine.codec.settings());
         let mut rocket = rocket.manage(Registered(engine.clone()));
         if let Some(route) = metadata_route {

@@ -48,7 +48,7 @@ pub(crate) struct VerifiedToken {
     pub(crate) header_segment: Box<str>,
     pub(crate) header: OnceLock<Arc<Payload>>,
     pub(crate) location: Location,
-    pub(crate) identity_claim: Box<str>,
+    pub(crate) identity_claim: Arc<str>,
 }
 
 impl VerifiedToken {
@@ -56,14 +56,14 @@ impl VerifiedToken {
         claims: Arc<Payload>,
         token: &str,
         location: Location,
-        identity_claim: &str,
+        identity_claim: Arc<str>,
     ) -> Self {
         VerifiedToken {
             claims,
             header_segment: token.split('.').next().unwrap_or_default().into(),
             header: OnceLock::new(),
             location,
-            identity_claim: identity_claim.into(),
+            identity_claim,
         }
     }
 

@@ -220,9 +220,10 @@ pub struct Settings {
     /// 0.3.2, the default) or `extended` (Flask-JWT-Extended 4.7.1). The profile sets defaults
     /// only: a setting given explicitly keeps its value.
     pub profile: Profile,
-    /// `JWT_REFRESH_TOKEN_EXPIRES`: lifetime of refresh tokens; default 30 days.
+    /// `JWT_REFRESH_TOKEN_EXPIRES`: lifetime of refresh tokens; default 30 days. `false` (or 0)
+    /// issues refresh tokens without `exp`, as Flask-JWT-Extended does.
     #[default(Duration::from_secs(30 * 24 * 3600))]
-    #[serde(with = "forms::seconds")]
+    #[serde(with = "forms::lifetime")]
     pub refresh_token_expires: Duration,
     /// `JWT_TOKEN_LOCATION`: where requests carry tokens, tried in order; default `headers`.
     #[default(vec![Location::Headers])]
@@ -455,7 +456,7 @@ impl KeyFiles {
 struct ExtendedNames {
     #[serde(default, with = "forms::optional_seconds")]
     decode_leeway: Option<Duration>,
-    #[serde(default, with = "forms::optional_seconds")]
+    #[serde(default, deserialize_with = "forms::optional_lifetime")]
     access_token_expires: Option<Duration>,
     header_type: Option<String>,
     #[serde(default, deserialize_with = "forms::optional_names")]
@@ -1137,6 +1138,14 @@ mod tests {
         assert!(error.contains("unknown token location \"body\""), "{error}");
         assert!(refused(serde_json::json!({"token_location": []})).contains("token_location"));
         assert!(refused(serde_json::json!({"cookie_samesite": "lax"})).contains("cookie_samesite"));
+        let unlimited = configured(serde_json::json!({
+            "access_token_expires": false,
+            "refresh_token_expires": false,
+        }));
+        assert_eq!(unlimited.expiration_delta, Duration::ZERO);
+        assert_eq!(unlimited.refresh_token_expires, Duration::ZERO);
+        assert!(refused(serde_json::json!({"refresh_token_expires": true}))
+            .contains("or false for no expiry"));
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub fn client() -> Client {
 }
 
 /// A client that does not keep cookies between requests.
-fn untracked() -> Client {
+pub fn untracked() -> Client {
     Client::untracked(extended_example::rocket()).expect("the example ignites")
 }
 
@@ -44,7 +44,8 @@ pub fn login(client: &Client) -> (String, String) {
     )
 }
 
-fn bearer(token: &str) -> Header<'static> {
+/// `Authorization: Bearer <token>`.
+pub fn bearer(token: &str) -> Header<'static> {
     Header::new("Authorization", format!("Bearer {token}"))
 }
 

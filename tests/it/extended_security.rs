@@ -1,13 +1,11 @@
 //! Attacks on the Flask-JWT-Extended profile's token types, freshness, cookies, CSRF and
 //! locations (the security catalogue's "extended" cases), on the example application.
 
-use crate::extended::{answer, client, login};
-use crate::extended_example;
+use crate::extended::{answer, bearer, client, login, untracked};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use rocket::http::{ContentType, Cookie, Header};
-use rocket::local::blocking::Client;
 use serde_json::{json, Value};
 
 /// The `csrf` claim of a token (read without verification, as a browser's page would read the
@@ -17,14 +15,6 @@ pub fn csrf_of(token: &str) -> String {
     let claims: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).expect("base64url")).expect("JSON");
     claims["csrf"].as_str().expect("a csrf claim").to_owned()
-}
-
-fn untracked() -> Client {
-    Client::untracked(extended_example::rocket()).expect("the example ignites")
-}
-
-fn bearer(token: &str) -> Header<'static> {
-    Header::new("Authorization", format!("Bearer {token}"))
 }
 
 #[test]

@@ -63,6 +63,59 @@ pub(super) mod optional_seconds {
     }
 }
 
+/// A token lifetime: [`seconds`], or `false` for none (zero: tokens are issued without `exp`),
+/// as Flask-JWT-Extended's `JWT_ACCESS_TOKEN_EXPIRES = False`.
+pub(super) mod lifetime {
+    use super::*;
+
+    pub use super::seconds::serialize;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        deserializer.deserialize_any(LifetimeVisitor)
+    }
+}
+
+/// An optional [`lifetime`]; absent means none.
+pub(super) fn optional_lifetime<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Duration>, D::Error> {
+    lifetime::deserialize(deserializer).map(Some)
+}
+
+struct LifetimeVisitor;
+
+impl<'de> Visitor<'de> for LifetimeVisitor {
+    type Value = Duration;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number of seconds, such as 900, or false for no expiry")
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Duration, E> {
+        if value {
+            Err(E::invalid_value(Unexpected::Bool(true), &self))
+        } else {
+            Ok(Duration::ZERO)
+        }
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Duration, E> {
+        SecondsVisitor.visit_u64(value)
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Duration, E> {
+        SecondsVisitor.visit_i64(value)
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Duration, E> {
+        SecondsVisitor.visit_f64(value)
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Duration, E> {
+        SecondsVisitor.visit_str(value)
+    }
+}
+
 struct SecondsVisitor;
 
 impl<'de> Visitor<'de> for SecondsVisitor {
