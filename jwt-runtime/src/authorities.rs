@@ -156,8 +156,9 @@ impl Authorities {
 }
 
 /// The codec of the resolved `settings` and their authorities: without authorities, the codec
-/// of the settings themselves; with them, the first authority's codec stands for the settings
-/// (profile, header, ...), and every token is validated by its own authority's codec.
+/// of the settings themselves; with them, a codec of the first authority's settings stands for
+/// the settings (profile, header, signing, ...) but never validates a request's token (its key
+/// set is not fetched): every token is validated by its own authority's codec.
 pub(crate) fn resolve(
     settings: Settings,
 ) -> Result<(TokenCodec, Option<Authorities>), SettingsError> {
