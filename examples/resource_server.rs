@@ -1,22 +1,31 @@
-//! A resource server: an RS256 API that only validates tokens issued elsewhere (Auth0 or any
-//! OIDC provider), with keys from a JWKS URL. No `/auth` resource, no private key.
+//! Auth0's API quickstart as a Rocket resource server: an RS256 API that only validates tokens
+//! issued elsewhere (Auth0 or any OIDC provider), with keys from a JWKS URL. No `/auth` resource,
+//! no private key.
+//!
+//! - `GET /api/public`: no token needed;
+//! - `GET /api/private`: a valid access token;
+//! - `GET /api/private-scoped`: a valid access token with the `read:messages` scope (else 403
+//!   `insufficient_scope`).
 //!
 //! Try it against the local key set in `testdata/jwks/` (see the README, "Resource server"):
 //!
 //! ```text
 //! python3 -m http.server 8001 --bind 127.0.0.1 --directory testdata/jwks &
-//! TOKEN=$(cargo run -q --example resource_server -- mint)
+//! TOKEN=$(cargo run -q --example resource_server -- mint read:messages)
 //! cargo run --example resource_server
-//! curl -s localhost:8000/api/private -H "Authorization: Bearer $TOKEN"
+//! curl -s localhost:8000/api/private-scoped -H "Authorization: Bearer $TOKEN"
 //! ```
 //!
-//! Against Auth0, set `JWT_AUTHORITY=https://<tenant>.auth0.com/` (keys and issuer follow from it)
-//! and `JWT_AUDIENCE=<your API identifier>`.
+//! Against an Auth0 tenant, set `AUTH0_DOMAIN=<tenant>.auth0.com` (keys and issuer follow from
+//! it) and `AUTH0_AUDIENCE=<your API identifier>`; the API then also serves its RFC 9728
+//! metadata at `/.well-known/oauth-protected-resource` when the identifier is an https URL.
 #[macro_use]
 extern crate rocket;
 
 use rocket::serde::json::{json, Json, Value};
-use rocket_flask_jwt::{current_identity, jwt_required, Algorithm, Jwt};
+use rocket_flask_jwt::{
+    current_identity, jwt_required, Algorithm, Jwt, JwtBuilder, ProtectedResource,
+};
 
 /// The caller, as the identity callback builds it from the token's `sub` claim.
 #[derive(Debug)]
@@ -41,37 +50,74 @@ fn private() -> Json<Value> {
     }))
 }
 
-/// The local try-out's issuer and audience; `JWT_*` variables override them.
+#[jwt_required(scopes = ["read:messages"])]
+#[get("/api/private-scoped")]
+fn private_scoped() -> Json<Value> {
+    let caller = current_identity!(Caller);
+    Json(json!({
+        "message": "Hello from a private endpoint! You need to be authenticated and have a scope of read:messages to see this.",
+        "sub": caller.subject,
+    }))
+}
+
+/// The local try-out's issuer and audience.
 const DEMO_ISSUER: &str = "https://issuer.example/";
 const DEMO_AUDIENCE: &str = "https://api.example/";
 
 /// The local try-out's key set: `testdata/jwks/jwks.json` served on port 8001.
 const DEMO_JWKS_URL: &str = "http://127.0.0.1:8001/jwks.json";
 
-/// The API, taking its keys from `jwks_url`.
-fn app(jwks_url: &str) -> rocket::Rocket<rocket::Build> {
-    let jwt = Jwt::builder()
+/// What every configuration of the API shares: RS256 tokens in `Authorization: Bearer`, the
+/// caller from `sub`. `JWT_*` environment variables and the `jwt` table of `Rocket.toml` still
+/// override any of it at ignition.
+fn api() -> JwtBuilder<Caller> {
+    Jwt::builder()
         .disable_auth_url_rule()
         .algorithm(Algorithm::RS256)
         .auth_header_prefix("Bearer")
-        .jwks_url(jwks_url)
-        .issuer(DEMO_ISSUER)
-        .audience([DEMO_AUDIENCE])
         .identity_claim("sub")
         .identity_from_claim(|sub| {
             Some(Caller {
                 subject: sub.as_str()?.to_owned(),
             })
         })
-        .build()
-        .expect("the Jwt configuration is complete");
-    rocket::build()
-        .attach(jwt)
-        .mount("/", routes![public, private])
 }
 
-/// `mint`: a demo token signed with the test key of `testdata/keys` (never a real key).
-fn mint() -> String {
+fn mount(jwt: JwtBuilder<Caller>) -> rocket::Rocket<rocket::Build> {
+    rocket::build()
+        .attach(jwt.build().expect("the Jwt configuration is complete"))
+        .mount("/", routes![public, private, private_scoped])
+}
+
+/// The local try-out: keys from `jwks_url`, the demo issuer and audience.
+fn app(jwks_url: &str) -> rocket::Rocket<rocket::Build> {
+    mount(
+        api()
+            .jwks_url(jwks_url)
+            .issuer(DEMO_ISSUER)
+            .audience([DEMO_AUDIENCE]),
+    )
+}
+
+/// An Auth0 tenant: `domain` (`tenant.auth0.com`) is the authority (keys and issuer), `audience`
+/// the API identifier. An https identifier is also the resource of the RFC 9728 metadata.
+fn auth0_api(domain: &str, audience: &str) -> JwtBuilder<Caller> {
+    let authority = format!("https://{}/", domain.trim_end_matches('/'));
+    let mut jwt = api().authority(&authority).audience([audience]);
+    let metadata = ProtectedResource {
+        authorization_servers: vec![authority],
+        scopes_supported: vec!["read:messages".into()],
+        ..ProtectedResource::new(audience)
+    };
+    if metadata.document_url().is_some() {
+        jwt = jwt.protected_resource(metadata);
+    }
+    jwt
+}
+
+/// `mint [scope ...]`: a demo token signed with the test key of `testdata/keys` (never a real
+/// key), carrying the scopes given.
+fn mint(scopes: &[String]) -> String {
     let key = include_str!("../testdata/keys/rsa_private.pem");
     let codec = rocket_flask_jwt::TokenCodec::new(rocket_flask_jwt::Settings {
         algorithm: Algorithm::RS256,
@@ -87,6 +133,9 @@ fn mint() -> String {
     let mut claims = codec.default_payload("auth0|demo-user".into());
     claims.insert("iss".into(), DEMO_ISSUER.into());
     claims.insert("aud".into(), DEMO_AUDIENCE.into());
+    if !scopes.is_empty() {
+        claims.insert("scope".into(), scopes.join(" ").into());
+    }
     let mut header = rocket_flask_jwt::Payload::new();
     header.insert("kid".into(), "rsa-1".into());
     codec
@@ -96,11 +145,22 @@ fn mint() -> String {
 
 #[launch]
 fn rocket() -> _ {
-    if std::env::args().nth(1).as_deref() == Some("mint") {
-        println!("{}", mint());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("mint") {
+        println!("{}", mint(&args[1..]));
         std::process::exit(0);
     }
-    app(DEMO_JWKS_URL)
+    match (
+        std::env::var("AUTH0_DOMAIN"),
+        std::env::var("AUTH0_AUDIENCE"),
+    ) {
+        (Ok(domain), Ok(audience)) => mount(auth0_api(&domain, &audience)),
+        (Ok(_), Err(_)) | (Err(_), Ok(_)) => {
+            eprintln!("set both AUTH0_DOMAIN and AUTH0_AUDIENCE, or neither for the local try-out");
+            std::process::exit(2);
+        }
+        (Err(_), Err(_)) => app(DEMO_JWKS_URL),
+    }
 }
 
 #[cfg(test)]
@@ -208,7 +268,7 @@ mod tests {
             .as_str()
             .is_some_and(|m| m.starts_with("Hello from a public endpoint!")));
 
-        let token = super::mint();
+        let token = super::mint(&[]);
         let response = client
             .get("/api/private")
             .header(Header::new("Authorization", format!("Bearer {token}")))
@@ -252,5 +312,67 @@ mod tests {
         let body: Value = response.into_json().expect("json");
         assert_eq!(body["description"], "Signature verification failed");
         assert_eq!(server.hits.load(Ordering::SeqCst), 1, "keys are cached");
+    }
+
+    #[test]
+    fn the_scoped_route_needs_read_messages() {
+        let server = KeySetServer::start();
+        let client = Client::tracked(super::app(&server.url())).expect("valid rocket");
+        let bearer = |token: String| Header::new("Authorization", format!("Bearer {token}"));
+
+        let scoped = super::mint(&["openid".into(), "read:messages".into()]);
+        let response = client
+            .get("/api/private-scoped")
+            .header(bearer(scoped.clone()))
+            .dispatch();
+        assert_eq!(response.status(), Status::Ok);
+        let body: Value = response.into_json().expect("json");
+        assert!(body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("have a scope of read:messages")));
+
+        let unscoped = super::mint(&[]);
+        let response = client
+            .get("/api/private-scoped")
+            .header(bearer(unscoped.clone()))
+            .dispatch();
+        assert_eq!(response.status(), Status::Forbidden);
+        assert_eq!(
+            response.headers().get_one("WWW-Authenticate"),
+            Some(r#"Bearer error="insufficient_scope", scope="read:messages""#)
+        );
+        let response = client
+            .get("/api/private")
+            .header(bearer(unscoped))
+            .dispatch();
+        assert_eq!(response.status(), Status::Ok, "no scope needed");
+
+        let response = client.get("/api/private-scoped").dispatch();
+        assert_eq!(response.status(), Status::Unauthorized);
+    }
+
+    #[test]
+    fn an_auth0_tenant_with_an_https_identifier_serves_its_metadata() {
+        // The tenant's configuration, its keys served locally in place of the tenant's. The
+        // identifier's path follows the well-known path.
+        let server = KeySetServer::start();
+        let jwt =
+            super::auth0_api("tenant.invalid", "https://quickstarts/api").jwks_url(server.url());
+        let client = Client::tracked(super::mount(jwt)).expect("valid rocket");
+        let response = client
+            .get("/.well-known/oauth-protected-resource/api")
+            .dispatch();
+        assert_eq!(response.status(), Status::Ok);
+        let body: Value = response.into_json().expect("json");
+        assert_eq!(body["resource"], "https://quickstarts/api");
+        assert_eq!(body["authorization_servers"][0], "https://tenant.invalid/");
+        assert_eq!(body["scopes_supported"][0], "read:messages");
+        let response = client.get("/api/private").dispatch();
+        assert_eq!(
+            response.headers().get_one("WWW-Authenticate"),
+            Some(
+                r#"Bearer realm="Login Required", resource_metadata="https://quickstarts/.well-known/oauth-protected-resource/api""#
+            )
+        );
     }
 }

@@ -44,6 +44,18 @@ mod jwt_required;
 /// | `locations = ["headers", "cookies", "query_string", "json"]` | the token from these locations only, tried in this order, instead of the `token_location` setting; one location may be written as a single string, `locations = "cookies"` | `locations=[...]` |
 /// | `verify_type = false` | a token of either type, access or refresh | `verify_type=False` |
 /// | `realm = "..."` | nothing more: the realm of the `WWW-Authenticate` challenge of the Flask-JWT profile, instead of the `default_realm` setting | (Flask-JWT's `realm`) |
+/// | `scopes = ["read:messages", ...]` | a token carrying every one of these scopes (from the `scope_claims` setting's claims) | (Auth0's `requiredScopes`) |
+/// | `any_scope = ["admin", ...]` | a token carrying at least one of these scopes | |
+/// | `claim_eq = [("org_id", "acme"), ("email_verified", true)]` | each claim equal to its value, of the same JSON type (string, boolean or integer literal) | |
+/// | `claim_includes = [("https://example.com/roles", "admin")]` | each claim an array with an element equal to its value | |
+/// | `predicate = path::to::function` | `function(&claims)` answering `true`; the function is a `fn(&Payload) -> bool` | |
+/// | `authorities = ["auth0", ...]` | with the `authorities` setting, a token of one of these trusted authorities (else 401) | |
+///
+/// A valid token without the scopes or claims the route needs is answered 403 with
+/// `WWW-Authenticate: Bearer error="insufficient_scope"` (and the route's scopes), in every
+/// profile; the handler does not run. An empty scope or rule list, a scope that is not one word,
+/// a non-literal, a repeated scope, an unknown rule or a `predicate` that is not a path is a
+/// compile error.
 ///
 /// `refresh`, `fresh` and `optional` are bare words (`refresh`, not `refresh = true`); the
 /// locations are string literals, spelled as in Flask-JWT-Extended's `JWT_TOKEN_LOCATION`;

@@ -56,6 +56,12 @@ pub(crate) fn extended(error: &JwtError, settings: &Settings, loaders: &Loaders)
             Some(loader) => loader(header, claims),
             None => message(Status::Unauthorized, "Token has been revoked"),
         },
+        ErrorKind::InsufficientScope => {
+            let answer = message(error.status, description);
+            error.headers.iter().fold(answer, |answer, (name, value)| {
+                answer.with_header(name.clone(), value.clone())
+            })
+        }
         ErrorKind::KeysUnavailable
         | ErrorKind::RevocationUnavailable
         | ErrorKind::Internal

@@ -449,6 +449,41 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         self
     }
 
+    // ----- OAuth resource server -------------------------------------------------------------
+
+    /// The claims a token's scopes are read from (default `scope`, `scp`, `permissions`):
+    /// `scope` as a space-delimited string, any other as an array of strings.
+    pub fn scope_claims<I, S>(mut self, claims: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.settings.scope_claims = claims.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Several trusted authorities (the `authorities` setting), in place of the single
+    /// authority of `issuer`/`authority`/`jwks_url`/`public_key`.
+    pub fn trusted_authorities(
+        mut self,
+        authorities: impl IntoIterator<Item = crate::TrustedAuthority>,
+    ) -> Self {
+        self.settings.authorities = authorities.into_iter().collect();
+        self
+    }
+
+    /// RFC 9068's JWT profile for OAuth 2.0 access tokens (the `strict_access_tokens` setting).
+    pub fn strict_access_tokens(mut self, strict: bool) -> Self {
+        self.settings.strict_access_tokens = strict;
+        self
+    }
+
+    /// Serves RFC 9728 protected-resource metadata and names it in `Bearer` challenges.
+    pub fn protected_resource(mut self, metadata: crate::ProtectedResource) -> Self {
+        self.settings.protected_resource = Some(metadata);
+        self
+    }
+
     // ----- Flask-JWT-Extended ----------------------------------------------------------------
 
     /// The Flask-JWT-Extended 4.7.1 profile: its defaults (`Authorization: Bearer`, the `sub`

@@ -12,7 +12,11 @@ use rocket::http::{Method, Status};
 use rocket::Request;
 use serde_json::Value;
 
+use crate::access_token;
 use crate::answer;
+use crate::authorities::Authorities;
+use crate::authorization;
+use crate::bearer;
 use crate::callbacks::{BoxFuture, Callbacks};
 use crate::claims::{now, Payload};
 use crate::codec::TokenCodec;
@@ -52,6 +56,8 @@ pub(crate) trait Authenticator: Send + Sync + 'static {
 /// A [`Jwt`](crate::Jwt) resolved at ignition.
 pub(crate) struct Engine<U> {
     pub(crate) codec: TokenCodec,
+    /// With the `authorities` setting, the codec of each trusted authority.
+    pub(crate) authorities: Option<Authorities>,
     pub(crate) callbacks: Arc<Callbacks<U>>,
     /// The `identity_claim` setting, shared with every verified token (no copy per request).
     pub(crate) identity_claim: Arc<str>,
@@ -62,12 +68,14 @@ pub(crate) struct Engine<U> {
 impl<U> Engine<U> {
     pub(crate) fn new(
         codec: TokenCodec,
+        authorities: Option<Authorities>,
         callbacks: Arc<Callbacks<U>>,
         revocation: Option<Arc<Revocation>>,
     ) -> Self {
         let identity_claim = Arc::from(codec.settings().identity_claim.as_str());
         Engine {
             codec,
+            authorities,
             callbacks,
             identity_claim,
             revocation,
@@ -149,14 +157,16 @@ impl<U: Send + Sync + 'static> Engine<U> {
             return Early::Verify(found);
         }
         let now = now();
+        let codec = match self.verifier(&found.token, rules) {
+            Ok(codec) => codec,
+            Err(error) => return Early::Decided(Err(error)),
+        };
         let claims = match &self.callbacks.decode {
-            Some(_) if !self.codec.validates_without_io() => return Early::Verify(found),
-            Some(decode) => decode(&found.token, &self.codec).map(Arc::new),
-            None => match self.codec.cached(&found.token, now) {
+            Some(_) if !codec.validates_without_io() => return Early::Verify(found),
+            Some(decode) => decode(&found.token, codec).map(Arc::new),
+            None => match codec.cached(&found.token, now) {
                 Ok(Some(claims)) => Ok(claims),
-                Ok(None) if self.codec.validates_without_io() => {
-                    self.codec.validate_now(&found.token, now)
-                }
+                Ok(None) if codec.validates_without_io() => codec.validate_now(&found.token, now),
                 Ok(None) => return Early::Verify(found),
                 Err(error) => Err(error),
             },
@@ -185,6 +195,15 @@ impl<U: Send + Sync + 'static> Engine<U> {
         Early::Decided(self.conclude_identity(identity, token))
     }
 
+    /// The codec that validates `token`: the one codec, or that of the trusted authority its
+    /// `iss` names (no I/O: an unknown issuer is refused without a fetch).
+    fn verifier(&self, token: &str, rules: RouteRules) -> Result<&TokenCodec, JwtError> {
+        match &self.authorities {
+            None => Ok(&self.codec),
+            Some(authorities) => authorities.select(token, rules.authorities),
+        }
+    }
+
     /// The route's requirements, on verified claims.
     fn admit(
         &self,
@@ -194,7 +213,9 @@ impl<U: Send + Sync + 'static> Engine<U> {
         now: i64,
     ) -> Result<VerifiedToken, JwtError> {
         let settings = self.codec.settings();
+        access_token::check(&claims, settings)?;
         requirements::check(&claims, rules, found.csrf.as_deref(), settings, now as f64)?;
+        authorization::check(&claims, &rules.authorization, settings)?;
         let token = VerifiedToken::new(
             claims,
             &found.token,
@@ -246,13 +267,14 @@ impl<U: Send + Sync + 'static> Engine<U> {
     /// then looks up the identity.
     async fn identify(&self, found: Found<'_>, rules: RouteRules) -> Result<Outcome<U>, JwtError> {
         let now = now();
+        let codec = self.verifier(&found.token, rules)?;
         let claims = match &self.callbacks.decode {
             Some(decode) => {
                 // The callback validates without I/O: bring the JWKS up to date for it first.
-                self.codec.prefetch_key(&found.token).await;
-                decode(&found.token, &self.codec).map(Arc::new)
+                codec.prefetch_key(&found.token).await;
+                decode(&found.token, codec).map(Arc::new)
             }
-            None => self.codec.verify_shared(&found.token, Fetch::Allowed).await,
+            None => codec.verify_shared(&found.token, Fetch::Allowed).await,
         };
         let token = claims
             .and_then(|claims| self.admit(claims, &found, rules, now))
@@ -450,6 +472,13 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
             if let Some(detail) = error.detail.take() {
                 error.description = format!("{} ({detail})", error.description).into();
             }
+        }
+        if bearer::answers_rfc6750(settings) {
+            bearer::set_challenge(
+                &mut error,
+                realm.unwrap_or(&settings.default_realm),
+                settings,
+            );
         }
         match &self.callbacks.error {
             Some(handler) => std::panic::catch_unwind(AssertUnwindSafe(|| handler(&error)))

@@ -83,6 +83,9 @@ pub enum ErrorKind {
     Csrf,
     /// The token verification callback refused the token's claims.
     ClaimsVerificationFailed,
+    /// The token is valid but lacks a scope or claim the route needs: 403 with
+    /// `WWW-Authenticate: Bearer error="insufficient_scope"` (RFC 6750 §3.1), in every profile.
+    InsufficientScope,
     /// `/auth`: missing or empty fields, or the authentication callback refused them.
     InvalidCredentials,
     /// `/auth`: the body is not a JSON object with string fields, or is too large.

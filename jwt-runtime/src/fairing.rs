@@ -10,7 +10,6 @@ use rocket::{Build, Data, Request, Response, Rocket};
 use crate::auth::AuthResource;
 use crate::builder::JwtBuilder;
 use crate::callbacks::Callbacks;
-use crate::codec::TokenCodec;
 use crate::engine::Engine;
 use crate::guard::Registered;
 use crate::refresh::RefreshResource;
@@ -84,17 +83,20 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
 
     async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
         let resolved = match self.settings.clone().with_rocket_config(rocket.figment()) {
-            Ok(settings) => discover(settings).await.and_then(TokenCodec::new),
+            Ok(settings) => discover(settings)
+                .await
+                .and_then(crate::authorities::resolve),
             Err(error) => Err(error),
         };
-        let codec = match resolved {
-            Ok(codec) => codec,
+        let (codec, authorities) = match resolved {
+            Ok(resolved) => resolved,
             Err(error) => {
                 log::error!("jwt: {error}");
                 return Err(rocket);
             }
         };
-        if let Some(jwks) = codec.jwks() {
+        // With several authorities, each authority's codec validates, with its own keys.
+        if let Some(jwks) = codec.jwks().filter(|_| authorities.is_none()) {
             let url = &jwks.config().url;
             match jwks.refresh().await {
                 Ok(count) => log::info!("jwt: JWKS {url}: {count} signing key(s) loaded"),
@@ -102,6 +104,18 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
                     "jwt: JWKS {url}: first fetch FAILED ({error}); requests will retry the fetch \
                      and fail until it succeeds"
                 ),
+            }
+        }
+        for (name, codec) in authorities.iter().flat_map(|a| a.codecs()) {
+            if let Some(jwks) = codec.jwks() {
+                let url = &jwks.config().url;
+                match jwks.refresh().await {
+                    Ok(count) => log::info!("jwt: authority {name}: JWKS {url}: {count} key(s)"),
+                    Err(error) => log::warn!(
+                        "jwt: authority {name}: JWKS {url}: first fetch FAILED ({error}); requests \
+                         will retry the fetch"
+                    ),
+                }
             }
         }
         let settings = codec.settings();
@@ -132,10 +146,19 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             .as_ref()
             .and_then(|revocation| revocation.store())
             .map(|store| Revoker::new(Arc::clone(store), settings));
-        let engine = Arc::new(Engine::new(codec, Arc::clone(&self.callbacks), revocation));
+        let engine = Arc::new(Engine::new(
+            codec,
+            authorities,
+            Arc::clone(&self.callbacks),
+            revocation,
+        ));
+        let metadata_route = crate::resource_metadata::route(engine.codec.settings());
         let mut rocket = rocket.manage(Registered(engine.clone()));
         if let Some(revoker) = revoker {
             rocket = rocket.manage(revoker);
+        }
+        if let Some(route) = metadata_route {
+            rocket = rocket.mount("/", vec![route]);
         }
         if let Some(rule) = refresh_route {
             rocket = rocket.mount("/", vec![RefreshResource::route(engine.clone(), &rule)]);

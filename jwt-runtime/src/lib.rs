@@ -5,8 +5,12 @@
 //! [`JwtAuth`] request guard.
 #![warn(missing_docs)]
 
+mod access_token;
 mod answer;
 mod auth;
+mod authorities;
+mod authorization;
+mod bearer;
 mod builder;
 mod cache;
 mod callbacks;
@@ -28,6 +32,7 @@ mod locations;
 mod manager;
 mod refresh;
 mod requirements;
+mod resource_metadata;
 mod revocation;
 mod rules;
 mod settings;
@@ -35,6 +40,9 @@ mod settings;
 mod test_keys;
 mod validate;
 
+pub use access_token::{ACCESS_TOKEN_TYP, DEFAULT_MAX_AGE};
+pub use authorities::TrustedAuthority;
+pub use authorization::{has_scope, ClaimPredicate, ClaimRule, ClaimValue};
 pub use builder::{BuildError, JwtBuilder};
 pub use claims::Payload;
 pub use codec::TokenCodec;
@@ -50,6 +58,7 @@ pub use inspect::{CheckReport, Inspection, Verdict};
 pub use issue::{Freshness, TokenType};
 pub use jsonwebtoken::Algorithm;
 pub use manager::JwtManager;
+pub use resource_metadata::{ProtectedResource, WELL_KNOWN_PATH};
 pub use revocation::{
     MemoryStore, RedisStore, RevocationState, RevocationStore, Revoker, StoreError,
 };
@@ -84,6 +93,8 @@ pub mod testing {
 /// in the name ties the expansion to the runtime it was written for.
 #[doc(hidden)]
 pub mod __private_v1 {
+    pub use crate::authorization::{ClaimRule, ClaimValue};
+    pub use crate::claims::Payload;
     pub use crate::error::JwtResponse;
     pub use crate::guard::JwtAuth;
     pub use crate::identity::{current_identity, optional_identity};

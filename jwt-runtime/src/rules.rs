@@ -9,6 +9,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::authorization::{ClaimPredicate, ClaimRule, RouteAuthorization};
+
 /// Where a request may carry its token (Flask-JWT-Extended's `JWT_TOKEN_LOCATION` values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -85,6 +87,18 @@ pub trait Rules: Send + Sync + 'static {
     const VERIFY_TYPE: bool = true;
     /// Where to look for the token, in order; `None` for the `token_location` setting.
     const LOCATIONS: Option<&'static [Location]> = None;
+    /// Scopes the token must all carry (read from the `scope_claims` setting's claims); empty
+    /// demands none. A valid token without them is answered 403 `insufficient_scope`.
+    const SCOPES: &'static [&'static str] = &[];
+    /// Scopes of which the token must carry at least one; empty demands none.
+    const ANY_SCOPE: &'static [&'static str] = &[];
+    /// Rules on the token's claims, all of which must hold; 403 when one does not.
+    const CLAIMS: &'static [ClaimRule] = &[];
+    /// A function of the verified claims that must answer `true`; 403 when it answers `false`.
+    const PREDICATE: Option<ClaimPredicate> = None;
+    /// With the `authorities` setting, the names of the authorities whose tokens the route
+    /// accepts; empty accepts any trusted authority's. A token of another is refused (401).
+    const AUTHORITIES: &'static [&'static str] = &[];
 }
 
 /// A valid access token: plain `#[jwt_required]`, and [`JwtAuth`](crate::JwtAuth)'s default.
@@ -126,6 +140,8 @@ pub(crate) struct RouteRules {
     pub(crate) optional: bool,
     pub(crate) verify_type: bool,
     pub(crate) locations: Option<&'static [Location]>,
+    pub(crate) authorization: RouteAuthorization,
+    pub(crate) authorities: &'static [&'static str],
 }
 
 impl RouteRules {
@@ -138,6 +154,13 @@ impl RouteRules {
             optional: R::OPTIONAL,
             verify_type: R::VERIFY_TYPE,
             locations: R::LOCATIONS,
+            authorization: RouteAuthorization {
+                scopes: R::SCOPES,
+                any_scope: R::ANY_SCOPE,
+                claims: R::CLAIMS,
+                predicate: R::PREDICATE,
+            },
+            authorities: R::AUTHORITIES,
         }
     }
 }
@@ -158,6 +181,13 @@ mod tests {
                 optional: false,
                 verify_type: true,
                 locations: None,
+                authorization: RouteAuthorization {
+                    scopes: &[],
+                    any_scope: &[],
+                    claims: &[],
+                    predicate: None,
+                },
+                authorities: &[],
             }
         );
         assert_eq!(

@@ -19,6 +19,8 @@ use rocket::figment::{self, Figment};
 use serde::{Deserialize, Serialize};
 use smart_default::SmartDefault;
 
+pub use crate::authorities::TrustedAuthority;
+pub use crate::resource_metadata::ProtectedResource;
 pub use crate::rules::Location;
 
 mod forms;
@@ -340,6 +342,25 @@ pub struct Settings {
     #[default(Duration::from_millis(500))]
     #[serde(with = "forms::seconds")]
     pub revocation_timeout: Duration,
+    // ----- OAuth resource server -----------------------------------------------------------------
+    /// The claims a token's scopes are read from, for routes with `scopes` or `any_scope`:
+    /// `scope` as a space-delimited string, any other as an array of strings. Default `scope`,
+    /// `scp`, `permissions` (Auth0's RBAC claim).
+    #[default(strings(&["scope", "scp", "permissions"]))]
+    #[serde(deserialize_with = "forms::names")]
+    pub scope_claims: Vec<String>,
+    /// RFC 9068's JWT profile for OAuth 2.0 access tokens: `typ` must be `at+jwt` (unless
+    /// `expected_typ` says otherwise); `iss`, `exp`, `aud`, `sub`, `client_id`, `iat` and `jti`
+    /// are required; tokens older than `max_age` (default one day here) are refused; `nbf` is
+    /// checked when present. Needs `issuer` (or `authority`) and `audience`. Default `false`.
+    pub strict_access_tokens: bool,
+    /// RFC 9728 protected-resource metadata: served at `/.well-known/oauth-protected-resource`
+    /// and named by the `resource_metadata` parameter of `Bearer` challenges. Default: none.
+    pub protected_resource: Option<ProtectedResource>,
+    /// Several trusted authorities, each with its own issuer, audience, keys and algorithms, in
+    /// place of the single authority of `issuer`/`authority`/`jwks_url`/`public_key`. A token is
+    /// checked against the one its `iss` names. Default: none.
+    pub authorities: Vec<TrustedAuthority>,
 }
 
 /// Whose defaults, claims and error answers apply (the `profile` setting).
@@ -638,6 +659,24 @@ impl Settings {
             return Err(SettingsError::Invalid {
                 setting: "identity_claim",
                 reason: "must name a claim, e.g. \"identity\" or \"sub\"".into(),
+            });
+        }
+        if let Some(problem) = crate::access_token::problem(self) {
+            return Err(SettingsError::Invalid {
+                setting: "strict_access_tokens",
+                reason: problem,
+            });
+        }
+        if let Some(problem) = crate::authorities::problem(self) {
+            return Err(SettingsError::Invalid {
+                setting: "authorities",
+                reason: problem,
+            });
+        }
+        if let Some(problem) = self.protected_resource.as_ref().and_then(|m| m.problem()) {
+            return Err(SettingsError::Invalid {
+                setting: "protected_resource",
+                reason: problem,
             });
         }
         for (setting, rule) in [

@@ -19,6 +19,8 @@ mod reference_app;
 
 mod auth_first;
 mod auth_resource;
+mod authorities;
+mod authorization;
 mod browser;
 mod cookies;
 mod extended;
@@ -28,6 +30,7 @@ mod flask_jwt_suite;
 mod interop;
 mod jwt_required;
 mod macro_expansion;
+mod oauth_resource;
 mod properties;
 mod resource_server;
 mod revocation;

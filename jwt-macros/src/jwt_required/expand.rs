@@ -21,10 +21,11 @@
 //! decides before any other guard of the route, and before the body is read.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned as _;
 use syn::{FnArg, Ident, ItemFn, Pat, ReturnType};
 
-use super::parse::{Args, Locations};
+use super::parse::{Args, ClaimLiteral, ClaimPairs, Locations, ScopeList};
 
 /// The runtime's hidden module for generated code; its version is the expansion's.
 fn runtime() -> TokenStream {
@@ -129,7 +130,61 @@ fn constants(args: &Args, runtime: &TokenStream) -> Vec<TokenStream> {
             const LOCATIONS: #option<&'static [#runtime::Location]> = #option::Some(&[#(#list),*]);
         });
     }
+    if let Some(list) = &args.scopes {
+        let scopes = scope_literals(list);
+        constants.push(quote!(const SCOPES: &'static [&'static str] = &[#(#scopes),*];));
+    }
+    if let Some(list) = &args.any_scope {
+        let scopes = scope_literals(list);
+        constants.push(quote!(const ANY_SCOPE: &'static [&'static str] = &[#(#scopes),*];));
+    }
+    if args.claim_eq.is_some() || args.claim_includes.is_some() {
+        let mut rules = Vec::new();
+        if let Some(pairs) = &args.claim_eq {
+            rules.extend(claim_rules(pairs, "Equals", runtime));
+        }
+        if let Some(pairs) = &args.claim_includes {
+            rules.extend(claim_rules(pairs, "Includes", runtime));
+        }
+        constants.push(quote! {
+            const CLAIMS: &'static [#runtime::ClaimRule] = &[#(#rules),*];
+        });
+    }
+    if let Some(path) = &args.predicate {
+        let payload = quote!(#runtime::Payload);
+        let cast = quote_spanned!(path.span()=> #path as fn(&#payload) -> #bool);
+        constants.push(quote! {
+            const PREDICATE: #option<fn(&#payload) -> #bool> = #option::Some(#cast);
+        });
+    }
+    if let Some(list) = &args.authorities {
+        let names = scope_literals(list);
+        constants.push(quote!(const AUTHORITIES: &'static [&'static str] = &[#(#names),*];));
+    }
     constants
+}
+
+/// The scopes' string literals, as written.
+fn scope_literals(list: &ScopeList) -> Vec<&syn::LitStr> {
+    list.scopes.iter().collect()
+}
+
+/// `ClaimRule::<variant>("claim", ClaimValue::..)` for each pair.
+fn claim_rules(pairs: &ClaimPairs, variant: &str, runtime: &TokenStream) -> Vec<TokenStream> {
+    let variant = Ident::new(variant, Span::call_site());
+    pairs
+        .pairs
+        .iter()
+        .map(|pair| {
+            let name = &pair.name;
+            let value = match &pair.value {
+                ClaimLiteral::Str(text) => quote!(#runtime::ClaimValue::Str(#text)),
+                ClaimLiteral::Bool(flag) => quote!(#runtime::ClaimValue::Bool(#flag)),
+                ClaimLiteral::Int(number) => quote!(#runtime::ClaimValue::Int(#number)),
+            };
+            quote!(#runtime::ClaimRule::#variant(#name, #value))
+        })
+        .collect()
 }
 
 /// `Location::Headers, ...`, each variant spanned at the string it was written as.
@@ -389,6 +444,56 @@ mod tests {
         assert_eq!(
             constants[0].2,
             format!("::core::option::Option::Some(&[{location}::Headers])")
+        );
+    }
+
+    #[test]
+    fn scopes_and_claim_rules_are_the_runtimes_constants() {
+        let (constants, _) = rules(quote!(
+            predicate = auth::is_staff,
+            claim_includes = [("roles", "admin")],
+            claim_eq = [("org", "acme"), ("verified", true), ("level", -2)],
+            any_scope = ["admin", "root"],
+            scopes = ["read:messages"],
+            authorities = ["auth0", "partner"],
+            optional
+        ));
+        let runtime = "::rocket_flask_jwt::__private_v1";
+        let names: Vec<&str> = constants.iter().map(|(name, ..)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "OPTIONAL",
+                "SCOPES",
+                "ANY_SCOPE",
+                "CLAIMS",
+                "PREDICATE",
+                "AUTHORITIES"
+            ]
+        );
+        assert_eq!(constants[5].2, "&[\"auth0\",\"partner\"]");
+        assert_eq!(constants[1].1, "&'static[&'staticstr]");
+        assert_eq!(constants[1].2, "&[\"read:messages\"]");
+        assert_eq!(constants[2].2, "&[\"admin\",\"root\"]");
+        assert_eq!(constants[3].1, format!("&'static[{runtime}::ClaimRule]"));
+        assert_eq!(
+            constants[3].2,
+            format!(
+                "&[{runtime}::ClaimRule::Equals(\"org\",{runtime}::ClaimValue::Str(\"acme\")),\
+                 {runtime}::ClaimRule::Equals(\"verified\",{runtime}::ClaimValue::Bool(true)),\
+                 {runtime}::ClaimRule::Equals(\"level\",{runtime}::ClaimValue::Int(-2i64)),\
+                 {runtime}::ClaimRule::Includes(\"roles\",{runtime}::ClaimValue::Str(\"admin\"))]"
+            )
+        );
+        assert_eq!(
+            constants[4].1,
+            format!("::core::option::Option<fn(&{runtime}::Payload)->::core::primitive::bool>")
+        );
+        assert_eq!(
+            constants[4].2,
+            format!(
+                "::core::option::Option::Some(auth::is_staffasfn(&{runtime}::Payload)->::core::primitive::bool)"
+            )
         );
     }
 

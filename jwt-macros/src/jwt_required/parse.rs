@@ -14,7 +14,9 @@ use syn::{Expr, ExprLit, Ident, ItemFn, Lit, LitBool, LitStr, Meta, Token};
 /// How the attribute's arguments are written, for the message that refuses an unknown one.
 const KNOWN_ARGUMENTS: &str = "`refresh`, `fresh`, `optional`, \
     `locations = [\"headers\", \"cookies\", \"query_string\", \"json\"]`, \
-    `verify_type = false` and `realm = \"...\"`";
+    `verify_type = false`, `realm = \"...\"`, `scopes = [\"...\"]`, `any_scope = [\"...\"]`, \
+    `claim_eq = [(\"claim\", value)]`, `claim_includes = [(\"claim\", value)]`, \
+    `predicate = path::to::function` and `authorities = [\"...\"]`";
 
 /// The attribute's arguments, each kept as written: later errors are spanned at them.
 #[derive(Default)]
@@ -31,6 +33,18 @@ pub(super) struct Args {
     pub(super) verify_type: Option<LitBool>,
     /// `realm = "..."`: the realm of the route's `WWW-Authenticate` challenge.
     pub(super) realm: Option<LitStr>,
+    /// `scopes = [...]`: scopes the token must all carry.
+    pub(super) scopes: Option<ScopeList>,
+    /// `any_scope = [...]`: scopes of which the token must carry one.
+    pub(super) any_scope: Option<ScopeList>,
+    /// `claim_eq = [("claim", value), ...]`: claims that must equal these values.
+    pub(super) claim_eq: Option<ClaimPairs>,
+    /// `claim_includes = [("claim", value), ...]`: array claims that must include these values.
+    pub(super) claim_includes: Option<ClaimPairs>,
+    /// `predicate = path::to::function`: a `fn(&Payload) -> bool` that must answer `true`.
+    pub(super) predicate: Option<syn::Path>,
+    /// `authorities = [...]`: the trusted authorities whose tokens the route accepts.
+    pub(super) authorities: Option<ScopeList>,
 }
 
 impl Args {
@@ -43,6 +57,12 @@ impl Args {
             locations,
             verify_type,
             realm,
+            scopes,
+            any_scope,
+            claim_eq,
+            claim_includes,
+            predicate,
+            authorities,
         } = self;
         refresh.is_some()
             || fresh.is_some()
@@ -50,7 +70,43 @@ impl Args {
             || locations.is_some()
             || verify_type.is_some()
             || realm.is_some()
+            || scopes.is_some()
+            || any_scope.is_some()
+            || claim_eq.is_some()
+            || claim_includes.is_some()
+            || predicate.is_some()
+            || authorities.is_some()
     }
+}
+
+/// `scopes = ["read:messages", ...]`, `any_scope = [...]` or `authorities = [...]`: string
+/// literals.
+pub(super) struct ScopeList {
+    /// The list as written: where an empty list is reported.
+    pub(super) value: Expr,
+    /// The scopes, in the order written.
+    pub(super) scopes: Vec<LitStr>,
+}
+
+/// `claim_eq = [("claim", value), ...]` or `claim_includes = [...]`.
+pub(super) struct ClaimPairs {
+    /// The list as written: where an empty list is reported.
+    pub(super) value: Expr,
+    /// The pairs, in the order written.
+    pub(super) pairs: Vec<ClaimPair>,
+}
+
+/// `("claim", value)`: a claim name and the literal it is compared with.
+pub(super) struct ClaimPair {
+    pub(super) name: LitStr,
+    pub(super) value: ClaimLiteral,
+}
+
+/// The value of a claim rule: a string, a boolean or an integer literal (`-3` included).
+pub(super) enum ClaimLiteral {
+    Str(LitStr),
+    Bool(LitBool),
+    Int(i64),
 }
 
 /// `locations = ["headers", ...]` or `locations = "headers"`.
@@ -140,6 +196,34 @@ pub(super) fn args(args: TokenStream) -> syn::Result<Args> {
             "realm" => {
                 let value = value(meta, "realm = \"Admin area\"")?;
                 set(&mut parsed.realm, &name, realm(value)?)?
+            }
+            "scopes" | "any_scope" => {
+                let value = value(meta, &format!("{name} = [\"read:messages\"]"))?;
+                let list = scope_list(&name, value)?;
+                let slot = if name == "scopes" {
+                    &mut parsed.scopes
+                } else {
+                    &mut parsed.any_scope
+                };
+                set(slot, &name, list)?
+            }
+            "claim_eq" | "claim_includes" => {
+                let value = value(meta, &format!("{name} = [(\"org_id\", \"acme\")]"))?;
+                let pairs = claim_pairs(&name, value)?;
+                let slot = if name == "claim_eq" {
+                    &mut parsed.claim_eq
+                } else {
+                    &mut parsed.claim_includes
+                };
+                set(slot, &name, pairs)?
+            }
+            "authorities" => {
+                let value = value(meta, "authorities = [\"auth0\"]")?;
+                set(&mut parsed.authorities, &name, scope_list(&name, value)?)?
+            }
+            "predicate" => {
+                let value = value(meta, "predicate = path::to::function")?;
+                set(&mut parsed.predicate, &name, predicate(value)?)?
             }
             _ => return Err(unknown_argument(meta.path())),
         }
@@ -282,6 +366,128 @@ fn realm(value: Expr) -> syn::Result<LitStr> {
         None => Err(syn::Error::new_spanned(
             value,
             "`realm` must be a string literal, e.g. `realm = \"Admin area\"`",
+        )),
+    }
+}
+
+/// `["a", "b"]`: a list of string literals.
+fn scope_list(name: &Ident, value: Expr) -> syn::Result<ScopeList> {
+    let Expr::Array(array) = &value else {
+        return Err(syn::Error::new_spanned(
+            &value,
+            format!(
+                "`{name}` must be a list of string literals, e.g. `{name} = [\"read:messages\"]`"
+            ),
+        ));
+    };
+    let mut scopes = Vec::with_capacity(array.elems.len());
+    for element in &array.elems {
+        match string_literal(element) {
+            Some(literal) => scopes.push(literal.clone()),
+            None if name == "authorities" => {
+                return Err(syn::Error::new_spanned(
+                    element,
+                    "an authority is named by a string literal, e.g. `authorities = [\"auth0\"]`",
+                ))
+            }
+            None => {
+                return Err(syn::Error::new_spanned(
+                    element,
+                    format!("a scope is a string literal, e.g. `{name} = [\"read:messages\"]`"),
+                ))
+            }
+        }
+    }
+    Ok(ScopeList { value, scopes })
+}
+
+/// `[("claim", value), ...]`: a list of pairs of a claim name and a literal.
+fn claim_pairs(name: &Ident, value: Expr) -> syn::Result<ClaimPairs> {
+    let example = format!("`{name} = [(\"org_id\", \"acme\"), (\"email_verified\", true)]`");
+    let Expr::Array(array) = &value else {
+        return Err(syn::Error::new_spanned(
+            &value,
+            format!("`{name}` must be a list of (\"claim\", value) pairs, e.g. {example}"),
+        ));
+    };
+    let mut pairs = Vec::with_capacity(array.elems.len());
+    for element in &array.elems {
+        let pair = match element {
+            Expr::Tuple(tuple) if tuple.elems.len() == 2 => {
+                let Some(claim) = string_literal(&tuple.elems[0]) else {
+                    return Err(syn::Error::new_spanned(
+                        &tuple.elems[0],
+                        "the claim's name is a string literal, e.g. `(\"org_id\", \"acme\")`",
+                    ));
+                };
+                ClaimPair {
+                    name: claim.clone(),
+                    value: claim_literal(&tuple.elems[1])?,
+                }
+            }
+            other => {
+                return Err(syn::Error::new_spanned(
+                    other,
+                    format!("each rule is a (\"claim\", value) pair, e.g. {example}"),
+                ))
+            }
+        };
+        pairs.push(pair);
+    }
+    Ok(ClaimPairs { value, pairs })
+}
+
+/// A string, boolean or (possibly negative) integer literal.
+fn claim_literal(value: &Expr) -> syn::Result<ClaimLiteral> {
+    let refused = || {
+        syn::Error::new_spanned(
+            value,
+            "a claim's value is a string, boolean or integer literal, e.g. `\"acme\"`, `true` or `3`",
+        )
+    };
+    let (negative, literal) = match value {
+        Expr::Lit(ExprLit { lit, .. }) => (false, lit),
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => match expr.as_ref() {
+            Expr::Lit(ExprLit {
+                lit: lit @ Lit::Int(_),
+                ..
+            }) => (true, lit),
+            _ => return Err(refused()),
+        },
+        _ => return Err(refused()),
+    };
+    match literal {
+        Lit::Str(text) => Ok(ClaimLiteral::Str(text.clone())),
+        Lit::Bool(flag) => Ok(ClaimLiteral::Bool(flag.clone())),
+        Lit::Int(number) => {
+            let text = if negative {
+                format!("-{}", number.base10_digits())
+            } else {
+                number.base10_digits().to_owned()
+            };
+            let parsed = text.parse::<i64>().map_err(|_| {
+                syn::Error::new_spanned(value, "a claim's integer value must fit in an i64")
+            })?;
+            if !number.suffix().is_empty() {
+                return Err(refused());
+            }
+            Ok(ClaimLiteral::Int(parsed))
+        }
+        _ => Err(refused()),
+    }
+}
+
+/// A path to a function: `is_admin` or `auth::is_admin`.
+fn predicate(value: Expr) -> syn::Result<syn::Path> {
+    match value {
+        Expr::Path(path) if path.qself.is_none() => Ok(path.path),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "`predicate` is the path of a `fn(&Payload) -> bool`, e.g. `predicate = auth::is_admin`",
         )),
     }
 }
@@ -476,6 +682,126 @@ mod tests {
             bare.contains("needs a value, e.g. `verify_type = false`"),
             "{bare}"
         );
+    }
+
+    #[test]
+    fn scopes_and_claim_rules_are_parsed() {
+        let parsed = args(quote!(
+            scopes = ["read:messages", "write:messages"],
+            any_scope = ["admin"],
+            claim_eq = [("org_id", "acme"), ("email_verified", true), ("level", -3)],
+            claim_includes = [("https://example.com/roles", "admin")],
+            predicate = auth::is_staff,
+        ))
+        .expect("valid arguments");
+        assert!(parsed.any());
+        let scopes = |list: &Option<ScopeList>| -> Vec<String> {
+            let list = list.as_ref().expect("a list");
+            list.scopes.iter().map(LitStr::value).collect()
+        };
+        assert_eq!(scopes(&parsed.scopes), ["read:messages", "write:messages"]);
+        assert_eq!(scopes(&parsed.any_scope), ["admin"]);
+        let pairs = parsed.claim_eq.as_ref().expect("claim_eq");
+        let written: Vec<(String, String)> = pairs
+            .pairs
+            .iter()
+            .map(|pair| {
+                let value = match &pair.value {
+                    ClaimLiteral::Str(text) => text.value(),
+                    ClaimLiteral::Bool(flag) => flag.value.to_string(),
+                    ClaimLiteral::Int(number) => number.to_string(),
+                };
+                (pair.name.value(), value)
+            })
+            .collect();
+        assert_eq!(
+            written,
+            [
+                ("org_id".to_string(), "acme".to_string()),
+                ("email_verified".into(), "true".into()),
+                ("level".into(), "-3".into())
+            ]
+        );
+        let includes = parsed.claim_includes.as_ref().expect("claim_includes");
+        assert_eq!(includes.pairs[0].name.value(), "https://example.com/roles");
+        assert_eq!(
+            parsed
+                .predicate
+                .to_token_stream()
+                .to_string()
+                .replace(' ', ""),
+            "auth::is_staff"
+        );
+    }
+
+    #[test]
+    fn bad_scopes_and_claim_rules_are_refused() {
+        for (tokens, expected) in [
+            (quote!(scopes = "read"), "must be a list of string literals"),
+            (quote!(scopes = [READ]), "a scope is a string literal"),
+            (quote!(any_scope = [1]), "a scope is a string literal"),
+            (quote!(scopes), "`scopes` needs a value"),
+            (
+                quote!(claim_eq = ("a", "b")),
+                "must be a list of (\"claim\", value) pairs",
+            ),
+            (
+                quote!(claim_eq = ["a"]),
+                "each rule is a (\"claim\", value) pair",
+            ),
+            (quote!(claim_eq = [("a", "b", "c")]), "each rule is a"),
+            (
+                quote!(claim_eq = [(a, "b")]),
+                "the claim's name is a string literal",
+            ),
+            (
+                quote!(claim_includes = [("a", B)]),
+                "string, boolean or integer literal",
+            ),
+            (
+                quote!(claim_eq = [("a", 1.5)]),
+                "string, boolean or integer literal",
+            ),
+            (
+                quote!(claim_eq = [("a", 1u8)]),
+                "string, boolean or integer literal",
+            ),
+            (
+                quote!(claim_eq = [("a", -"b")]),
+                "string, boolean or integer literal",
+            ),
+            (
+                quote!(claim_eq = [("a", 99999999999999999999)]),
+                "must fit in an i64",
+            ),
+            (
+                quote!(predicate = "is_admin"),
+                "the path of a `fn(&Payload) -> bool`",
+            ),
+            (
+                quote!(predicate = is_admin()),
+                "the path of a `fn(&Payload) -> bool`",
+            ),
+            (
+                quote!(scopes = ["a"], scopes = ["b"]),
+                "`scopes` is given twice",
+            ),
+            (
+                quote!(claim_ne = [("a", "b")]),
+                "unknown argument `claim_ne`",
+            ),
+            (
+                quote!(authorities = [AUTH0]),
+                "an authority is named by a string literal",
+            ),
+            (
+                quote!(authorities = "auth0"),
+                "must be a list of string literals",
+            ),
+        ] {
+            let message = error(tokens.clone());
+            assert!(message.contains(expected), "{tokens}: {message}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use proc_macro2::Span;
 use syn::{FnArg, ItemFn, Pat};
 
-use super::parse::{Args, Locations};
+use super::parse::{Args, ClaimPairs, Locations, ScopeList};
 
 /// Arguments that make one route rule: `fresh` only on access tokens, a non-empty list of
 /// distinct locations, a realm that is not empty.
@@ -27,6 +27,110 @@ pub(super) fn args(args: &Args) -> syn::Result<()> {
                  or leave `realm` out for the `default_realm` setting",
             ));
         }
+    }
+    for (name, list) in [("scopes", &args.scopes), ("any_scope", &args.any_scope)] {
+        if let Some(list) = list {
+            scope_list(name, list)?;
+        }
+    }
+    if let Some(list) = &args.authorities {
+        authority_names(list)?;
+    }
+    for (name, pairs) in [
+        ("claim_eq", &args.claim_eq),
+        ("claim_includes", &args.claim_includes),
+    ] {
+        if let Some(pairs) = pairs {
+            claim_pairs(name, pairs)?;
+        }
+    }
+    Ok(())
+}
+
+/// At least one scope, each once, each a scope token of RFC 6749 §3.3 (visible ASCII without
+/// space, `"` or `\`).
+fn scope_list(name: &str, list: &ScopeList) -> syn::Result<()> {
+    if list.scopes.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &list.value,
+            format!(
+                "`{name}` needs at least one scope, e.g. `{name} = [\"read:messages\"]`; \
+                 leave `{name}` out for a route that needs none"
+            ),
+        ));
+    }
+    for (index, scope) in list.scopes.iter().enumerate() {
+        let value = scope.value();
+        let is_scope_token = !value.is_empty()
+            && value
+                .bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
+        if !is_scope_token {
+            return Err(syn::Error::new_spanned(
+                scope,
+                "a scope is one non-empty word of visible ASCII characters, without spaces, \
+                 `\"` or `\\` (RFC 6749 §3.3): list several scopes as several strings",
+            ));
+        }
+        if list.scopes[..index]
+            .iter()
+            .any(|earlier| earlier.value() == value)
+        {
+            return Err(syn::Error::new_spanned(
+                scope,
+                format!("scope {value:?} is listed twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// At least one authority name, each non-empty and listed once.
+fn authority_names(list: &ScopeList) -> syn::Result<()> {
+    if list.scopes.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &list.value,
+            "`authorities` needs at least one authority name, e.g. `authorities = [\"auth0\"]`; \
+             leave `authorities` out to accept every trusted authority",
+        ));
+    }
+    for (index, name) in list.scopes.iter().enumerate() {
+        let value = name.value();
+        if value.is_empty() {
+            return Err(syn::Error::new_spanned(
+                name,
+                "an authority name must not be empty",
+            ));
+        }
+        if list.scopes[..index]
+            .iter()
+            .any(|earlier| earlier.value() == value)
+        {
+            return Err(syn::Error::new_spanned(
+                name,
+                format!("authority {value:?} is listed twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// At least one pair, each naming a claim.
+fn claim_pairs(name: &str, pairs: &ClaimPairs) -> syn::Result<()> {
+    if pairs.pairs.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &pairs.value,
+            format!(
+                "`{name}` needs at least one (\"claim\", value) pair, \
+                 e.g. `{name} = [(\"org_id\", \"acme\")]`"
+            ),
+        ));
+    }
+    if let Some(pair) = pairs.pairs.iter().find(|pair| pair.name.value().is_empty()) {
+        return Err(syn::Error::new_spanned(
+            &pair.name,
+            "the claim's name must not be empty",
+        ));
     }
     Ok(())
 }
@@ -178,6 +282,60 @@ mod tests {
         );
         let twice = args_error(quote!(locations = ["cookies", "json", "cookies"]));
         assert_eq!(twice, "location \"cookies\" is listed twice");
+    }
+
+    #[test]
+    fn scope_lists_and_claim_rules_are_not_empty_and_scopes_are_words() {
+        for (tokens, expected) in [
+            (quote!(scopes = []), "`scopes` needs at least one scope"),
+            (
+                quote!(any_scope = []),
+                "`any_scope` needs at least one scope",
+            ),
+            (quote!(scopes = [""]), "a scope is one non-empty word"),
+            (quote!(scopes = ["a b"]), "a scope is one non-empty word"),
+            (quote!(scopes = ["a\tb"]), "a scope is one non-empty word"),
+            (quote!(scopes = ["a\"b"]), "a scope is one non-empty word"),
+            (
+                quote!(scopes = ["caf\u{e9}"]),
+                "a scope is one non-empty word",
+            ),
+            (
+                quote!(scopes = ["a", "b", "a"]),
+                "scope \"a\" is listed twice",
+            ),
+            (quote!(claim_eq = []), "`claim_eq` needs at least one"),
+            (
+                quote!(claim_includes = []),
+                "`claim_includes` needs at least one",
+            ),
+            (
+                quote!(claim_eq = [("", "x")]),
+                "the claim's name must not be empty",
+            ),
+            (quote!(authorities = []), "`authorities` needs at least one"),
+            (
+                quote!(authorities = [""]),
+                "an authority name must not be empty",
+            ),
+            (
+                quote!(authorities = ["a", "a"]),
+                "authority \"a\" is listed twice",
+            ),
+        ] {
+            let message = args_error(tokens.clone());
+            assert!(message.starts_with(expected), "{tokens}: {message}");
+        }
+        let parsed = super::super::parse::args(quote!(
+            fresh,
+            scopes = ["read:messages", "a!#[]~"],
+            any_scope = ["read:messages"],
+            claim_eq = [("org", "acme")],
+            claim_includes = [("roles", "admin")],
+            predicate = is_admin
+        ))
+        .expect("the arguments parse");
+        args(&parsed).expect("valid and combinable");
     }
 
     #[test]

@@ -57,7 +57,7 @@ impl Rules {
                 .clone()
                 .or_else(|| settings.authority.clone()),
             audience: settings.audience.clone(),
-            expected_typ: settings.expected_typ.clone(),
+            expected_typ: crate::access_token::expected_typ(settings),
             max_token_bytes: settings.max_token_bytes,
         }
     }

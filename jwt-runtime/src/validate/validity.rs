@@ -35,11 +35,13 @@ impl TimeRules {
             exp: verify && settings.verify_expiration && has(&settings.verify_claims, "exp"),
             nbf: verify && has(&settings.verify_claims, "nbf"),
             iat: verify && has(&settings.verify_claims, "iat"),
-            require_exp: verify && has(&settings.required_claims, "exp"),
-            require_iat: verify && has(&settings.required_claims, "iat"),
+            require_exp: verify
+                && (settings.strict_access_tokens || has(&settings.required_claims, "exp")),
+            require_iat: verify
+                && (settings.strict_access_tokens || has(&settings.required_claims, "iat")),
             require_nbf: verify && has(&settings.required_claims, "nbf"),
             leeway: seconds(settings.leeway),
-            max_age: settings.max_age.map(seconds),
+            max_age: crate::access_token::max_age(settings).map(seconds),
         }
     }
 

@@ -1,0 +1,317 @@
+//! Several trusted authorities (the `authorities` setting): each with its own issuer,
+//! audience(s), keys (a JWKS, derived from the issuer or given, or a public key) and algorithms,
+//! each validated by a [`TokenCodec`] of its own, so one JWKS cache per authority.
+//!
+//! A token is checked against the authority its `iss` names, and never against another's keys:
+//! its `iss` (read before the signature is checked, only to choose) must equal one authority's
+//! issuer byte for byte, or the token is refused without any key being fetched. A route may
+//! restrict itself to named authorities ([`Rules::AUTHORITIES`](crate::Rules::AUTHORITIES)).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::Algorithm;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::codec::TokenCodec;
+use crate::error::{Check, JwtError};
+use crate::settings::{KeyMaterial, Settings, SettingsError};
+
+/// One trusted authority of the `authorities` setting.
+///
+/// ```toml
+/// [[default.jwt.authorities]]
+/// name = "auth0"
+/// issuer = "https://tenant.auth0.com/"        # keys from <issuer>/.well-known/jwks.json
+/// audience = ["https://api.example.com"]
+///
+/// [[default.jwt.authorities]]
+/// name = "partner"
+/// issuer = "https://idp.partner.example/"
+/// jwks_url = "https://idp.partner.example/keys"
+/// audience = "api"
+/// algorithms = ["ES256"]
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedAuthority {
+    /// The name routes restrict themselves with.
+    pub name: String,
+    /// The exact `iss` of its tokens; with neither `jwks_url` nor `public_key`, its keys come
+    /// from `<issuer>/.well-known/jwks.json`.
+    pub issuer: String,
+    /// Accepted `aud` values for its tokens; empty refuses a token carrying `aud`.
+    #[serde(default)]
+    pub audience: Vec<String>,
+    /// Where its keys are published.
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+    /// Its public key (PEM text or a JWK), in place of a JWKS.
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// The algorithms its tokens may use; empty: the `algorithm`/`algorithms` settings.
+    #[serde(default)]
+    pub algorithms: Vec<Algorithm>,
+}
+
+impl TrustedAuthority {
+    /// An authority named `name` issuing as `issuer`, keys from the issuer's well-known JWKS.
+    pub fn new(name: impl Into<String>, issuer: impl Into<String>) -> Self {
+        TrustedAuthority {
+            name: name.into(),
+            issuer: issuer.into(),
+            audience: Vec::new(),
+            jwks_url: None,
+            public_key: None,
+            algorithms: Vec::new(),
+        }
+    }
+
+    /// `base` with this authority's issuer, audience, keys and algorithms in place of its own.
+    fn settings(&self, base: &Settings) -> Settings {
+        let mut settings = base.clone();
+        settings.authorities = Vec::new();
+        settings.issuer = Some(self.issuer.clone());
+        settings.authority = None;
+        settings.audience = self.audience.clone();
+        settings.public_key = self
+            .public_key
+            .as_ref()
+            .map(|key| KeyMaterial::detect(key.clone().into_bytes()));
+        settings.jwks_url = match (&self.jwks_url, &self.public_key) {
+            (Some(url), _) => Some(url.clone()),
+            (None, Some(_)) => None,
+            (None, None) => Some(crate::jwks::JwksConfig::for_authority(&self.issuer).url),
+        };
+        if !self.algorithms.is_empty() {
+            settings.algorithms = self.algorithms.clone();
+        }
+        settings
+    }
+}
+
+/// The resolved authorities: each with its own codec.
+pub(crate) struct Authorities {
+    list: Vec<(TrustedAuthority, TokenCodec)>,
+}
+
+impl Authorities {
+    /// The authorities of `settings`, or `None` when the setting is empty (the single-authority
+    /// path).
+    pub(crate) fn new(settings: &Settings) -> Result<Option<Authorities>, SettingsError> {
+        if settings.authorities.is_empty() {
+            return Ok(None);
+        }
+        let mut list = Vec::with_capacity(settings.authorities.len());
+        for authority in &settings.authorities {
+            let codec = TokenCodec::new(authority.settings(settings)).map_err(|error| {
+                SettingsError::Invalid {
+                    setting: "authorities",
+                    reason: format!("authority {:?}: {error}", authority.name),
+                }
+            })?;
+            list.push((authority.clone(), codec));
+        }
+        Ok(Some(Authorities { list }))
+    }
+
+    /// Each authority's codec, for the first JWKS fetch at ignition.
+    pub(crate) fn codecs(&self) -> impl Iterator<Item = (&str, &TokenCodec)> {
+        self.list
+            .iter()
+            .map(|(authority, codec)| (authority.name.as_str(), codec))
+    }
+
+    /// The codec of the authority `token`'s `iss` names, if the route (`allowed`, empty for any)
+    /// accepts it. No I/O: an unknown issuer fetches nothing.
+    pub(crate) fn select(&self, token: &str, allowed: &[&str]) -> Result<&TokenCodec, JwtError> {
+        // The size limit, the segments and the header first, with the pipeline's own answers:
+        // nothing larger than `max_token_bytes` is decoded to find the issuer.
+        if let Some((_, first)) = self.list.first() {
+            first.parse(token)?;
+        }
+        let issuer = unverified_issuer(token)?;
+        let Some((authority, codec)) = self
+            .list
+            .iter()
+            .find(|(authority, _)| authority.issuer == issuer)
+        else {
+            return Err(JwtError::invalid_token(
+                Check::Authority,
+                "Invalid issuer: the token is not from the intended authority",
+            )
+            .with_detail(format!("no trusted authority issues as {issuer:?}")));
+        };
+        if !allowed.is_empty() && !allowed.contains(&authority.name.as_str()) {
+            return Err(JwtError::invalid_token(
+                Check::Authority,
+                "Invalid issuer: the token is not from the intended authority",
+            )
+            .with_detail(format!(
+                "authority {:?} is not accepted on this route",
+                authority.name
+            )));
+        }
+        Ok(codec)
+    }
+}
+
+/// The codec of the resolved `settings` and their authorities: without authorities, the codec
+/// of the settings themselves; with them, a codec of the first authority's settings stands for
+/// the settings (profile, header, signing, ...) but never validates a request's token (its key
+/// set is not fetched): every token is validated by its own authority's codec.
+pub(crate) fn resolve(
+    settings: Settings,
+) -> Result<(TokenCodec, Option<Authorities>), SettingsError> {
+    settings.validate()?;
+    match (Authorities::new(&settings)?, settings.authorities.first()) {
+        (Some(authorities), Some(first)) => Ok((
+            TokenCodec::new(first.settings(&settings))?,
+            Some(authorities),
+        )),
+        _ => Ok((TokenCodec::new(settings)?, None)),
+    }
+}
+
+/// Why the `authorities` setting cannot be used, if it cannot.
+pub(crate) fn problem(settings: &Settings) -> Option<String> {
+    let authorities = &settings.authorities;
+    if authorities.is_empty() {
+        return None;
+    }
+    if settings.issuer.is_some()
+        || settings.authority.is_some()
+        || settings.jwks_url.is_some()
+        || settings.public_key.is_some()
+    {
+        return Some(
+            "set either `authorities` or the single authority's `issuer`, `authority`, \
+             `jwks_url` and `public_key`, not both"
+                .into(),
+        );
+    }
+    for (index, authority) in authorities.iter().enumerate() {
+        if authority.name.is_empty() || authority.issuer.is_empty() {
+            return Some("every authority needs a `name` and an `issuer`".into());
+        }
+        if authority.jwks_url.is_some() && authority.public_key.is_some() {
+            return Some(format!(
+                "authority {:?}: set either `jwks_url` or `public_key`, not both",
+                authority.name
+            ));
+        }
+        for earlier in &authorities[..index] {
+            if earlier.name == authority.name {
+                return Some(format!("authority name {:?} is used twice", authority.name));
+            }
+            if earlier.issuer == authority.issuer {
+                return Some(format!("issuer {:?} is used twice", authority.issuer));
+            }
+        }
+    }
+    None
+}
+
+/// The `iss` of `token`'s claims, read without verifying anything, only to choose the
+/// authority whose keys will verify it.
+fn unverified_issuer(token: &str) -> Result<String, JwtError> {
+    let malformed =
+        |description: &'static str| JwtError::invalid_token(Check::WellFormed, description);
+    let mut segments = token.split('.');
+    let (Some(_), Some(claims), Some(_), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Err(malformed("Not enough segments"));
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(claims)
+        .map_err(|_| malformed("Invalid payload padding"))?;
+    let claims: Value =
+        serde_json::from_slice(&bytes).map_err(|_| malformed("Invalid payload string"))?;
+    match claims.get("iss") {
+        Some(Value::String(issuer)) => Ok(issuer.clone()),
+        _ => Err(JwtError::invalid_token(
+            Check::Authority,
+            "Invalid issuer: the token is not from the intended authority",
+        )
+        .with_detail("the token has no string iss")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(claims: Value) -> String {
+        let encode = |value: Value| URL_SAFE_NO_PAD.encode(value.to_string());
+        format!(
+            "{}.{}.c2ln",
+            encode(serde_json::json!({"alg": "RS256"})),
+            encode(claims)
+        )
+    }
+
+    #[test]
+    fn the_issuer_is_read_without_verification_only_as_a_string() {
+        assert_eq!(
+            unverified_issuer(&token(serde_json::json!({"iss": "https://a/"}))).ok(),
+            Some("https://a/".to_string())
+        );
+        for claims in [
+            serde_json::json!({}),
+            serde_json::json!({"iss": ["https://a/"]}),
+            serde_json::json!({"iss": null}),
+        ] {
+            let error = unverified_issuer(&token(claims)).expect_err("no issuer");
+            assert_eq!(error.check(), Some(Check::Authority));
+        }
+        for bad in ["a.b", "a.b.c.d", "a.!!!.c", "a.bm90IGpzb24.c"] {
+            let error = unverified_issuer(bad).expect_err("malformed");
+            assert_eq!(error.check(), Some(Check::WellFormed), "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_authority_takes_its_own_keys_issuer_and_audience() {
+        let base = Settings::default();
+        let mut a = TrustedAuthority::new("a", "https://a.example/");
+        a.audience = vec!["api".into()];
+        let settings = a.settings(&base);
+        assert_eq!(settings.issuer.as_deref(), Some("https://a.example/"));
+        assert_eq!(
+            settings.jwks_url.as_deref(),
+            Some("https://a.example/.well-known/jwks.json")
+        );
+        assert_eq!(settings.audience, ["api"]);
+        a.jwks_url = Some("http://127.0.0.1:1/keys".into());
+        assert_eq!(
+            a.settings(&base).jwks_url.as_deref(),
+            Some("http://127.0.0.1:1/keys")
+        );
+        a.jwks_url = None;
+        a.public_key = Some("-----BEGIN PUBLIC KEY-----".into());
+        assert_eq!(a.settings(&base).jwks_url, None);
+        assert!(a.settings(&base).public_key.is_some());
+    }
+
+    #[test]
+    fn the_setting_refuses_ambiguity() {
+        let a = TrustedAuthority::new("a", "https://a.example/");
+        let settings = |authorities: Vec<TrustedAuthority>| Settings {
+            authorities,
+            ..Settings::default()
+        };
+        assert_eq!(problem(&settings(vec![a.clone()])), None);
+        let same_name = TrustedAuthority::new("a", "https://b.example/");
+        assert!(problem(&settings(vec![a.clone(), same_name])).is_some());
+        let same_issuer = TrustedAuthority::new("b", "https://a.example/");
+        assert!(problem(&settings(vec![a.clone(), same_issuer])).is_some());
+        let mixed = Settings {
+            issuer: Some("https://c.example/".into()),
+            ..settings(vec![a])
+        };
+        assert!(problem(&mixed).is_some());
+    }
+}
