@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per request of the extended profile's paths against their bare twins, counted by
-# callgrind through Rocket's in-process client (jwt-benches/benches/extended_path.rs). Counts do
+# callgrind through Rocket's in-process client (jwt-benches/benches/extended_path.rs; the Flask-JWT
+# profile's path: flask_path.rs, run the same way with SCENARIO=bare_get|jwt_get). Counts do
 # not depend on what else the machine runs, so they compare commits on a busy machine; the load
 # benchmark (scripts/bench-load.sh, EXT-HEADER and EXT-COOKIE) measures time on a quiet one.
 #

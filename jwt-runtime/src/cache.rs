@@ -23,6 +23,8 @@ use crate::validate::validity::Window;
 /// verified it.
 pub(crate) struct Verified {
     pub(crate) payload: Arc<Payload>,
+    /// Its header, for `get_jwt_header()` without decoding it again.
+    pub(crate) header: Arc<Payload>,
     /// Its time claims, read when it was verified: a hit re-checks them without reading JSON.
     pub(crate) window: Window,
     pub(crate) kid: Option<String>,
@@ -90,6 +92,7 @@ mod tests {
     fn verified(n: u64, generation: u64) -> Verified {
         Verified {
             payload: Arc::new(payload(n)),
+            header: Arc::new(Payload::new()),
             window: Window::default(),
             kid: None,
             algorithm: Algorithm::RS256,

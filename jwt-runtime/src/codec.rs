@@ -20,6 +20,13 @@ use crate::keys::{self, algorithm_name, KeySource};
 use crate::settings::{Settings, SettingsError};
 use crate::validate::{self, validity, Fetch, Rules, Stop};
 
+/// A token's claims and header once it passed the pipeline, shared with the verified-token cache.
+#[derive(Debug, Clone)]
+pub(crate) struct Checked {
+    pub(crate) claims: Arc<Payload>,
+    pub(crate) header: Arc<Payload>,
+}
+
 /// Signs and verifies tokens with the resolved settings and keys.
 ///
 /// Custom encode and decode callbacks receive it, so they can reuse the configured keys.
@@ -120,7 +127,8 @@ impl TokenCodec {
     ///
     /// No I/O: with a JWKS, only keys already fetched are used; [`verify`](Self::verify) fetches.
     pub fn decode(&self, token: &str) -> Result<Payload, JwtError> {
-        self.decode_shared(token).map(Arc::unwrap_or_clone)
+        self.decode_shared(token)
+            .map(|checked| Arc::unwrap_or_clone(checked.claims))
     }
 
     /// Validates `token` and returns its claims, fetching the JWKS when the token's key is not
@@ -128,11 +136,11 @@ impl TokenCodec {
     pub async fn verify(&self, token: &str) -> Result<Payload, JwtError> {
         self.verify_shared(token, Fetch::Allowed)
             .await
-            .map(Arc::unwrap_or_clone)
+            .map(|checked| Arc::unwrap_or_clone(checked.claims))
     }
 
-    /// [`decode`](Self::decode), sharing the claims with the verified-token cache.
-    pub(crate) fn decode_shared(&self, token: &str) -> Result<Arc<Payload>, JwtError> {
+    /// [`decode`](Self::decode), sharing the claims and header with the verified-token cache.
+    pub(crate) fn decode_shared(&self, token: &str) -> Result<Checked, JwtError> {
         let now = now();
         match self.cached(token, now)? {
             Some(claims) => Ok(claims),
@@ -145,7 +153,7 @@ impl TokenCodec {
         &self,
         token: &str,
         fetch: Fetch,
-    ) -> Result<Arc<Payload>, JwtError> {
+    ) -> Result<Checked, JwtError> {
         let now = now();
         match self.cached(token, now)? {
             Some(claims) => Ok(claims),
@@ -160,7 +168,7 @@ impl TokenCodec {
 
     /// The pipeline without awaiting anything, for a token not in the verified-token cache: with
     /// static keys, the whole validation; with a JWKS, only keys already held are used.
-    pub(crate) fn validate_now(&self, token: &str, now: i64) -> Result<Arc<Payload>, JwtError> {
+    pub(crate) fn validate_now(&self, token: &str, now: i64) -> Result<Checked, JwtError> {
         // Without fetching, no step awaits anything: the future is ready when first polled.
         self.validate(token, Fetch::CachedOnly, now)
             .now_or_never()
@@ -168,17 +176,13 @@ impl TokenCodec {
     }
 
     /// The pipeline, then the verified-token cache for a token that passed.
-    async fn validate(
-        &self,
-        token: &str,
-        fetch: Fetch,
-        now: i64,
-    ) -> Result<Arc<Payload>, JwtError> {
+    async fn validate(&self, token: &str, fetch: Fetch, now: i64) -> Result<Checked, JwtError> {
         let generation = self.keys.generation();
         let validated = validate::run(&self.rules, &self.keys, token, fetch, now, &mut Stop)
             .await?
             .ok_or_else(|| JwtError::internal("token validation ended without a result"))?;
         let claims = Arc::new(validated.claims);
+        let header = Arc::new(validated.header);
         if let (Some(cache), Some((kid, algorithm)), Some(window)) =
             (&self.verified, validated.key, validated.window)
         {
@@ -187,6 +191,7 @@ impl TokenCodec {
                     token,
                     Verified {
                         payload: Arc::clone(&claims),
+                        header: Arc::clone(&header),
                         window,
                         kid,
                         algorithm,
@@ -195,12 +200,12 @@ impl TokenCodec {
                 );
             }
         }
-        Ok(claims)
+        Ok(Checked { claims, header })
     }
 
     /// The claims of `token` if it is in the verified-token cache under a key that is still
     /// current, with its validity period checked again at `now` (a hit never extends validity).
-    pub(crate) fn cached(&self, token: &str, now: i64) -> Result<Option<Arc<Payload>>, JwtError> {
+    pub(crate) fn cached(&self, token: &str, now: i64) -> Result<Option<Checked>, JwtError> {
         let Some(cache) = &self.verified else {
             return Ok(None);
         };
@@ -214,7 +219,10 @@ impl TokenCodec {
         match cache.get(token, current) {
             Some(hit) => {
                 validity::recheck(&self.rules.time, &hit.window, now)?;
-                Ok(Some(Arc::clone(&hit.payload)))
+                Ok(Some(Checked {
+                    claims: Arc::clone(&hit.payload),
+                    header: Arc::clone(&hit.header),
+                }))
             }
             None => Ok(None),
         }

@@ -94,7 +94,7 @@ const NON_SESSION_MAX_AGE: u64 = 31_540_000;
 pub struct JwtCookies<'r> {
     engine: &'r dyn Authenticator,
     jar: &'r CookieJar<'r>,
-    written: &'r Written,
+    written: &'r Mutex<Vec<JwtCookie>>,
 }
 
 impl<'r> JwtCookies<'r> {
@@ -105,7 +105,7 @@ impl<'r> JwtCookies<'r> {
         Some(JwtCookies {
             engine: &**engine,
             jar: request.cookies(),
-            written: request.local_cache(Written::default),
+            written: &crate::finish::of(request).cookies,
         })
     }
 
@@ -213,11 +213,7 @@ impl<'r> JwtCookies<'r> {
             log::error!("jwt: {error}");
             self.engine.respond(error, None)
         })?;
-        let mut written = self
-            .written
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
         for cookie in cookies {
             self.jar.add(cookie.jar.clone());
             written.push(cookie);
@@ -245,13 +241,9 @@ impl<'r> FromRequest<'r> for JwtCookies<'r> {
     }
 }
 
-/// Request-local: the cookies [`JwtCookies`] wrote, in order.
-#[derive(Default)]
-struct Written(Mutex<Vec<JwtCookie>>);
-
 /// One cookie as Rocket's jar holds it and as Flask-JWT-Extended writes it.
 #[derive(Debug, Clone)]
-struct JwtCookie {
+pub(crate) struct JwtCookie {
     /// What goes in the jar: the same name, value, path, domain, `HttpOnly`, `Secure` and expiry;
     /// `SameSite` is the setting, or `Lax` (what browsers assume when the attribute is absent)
     /// where Flask-JWT-Extended sends none, so that Rocket adds no default of its own.
@@ -266,12 +258,8 @@ struct JwtCookie {
 /// [`JwtCookies`] wrote is replaced by Flask-JWT-Extended's line for it. These come after the
 /// other `Set-Cookie` lines, in the order they were written (the jar keeps one cookie per name:
 /// the last written).
-pub(crate) fn write_exact_lines<'r>(request: &'r Request<'_>, response: &mut Response<'r>) {
-    if !response.headers().contains("Set-Cookie") {
-        return;
-    }
-    let written = request.local_cache(Written::default);
-    let written = written.0.lock().unwrap_or_else(PoisonError::into_inner);
+pub(crate) fn write_exact_lines(written: &Mutex<Vec<JwtCookie>>, response: &mut Response<'_>) {
+    let written = written.lock().unwrap_or_else(PoisonError::into_inner);
     if written.is_empty() {
         return;
     }

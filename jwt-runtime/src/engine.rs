@@ -19,7 +19,7 @@ use crate::authorization;
 use crate::bearer;
 use crate::callbacks::{BoxFuture, Callbacks};
 use crate::claims::{now, Payload};
-use crate::codec::TokenCodec;
+use crate::codec::{Checked, TokenCodec};
 use crate::error::{ErrorKind, JwtError, JwtResponse};
 use crate::extract;
 use crate::identity::{Authenticated, Identity, VerifiedToken};
@@ -163,7 +163,9 @@ impl<U: Send + Sync + 'static> Engine<U> {
         };
         let claims = match &self.callbacks.decode {
             Some(_) if !codec.validates_without_io() => return Early::Verify(found),
-            Some(decode) => decode(&found.token, codec).map(Arc::new),
+            Some(decode) => {
+                decode(&found.token, codec).map(|claims| decoded(codec, &found.token, claims))
+            }
             None => match codec.cached(&found.token, now) {
                 Ok(Some(claims)) => Ok(claims),
                 Ok(None) if codec.validates_without_io() => codec.validate_now(&found.token, now),
@@ -207,21 +209,17 @@ impl<U: Send + Sync + 'static> Engine<U> {
     /// The route's requirements, on verified claims.
     fn admit(
         &self,
-        claims: Arc<Payload>,
+        checked: Checked,
         found: &Found<'_>,
         rules: RouteRules,
         now: i64,
     ) -> Result<VerifiedToken, JwtError> {
         let settings = self.codec.settings();
-        access_token::check(&claims, settings)?;
-        requirements::check(&claims, rules, found.csrf.as_deref(), settings, now as f64)?;
-        authorization::check(&claims, &rules.authorization, settings)?;
-        let token = VerifiedToken::new(
-            claims,
-            &found.token,
-            found.location,
-            Arc::clone(&self.identity_claim),
-        );
+        let claims = &checked.claims;
+        access_token::check(claims, settings)?;
+        requirements::check(claims, rules, found.csrf.as_deref(), settings, now as f64)?;
+        authorization::check(claims, &rules.authorization, settings)?;
+        let token = VerifiedToken::new(checked, found.location, Arc::clone(&self.identity_claim));
         Ok(token)
     }
 
@@ -272,7 +270,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
             Some(decode) => {
                 // The callback validates without I/O: bring the JWKS up to date for it first.
                 codec.prefetch_key(&found.token).await;
-                decode(&found.token, codec).map(Arc::new)
+                decode(&found.token, codec).map(|claims| decoded(codec, &found.token, claims))
             }
             None => codec.verify_shared(&found.token, Fetch::Allowed).await,
         };
@@ -435,7 +433,7 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
         let conclude = move |outcome: Result<Outcome<U>, JwtError>| match outcome {
             Ok(Outcome { identity, token }) => Ok(Authenticated {
                 identity: identity.map(Identity::new),
-                token: token.map(Arc::new),
+                token,
             }),
             Err(error) => {
                 log::info!(
@@ -496,6 +494,15 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
 
     fn create_token(&self, request: issue::TokenRequest) -> Result<String, JwtError> {
         issue::create(&self.codec, &self.callbacks.loaders, request)
+    }
+}
+
+/// What a custom decode callback returned, with the token's header (read again: the callback
+/// gives only the claims).
+fn decoded(codec: &TokenCodec, token: &str, claims: Payload) -> Checked {
+    Checked {
+        claims: Arc::new(claims),
+        header: Arc::new(codec.parse(token).unwrap_or_default()),
     }
 }
 

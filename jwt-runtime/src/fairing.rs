@@ -178,8 +178,9 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
     /// A request the guard refused is answered with the error callback's response, in place of
     /// the catcher's.
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
-        crate::guard::answer_refusal(request, response);
+        let finishing = crate::finish::of(request);
+        crate::guard::answer_refusal(finishing, request, response);
         // The JWT cookies' `Set-Cookie` lines, as Flask-JWT-Extended writes them.
-        crate::cookies::write_exact_lines(request, response);
+        crate::cookies::write_exact_lines(&finishing.cookies, response);
     }
 }

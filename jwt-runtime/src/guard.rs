@@ -22,6 +22,7 @@ use rocket::{Request, Response};
 use crate::claims::Payload;
 use crate::engine::{Authentication, Authenticator};
 use crate::error::{JwtError, JwtResponse};
+use crate::finish::Finishing;
 use crate::identity::{self, Authenticated, VerifiedToken};
 use crate::rules::{Location, Required, RouteRules, Rules};
 
@@ -164,7 +165,7 @@ impl<R: Rules> JwtAuth<R> {
     }
 
     fn token(&self) -> Option<&VerifiedToken> {
-        self.current.as_ref().ok()?.token.as_deref()
+        self.current.as_ref().ok()?.token.as_ref()
     }
 }
 
@@ -200,20 +201,22 @@ impl<'r, R: Rules> FromRequest<'r> for JwtAuth<R> {
             Err(error) => {
                 let response = engine.respond(error.clone(), R::REALM);
                 let status = response.status;
-                request.local_cache(|| Refusal(Some(response)));
+                // A second refusal of the same request (two guards) keeps the first.
+                let _ = crate::finish::of(request).refusal.set(response);
                 Outcome::Error((status, error))
             }
         }
     }
 }
 
-/// Request-local: the response for a request [`JwtAuth`] refused.
-struct Refusal(Option<JwtResponse>);
-
 /// The response fairing's part: a refused request is answered with the stored error response,
 /// in place of the catcher's. Headers other fairings added (e.g. Rocket's `Shield`) are kept.
-pub(crate) fn answer_refusal<'r>(request: &'r Request<'_>, response: &mut Response<'r>) {
-    let Refusal(Some(refusal)) = request.local_cache(|| Refusal(None)) else {
+pub(crate) fn answer_refusal<'r>(
+    finishing: &Finishing,
+    request: &'r Request<'_>,
+    response: &mut Response<'r>,
+) {
+    let Some(refusal) = finishing.refusal.get() else {
         return;
     };
     match refusal.clone().respond_to(request) {

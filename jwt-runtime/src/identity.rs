@@ -10,13 +10,12 @@
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde_json::Value;
 
 use crate::claims::Payload;
+use crate::codec::Checked;
 use crate::rules::Location;
 
 tokio::task_local! {
@@ -28,7 +27,7 @@ tokio::task_local! {
 #[derive(Debug, Clone, Default)]
 pub struct Authenticated {
     pub(crate) identity: Option<Identity>,
-    pub(crate) token: Option<Arc<VerifiedToken>>,
+    pub(crate) token: Option<VerifiedToken>,
 }
 
 impl From<Identity> for Authenticated {
@@ -41,42 +40,27 @@ impl From<Identity> for Authenticated {
 }
 
 /// A token that passed every check of its route, and where it was found.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct VerifiedToken {
     pub(crate) claims: Arc<Payload>,
-    /// The token's first segment; decoded on first use.
-    pub(crate) header_segment: Box<str>,
-    pub(crate) header: OnceLock<Arc<Payload>>,
+    header: Arc<Payload>,
     pub(crate) location: Location,
     pub(crate) identity_claim: Arc<str>,
 }
 
 impl VerifiedToken {
-    pub(crate) fn new(
-        claims: Arc<Payload>,
-        token: &str,
-        location: Location,
-        identity_claim: Arc<str>,
-    ) -> Self {
+    pub(crate) fn new(checked: Checked, location: Location, identity_claim: Arc<str>) -> Self {
         VerifiedToken {
-            claims,
-            header_segment: token.split('.').next().unwrap_or_default().into(),
-            header: OnceLock::new(),
+            claims: checked.claims,
+            header: checked.header,
             location,
             identity_claim,
         }
     }
 
-    /// The header, decoded (it was checked as a JSON object by check 1).
+    /// The header (shared with the verified-token cache).
     pub(crate) fn header(&self) -> Arc<Payload> {
-        Arc::clone(self.header.get_or_init(|| {
-            let header = URL_SAFE_NO_PAD
-                .decode(self.header_segment.as_bytes())
-                .ok()
-                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-                .unwrap_or_default();
-            Arc::new(header)
-        }))
+        Arc::clone(&self.header)
     }
 
     /// The identity claim's value.
@@ -187,7 +171,7 @@ pub fn optional_identity<U: Any + Send + Sync>() -> Option<Arc<U>> {
 /// Outside a protected request.
 #[track_caller]
 fn with_token<T>(what: &str, f: impl FnOnce(&VerifiedToken) -> T) -> Option<T> {
-    match CURRENT.try_with(|current| current.token.as_deref().map(f)) {
+    match CURRENT.try_with(|current| current.token.as_ref().map(f)) {
         Ok(value) => value,
         Err(_) => panic!(
             "{what} was used outside a request protected by #[jwt_required] or JwtAuth::run: \

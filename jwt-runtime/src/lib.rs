@@ -22,6 +22,7 @@ mod engine;
 mod error;
 mod extract;
 mod fairing;
+mod finish;
 mod guard;
 mod identity;
 mod inspect;

@@ -96,6 +96,8 @@ impl Recorder for Stop {
 /// A token that went through the pipeline, and the key that verified it.
 #[derive(Debug)]
 pub(crate) struct Validated {
+    /// The header, as check 1 read it.
+    pub(crate) header: Payload,
     pub(crate) claims: Payload,
     /// The `kid` and algorithm of the key, when a signature was verified.
     pub(crate) key: Option<(Option<String>, Algorithm)>,
@@ -223,6 +225,7 @@ pub(crate) async fn run<R: Recorder>(
             recorder.skip(*check, "verification is turned off (verify = false)");
         }
         return Ok(Some(Validated {
+            header: segments.header.fields.clone(),
             claims,
             key: None,
             window: None,
@@ -283,6 +286,7 @@ pub(crate) async fn run<R: Recorder>(
     }
 
     Ok(Some(Validated {
+        header: segments.header.fields,
         claims,
         key: key_found,
         window,
