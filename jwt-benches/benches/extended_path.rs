@@ -6,7 +6,9 @@
 //! - `bare_get`: `GET /bare`, no guard;
 //! - `header_get`: `GET /protected` with `Authorization: Bearer <token>` (verified-token cache on);
 //! - `bare_post`: `POST /bare`, no guard;
-//! - `cookie_post`: `POST /protected` with the access cookie and its `X-CSRF-TOKEN` (cache on).
+//! - `cookie_post`: `POST /protected` with the access cookie and its `X-CSRF-TOKEN` (cache on);
+//! - `scoped_get`: `GET /scoped`, as `header_get` on a route that needs the `read:messages` scope
+//!   (the token has it), to compare with `header_get`.
 //!
 //! `SCENARIO=<name>` runs one scenario only (for callgrind, with
 //! `--toggle-collect='*extended_path*scenario*'`); without it every scenario runs and its time per
@@ -16,8 +18,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use jwt_runtime::{
-    get_jwt_identity, Jwt, JwtAuth, JwtResponse, Location, Payload, Profile, Secret, Settings,
-    TokenCodec,
+    get_jwt_identity, Jwt, JwtAuth, JwtResponse, Location, Payload, Profile, Rules, Secret,
+    Settings, TokenCodec,
 };
 use rocket::http::{Cookie, Header};
 use rocket::local::asynchronous::Client;
@@ -34,6 +36,17 @@ fn protected(auth: JwtAuth) -> Result<String, JwtResponse> {
 
 #[post("/protected")]
 fn protected_post(auth: JwtAuth) -> Result<String, JwtResponse> {
+    auth.run_sync(|| format!("{:?}", get_jwt_identity()))
+}
+
+/// A route that needs the `read:messages` scope.
+struct ReadMessages;
+impl Rules for ReadMessages {
+    const SCOPES: &'static [&'static str] = &["read:messages"];
+}
+
+#[get("/scoped")]
+fn scoped(auth: JwtAuth<ReadMessages>) -> Result<String, JwtResponse> {
     auth.run_sync(|| format!("{:?}", get_jwt_identity()))
 }
 
@@ -62,6 +75,7 @@ fn token() -> String {
     claims.insert("fresh".into(), false.into());
     claims.insert("jti".into(), "bench-jti".into());
     claims.insert("csrf".into(), CSRF.into());
+    claims.insert("scope".into(), "openid read:messages".into());
     codec
         .encode(&claims, &Payload::new())
         .expect("signing with the bench secret")
@@ -81,6 +95,13 @@ async fn scenario(client: &Client, name: &str, token: &str) -> usize {
         "header_get" => {
             client
                 .get("/protected")
+                .header(Header::new("Authorization", format!("Bearer {token}")))
+                .dispatch()
+                .await
+        }
+        "scoped_get" => {
+            client
+                .get("/scoped")
                 .header(Header::new("Authorization", format!("Bearer {token}")))
                 .dispatch()
                 .await
@@ -127,10 +148,19 @@ fn main() {
             ..rocket::Config::debug_default()
         })
         .attach(jwt)
-        .mount("/", routes![protected, protected_post, bare, bare_post]);
+        .mount(
+            "/",
+            routes![protected, protected_post, scoped, bare, bare_post],
+        );
         let client = Client::untracked(rocket).await.expect("valid rocket");
         let token = token();
-        let names = ["bare_get", "header_get", "bare_post", "cookie_post"];
+        let names = [
+            "bare_get",
+            "header_get",
+            "scoped_get",
+            "bare_post",
+            "cookie_post",
+        ];
         for name in names {
             if only.as_deref().is_some_and(|only| only != name) {
                 continue;

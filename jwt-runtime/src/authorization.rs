@@ -140,23 +140,19 @@ impl fmt::Debug for RouteAuthorization {
 ///
 /// Usable from a hand-written handler: `has_scope(&claims, "read:messages", &settings.scope_claims)`.
 pub fn has_scope(claims: &Payload, scope: &str, scope_claims: &[String]) -> bool {
+    // `scope` split on spaces when it is a string, any other claim's string elements when it is
+    // an array; nothing for another JSON type. (A route's scopes are never empty.)
     scope_claims
         .iter()
-        .any(|name| claim_scopes(claims, name).any(|granted| granted == scope))
-}
-
-/// The scopes the claim `name` grants: `scope` split on spaces when it is a string, any other
-/// claim's string elements when it is an array; nothing for another JSON type.
-fn claim_scopes<'c>(claims: &'c Payload, name: &str) -> Box<dyn Iterator<Item = &'c str> + 'c> {
-    match claims.get(name) {
-        Some(Value::String(text)) if name == SPACE_DELIMITED_SCOPE_CLAIM => {
-            Box::new(text.split(' ').filter(|scope| !scope.is_empty()))
-        }
-        Some(Value::Array(items)) if name != SPACE_DELIMITED_SCOPE_CLAIM => {
-            Box::new(items.iter().filter_map(Value::as_str))
-        }
-        _ => Box::new(std::iter::empty()),
-    }
+        .any(|name| match claims.get(name.as_str()) {
+            Some(Value::String(text)) if name == SPACE_DELIMITED_SCOPE_CLAIM => {
+                !scope.is_empty() && text.split(' ').any(|granted| granted == scope)
+            }
+            Some(Value::Array(items)) if name != SPACE_DELIMITED_SCOPE_CLAIM => {
+                items.iter().any(|item| item.as_str() == Some(scope))
+            }
+            _ => false,
+        })
 }
 
 /// Checks `claims` against the route's `authorization`: every scope of `SCOPES`, one of
