@@ -14,15 +14,12 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::request::{FromRequest, Outcome};
 use rocket::time::{OffsetDateTime, UtcOffset};
 use rocket::{Request, Response};
 use serde_json::Value;
 
-use crate::claims::Payload;
 use crate::engine::Authenticator;
 use crate::error::{JwtError, JwtResponse};
 use crate::guard::Registered;
@@ -380,22 +377,12 @@ fn csrf_claim(token: &str) -> Result<String, JwtError> {
              (issue it with cookie_csrf_protect on)",
         )
     };
-    let mut segments = token.split('.');
-    let (Some(_), Some(claims), Some(_), None) = (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) else {
-        return Err(unreadable());
-    };
-    let claims = URL_SAFE_NO_PAD
-        .decode(claims.trim_end_matches('='))
-        .map_err(|_| unreadable())?;
-    let claims: Payload = serde_json::from_slice(&claims).map_err(|_| unreadable())?;
-    match claims.get("csrf") {
-        Some(Value::String(csrf)) => Ok(csrf.clone()),
-        _ => Err(unreadable()),
+    match crate::issue::unverified_parts(token) {
+        Some((_, claims)) => match claims.get("csrf") {
+            Some(Value::String(csrf)) => Ok(csrf.clone()),
+            _ => Err(unreadable()),
+        },
+        None => Err(unreadable()),
     }
 }
 
@@ -587,6 +574,8 @@ mod tests {
     //! substituted.
 
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
 
     const CSRF: &str = "db3082aa-82b8-403d-beba-1b32d9ebc2b2";
     /// When werkzeug wrote the lines with an `Expires` below: 2026-11-30 08:34:14 UTC.

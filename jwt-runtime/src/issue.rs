@@ -162,17 +162,21 @@ fn uuid4() -> Result<String, JwtError> {
     ))
 }
 
-/// The header and claims of `token`, decoded without any check: only for a token that passed
-/// the signature check, and only to hand them to an error callback.
+/// The header and claims of `token`, decoded without any check: only for a token that passed the
+/// signature check (to hand them to an error callback) or one this application just issued (to
+/// read its `csrf` claim for the CSRF cookie). Three segments, base64url (padding tolerated), two
+/// JSON objects; `None` otherwise.
 pub(crate) fn unverified_parts(token: &str) -> Option<(Payload, Payload)> {
     let mut segments = token.split('.');
     let decode = |segment: Option<&str>| -> Option<Payload> {
-        let bytes = URL_SAFE_NO_PAD.decode(segment?).ok()?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(segment?.trim_end_matches('='))
+            .ok()?;
         serde_json::from_slice(&bytes).ok()
     };
     let header = decode(segments.next())?;
     let claims = decode(segments.next())?;
-    Some((header, claims))
+    (segments.next().is_some() && segments.next().is_none()).then_some((header, claims))
 }
 
 #[cfg(test)]
