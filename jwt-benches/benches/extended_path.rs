@@ -8,7 +8,10 @@
 //! - `bare_post`: `POST /bare`, no guard;
 //! - `cookie_post`: `POST /protected` with the access cookie and its `X-CSRF-TOKEN` (cache on);
 //! - `scoped_get`: `GET /scoped`, as `header_get` on a route that needs the `read:messages` scope
-//!   (the token has it), to compare with `header_get`.
+//!   (the token has it), to compare with `header_get`;
+//! - `revocation_get`: `header_get` on an instance with revocation on Redis (`REDIS_URL`, a running
+//!   server; the scenario is skipped without it), its near-cache warm, to compare with
+//!   `header_get`.
 //!
 //! `SCENARIO=<name>` runs one scenario only (for callgrind, with
 //! `--toggle-collect='*extended_path*scenario*'`); without it every scenario runs and its time per
@@ -83,7 +86,7 @@ fn token() -> String {
 
 /// One request of `scenario`, its body's length (so that nothing is optimised away).
 #[inline(never)]
-async fn scenario(client: &Client, name: &str, token: &str) -> usize {
+async fn scenario(client: &Client, revocation: Option<&Client>, name: &str, token: &str) -> usize {
     let response = match name {
         "bare_get" => {
             client
@@ -94,6 +97,14 @@ async fn scenario(client: &Client, name: &str, token: &str) -> usize {
         }
         "header_get" => {
             client
+                .get("/protected")
+                .header(Header::new("Authorization", format!("Bearer {token}")))
+                .dispatch()
+                .await
+        }
+        "revocation_get" => {
+            revocation
+                .expect("REDIS_URL names a Redis server")
                 .get("/protected")
                 .header(Header::new("Authorization", format!("Bearer {token}")))
                 .dispatch()
@@ -153,24 +164,44 @@ fn main() {
             routes![protected, protected_post, scoped, bare, bare_post],
         );
         let client = Client::untracked(rocket).await.expect("valid rocket");
+        let revocation = match std::env::var("REDIS_URL") {
+            Ok(url) => {
+                let jwt = Jwt::<()>::builder()
+                    .settings(settings())
+                    .redis_url(url)
+                    .build()
+                    .expect("valid configuration");
+                let rocket = rocket::custom(rocket::Config {
+                    log_level: rocket::config::LogLevel::Off,
+                    ..rocket::Config::debug_default()
+                })
+                .attach(jwt)
+                .mount("/", routes![protected]);
+                Some(Client::untracked(rocket).await.expect("valid rocket"))
+            }
+            Err(_) => None,
+        };
         let token = token();
         let names = [
             "bare_get",
             "header_get",
             "scoped_get",
+            "revocation_get",
             "bare_post",
             "cookie_post",
         ];
         for name in names {
-            if only.as_deref().is_some_and(|only| only != name) {
+            if only.as_deref().is_some_and(|only| only != name)
+                || (name == "revocation_get" && revocation.is_none())
+            {
                 continue;
             }
             for _ in 0..50 {
-                black_box(scenario(&client, name, &token).await);
+                black_box(scenario(&client, revocation.as_ref(), name, &token).await);
             }
             let start = Instant::now();
             for _ in 0..iterations {
-                black_box(scenario(&client, name, &token).await);
+                black_box(scenario(&client, revocation.as_ref(), name, &token).await);
             }
             let per_request = start.elapsed() / iterations as u32;
             println!("{name}: {per_request:?} per request ({iterations} requests)");
