@@ -7,13 +7,12 @@
 //! issuer byte for byte, or the token is refused without any key being fetched. A route may
 //! restrict itself to named authorities ([`Rules::AUTHORITIES`](crate::Rules::AUTHORITIES)).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::codec::TokenCodec;
+use crate::validate::{well_formed, Rules};
 use crate::error::{Check, JwtError};
 use crate::settings::{KeyMaterial, Settings, SettingsError};
 
@@ -124,12 +123,13 @@ impl Authorities {
     /// The codec of the authority `token`'s `iss` names, if the route (`allowed`, empty for any)
     /// accepts it. No I/O: an unknown issuer fetches nothing.
     pub(crate) fn select(&self, token: &str, allowed: &[&str]) -> Result<&TokenCodec, JwtError> {
-        // The size limit, the segments and the header first, with the pipeline's own answers:
-        // nothing larger than `max_token_bytes` is decoded to find the issuer.
-        if let Some((_, first)) = self.list.first() {
-            first.parse(token)?;
-        }
-        let issuer = unverified_issuer(token)?;
+        // Check 1 of the pipeline (the size limit, the segments, the header, the claims JSON),
+        // with its own answers: nothing larger than `max_token_bytes` is decoded to find the
+        // issuer.
+        let issuer = match self.list.first() {
+            Some((_, first)) => unverified_issuer(first.parts().0, token)?,
+            None => return Err(JwtError::internal("no trusted authority is configured")),
+        };
         let Some((authority, codec)) = self
             .list
             .iter()
@@ -211,27 +211,14 @@ pub(crate) fn problem(settings: &Settings) -> Option<String> {
     None
 }
 
-/// The `iss` of `token`'s claims, read without verifying anything, only to choose the
-/// authority whose keys will verify it.
-fn unverified_issuer(token: &str) -> Result<String, JwtError> {
-    let malformed =
-        |description: &'static str| JwtError::invalid_token(Check::WellFormed, description);
-    let mut segments = token.split('.');
-    let (Some(_), Some(claims), Some(_), None) = (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) else {
-        return Err(malformed("Not enough segments"));
-    };
-    let bytes = URL_SAFE_NO_PAD
-        .decode(claims)
-        .map_err(|_| malformed("Invalid payload padding"))?;
-    let claims: Value =
-        serde_json::from_slice(&bytes).map_err(|_| malformed("Invalid payload string"))?;
-    match claims.get("iss") {
-        Some(Value::String(issuer)) => Ok(issuer.clone()),
+/// The `iss` of `token`'s claims, read without verifying the signature (by check 1's own
+/// functions, so with its answers), only to choose the authority whose keys will verify it.
+fn unverified_issuer(rules: &Rules, token: &str) -> Result<String, JwtError> {
+    let segments = well_formed::segments(rules, token)?;
+    well_formed::header(rules, &segments.header)?;
+    let (claims, _) = well_formed::decode(&segments)?;
+    match well_formed::claims(&claims)?.remove("iss") {
+        Some(Value::String(issuer)) => Ok(issuer),
         _ => Err(JwtError::invalid_token(
             Check::Authority,
             "Invalid issuer: the token is not from the intended authority",
@@ -243,6 +230,8 @@ fn unverified_issuer(token: &str) -> Result<String, JwtError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
 
     fn token(claims: Value) -> String {
         let encode = |value: Value| URL_SAFE_NO_PAD.encode(value.to_string());
@@ -255,8 +244,9 @@ mod tests {
 
     #[test]
     fn the_issuer_is_read_without_verification_only_as_a_string() {
+        let rules = Rules::new(&Settings::default(), vec![Algorithm::RS256]);
         assert_eq!(
-            unverified_issuer(&token(serde_json::json!({"iss": "https://a/"}))).ok(),
+            unverified_issuer(&rules, &token(serde_json::json!({"iss": "https://a/"}))).ok(),
             Some("https://a/".to_string())
         );
         for claims in [
@@ -264,11 +254,11 @@ mod tests {
             serde_json::json!({"iss": ["https://a/"]}),
             serde_json::json!({"iss": null}),
         ] {
-            let error = unverified_issuer(&token(claims)).expect_err("no issuer");
+            let error = unverified_issuer(&rules, &token(claims)).expect_err("no issuer");
             assert_eq!(error.check(), Some(Check::Authority));
         }
         for bad in ["a.b", "a.b.c.d", "a.!!!.c", "a.bm90IGpzb24.c"] {
-            let error = unverified_issuer(bad).expect_err("malformed");
+            let error = unverified_issuer(&rules, bad).expect_err("malformed");
             assert_eq!(error.check(), Some(Check::WellFormed), "{bad}");
         }
     }
