@@ -13,13 +13,18 @@ use crate::settings::Settings;
 
 /// The response to `error` in the extended profile.
 pub(crate) fn extended(error: &JwtError, settings: &Settings, loaders: &Loaders) -> JwtResponse {
+    // Flask-JWT-Extended's body, with the headers the error carries (the `insufficient_scope`
+    // challenge of a scoped route).
     let message = |status: Status, text: &str| {
         let mut body = Map::new();
         body.insert(
             settings.error_message_key.clone(),
             Value::String(text.to_owned()),
         );
-        JwtResponse::json(status, &Value::Object(body))
+        let answer = JwtResponse::json(status, &Value::Object(body));
+        error.headers.iter().fold(answer, |answer, (name, value)| {
+            answer.with_header(name.clone(), value.clone())
+        })
     };
     let empty = Payload::new();
     let (header, claims) = error.token_parts().unwrap_or((&empty, &empty));
@@ -56,13 +61,8 @@ pub(crate) fn extended(error: &JwtError, settings: &Settings, loaders: &Loaders)
             Some(loader) => loader(header, claims),
             None => message(Status::Unauthorized, "Token has been revoked"),
         },
-        ErrorKind::InsufficientScope => {
-            let answer = message(error.status, description);
-            error.headers.iter().fold(answer, |answer, (name, value)| {
-                answer.with_header(name.clone(), value.clone())
-            })
-        }
-        ErrorKind::KeysUnavailable
+        ErrorKind::InsufficientScope
+        | ErrorKind::KeysUnavailable
         | ErrorKind::RevocationUnavailable
         | ErrorKind::Internal
         | ErrorKind::InvalidCredentials

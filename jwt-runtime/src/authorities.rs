@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::codec::TokenCodec;
-use crate::validate::{well_formed, Rules};
 use crate::error::{Check, JwtError};
 use crate::settings::{KeyMaterial, Settings, SettingsError};
+use crate::validate::{well_formed, Rules};
 
 /// One trusted authority of the `authorities` setting.
 ///

@@ -11,6 +11,7 @@
 //! their own answers. The last applies in every profile.
 
 use crate::error::{ErrorKind, JwtError};
+use crate::extract::quoted;
 use crate::settings::{Profile, Settings};
 
 /// The scheme of RFC 6750.
@@ -82,11 +83,6 @@ fn push_metadata(challenge: &mut String, settings: &Settings) {
 
 fn push_param(challenge: &mut String, name: &str, value: &str) {
     challenge.push_str(&format!(", {name}=\"{}\"", safe(value)));
-}
-
-/// A realm as an RFC 7235 quoted string: `\` and `"` escaped.
-fn quoted(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// A value in the characters RFC 6750 allows in `error_description` and `scope`

@@ -86,9 +86,14 @@ impl<'v> Iterator for AsciiWords<'v> {
     }
 }
 
+/// `value` as the inside of an RFC 7235 quoted string (a challenge's realm): `\` and `"` escaped.
+pub(crate) fn quoted(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
 /// 401 `Authorization Required` with the `WWW-Authenticate` challenge for `realm`.
 pub fn authorization_required(scheme: &str, realm: &str) -> JwtError {
-    let escaped = realm.replace('\\', "\\\\").replace('"', "\\\"");
+    let escaped = quoted(realm);
     JwtError::new(
         Status::Unauthorized,
         ErrorKind::MissingToken,
