@@ -3,6 +3,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 /// The claims of a token: a JSON object, as Flask-JWT's `payload` dict.
@@ -41,6 +43,15 @@ pub fn now() -> i64 {
             // -1.5 s is second -2.
             -whole - i64::from(before.subsec_nanos() > 0)
         }
+    }
+}
+
+/// A claim's value as text, as Python's `str()` shows it: a string as is (borrowed), anything else
+/// as JSON (`1`, `true`). For messages and revocation keys.
+pub(crate) fn claim_text(value: &Value) -> Cow<'_, str> {
+    match value {
+        Value::String(text) => Cow::Borrowed(text),
+        other => Cow::Owned(other.to_string()),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::authorities::Authorities;
 use crate::authorization;
 use crate::bearer;
 use crate::callbacks::{BoxFuture, Callbacks};
-use crate::claims::{now, Payload};
+use crate::claims::{claim_text, now, Payload};
 use crate::codec::{Checked, TokenCodec};
 use crate::error::{ErrorKind, JwtError, JwtResponse};
 use crate::extract;
@@ -340,7 +340,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
                 "Invalid JWT",
                 format!(
                     "Error loading the user {}",
-                    token.identity().map(python_str).unwrap_or_default()
+                    token.identity().map(claim_text).unwrap_or_default()
                 ),
             ),
         }
@@ -503,14 +503,6 @@ fn decoded(codec: &TokenCodec, token: &str, claims: Payload) -> Checked {
     Checked {
         claims: Arc::new(claims),
         header: Arc::new(codec.parse(token).unwrap_or_default()),
-    }
-}
-
-/// A claim value as Python's `str()` shows it in a message: a string without quotes.
-fn python_str(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
     }
 }
 

@@ -26,7 +26,7 @@ use rocket::http::Status;
 use serde_json::Value;
 
 use crate::callbacks::BoxFuture;
-use crate::claims::Payload;
+use crate::claims::{claim_text, Payload};
 use crate::error::{ErrorKind, JwtError};
 use crate::identity::VerifiedToken;
 use crate::settings::{Settings, SettingsError};
@@ -272,18 +272,13 @@ impl<'c> TokenKey<'c> {
     /// The key of a token with these claims; `identity_claim` names its subject.
     pub(crate) fn of(claims: &'c Payload, identity_claim: &str) -> TokenKey<'c> {
         TokenKey {
-            subject: claims.get(identity_claim).map(subject).unwrap_or_default(),
-            jti: claims.get("jti").map(subject),
+            subject: claims
+                .get(identity_claim)
+                .map(claim_text)
+                .unwrap_or_default(),
+            jti: claims.get("jti").map(claim_text),
             issued_at: claims.get("iat").and_then(seconds),
         }
-    }
-}
-
-/// A claim value as a key: a string as is, anything else as JSON (`1`, `true`).
-pub(crate) fn subject(value: &Value) -> Cow<'_, str> {
-    match value {
-        Value::String(text) => Cow::Borrowed(text),
-        other => Cow::Owned(other.to_string()),
     }
 }
 

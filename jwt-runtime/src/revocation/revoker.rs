@@ -8,8 +8,8 @@ use rocket::request::{FromRequest, Outcome};
 use rocket::Request;
 use serde_json::Value;
 
-use super::{subject, RevocationStore, StoreError};
-use crate::claims::{now, Payload};
+use super::{RevocationStore, StoreError};
+use crate::claims::{claim_text, now, Payload};
 use crate::error::{ErrorKind, JwtError};
 use crate::settings::Settings;
 
@@ -59,12 +59,12 @@ impl Revoker {
     /// without `exp`, the longest token lifetime). It needs a `jti`: tokens without one (the
     /// Flask-JWT profile's) are revoked with [`revoke_subject`](Self::revoke_subject).
     pub async fn revoke_token(&self, claims: &Payload) -> Result<(), JwtError> {
-        let jti = claims.get("jti").map(subject).ok_or_else(|| {
+        let jti = claims.get("jti").map(claim_text).ok_or_else(|| {
             JwtError::internal("the token has no jti: revoke every token of its subject instead")
         })?;
         let owner = claims
             .get(&self.identity_claim)
-            .map(subject)
+            .map(claim_text)
             .unwrap_or_default();
         let until = match claims.get("exp").and_then(super::seconds) {
             Some(exp) => exp.saturating_add(self.leeway),
@@ -82,7 +82,7 @@ impl Revoker {
         let now = now();
         self.store
             .revoke_subject(
-                &subject(&identity.into()),
+                &claim_text(&identity.into()),
                 now,
                 now.saturating_add(self.longest_lifetime),
             )
