@@ -15,6 +15,11 @@
 #                               (the resource-server configuration with a static key)
 #   --rounds N                  alternating rounds per configuration, default 3 [BENCH_ROUNDS]
 #   --duration S                seconds per wrk run, default 10 [BENCH_DURATION]
+#   --revocation                instead: revocation on Redis, three servers of the extended profile
+#                               side by side (bench_server, HS256, Bearer header): revocation off,
+#                               on with the near-cache (warm), on without it (Redis read per
+#                               request), each /protected against the first's /unprotected, in
+#                               rotating order every round; starts a redis-server (pinned with wrk)
 #   --distinct-tokens           instead: DISTINCT_SECONDS (60) of DISTINCT_TOKENS (10000) distinct
 #                               tokens per configuration; memory at the start, at 10 s, at the end
 #   --cache on|off|both         the verified-token cache as configured by default (on), turned
@@ -41,6 +46,7 @@ rounds="${BENCH_ROUNDS:-3}"
 duration="${BENCH_DURATION:-10}"
 port="${BENCH_PORT:-18080}"
 distinct=0
+revocation=0
 cache_modes="${BENCH_CACHE:-both}"
 distinct_seconds="${DISTINCT_SECONDS:-60}"
 distinct_tokens="${DISTINCT_TOKENS:-10000}"
@@ -56,7 +62,8 @@ while [ $# -gt 0 ]; do
         --port) port="$2"; shift 2 ;;
         --cache) cache_modes="$2"; shift 2 ;;
         --distinct-tokens) distinct=1; shift ;;
-        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+        --revocation) revocation=1; shift ;;
+        -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -119,10 +126,11 @@ trap 'exit 130' INT TERM
 
 base="http://127.0.0.1:$port"
 
-# start_server ALG CACHE: starts the server of that configuration in the background, with the
-# verified-token cache on (its default) or off.
+# start_server ALG CACHE [VAR=VALUE...]: starts the server of that configuration in the
+# background, with the verified-token cache on (its default) or off, and the extra environment.
 start_server() {
     local alg="$1" cache="$2" binary cache_env=()
+    shift 2
     if [ "$cache" = off ]; then cache_env=(JWT_TOKEN_CACHE_ENTRIES=0); fi
     if [ "$alg" = HS256 ] && [ "$distinct" = 0 ]; then binary="$examples/seed"; else binary="$examples/bench_server"; fi
     local profile_env=()
@@ -132,7 +140,7 @@ start_server() {
         exit 1
     fi
     env ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off ROCKET_WORKERS="$workers" \
-        BENCH_ALG="$alg" "${cache_env[@]}" "${profile_env[@]}" "${server_cmd[@]}" "$binary" >"$work/server.log" 2>&1 &
+        BENCH_ALG="$alg" "${cache_env[@]}" "${profile_env[@]}" "$@" "${server_cmd[@]}" "$binary" >"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
         if curl -s -o /dev/null "$base/unprotected"; then return 0; fi
@@ -275,6 +283,75 @@ if [ "$distinct" = 1 ]; then
         stop_server
       done
     done
+    exit 0
+fi
+
+# ----- revocation on Redis -------------------------------------------------------------------------
+
+if [ "$revocation" = 1 ]; then
+    command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+    redis_port=$((port + 10))
+    redis_cmd=(); [ "$pin" = 1 ] && redis_cmd=(taskset -c 1)
+    "${redis_cmd[@]}" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+        >"$work/redis.log" 2>&1 &
+    redis_pid=$!
+    trap 'kill "$redis_pid" 2>/dev/null || true; cleanup' EXIT
+    redis_url="redis://127.0.0.1:$redis_port/"
+    # Three servers on three ports, all pinned to the server's CPU; only one is loaded at a time.
+    names=(off near direct)
+    envs=("" "JWT_REDIS_URL=$redis_url" "JWT_REDIS_URL=$redis_url JWT_REVOCATION_NEAR_CACHE=false")
+    pids=()
+    base_port=$port
+    cache=${cache_modes%% *}; [ "$cache_modes" = "off on" ] && cache=on
+    for i in 0 1 2; do
+        port=$((base_port + i)); base="http://127.0.0.1:$port"
+        # shellcheck disable=SC2086 # the extra environment is words on purpose
+        start_server EXT-HEADER "$cache" ${envs[$i]}
+        pids+=("$server_pid"); server_pid=""
+    done
+    stop_all() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; kill "$redis_pid" 2>/dev/null || true; cleanup; }
+    trap stop_all EXIT
+    tok=$(token EXT-HEADER)
+    request EXT-HEADER "$tok"
+    printf '\nverified-token cache %s; redis-server %s on CPU %s\n' "$cache" "$(redis-server --version | awk '{ print $3 }')" "$([ "$pin" = 1 ] && echo 1 || echo any)"
+    printf '\n| round | server | route | load before | rps | p99 ms | server CPU µs/req | server CPU %% |\n|---|---|---|---|---|---|---|---|\n'
+    declare -A got=() last=()
+    runs=("off /unprotected" "off /protected" "near /protected" "direct /protected")
+    for round in $(seq 0 "$rounds"); do
+        # round 0 warms every server (and the near-cache) and is not kept
+        for k in 0 1 2 3; do
+            run="${runs[$(((k + round) % 4))]}"
+            name=${run% *}; route=${run#* }
+            for i in 0 1 2; do [ "${names[$i]}" = "$name" ] && server_pid=${pids[$i]} && port=$((base_port + i)); done
+            base="http://127.0.0.1:$port"
+            load=$(cut -d' ' -f1 /proc/loadavg)
+            if [ "$round" = 0 ]; then run_wrk "$route" "$warmup" "${req[@]}"; continue; fi
+            run_wrk "$route" "$duration" "${req[@]}"
+            mark=""; [ "$util" -lt 90 ] && mark=" (contended)"
+            printf '| %s | %s | %s | %s | %s | %s | %s | %s%s |\n' "$round" "$name" "$route" "$load" "$rps" "$p99" "$cpu_us" "$util" "$mark"
+            got[$run.rps]+="$rps "; got[$run.cpu]+="$cpu_us "
+            last[$run]=$rps
+        done
+        server_pid=""
+        if [ "$round" != 0 ]; then
+            got[near]+="$(ratio "${last[near /protected]}" "${last[off /protected]}") "
+            got[direct]+="$(ratio "${last[direct /protected]}" "${last[off /protected]}") "
+            got[off]+="$(ratio "${last[off /protected]}" "${last[off /unprotected]}") "
+        fi
+    done
+    spread() { echo "$(echo "$1" | median | xargs printf '%.3f') ($(echo "$1" | tr ' ' '\n' | grep -v '^$' | sort -g | head -1)–$(echo "$1" | tr ' ' '\n' | grep -v '^$' | sort -g | tail -1))"; }
+    printf '\nMedians of %s rounds (per-round ratios: median (min–max)):\n\n' "$rounds"
+    printf '| run | rps | server CPU µs/req | per-round ratio |\n|---|---|---|---|\n'
+    for run in "${runs[@]}"; do
+        case "$run" in
+            "off /unprotected") r="1 (the bare route)" ;;
+            "off /protected") r="$(spread "${got[off]}") of the bare route" ;;
+            "near /protected") r="$(spread "${got[near]}") of revocation off" ;;
+            "direct /protected") r="$(spread "${got[direct]}") of revocation off" ;;
+        esac
+        printf '| %s | %s | %s | %s |\n' "$run" "$(echo "${got[$run.rps]}" | median | xargs printf '%.0f')" "$(echo "${got[$run.cpu]}" | median)" "$r"
+    done
+    printf '\nRedis calls: %s\n' "$(redis-cli -p "$redis_port" INFO commandstats | grep -E 'cmdstat_(mget|get):' | cut -d, -f1 | tr '\r\n' '  ')"
     exit 0
 fi
 

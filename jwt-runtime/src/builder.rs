@@ -674,6 +674,13 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         self
     }
 
+    /// Whether the Redis store keeps its near-cache (default `true`; see
+    /// [`Settings::revocation_near_cache`]).
+    pub fn revocation_near_cache(mut self, near_cache: bool) -> Self {
+        self.settings.revocation_near_cache = near_cache;
+        self
+    }
+
     /// How long a revocation lookup may take (default 0.5 s).
     pub fn revocation_timeout(mut self, timeout: Duration) -> Self {
         self.settings.revocation_timeout = timeout;

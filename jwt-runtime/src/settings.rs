@@ -338,6 +338,12 @@ pub struct Settings {
     /// `false` (the default) refuses the request with 503; `true` accepts the token, with one
     /// warning per outage in the log.
     pub revocation_fail_open: bool,
+    /// Whether the Redis store keeps its near-cache (revocation state held in this process,
+    /// invalidated through Redis pub/sub), so that a warm request pays no Redis round trip;
+    /// default `true`. `false` reads Redis on every request that the verified-token cache does
+    /// not answer alone: no staleness at all, one round trip per request.
+    #[default = true]
+    pub revocation_near_cache: bool,
     /// How long a revocation lookup may take before the state counts as unknown; default 0.5 s.
     #[default(Duration::from_millis(500))]
     #[serde(with = "forms::seconds")]

@@ -75,6 +75,17 @@ impl RedisServer {
         String::from_utf8_lossy(&reply[..read]).into_owned()
     }
 
+    /// How many times Redis ran `command` (lowercase, from its `INFO commandstats`).
+    pub fn calls(&self, command: &str) -> u64 {
+        let stats = self.command("INFO commandstats");
+        let prefix = format!("cmdstat_{command}:calls=");
+        stats
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .and_then(|rest| rest.split(',').next())
+            .map_or(0, |calls| calls.parse().expect("a count"))
+    }
+
     fn launch(&mut self) {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string()])

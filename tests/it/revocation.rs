@@ -97,6 +97,29 @@ async fn the_redis_store_behaves_as_a_revocation_store() {
     assert!((1..=60).contains(&ttl), "{ttl}");
 }
 
+#[tokio::test]
+async fn without_its_near_cache_the_redis_store_reads_redis_for_every_lookup() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let timeout = Duration::from_secs(2);
+    let store = RedisStore::connect_without_near_cache(&redis.url(), "direct:", timeout).unwrap();
+    behaves_as_a_revocation_store(&store).await;
+    let other = RedisStore::connect_without_near_cache(&redis.url(), "direct:", timeout).unwrap();
+    other.revoke_token("bob", "j9", now() + 60).await.unwrap();
+    let before = redis.calls("mget");
+    for _ in 0..10 {
+        assert!(store.state("bob", Some("j9")).await.unwrap().token_revoked);
+        assert_eq!(
+            store.state_now("bob", Some("j9")),
+            None,
+            "never answered locally"
+        );
+    }
+    assert_eq!(redis.calls("mget") - before, 10, "one MGET per lookup");
+    assert!(!store.near_cache_live(), "no subscription is made");
+}
+
 /// Waits (up to `limit`) for `condition`; whether it came true.
 async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let started = Instant::now();

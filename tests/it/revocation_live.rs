@@ -76,17 +76,6 @@ fn refused_after(server: &LiveRocket, token: &str, since: Instant, limit: Durati
     }
 }
 
-/// How many times Redis ran `command` (its `INFO commandstats`).
-fn redis_calls(redis: &RedisServer, command: &str) -> u64 {
-    let stats = redis.command("INFO commandstats");
-    let prefix = format!("cmdstat_{command}:calls=");
-    stats
-        .lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .and_then(|rest| rest.split(',').next())
-        .map_or(0, |calls| calls.parse().expect("a count"))
-}
-
 /// The percentile `p` (0..=100) of sorted `values`.
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
@@ -126,7 +115,7 @@ fn a_token_revoked_on_one_instance_is_refused_by_the_other_within_the_bound() {
     let (warm, _) = login(&a);
     assert_eq!(protected(&a, &warm).status, 200);
     assert_eq!(protected(&b, &warm).status, 200);
-    let lookups = || redis_calls(&redis, "mget") + redis_calls(&redis, "get");
+    let lookups = || redis.calls("mget") + redis.calls("get");
     let before = lookups();
     for _ in 0..50 {
         assert_eq!(protected(&b, &warm).status, 200);

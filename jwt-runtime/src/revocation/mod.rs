@@ -127,11 +127,13 @@ impl Revocation {
         let store = match (store, &settings.redis_url) {
             (Some(store), _) => Some(store),
             (None, Some(url)) => {
-                let redis = RedisStore::connect(
-                    url.expose(),
-                    &settings.redis_key_prefix,
-                    settings.revocation_timeout,
-                )
+                let (url, prefix) = (url.expose(), &settings.redis_key_prefix);
+                let timeout = settings.revocation_timeout;
+                let redis = if settings.revocation_near_cache {
+                    RedisStore::connect(url, prefix, timeout)
+                } else {
+                    RedisStore::connect_without_near_cache(url, prefix, timeout)
+                }
                 .map_err(|error| SettingsError::Invalid {
                     setting: "redis_url",
                     reason: error.to_string(),

@@ -47,6 +47,26 @@ impl RedisStore {
     /// (see `revocation_fail_open`), not this call. Starts the near-cache's subscriber, so it
     /// must be called within a Tokio runtime (Rocket's, at ignition).
     pub fn connect(url: &str, key_prefix: &str, timeout: Duration) -> Result<Self, StoreError> {
+        Self::open(url, key_prefix, timeout, true)
+    }
+
+    /// [`connect`](Self::connect) without the near-cache: every lookup reads Redis (one round
+    /// trip per request that the verified-token cache does not answer alone), nothing is ever
+    /// stale, and no subscription is made.
+    pub fn connect_without_near_cache(
+        url: &str,
+        key_prefix: &str,
+        timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        Self::open(url, key_prefix, timeout, false)
+    }
+
+    fn open(
+        url: &str,
+        key_prefix: &str,
+        timeout: Duration,
+        near_cache: bool,
+    ) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(|error| {
             // The URL may hold a password: name the problem, never the value.
             StoreError::new(format!("not a Redis URL ({:?})", error.kind()))
@@ -64,12 +84,14 @@ impl RedisStore {
             .map_err(|error| StoreError::new(format!("Redis: {error}")))?;
         let near = Arc::new(NearCache::new());
         let channel = format!("{key_prefix}invalidations");
-        runtime.spawn(subscribe(
-            client,
-            channel.clone(),
-            Arc::downgrade(&near),
-            timeout,
-        ));
+        if near_cache {
+            runtime.spawn(subscribe(
+                client,
+                channel.clone(),
+                Arc::downgrade(&near),
+                timeout,
+            ));
+        }
         Ok(RedisStore {
             connection,
             prefix: key_prefix.to_owned(),
