@@ -182,7 +182,7 @@ impl TokenCodec {
             .await?
             .ok_or_else(|| JwtError::internal("token validation ended without a result"))?;
         let claims = Arc::new(validated.claims);
-        let header = Arc::new(validated.header);
+        let header = validated.header;
         if let (Some(cache), Some((kid, algorithm)), Some(window)) =
             (&self.verified, validated.key, validated.window)
         {
@@ -256,7 +256,7 @@ impl TokenCodec {
         let segments = validate::well_formed::segments(&self.rules, token)?;
         validate::well_formed::header(&self.rules, &segments.header)?;
         validate::well_formed::decode(&segments)?;
-        Ok(segments.header.fields)
+        Ok(Payload::clone(&segments.header.fields))
     }
 
     /// The rules and keys, for the inspector.

@@ -21,6 +21,8 @@ pub(crate) mod signature;
 pub(crate) mod validity;
 pub(crate) mod well_formed;
 
+use std::sync::Arc;
+
 use jsonwebtoken::Algorithm;
 
 use crate::claims::Payload;
@@ -43,6 +45,8 @@ pub(crate) struct Rules {
     pub(crate) audience: Vec<String>,
     pub(crate) expected_typ: Option<String>,
     pub(crate) max_token_bytes: usize,
+    /// The last header segment decoded (check 1).
+    pub(crate) header_memo: well_formed::HeaderMemo,
 }
 
 impl Rules {
@@ -59,6 +63,7 @@ impl Rules {
             audience: settings.audience.clone(),
             expected_typ: crate::access_token::expected_typ(settings),
             max_token_bytes: settings.max_token_bytes,
+            header_memo: well_formed::HeaderMemo::default(),
         }
     }
 }
@@ -97,7 +102,7 @@ impl Recorder for Stop {
 #[derive(Debug)]
 pub(crate) struct Validated {
     /// The header, as check 1 read it.
-    pub(crate) header: Payload,
+    pub(crate) header: Arc<Payload>,
     pub(crate) claims: Payload,
     /// The `kid` and algorithm of the key, when a signature was verified.
     pub(crate) key: Option<(Option<String>, Algorithm)>,
@@ -225,7 +230,7 @@ pub(crate) async fn run<R: Recorder>(
             recorder.skip(*check, "verification is turned off (verify = false)");
         }
         return Ok(Some(Validated {
-            header: segments.header.fields.clone(),
+            header: Arc::clone(&segments.header.fields),
             claims,
             key: None,
             window: None,
