@@ -82,6 +82,12 @@ impl RedisCluster {
         self.nodes[index].kill();
     }
 
+    /// Starts node `index` again, empty but with its cluster configuration: it rejoins the
+    /// cluster with its slots.
+    pub fn restart(&mut self, index: usize) {
+        self.nodes[index].restart();
+    }
+
     /// The hash slot of `key` (`CLUSTER KEYSLOT`, asked of node 0).
     pub fn slot(&self, key: &str) -> u16 {
         let reply = self.nodes[0].command(&format!("CLUSTER KEYSLOT {key}"));
@@ -99,7 +105,7 @@ impl RedisCluster {
     }
 
     /// Gives each node a third of the slots, joins them, and waits until each says
-    /// `cluster_state:ok`.
+    /// `cluster_state:ok` and is linked to the others.
     fn form(&self) {
         let per_node = 16384 / 3 + 1;
         for (index, node) in self.nodes.iter().enumerate() {
@@ -117,9 +123,15 @@ impl RedisCluster {
         }
         let started = Instant::now();
         while started.elapsed() < FORMING {
+            // Every node serving, and linked to both others (a `PUBLISH` travels these links).
             let agreed = self.nodes.iter().all(|node| {
                 let info = node.command("CLUSTER INFO");
-                info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:3")
+                let nodes = node.command("CLUSTER NODES");
+                let links = nodes.lines().filter(|line| line.contains(" connected"));
+                info.contains("cluster_state:ok")
+                    && links.count() == 3
+                    && !nodes.contains("handshake")
+                    && !nodes.contains("fail")
             });
             if agreed {
                 return;

@@ -159,3 +159,46 @@ async fn a_lost_node_fails_its_slots_closed_and_the_others_keep_working() {
     );
     assert!(b.state(&lost, Some("j")).await.is_err(), "still closed");
 }
+
+#[tokio::test]
+async fn a_store_made_while_its_seed_node_is_down_works_once_the_node_is_back() {
+    let Some(mut cluster) = RedisCluster::start() else {
+        return;
+    };
+    let subject = subject_on(&cluster, "s:", 1);
+    cluster.kill(0);
+    let timeout = Duration::from_millis(500);
+    let store = store(&cluster, 0, "s:", timeout);
+    let started = Instant::now();
+    assert!(store.state(&subject, None).await.is_err());
+    assert!(started.elapsed() < timeout + Duration::from_millis(500));
+    assert!(!store.near_cache_live());
+
+    cluster.restart(0);
+    let mut recovered = false;
+    for _ in 0..100 {
+        if store.state(&subject, None).await.is_ok() {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        recovered,
+        "the store did not connect once its seed node was back"
+    );
+    store
+        .revoke_subject(&subject, now(), now() + 60)
+        .await
+        .unwrap();
+    assert!(store
+        .state(&subject, None)
+        .await
+        .unwrap()
+        .subject_revoked_at
+        .is_some());
+    assert!(
+        eventually(Duration::from_secs(10), || store.near_cache_live()).await,
+        "the subscription did not come up"
+    );
+}

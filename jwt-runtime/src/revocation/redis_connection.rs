@@ -95,6 +95,13 @@ pub(crate) enum Connection {
     Cluster(ClusterConnection),
 }
 
+impl Connection {
+    /// Whether this is a cluster's connection.
+    pub(crate) fn is_cluster(&self) -> bool {
+        matches!(self, Connection::Cluster(_))
+    }
+}
+
 /// Where the near-cache subscribes: the server of the URL, or a node of the cluster. `PUBLISH`
 /// on a cluster reaches the subscribers of every node, so any live node will do: the one the
 /// URL names first, then, after a failure, the next live node the cluster knows.
@@ -173,13 +180,6 @@ fn live_nodes(reply: &str) -> Vec<(String, u16)> {
         .collect();
     nodes.sort();
     nodes
-}
-
-impl Connection {
-    /// Whether this is a cluster's connection.
-    pub(crate) fn is_cluster(&self) -> bool {
-        matches!(self, Connection::Cluster(_))
-    }
 }
 
 /// The connection of `url` with `options`, and where its near-cache subscribes. Nothing is
