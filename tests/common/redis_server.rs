@@ -69,7 +69,10 @@ impl RedisServer {
 
     fn started(tls: Option<Tls>, options: Vec<OsString>) -> Option<RedisServer> {
         if !installed() {
-            let reason = "redis-server is not installed (apt-get install redis-server)";
+            let reason = format!(
+                "{} cannot be run (apt-get install redis-server, or set REDIS_SERVER)",
+                program().to_string_lossy()
+            );
             if std::env::var_os("CI").is_some() {
                 panic!("{reason}; CI is set, so this is a failure");
             }
