@@ -1047,6 +1047,40 @@ mod tests {
     }
 
     #[test]
+    fn redis_tls_files_are_read_and_a_missing_one_is_named() {
+        let directory = std::env::temp_dir().join(format!("jwt-redis-pem-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let (ca, key) = (directory.join("ca.pem"), directory.join("client.key"));
+        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nca\n").unwrap();
+        std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\nS3cretKeyBytes\n").unwrap();
+        let settings = configured(serde_json::json!({
+            "redis_ca_certificate_file": ca,
+            "redis_client_certificate_file": ca,
+            "redis_client_key_file": key,
+        }));
+        assert_eq!(
+            settings.redis_ca_certificate.as_deref(),
+            Some("-----BEGIN CERTIFICATE-----\nca\n")
+        );
+        assert_eq!(
+            settings.redis_client_certificate,
+            settings.redis_ca_certificate
+        );
+        assert_eq!(
+            settings.redis_client_key,
+            Some(Secret::new("-----BEGIN PRIVATE KEY-----\nS3cretKeyBytes\n"))
+        );
+        assert!(
+            !format!("{settings:?}").contains("key\n"),
+            "the key is redacted"
+        );
+        let missing = directory.join("missing.pem");
+        let error = refused(serde_json::json!({"redis_ca_certificate_file": missing}));
+        assert!(error.contains("redis_ca_certificate_file"), "{error}");
+        std::fs::remove_dir_all(&directory).unwrap();
+    }
+
+    #[test]
     fn key_files_are_the_only_keys_beside_the_settings() {
         let figment = Figment::new().merge(Serialized::default(
             "jwt",
