@@ -252,6 +252,14 @@ pub(crate) fn extended(jwt: Jwt<()>) -> Client {
     Client::tracked(rocket).expect("valid rocket")
 }
 
+/// An application whose settings come from Rocket's configuration, `jwt` table included.
+pub(crate) fn configured(jwt: Jwt<()>, settings: Value) -> Client {
+    let figment =
+        rocket::figment::Figment::from(rocket::Config::debug_default()).merge(("jwt", settings));
+    let rocket = rocket::custom(figment).attach(jwt).mount("/", routes());
+    Client::tracked(rocket).expect("valid rocket")
+}
+
 pub(crate) fn extended_builder() -> rocket_flask_jwt::JwtBuilder<()> {
     Jwt::<()>::builder()
         .extended()

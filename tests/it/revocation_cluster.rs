@@ -7,11 +7,14 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use rocket::serde::json::json;
 use rocket_flask_jwt::{RedisOptions, RedisStore, RevocationState, RevocationStore};
 
 use crate::common::now;
 use crate::common::redis_cluster::RedisCluster;
-use crate::revocation::{behaves_as_a_revocation_store, eventually};
+use crate::revocation::{
+    behaves_as_a_revocation_store, call, configured, eventually, extended_builder, tokens,
+};
 
 /// A store on the cluster through node `seed`.
 fn store(cluster: &RedisCluster, seed: usize, prefix: &str, timeout: Duration) -> RedisStore {
@@ -201,4 +204,37 @@ async fn a_store_made_while_its_seed_node_is_down_works_once_the_node_is_back() 
         eventually(Duration::from_secs(10), || store.near_cache_live()).await,
         "the subscription did not come up"
     );
+}
+
+#[test]
+fn two_applications_configured_for_the_cluster_share_revocations() {
+    let Some(cluster) = RedisCluster::start() else {
+        return;
+    };
+    // Each through another seed node, from Rocket's configuration.
+    let app = |seed: usize| {
+        configured(
+            extended_builder().build().unwrap(),
+            json!({"redis_url": cluster.url(seed), "redis_cluster": true, "redis_key_prefix": "app:"}),
+        )
+    };
+    let (a, b) = (app(0), app(2));
+    let (access, _) = tokens(&a);
+    assert_eq!(call(&b, "GET", "/protected", &access).0, 200);
+    assert_eq!(call(&b, "GET", "/protected", &access).0, 200, "warm");
+    assert_eq!(call(&a, "DELETE", "/logout", &access).0, 200);
+    let revoked = (401, json!({"msg": "Token has been revoked"}));
+    let started = Instant::now();
+    while call(&b, "GET", "/protected", &access) != revoked {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "B still accepts the token revoked on A"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The key is in the cluster, on the node serving the subject's slot.
+    let key = format!("app:{{{}}}:s", URL_SAFE_NO_PAD.encode("ann"));
+    let node = cluster.node(cluster.node_of_slot(cluster.slot(&key)));
+    let keys = node.command("KEYS app:*");
+    assert!(keys.contains(":t:"), "{keys}");
 }

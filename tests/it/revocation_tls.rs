@@ -5,17 +5,15 @@
 
 use std::time::{Duration, Instant};
 
-use rocket::figment::Figment;
-use rocket::local::blocking::Client;
 use rocket::serde::json::json;
-use rocket_flask_jwt::{Jwt, RedisOptions, RedisStore, RevocationState, RevocationStore};
+use rocket_flask_jwt::{RedisOptions, RedisStore, RevocationState, RevocationStore};
 
 use crate::common::logs;
 use crate::common::now;
 use crate::common::redis_server::RedisServer;
 use crate::common::test_ca::TestCa;
 use crate::revocation::{
-    behaves_as_a_revocation_store, call, eventually, extended_builder, routes, tokens,
+    behaves_as_a_revocation_store, call, configured, eventually, extended_builder, tokens,
 };
 
 /// Options trusting `ca` and nothing else.
@@ -164,13 +162,6 @@ async fn tls_material_is_checked_when_the_store_is_made() {
     };
     assert!(made("rediss://127.0.0.1:1/", &garbage).is_err());
     assert!(made("rediss://127.0.0.1:1/", &trusting(&ca)).is_ok());
-}
-
-/// An application whose settings come from Rocket's configuration, `jwt` table included.
-fn configured(jwt: Jwt<()>, settings: serde_json::Value) -> Client {
-    let figment = Figment::from(rocket::Config::debug_default()).merge(("jwt", settings));
-    let rocket = rocket::custom(figment).attach(jwt).mount("/", routes());
-    Client::tracked(rocket).expect("valid rocket")
 }
 
 #[test]
