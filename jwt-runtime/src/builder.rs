@@ -668,6 +668,32 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         self
     }
 
+    /// PEM certificates of the CAs a `rediss://` Redis's certificate must chain to, in place
+    /// of the system's roots (see [`Settings::redis_ca_certificate`]).
+    pub fn redis_ca_certificate(mut self, pem: impl Into<String>) -> Self {
+        self.settings.redis_ca_certificate = Some(pem.into());
+        self
+    }
+
+    /// The PEM client certificate and private key shown to a `rediss://` Redis that asks
+    /// clients for one (mutual TLS).
+    pub fn redis_client_certificate(
+        mut self,
+        certificate: impl Into<String>,
+        key: impl Into<String>,
+    ) -> Self {
+        self.settings.redis_client_certificate = Some(certificate.into());
+        self.settings.redis_client_key = Some(Secret::new(key));
+        self
+    }
+
+    /// Whether `redis_url` names a node of a Redis Cluster (default `false`; see
+    /// [`Settings::redis_cluster`]).
+    pub fn redis_cluster(mut self, cluster: bool) -> Self {
+        self.settings.redis_cluster = cluster;
+        self
+    }
+
     /// Accept tokens whose revocation state cannot be read (default `false`: refuse with 503).
     pub fn revocation_fail_open(mut self, fail_open: bool) -> Self {
         self.settings.revocation_fail_open = fail_open;

@@ -61,7 +61,7 @@ pub use jsonwebtoken::Algorithm;
 pub use manager::JwtManager;
 pub use resource_metadata::{ProtectedResource, WELL_KNOWN_PATH};
 pub use revocation::{
-    MemoryStore, RedisStore, RevocationState, RevocationStore, Revoker, StoreError,
+    MemoryStore, RedisOptions, RedisStore, RevocationState, RevocationStore, Revoker, StoreError,
 };
 pub use rules::{Fresh, Location, Optional, Refresh, Required, Rules};
 pub use settings::{KeyMaterial, Profile, Secret, Settings, SettingsError};

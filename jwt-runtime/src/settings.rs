@@ -334,6 +334,22 @@ pub struct Settings {
     /// share a server; default `jwt:revocation:`.
     #[default = "jwt:revocation:"]
     pub redis_key_prefix: String,
+    /// PEM certificates of the CAs that a `rediss://` server's certificate must chain to, in
+    /// place of the system's roots: a self-hosted Redis with its own CA. Default none (the
+    /// system's roots). `redis_ca_certificate_file` reads it from a file.
+    pub redis_ca_certificate: Option<String>,
+    /// A PEM client certificate (chain) for a `rediss://` server that asks clients for one
+    /// (mutual TLS, `tls-auth-clients yes`), with `redis_client_key`. Default none.
+    /// `redis_client_certificate_file` reads it from a file.
+    pub redis_client_certificate: Option<String>,
+    /// The PEM private key of `redis_client_certificate`; its `Debug` output is redacted.
+    /// `redis_client_key_file` reads it from a file.
+    #[serde(with = "forms::secret")]
+    pub redis_client_key: Option<Secret>,
+    /// Whether `redis_url` names a node of a Redis Cluster (any one: the others, and which of
+    /// them holds which keys, are learnt from it); default `false`. Every key of a subject is in
+    /// one hash slot, and the invalidation channel reaches every node.
+    pub redis_cluster: bool,
     /// When the revocation state of a token cannot be read in time (the store is down or slow):
     /// `false` (the default) refuses the request with 503; `true` accepts the token, with one
     /// warning per outage in the log.
@@ -461,16 +477,26 @@ fn describe_config_error(error: &figment::Error) -> String {
         .join("; ")
 }
 
-/// Keys named by file in configuration: read at ignition, each replaces its key setting.
+/// Keys and certificates named by file in configuration: read at ignition, each replaces its
+/// setting.
 #[derive(Debug, Default, Deserialize)]
 struct KeyFiles {
     private_key_file: Option<PathBuf>,
     public_key_file: Option<PathBuf>,
+    redis_ca_certificate_file: Option<PathBuf>,
+    redis_client_certificate_file: Option<PathBuf>,
+    redis_client_key_file: Option<PathBuf>,
 }
 
 impl KeyFiles {
     /// The configuration keys of this struct, which [`Settings`] itself does not have.
-    const KEYS: [&'static str; 2] = ["private_key_file", "public_key_file"];
+    const KEYS: [&'static str; 5] = [
+        "private_key_file",
+        "public_key_file",
+        "redis_ca_certificate_file",
+        "redis_client_certificate_file",
+        "redis_client_key_file",
+    ];
 }
 
 /// Flask-JWT-Extended's names for settings this crate has under Flask-JWT's name
@@ -584,6 +610,18 @@ impl Settings {
         if let Some(path) = files.public_key_file {
             let bytes = read_key_file("public_key_file", &path)?;
             settings.public_key = Some(KeyMaterial::detect(bytes));
+        }
+        if let Some(path) = files.redis_ca_certificate_file {
+            settings.redis_ca_certificate =
+                Some(read_pem_file("redis_ca_certificate_file", &path)?);
+        }
+        if let Some(path) = files.redis_client_certificate_file {
+            let pem = read_pem_file("redis_client_certificate_file", &path)?;
+            settings.redis_client_certificate = Some(pem);
+        }
+        if let Some(path) = files.redis_client_key_file {
+            let pem = read_pem_file("redis_client_key_file", &path)?;
+            settings.redis_client_key = Some(Secret::new(pem));
         }
         settings.validate()?;
         Ok(settings)
@@ -706,6 +744,14 @@ fn read_key_file(setting: &'static str, path: &std::path::Path) -> Result<Vec<u8
     std::fs::read(path).map_err(|e| SettingsError::Invalid {
         setting,
         reason: format!("cannot read {}: {e}", path.display()),
+    })
+}
+
+/// A PEM file's text (certificates, a private key: never shown in the error).
+fn read_pem_file(setting: &'static str, path: &std::path::Path) -> Result<String, SettingsError> {
+    String::from_utf8(read_key_file(setting, path)?).map_err(|_| SettingsError::Invalid {
+        setting,
+        reason: format!("{} is not PEM text", path.display()),
     })
 }
 
@@ -1001,10 +1047,50 @@ mod tests {
     }
 
     #[test]
+    fn redis_tls_files_are_read_and_a_missing_one_is_named() {
+        let directory = std::env::temp_dir().join(format!("jwt-redis-pem-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let (ca, key) = (directory.join("ca.pem"), directory.join("client.key"));
+        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nca\n").unwrap();
+        std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\nS3cretKeyBytes\n").unwrap();
+        let settings = configured(serde_json::json!({
+            "redis_ca_certificate_file": ca,
+            "redis_client_certificate_file": ca,
+            "redis_client_key_file": key,
+        }));
+        assert_eq!(
+            settings.redis_ca_certificate.as_deref(),
+            Some("-----BEGIN CERTIFICATE-----\nca\n")
+        );
+        assert_eq!(
+            settings.redis_client_certificate,
+            settings.redis_ca_certificate
+        );
+        assert_eq!(
+            settings.redis_client_key,
+            Some(Secret::new("-----BEGIN PRIVATE KEY-----\nS3cretKeyBytes\n"))
+        );
+        assert!(
+            !format!("{settings:?}").contains("key\n"),
+            "the key is redacted"
+        );
+        let missing = directory.join("missing.pem");
+        let error = refused(serde_json::json!({"redis_ca_certificate_file": missing}));
+        assert!(error.contains("redis_ca_certificate_file"), "{error}");
+        std::fs::remove_dir_all(&directory).unwrap();
+    }
+
+    #[test]
     fn key_files_are_the_only_keys_beside_the_settings() {
         let figment = Figment::new().merge(Serialized::default(
             "jwt",
-            serde_json::json!({"private_key_file": "a.pem", "public_key_file": "b.pem"}),
+            serde_json::json!({
+                "private_key_file": "a.pem",
+                "public_key_file": "b.pem",
+                "redis_ca_certificate_file": "ca.pem",
+                "redis_client_certificate_file": "client.pem",
+                "redis_client_key_file": "client.key",
+            }),
         ));
         let table = rocket::figment::value::Value::from(
             figment
@@ -1019,6 +1105,20 @@ mod tests {
         assert!(ignored.is_empty(), "{ignored:?}");
         assert_eq!(files.private_key_file, Some(PathBuf::from("a.pem")));
         assert_eq!(files.public_key_file, Some(PathBuf::from("b.pem")));
+        assert_eq!(
+            files.redis_ca_certificate_file,
+            Some(PathBuf::from("ca.pem"))
+        );
+        assert_eq!(
+            (
+                files.redis_client_certificate_file,
+                files.redis_client_key_file
+            ),
+            (
+                Some(PathBuf::from("client.pem")),
+                Some(PathBuf::from("client.key"))
+            )
+        );
         let dict = figment
             .focus("jwt")
             .extract::<figment::value::Dict>()

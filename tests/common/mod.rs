@@ -5,7 +5,9 @@
 
 pub mod jwks_server;
 pub mod logs;
+pub mod redis_cluster;
 pub mod redis_server;
+pub mod test_ca;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -4,37 +4,95 @@
 //!
 //! Where `redis-server` is not installed the tests that need it are skipped, saying why, unless
 //! the `CI` environment variable is set: then they fail (`.ci/run` installs it).
+//!
+//! `REDIS_SERVER` names another server program to run in its place, such as Valkey's:
+//! `REDIS_SERVER=/path/to/valkey-server cargo test --test it revocation`. It must take
+//! `redis-server`'s options (Valkey's does); TLS tests need one built with TLS.
 
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use super::test_ca::TestCa;
 
 /// How long a started server may take to answer `PING`.
 const STARTUP: Duration = Duration::from_secs(10);
 
 /// A running `redis-server`.
 pub struct RedisServer {
+    /// The plain port: the harness's own commands, and the clients of a server without TLS.
     port: u16,
+    /// The TLS port and files of a server started by [`RedisServer::start_tls`].
+    tls: Option<Tls>,
+    /// More options, for a cluster node.
+    options: Vec<OsString>,
     child: Option<Child>,
+}
+
+/// What a TLS server listens on and reads.
+struct Tls {
+    port: u16,
+    certificate: PathBuf,
+    key: PathBuf,
+    ca: PathBuf,
+    client_auth: bool,
 }
 
 impl RedisServer {
     /// Starts a server on a free port; `None` (after printing why) when `redis-server` is not
     /// installed and `CI` is not set. Panics when it cannot be started otherwise.
     pub fn start() -> Option<RedisServer> {
+        RedisServer::started(None, Vec::new())
+    }
+
+    /// [`start`](Self::start) with TLS on a second port as well, with `ca`'s server
+    /// certificate; `client_auth` makes it ask clients for a certificate signed by `ca`
+    /// (mutual TLS). The plain port stays, for the harness's own commands.
+    pub fn start_tls(ca: &TestCa, client_auth: bool) -> Option<RedisServer> {
+        let tls = Tls {
+            port: free_port(),
+            certificate: ca.server_certificate_file(),
+            key: ca.server_key_file(),
+            ca: ca.certificate_file(),
+            client_auth,
+        };
+        RedisServer::started(Some(tls), Vec::new())
+    }
+
+    /// [`start`](Self::start) with more `options` (a cluster node's).
+    pub fn start_with(options: Vec<OsString>) -> Option<RedisServer> {
+        RedisServer::started(None, options)
+    }
+
+    fn started(tls: Option<Tls>, options: Vec<OsString>) -> Option<RedisServer> {
         if !installed() {
-            let reason = "redis-server is not installed (apt-get install redis-server)";
+            let reason = format!(
+                "{} cannot be run (apt-get install redis-server, or set REDIS_SERVER)",
+                program().to_string_lossy()
+            );
             if std::env::var_os("CI").is_some() {
                 panic!("{reason}; CI is set, so this is a failure");
             }
             eprintln!("SKIPPED: {reason}");
             return None;
         }
-        let port = free_port();
-        let mut server = RedisServer { port, child: None };
+        let mut server = RedisServer {
+            port: free_port(),
+            tls,
+            options,
+            child: None,
+        };
         server.launch();
         Some(server)
+    }
+
+    /// `rediss://127.0.0.1:<TLS port>/`, for a server started with TLS.
+    pub fn tls_url(&self) -> String {
+        let tls = self.tls.as_ref().expect("a server started by start_tls");
+        format!("rediss://127.0.0.1:{}/", tls.port)
     }
 
     /// `redis://127.0.0.1:<port>/`.
@@ -87,7 +145,22 @@ impl RedisServer {
     }
 
     fn launch(&mut self) {
-        let child = Command::new("redis-server")
+        let mut command = Command::new(program());
+        if let Some(tls) = &self.tls {
+            command
+                .args(["--tls-port", &tls.port.to_string()])
+                .arg("--tls-cert-file")
+                .arg(&tls.certificate)
+                .arg("--tls-key-file")
+                .arg(&tls.key)
+                .arg("--tls-ca-cert-file")
+                .arg(&tls.ca)
+                .args([
+                    "--tls-auth-clients",
+                    if tls.client_auth { "yes" } else { "no" },
+                ]);
+        }
+        let child = command
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1"])
             .args(["--save", ""])
@@ -95,10 +168,11 @@ impl RedisServer {
             .args(["--daemonize", "no"])
             // `DEBUG SLEEP` makes a slow Redis for the fault tests (Redis 7 and Valkey).
             .args(["--enable-debug-command", "yes"])
+            .args(&self.options)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("redis-server starts");
+            .expect("the Redis server starts");
         self.child = Some(child);
         let started = Instant::now();
         while started.elapsed() < STARTUP {
@@ -131,9 +205,15 @@ impl Drop for RedisServer {
     }
 }
 
-/// Whether `redis-server` can be run.
+/// The server program: `REDIS_SERVER` when set (`valkey-server`, another build of Redis), else
+/// `redis-server`.
+pub fn program() -> OsString {
+    std::env::var_os("REDIS_SERVER").unwrap_or_else(|| "redis-server".into())
+}
+
+/// Whether the server program can be run.
 fn installed() -> bool {
-    Command::new("redis-server")
+    Command::new(program())
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -142,7 +222,7 @@ fn installed() -> bool {
 }
 
 /// A port nothing listens on right now.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind(("127.0.0.1", 0))
         .and_then(|listener| listener.local_addr())
         .expect("a free port on 127.0.0.1")

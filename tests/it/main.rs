@@ -34,8 +34,10 @@ mod oauth_resource;
 mod properties;
 mod resource_server;
 mod revocation;
+mod revocation_cluster;
 mod revocation_interop;
 mod revocation_live;
+mod revocation_tls;
 mod security;
 
 /// Installs the log capture of [`common::logs`] before `main`, so before any test builds a Rocket

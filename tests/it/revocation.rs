@@ -22,7 +22,7 @@ use crate::common::{claims, now, token_for};
 
 /// What every [`RevocationStore`] does: tokens and subjects revoked independently, and
 /// forgotten once their time is up.
-async fn behaves_as_a_revocation_store(store: &dyn RevocationStore) {
+pub(crate) async fn behaves_as_a_revocation_store(store: &dyn RevocationStore) {
     let now = now();
     let state = |subject: &'static str, jti: Option<&'static str>| store.state(subject, jti);
     assert_eq!(
@@ -121,7 +121,7 @@ async fn without_its_near_cache_the_redis_store_reads_redis_for_every_lookup() {
 }
 
 /// Waits (up to `limit`) for `condition`; whether it came true.
-async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+pub(crate) async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let started = Instant::now();
     while started.elapsed() < limit {
         if condition() {
@@ -245,20 +245,28 @@ async fn logout_everywhere(revoker: &Revoker) -> Result<Value, JwtResponse> {
     Ok(json!({"msg": "all revoked"}))
 }
 
-fn extended(jwt: Jwt<()>) -> Client {
+pub(crate) fn extended(jwt: Jwt<()>) -> Client {
     let rocket = rocket::custom(rocket::Config::debug_default())
         .attach(jwt)
         .mount("/", routes());
     Client::tracked(rocket).expect("valid rocket")
 }
 
-fn extended_builder() -> rocket_flask_jwt::JwtBuilder<()> {
+/// An application whose settings come from Rocket's configuration, `jwt` table included.
+pub(crate) fn configured(jwt: Jwt<()>, settings: Value) -> Client {
+    let figment =
+        rocket::figment::Figment::from(rocket::Config::debug_default()).merge(("jwt", settings));
+    let rocket = rocket::custom(figment).attach(jwt).mount("/", routes());
+    Client::tracked(rocket).expect("valid rocket")
+}
+
+pub(crate) fn extended_builder() -> rocket_flask_jwt::JwtBuilder<()> {
     Jwt::<()>::builder()
         .extended()
         .secret_key("a-secret-of-at-least-thirty-two-bytes!")
 }
 
-fn tokens(client: &Client) -> (String, String) {
+pub(crate) fn tokens(client: &Client) -> (String, String) {
     let body: Value = client.post("/login").dispatch().into_json().unwrap();
     (
         body["access_token"].as_str().unwrap().to_owned(),
@@ -271,7 +279,7 @@ fn bearer(token: &str) -> Header<'static> {
 }
 
 /// Status and JSON body of `method path` with `token`.
-fn call(client: &Client, method: &str, path: &str, token: &str) -> (u16, Value) {
+pub(crate) fn call(client: &Client, method: &str, path: &str, token: &str) -> (u16, Value) {
     let request = match method {
         "GET" => client.get(path.to_owned()),
         "POST" => client.post(path.to_owned()),

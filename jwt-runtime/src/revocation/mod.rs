@@ -14,6 +14,7 @@
 mod memory;
 mod near_cache;
 mod redis;
+mod redis_connection;
 mod revoker;
 
 use std::borrow::Cow;
@@ -33,6 +34,7 @@ use crate::settings::{Settings, SettingsError};
 
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
+pub use redis_connection::RedisOptions;
 pub use revoker::Revoker;
 
 /// The revocation state of one token, as a store knows it.
@@ -127,13 +129,12 @@ impl Revocation {
         let store = match (store, &settings.redis_url) {
             (Some(store), _) => Some(store),
             (None, Some(url)) => {
-                let (url, prefix) = (url.expose(), &settings.redis_key_prefix);
-                let timeout = settings.revocation_timeout;
-                let redis = if settings.revocation_near_cache {
-                    RedisStore::connect(url, prefix, timeout)
-                } else {
-                    RedisStore::connect_without_near_cache(url, prefix, timeout)
-                }
+                let redis = RedisStore::connect_with(
+                    url.expose(),
+                    &settings.redis_key_prefix,
+                    settings.revocation_timeout,
+                    &RedisOptions::from_settings(settings),
+                )
                 .map_err(|error| SettingsError::Invalid {
                     setting: "redis_url",
                     reason: error.to_string(),

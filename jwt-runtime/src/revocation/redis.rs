@@ -18,9 +18,9 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use futures_util::StreamExt as _;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::near_cache::{Invalidation, NearCache};
+use super::redis_connection::{self, Connection, RedisOptions, Subscriptions};
 use super::{RevocationState, RevocationStore, StoreError};
 use crate::claims::now;
 
@@ -31,10 +31,11 @@ pub(crate) const HEARTBEAT: Duration = Duration::from_secs(1);
 /// Revoked tokens in Redis, for every instance of an application.
 ///
 /// Connections are made on first use and remade on their own after a failure (redis-rs's
-/// connection manager), so the store works again once Redis is back, without a restart. Every
-/// command is bounded by the timeout given to [`connect`](Self::connect).
+/// connection manager, or its cluster connection), so the store works again once Redis is back,
+/// without a restart. Every command is bounded by the timeout given to
+/// [`connect`](Self::connect).
 pub struct RedisStore {
-    connection: ConnectionManager,
+    connection: Connection,
     prefix: String,
     channel: String,
     near: Arc<NearCache>,
@@ -47,7 +48,7 @@ impl RedisStore {
     /// (see `revocation_fail_open`), not this call. Starts the near-cache's subscriber, so it
     /// must be called within a Tokio runtime (Rocket's, at ignition).
     pub fn connect(url: &str, key_prefix: &str, timeout: Duration) -> Result<Self, StoreError> {
-        Self::open(url, key_prefix, timeout, true)
+        Self::connect_with(url, key_prefix, timeout, &RedisOptions::default())
     }
 
     /// [`connect`](Self::connect) without the near-cache: every lookup reads Redis (one round
@@ -58,35 +59,30 @@ impl RedisStore {
         key_prefix: &str,
         timeout: Duration,
     ) -> Result<Self, StoreError> {
-        Self::open(url, key_prefix, timeout, false)
+        let options = RedisOptions {
+            near_cache: false,
+            ..RedisOptions::default()
+        };
+        Self::connect_with(url, key_prefix, timeout, &options)
     }
 
-    fn open(
+    /// [`connect`](Self::connect) with `options`: the CA and client certificate of a
+    /// `rediss://` server, a Redis Cluster, the near-cache or not. TLS material that cannot be
+    /// read, or that is given with a `redis://` URL, is an error here.
+    pub fn connect_with(
         url: &str,
         key_prefix: &str,
         timeout: Duration,
-        near_cache: bool,
+        options: &RedisOptions,
     ) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|error| {
-            // The URL may hold a password: name the problem, never the value.
-            StoreError::new(format!("not a Redis URL ({:?})", error.kind()))
-        })?;
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| StoreError::new("the Redis store must be made within a Tokio runtime"))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_millis(500))
-            .set_number_of_retries(3);
-        let connection = client
-            .get_connection_manager_lazy(config)
-            .map_err(|error| StoreError::new(format!("Redis: {error}")))?;
+        let (connection, subscriptions) = redis_connection::open(url, options, timeout)?;
         let near = Arc::new(NearCache::new());
         let channel = format!("{key_prefix}invalidations");
-        if near_cache {
+        if options.near_cache {
             runtime.spawn(subscribe(
-                client,
+                subscriptions,
                 channel.clone(),
                 Arc::downgrade(&near),
                 timeout,
@@ -117,7 +113,7 @@ impl RedisStore {
     }
 
     /// `command` on a connection, within the timeout.
-    async fn run<T, F>(&self, command: impl FnOnce(ConnectionManager) -> F) -> Result<T, StoreError>
+    async fn run<T, F>(&self, command: impl FnOnce(Connection) -> F) -> Result<T, StoreError>
     where
         F: Future<Output = redis::RedisResult<T>>,
     {
@@ -140,22 +136,25 @@ impl RedisStore {
         ttl: i64,
         message: Invalidation,
     ) -> Result<(), StoreError> {
-        let text = message.encode();
-        let channel = self.channel.clone();
+        let mut set = redis::cmd("SET");
+        set.arg(key).arg(value).arg("EX").arg(ttl.max(1));
+        let mut publish = redis::cmd("PUBLISH");
+        publish.arg(&self.channel).arg(message.encode());
         self.run(|mut connection| async move {
-            redis::pipe()
-                .cmd("SET")
-                .arg(key)
-                .arg(value)
-                .arg("EX")
-                .arg(ttl.max(1))
-                .ignore()
-                .cmd("PUBLISH")
-                .arg(channel)
-                .arg(text)
-                .ignore()
-                .query_async::<()>(&mut connection)
-                .await
+            if connection.is_cluster() {
+                // A cluster's pipeline stays within one slot, and the channel is not in the
+                // subject's: one after the other (the write first, as in the pipeline).
+                set.query_async::<()>(&mut connection).await?;
+                publish.query_async::<()>(&mut connection).await
+            } else {
+                redis::pipe()
+                    .add_command(set)
+                    .ignore()
+                    .add_command(publish)
+                    .ignore()
+                    .query_async::<()>(&mut connection)
+                    .await
+            }
         })
         .await?;
         self.near.invalidate(&message);
@@ -242,13 +241,15 @@ pub(crate) fn decode(text: &str) -> Option<String> {
 /// The near-cache's subscriber: listens on `channel` for as long as the store lives, dropping
 /// the near-cache whenever the subscription is lost and resubscribing.
 async fn subscribe(
-    client: redis::Client,
+    subscriptions: Subscriptions,
     channel: String,
     near: Weak<NearCache>,
     timeout: Duration,
 ) {
     let mut delay = Duration::from_millis(50);
+    let mut failures = 0;
     loop {
+        let client = subscriptions.client(failures, timeout).await;
         let result = listen(&client, &channel, &near, timeout).await;
         let Some(cache) = near.upgrade() else {
             return; // the store is gone
@@ -259,6 +260,7 @@ async fn subscribe(
         match result {
             Ok(()) => return,
             Err(error) => {
+                failures += 1;
                 if was_live {
                     log::warn!(
                         "jwt: revocation near-cache dropped: the invalidation channel is lost \
