@@ -15,6 +15,7 @@ use std::sync::{Arc, RwLock};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::Value;
 
 use super::Rules;
@@ -228,16 +229,20 @@ impl<'de> Deserialize<'de> for UniqueMap {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<UniqueMap, A::Error> {
-                let mut map = Payload::new();
+                // Room for the usual header or claims without growing; one hash per member.
+                let mut map = Payload::with_capacity(8);
                 while let Some(key) = access.next_key::<String>()? {
-                    if map.contains_key(&key) {
-                        return Err(de::Error::custom(format_args!(
-                            "{DUPLICATE} {:?}",
-                            super::shorten(&key)
-                        )));
+                    match map.entry(key) {
+                        Entry::Occupied(repeated) => {
+                            return Err(de::Error::custom(format_args!(
+                                "{DUPLICATE} {:?}",
+                                super::shorten(repeated.key())
+                            )));
+                        }
+                        Entry::Vacant(member) => {
+                            member.insert(access.next_value::<Value>()?);
+                        }
                     }
-                    let value = access.next_value::<Value>()?;
-                    map.insert(key, value);
                 }
                 Ok(UniqueMap(map))
             }
