@@ -120,6 +120,37 @@ async fn without_its_near_cache_the_redis_store_reads_redis_for_every_lookup() {
     assert!(!store.near_cache_live(), "no subscription is made");
 }
 
+#[test]
+fn with_the_near_cache_off_every_request_reads_redis_and_nothing_is_stale() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let app = || {
+        configured(
+            extended_builder().build().unwrap(),
+            json!({"redis_url": redis.url(), "revocation_near_cache": false, "redis_key_prefix": "off:"}),
+        )
+    };
+    let (a, b) = (app(), app());
+    let (access, _) = tokens(&a);
+    let lookups = || redis.calls("mget");
+    let before = lookups();
+    for _ in 0..5 {
+        assert_eq!(call(&b, "GET", "/protected", &access).0, 200);
+    }
+    assert_eq!(
+        lookups() - before,
+        5,
+        "one lookup per request, none answered locally"
+    );
+    assert_eq!(call(&a, "DELETE", "/logout", &access).0, 200);
+    // No invalidation to wait for: B's very next request reads the revocation.
+    assert_eq!(
+        call(&b, "GET", "/protected", &access),
+        (401, json!({"msg": "Token has been revoked"}))
+    );
+}
+
 /// Waits (up to `limit`) for `condition`; whether it came true.
 pub(crate) async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let started = Instant::now();
