@@ -620,8 +620,8 @@ mod tests {
     fn set_refresh(settings: &Settings) -> Vec<String> {
         let token =
             token(&serde_json::json!({"sub": "user1", "type": "refresh", "csrf": "r-csrf"}));
-        let cookies =
-            set(settings, Kind::Refresh, &token, None, None, NOW).expect("a token with a csrf claim");
+        let cookies = set(settings, Kind::Refresh, &token, None, None, NOW)
+            .expect("a token with a csrf claim");
         lines(&cookies)
             .into_iter()
             .map(|line| line.replace(&token, "<refresh>"))
@@ -719,7 +719,9 @@ mod tests {
             assert_eq!(
                 set_refresh(&settings),
                 [
-                    format!("refresh_token_cookie=<refresh>; HttpOnly; Path=/; SameSite={same_site}"),
+                    format!(
+                        "refresh_token_cookie=<refresh>; HttpOnly; Path=/; SameSite={same_site}"
+                    ),
                     format!("csrf_refresh_token=r-csrf; Path=/; SameSite={same_site}"),
                 ]
             );
@@ -930,11 +932,13 @@ mod tests {
             // No claim is read: a token without `csrf` is fine, for either kind.
             let plain = token(&serde_json::json!({"sub": "user1"}));
             for kind in [Kind::Access, Kind::Refresh] {
-                let cookies = set(&settings, kind, &plain, None, None, NOW).expect("no claim needed");
+                let cookies =
+                    set(&settings, kind, &plain, None, None, NOW).expect("no claim needed");
                 assert_eq!(cookies.len(), 1);
             }
             assert_eq!(
-                lines(&set(&settings, Kind::Refresh, &plain, None, None, NOW).expect("no claim"))[0],
+                lines(&set(&settings, Kind::Refresh, &plain, None, None, NOW).expect("no claim"))
+                    [0],
                 format!("refresh_token_cookie={plain}; HttpOnly; Path=/")
             );
         }

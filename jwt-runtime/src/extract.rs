@@ -126,7 +126,10 @@ mod tests {
         assert_eq!(parse_authorization(" \t ", "JWT").unwrap(), None);
         assert_eq!(description("Bearer abc"), "Unsupported authorization type");
         assert_eq!(description("Bogus xxx"), "Unsupported authorization type");
-        assert_eq!(description("Basic am9lOnBhc3M="), "Unsupported authorization type");
+        assert_eq!(
+            description("Basic am9lOnBhc3M="),
+            "Unsupported authorization type"
+        );
         assert_eq!(description("JWT"), "Token missing");
         assert_eq!(description("JWT "), "Token missing");
         assert_eq!(description("jwt   "), "Token missing");

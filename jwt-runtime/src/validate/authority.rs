@@ -90,8 +90,7 @@ mod tests {
             assert_eq!(error.check(), Some(Check::Authority), "{other}");
             assert_eq!(error.error, "Invalid token", "{other}");
             assert_eq!(
-                error.description,
-                "Invalid issuer: the token is not from the intended authority",
+                error.description, "Invalid issuer: the token is not from the intended authority",
                 "{other}"
             );
         }
@@ -100,7 +99,9 @@ mod tests {
                 .unwrap_err()
                 .detail
                 .as_deref(),
-            Some(r#"expected iss "https://tenant.auth0.com/", received "https://tenant.auth0.com""#)
+            Some(
+                r#"expected iss "https://tenant.auth0.com/", received "https://tenant.auth0.com""#
+            )
         );
         let missing = issuer(expected, &Payload::new()).unwrap_err();
         assert_eq!(missing.check(), Some(Check::Authority));
