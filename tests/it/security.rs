@@ -969,6 +969,11 @@ fn c01_hs256_signed_with_the_public_pem() {
     let app = App::new(Conf::Es256);
     let token = hs256_signed_with(&app, &TestKey::Ec.public_pem());
     app.rejects(&token, Check::Signature, NOT_ALLOWED);
+    // Without a kid as well: the key set is never asked for an HMAC key.
+    let app = App::new(Conf::Jwks);
+    let token = Signer::hs256(&TestKey::Rsa.public_pem())
+        .sign(&json!({"typ": "JWT", "alg": "HS256"}), &claims());
+    app.rejects(&token, Check::Signature, NOT_ALLOWED);
 }
 
 #[test]
