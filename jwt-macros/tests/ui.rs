@@ -10,8 +10,31 @@
 //! After changing a message on purpose: `TRYBUILD=overwrite cargo test -p jwt-macros --test ui`,
 //! then review the regenerated `.stderr` files.
 
+/// The rustc flags trybuild gives the cases: `--cfg trybuild`, `--verbose`, `-A dead_code` and
+/// `--diagnostic-width=140`.
+const TRYBUILD_CASE_FLAGS: [&str; 6] = [
+    "--cfg",
+    "trybuild",
+    "--verbose",
+    "-A",
+    "dead_code",
+    "--diagnostic-width=140",
+];
+
 #[test]
 fn ui() {
+    // trybuild checks the cases' dependencies (Rocket's tree) in one cargo run, then the cases in
+    // a second run whose flags add `--diagnostic-width=140`; cargo takes the changed flags for a
+    // reason to check every dependency again. `CARGO_ENCODED_RUSTFLAGS` takes precedence over the
+    // flags trybuild passes with `--config`: set to the cases' flags, it makes both runs use the
+    // same ones, so Rocket's tree is checked once and the cases are checked as trybuild checks
+    // them. trybuild's own pass-through of coverage instrumentation is kept.
+    let mut flags = TRYBUILD_CASE_FLAGS.to_vec();
+    if std::env::var("RUSTFLAGS").is_ok_and(|outer| outer.contains("-C instrument-coverage")) {
+        flags.extend(["-C", "instrument-coverage"]);
+    }
+    std::env::set_var("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
+
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/fail/*.rs");
 }

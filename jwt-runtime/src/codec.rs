@@ -429,46 +429,6 @@ mod tests {
     }
 
     #[test]
-    fn time_claims_follow_pyjwt_with_leeway() {
-        let codec = codec();
-        let now = now();
-        let sign = |value: Value| codec.encode(&claims(value), &Payload::new()).unwrap();
-        let ok = json!({"identity": 1, "iat": now, "nbf": now, "exp": now + 60});
-        assert!(codec.decode(&sign(ok)).is_ok());
-        // inside the 10 s leeway
-        let skewed = json!({"identity": 1, "iat": now + 5, "nbf": now + 5, "exp": now - 5});
-        assert!(codec.decode(&sign(skewed)).is_ok());
-        let expired = json!({"identity": 1, "iat": now - 100, "nbf": now - 100, "exp": now - 11});
-        assert_eq!(
-            rejection(&codec, &sign(expired)),
-            (Check::ValidityPeriod, "Signature has expired".into())
-        );
-        let early = json!({"identity": 1, "iat": now, "nbf": now + 60, "exp": now + 600});
-        assert_eq!(
-            rejection(&codec, &sign(early)).1,
-            "The token is not yet valid (nbf)"
-        );
-        let future = json!({"identity": 1, "iat": now + 60, "nbf": now, "exp": now + 600});
-        assert_eq!(
-            rejection(&codec, &sign(future)).1,
-            "Issued At claim (iat) cannot be in the future."
-        );
-        let missing = json!({"identity": 1, "iat": now, "nbf": now});
-        assert_eq!(
-            rejection(&codec, &sign(missing)).1,
-            "Token is missing the \"exp\" claim"
-        );
-        let string_exp = json!({"identity": 1, "iat": now, "nbf": now, "exp": "9999999999"});
-        assert_eq!(
-            rejection(&codec, &sign(string_exp)).1,
-            "Expiration Time claim (exp) must be an integer."
-        );
-        let float_exp =
-            json!({"identity": 1, "iat": now, "nbf": now, "exp": (now + 100) as f64 + 0.5});
-        assert!(codec.decode(&sign(float_exp)).is_ok());
-    }
-
-    #[test]
     fn verify_false_skips_every_check() {
         let codec = TokenCodec::new(Settings {
             secret_key: Some(Secret::new("super-secret")),
@@ -575,47 +535,6 @@ mod tests {
     }
 
     #[test]
-    fn hmac_with_the_public_key_as_secret_is_refused() {
-        // Algorithm confusion: HS256 signed with the RSA public PEM, even when HS256 is also
-        // accepted (with a different, real secret).
-        let codec = TokenCodec::new(Settings {
-            algorithm: Algorithm::RS256,
-            algorithms: vec![Algorithm::RS256, Algorithm::HS256],
-            secret_key: Some(Secret::new("a real secret of thirty-two bytes!")),
-            public_key: Some(KeyMaterial::Pem(RSA_PUBLIC.into())),
-            ..Settings::default()
-        })
-        .unwrap();
-        let now = now();
-        let forged = {
-            let header = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"HS256"}"#);
-            let body = URL_SAFE_NO_PAD.encode(
-                serde_json::to_vec(&json!({"identity":1,"iat":now,"nbf":now,"exp":now+60}))
-                    .unwrap(),
-            );
-            let message = format!("{header}.{body}");
-            let key = EncodingKey::from_secret(RSA_PUBLIC.as_bytes());
-            let signature =
-                jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::HS256).unwrap();
-            format!("{message}.{signature}")
-        };
-        assert_eq!(rejection(&codec, &forged).0, Check::Signature);
-        // and RS256-only refuses the alg outright
-        let codec = asymmetric(
-            Algorithm::RS256,
-            RSA_PRIVATE,
-            KeyMaterial::Pem(RSA_PUBLIC.into()),
-        );
-        assert_eq!(
-            rejection(&codec, &forged),
-            (
-                Check::Signature,
-                "The specified alg value is not allowed".into()
-            )
-        );
-    }
-
-    #[test]
     fn an_ec_token_is_refused_by_an_rsa_configuration() {
         let ec = asymmetric(
             Algorithm::ES256,
@@ -671,51 +590,6 @@ mod tests {
     }
 
     #[test]
-    fn issuer_is_compared_byte_for_byte() {
-        let codec = oidc("https://tenant.auth0.com/", &["api"]);
-        assert!(codec
-            .decode(&with(
-                &codec,
-                json!({"iss": "https://tenant.auth0.com/", "aud": "api"})
-            ))
-            .is_ok());
-        for iss in [
-            json!("https://tenant.auth0.com"),
-            json!("https://TENANT.auth0.com/"),
-            json!("https://tenant.auth0.com/x"),
-            json!("tenant.auth0.com/"),
-            json!(123),
-        ] {
-            let (check, description) =
-                rejection(&codec, &with(&codec, json!({"iss": iss, "aud": "api"})));
-            assert_eq!(check, Check::Authority, "{iss}");
-            assert_eq!(
-                description,
-                "Invalid issuer: the token is not from the intended authority"
-            );
-        }
-        assert_eq!(
-            rejection(&codec, &with(&codec, json!({"aud": "api"}))),
-            (
-                Check::Authority,
-                "Token is missing the \"iss\" claim".into()
-            )
-        );
-        let err = codec
-            .decode(&with(
-                &codec,
-                json!({"iss": "https://tenant.auth0.com", "aud": "api"}),
-            ))
-            .unwrap_err();
-        assert_eq!(
-            err.detail.as_deref(),
-            Some(
-                r#"expected iss "https://tenant.auth0.com/", received "https://tenant.auth0.com""#
-            )
-        );
-    }
-
-    #[test]
     fn audience_string_or_array_one_must_match() {
         let codec = oidc("iss", &["api"]);
         for aud in [json!("api"), json!(["other", "api"])] {
@@ -750,9 +624,14 @@ mod tests {
     fn audience_in_the_token_but_none_configured_is_refused() {
         let codec = codec();
         assert_eq!(
-            rejection(&codec, &with(&codec, json!({"aud": "api"}))).0,
-            Check::Audience
+            rejection(&codec, &with(&codec, json!({"aud": "api"}))),
+            (
+                Check::Audience,
+                "Invalid audience: the token is not for this application".into()
+            )
         );
+        // An `aud` of null is no audience.
+        assert!(codec.decode(&with(&codec, json!({"aud": null}))).is_ok());
     }
 
     #[test]

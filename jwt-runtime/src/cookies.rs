@@ -615,6 +615,19 @@ mod tests {
             .collect()
     }
 
+    /// The lines of `set_refresh_cookies(token)` under `settings`, for a refresh token whose
+    /// `csrf` claim is `r-csrf`.
+    fn set_refresh(settings: &Settings) -> Vec<String> {
+        let token =
+            token(&serde_json::json!({"sub": "user1", "type": "refresh", "csrf": "r-csrf"}));
+        let cookies = set(settings, Kind::Refresh, &token, None, None, NOW)
+            .expect("a token with a csrf claim");
+        lines(&cookies)
+            .into_iter()
+            .map(|line| line.replace(&token, "<refresh>"))
+            .collect()
+    }
+
     fn unset_lines(settings: &Settings, kind: Kind, domain: Option<&str>) -> Vec<String> {
         lines(&unset(settings, kind, domain).expect("an ASCII domain"))
     }
@@ -677,6 +690,13 @@ mod tests {
             ]
         );
         assert_eq!(
+            set_refresh(&settings),
+            [
+                "refresh_token_cookie=<refresh>; Secure; HttpOnly; Path=/",
+                "csrf_refresh_token=r-csrf; Secure; Path=/",
+            ]
+        );
+        assert_eq!(
             unset_lines(&settings, Kind::Access, None),
             [
                 "access_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; HttpOnly; Path=/",
@@ -694,6 +714,28 @@ mod tests {
                 [
                     format!("access_token_cookie=<access>; HttpOnly; Path=/; SameSite={same_site}"),
                     format!("csrf_access_token={CSRF}; Path=/; SameSite={same_site}"),
+                ]
+            );
+            assert_eq!(
+                set_refresh(&settings),
+                [
+                    format!(
+                        "refresh_token_cookie=<refresh>; HttpOnly; Path=/; SameSite={same_site}"
+                    ),
+                    format!("csrf_refresh_token=r-csrf; Path=/; SameSite={same_site}"),
+                ]
+            );
+            assert_eq!(
+                unset_lines(&settings, Kind::Access, None),
+                [
+                    format!(
+                        "access_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; \
+                         Path=/; SameSite={same_site}"
+                    ),
+                    format!(
+                        "csrf_access_token=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; \
+                         SameSite={same_site}"
+                    ),
                 ]
             );
             assert_eq!(
@@ -818,6 +860,15 @@ mod tests {
             ]
         );
         assert_eq!(
+            set_refresh(&settings),
+            [
+                "refresh_token_cookie=<refresh>; Expires=Tue, 30 Nov 2027 09:40:54 GMT; \
+                 Max-Age=31540000; HttpOnly; Path=/",
+                "csrf_refresh_token=r-csrf; Expires=Tue, 30 Nov 2027 09:40:54 GMT; \
+                 Max-Age=31540000; Path=/",
+            ]
+        );
+        assert_eq!(
             set_access(&settings, Some(60), None)[0],
             "access_token_cookie=<access>; Expires=Mon, 30 Nov 2026 08:35:14 GMT; Max-Age=60; \
              HttpOnly; Path=/"
@@ -874,11 +925,22 @@ mod tests {
                 unset_lines(&settings, Kind::Refresh, None),
                 ["refresh_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Path=/"]
             );
-            // No claim is read: a token without `csrf` is fine.
+            assert_eq!(
+                unset_lines(&settings, Kind::Access, None),
+                ["access_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Path=/"]
+            );
+            // No claim is read: a token without `csrf` is fine, for either kind.
             let plain = token(&serde_json::json!({"sub": "user1"}));
-            let cookies =
-                set(&settings, Kind::Access, &plain, None, None, NOW).expect("no claim needed");
-            assert_eq!(cookies.len(), 1);
+            for kind in [Kind::Access, Kind::Refresh] {
+                let cookies =
+                    set(&settings, kind, &plain, None, None, NOW).expect("no claim needed");
+                assert_eq!(cookies.len(), 1);
+            }
+            assert_eq!(
+                lines(&set(&settings, Kind::Refresh, &plain, None, None, NOW).expect("no claim"))
+                    [0],
+                format!("refresh_token_cookie={plain}; HttpOnly; Path=/")
+            );
         }
     }
 

@@ -126,8 +126,15 @@ mod tests {
         assert_eq!(parse_authorization(" \t ", "JWT").unwrap(), None);
         assert_eq!(description("Bearer abc"), "Unsupported authorization type");
         assert_eq!(description("Bogus xxx"), "Unsupported authorization type");
+        assert_eq!(
+            description("Basic am9lOnBhc3M="),
+            "Unsupported authorization type"
+        );
         assert_eq!(description("JWT"), "Token missing");
+        assert_eq!(description("JWT "), "Token missing");
+        assert_eq!(description("jwt   "), "Token missing");
         assert_eq!(description("JWT a b"), "Token contains spaces");
+        assert_eq!(description("JWT a.b.c extra"), "Token contains spaces");
         assert_eq!(description("JWTabc"), "Unsupported authorization type");
         assert_eq!(
             parse_authorization("Bearer abc", "Bearer").unwrap(),

@@ -1,8 +1,11 @@
 //! The cookie helpers end to end through Rocket's local client: the exact `Set-Cookie` lines of
-//! every helper and attribute setting, compared with Flask-JWT-Extended 4.7.1's (werkzeug 3.1
-//! formats them; the expected lines below are what `response.headers.getlist("Set-Cookie")`
-//! printed there, the token values aside), and how the lines live alongside the application's own
-//! cookies, refusals and catchers.
+//! every helper, and of the attribute settings given through Rocket's configuration, compared with
+//! Flask-JWT-Extended 4.7.1's (werkzeug 3.1 formats them; the expected lines below are what
+//! `response.headers.getlist("Set-Cookie")` printed there, the token values aside), and how the
+//! lines live alongside the application's own cookies, refusals and catchers. Each attribute
+//! setting on its own (`cookie_secure`, `cookie_samesite`, `cookie_domain`, `session_cookie`, the
+//! CSRF cookie switches) is pinned line by line by the unit tests of the runtime's `cookies`
+//! module; here the first four arrive together from the configuration.
 
 use crate::common;
 use common::*;
@@ -357,123 +360,6 @@ fn max_age_and_domain_arguments() {
 // ----- settings ----------------------------------------------------------------------------------
 
 #[test]
-fn cookie_secure() {
-    let client = client_with_settings(&[("cookie_secure", json!(true))]);
-    let (access, refresh) = (access_token(), refresh_token());
-    let response = post(&client, "/login/cookies", &format!("{access} {refresh}"));
-    assert_eq!(
-        set_cookie_lines(&response, &access, &refresh),
-        [
-            "access_token_cookie=<access>; Secure; HttpOnly; Path=/".to_string(),
-            format!("csrf_access_token={CSRF}; Secure; Path=/"),
-            "refresh_token_cookie=<refresh>; Secure; HttpOnly; Path=/".to_string(),
-            format!("csrf_refresh_token={REFRESH_CSRF}; Secure; Path=/"),
-        ]
-    );
-    let response = client.post("/logout/access").dispatch();
-    assert_eq!(
-        set_cookie_lines(&response, "", ""),
-        [
-            "access_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; HttpOnly; Path=/",
-            "csrf_access_token=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; Path=/",
-        ]
-    );
-}
-
-#[test]
-fn cookie_samesite_each_value() {
-    for same_site in ["Lax", "None", "Strict"] {
-        let client = client_with_settings(&[("cookie_samesite", json!(same_site))]);
-        let (access, refresh) = (access_token(), refresh_token());
-        let response = post(&client, "/login/cookies", &format!("{access} {refresh}"));
-        assert_eq!(
-            set_cookie_lines(&response, &access, &refresh),
-            [
-                format!("access_token_cookie=<access>; HttpOnly; Path=/; SameSite={same_site}"),
-                format!("csrf_access_token={CSRF}; Path=/; SameSite={same_site}"),
-                format!("refresh_token_cookie=<refresh>; HttpOnly; Path=/; SameSite={same_site}"),
-                format!("csrf_refresh_token={REFRESH_CSRF}; Path=/; SameSite={same_site}"),
-            ]
-        );
-        let response = client.post("/logout/cookies").dispatch();
-        assert_eq!(
-            set_cookie_lines(&response, "", ""),
-            [
-                format!("access_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Path=/; SameSite={same_site}"),
-                format!("csrf_access_token=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; SameSite={same_site}"),
-                format!("refresh_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Path=/; SameSite={same_site}"),
-                format!("csrf_refresh_token=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; SameSite={same_site}"),
-            ]
-        );
-    }
-}
-
-#[test]
-fn cookie_domain_setting_and_argument() {
-    let client = client_with_settings(&[("cookie_domain", json!(".example.com"))]);
-    let access = access_token();
-    let response = post(&client, "/access", &access);
-    assert_eq!(
-        set_cookie_lines(&response, &access, ""),
-        [
-            "access_token_cookie=<access>; Domain=example.com; HttpOnly; Path=/".to_string(),
-            format!("csrf_access_token={CSRF}; Domain=example.com; Path=/"),
-        ]
-    );
-    let response = post(&client, "/access?domain=other.org", &access);
-    assert_eq!(
-        set_cookie_lines(&response, &access, ""),
-        [
-            "access_token_cookie=<access>; Domain=other.org; HttpOnly; Path=/".to_string(),
-            format!("csrf_access_token={CSRF}; Domain=other.org; Path=/"),
-        ]
-    );
-    let response = client.post("/logout/access").dispatch();
-    assert_eq!(
-        set_cookie_lines(&response, "", ""),
-        [
-            "access_token_cookie=; Domain=example.com; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Path=/",
-            "csrf_access_token=; Domain=example.com; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/",
-        ]
-    );
-}
-
-#[test]
-fn session_cookie_off_gives_a_year() {
-    let client = client_with_settings(&[("session_cookie", json!(false))]);
-    let (access, refresh) = (access_token(), refresh_token());
-    let before = now();
-    let response = post(&client, "/login/cookies", &format!("{access} {refresh}"));
-    let after = now();
-    let lines = set_cookie_lines(&response, &access, &refresh);
-    assert_eq!(
-        without_expires(&lines),
-        [
-            "access_token_cookie=<access>; Expires=<expires>; Max-Age=31540000; HttpOnly; Path=/"
-                .to_string(),
-            format!("csrf_access_token={CSRF}; Expires=<expires>; Max-Age=31540000; Path=/"),
-            "refresh_token_cookie=<refresh>; Expires=<expires>; Max-Age=31540000; HttpOnly; Path=/"
-                .to_string(),
-            format!(
-                "csrf_refresh_token={REFRESH_CSRF}; Expires=<expires>; Max-Age=31540000; Path=/"
-            ),
-        ]
-    );
-    for line in &lines {
-        assert_expires_in(line, 31_540_000, before, after);
-    }
-    // The max_age argument wins; unsetting has no max-age.
-    let response = post(&client, "/access?max_age=60", &access);
-    let lines = set_cookie_lines(&response, &access, "");
-    assert!(lines[0].contains("; Max-Age=60; HttpOnly"), "{lines:?}");
-    let response = client.post("/logout/access").dispatch();
-    assert_eq!(
-        response.headers().get_one("Set-Cookie"),
-        Some("access_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Path=/")
-    );
-}
-
-#[test]
 fn every_attribute_at_once() {
     let client = client_with_settings(&[
         ("cookie_secure", json!(true)),
@@ -482,14 +368,21 @@ fn every_attribute_at_once() {
         ("session_cookie", json!(false)),
     ]);
     let access = access_token();
+    let before = now();
     let response = post(&client, "/access", &access);
+    let after = now();
+    let lines = set_cookie_lines(&response, &access, "");
     assert_eq!(
-        without_expires(&set_cookie_lines(&response, &access, "")),
+        without_expires(&lines),
         [
             "access_token_cookie=<access>; Domain=example.com; Expires=<expires>; Max-Age=31540000; Secure; HttpOnly; Path=/; SameSite=None".to_string(),
             format!("csrf_access_token={CSRF}; Domain=example.com; Expires=<expires>; Max-Age=31540000; Secure; Path=/; SameSite=None"),
         ]
     );
+    // session_cookie = false: a year from the current time.
+    for line in &lines {
+        assert_expires_in(line, 31_540_000, before, after);
+    }
     let response = client.post("/logout/cookies").dispatch();
     assert_eq!(
         set_cookie_lines(&response, "", ""),
@@ -500,34 +393,6 @@ fn every_attribute_at_once() {
             "csrf_refresh_token=; Domain=example.com; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; Path=/; SameSite=None",
         ]
     );
-}
-
-#[test]
-fn no_csrf_cookies_without_csrf_protection_or_csrf_in_cookies() {
-    for setting in ["cookie_csrf_protect", "csrf_in_cookies"] {
-        let client = client_with_settings(&[(setting, json!(false))]);
-        // No `csrf` claim is needed then.
-        let plain = token_for(&json!({"sub": "user1", "type": "access"}));
-        let response = post(&client, "/login/cookies", &plain);
-        assert_eq!(response.status(), Status::Ok, "{setting}");
-        assert_eq!(
-            set_cookie_lines(&response, &plain, ""),
-            [
-                "access_token_cookie=<access>; HttpOnly; Path=/",
-                "refresh_token_cookie=<access>; HttpOnly; Path=/",
-            ],
-            "{setting}"
-        );
-        let response = client.post("/logout/cookies").dispatch();
-        assert_eq!(
-            set_cookie_lines(&response, "", ""),
-            [
-                "access_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Path=/",
-                "refresh_token_cookie=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Path=/",
-            ],
-            "{setting}"
-        );
-    }
 }
 
 #[test]

@@ -15,7 +15,7 @@ use rocket::local::blocking::{Client, LocalResponse};
 use rocket::{routes, State};
 use rocket_flask_jwt::{current_identity, jwt_required, Jwt, JwtResponse};
 use serde_json::{json, Value};
-use sha2::{Sha256, Sha512};
+use sha2::Sha256;
 
 // ----- application -------------------------------------------------------------------------------
 
@@ -149,19 +149,6 @@ fn sign_raw_hs256(header: &str, payload: &str, secret: &str) -> String {
     format!("{message}.{}", b64(mac.finalize().into_bytes()))
 }
 
-/// A PyJWT-style HS512 token for `claims` under `secret`.
-fn sign_hs512(claims: &Value, secret: &str) -> String {
-    let header = json!({"typ": "JWT", "alg": "HS512"});
-    let message = format!(
-        "{}.{}",
-        b64(serde_json::to_vec(&header).expect("json")),
-        b64(serde_json::to_vec(claims).expect("json"))
-    );
-    let mut mac = Hmac::<Sha512>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(message.as_bytes());
-    format!("{message}.{}", b64(mac.finalize().into_bytes()))
-}
-
 fn jwt_header(token: &str) -> String {
     format!("JWT {token}")
 }
@@ -258,80 +245,28 @@ fn empty_and_blank_headers_are_authorization_required() {
 
 // ----- malformed Authorization header ----------------------------------------------------------
 
+/// The answer to each kind of malformed header (which header values are of which kind is pinned
+/// by the unit tests of the runtime's header parser): 401 JSON, and no challenge.
 #[test]
-fn other_scheme_is_unsupported_authorization_type() {
+fn a_malformed_header_is_answered_without_a_challenge() {
     let client = fixture();
     let token = login(&client);
-    for value in [
-        "Bearer x".to_string(),
-        format!("Bearer {token}"),
-        "Basic am9lOnBhc3M=".into(),
-        format!("JWT{token}"),
+    for (value, description) in [
+        (format!("Bearer {token}"), "Unsupported authorization type"),
+        (format!("JWT{token}"), "Unsupported authorization type"),
+        ("jwt   ".to_string(), "Token missing"),
+        (format!("JWT {token} extra"), "Token contains spaces"),
     ] {
         let response = get_with(&client, "/protected", Some(&value));
-        assert!(response.headers().get_one("WWW-Authenticate").is_none());
-        assert_error(
-            response,
-            401,
-            "Invalid JWT header",
-            "Unsupported authorization type",
+        assert!(
+            response.headers().get_one("WWW-Authenticate").is_none(),
+            "{value}"
         );
+        assert_error(response, 401, "Invalid JWT header", description);
     }
-}
-
-#[test]
-fn prefix_alone_is_token_missing() {
-    let client = fixture();
-    for value in ["JWT", "JWT ", "jwt   "] {
-        assert_error(
-            get_with(&client, "/protected", Some(value)),
-            401,
-            "Invalid JWT header",
-            "Token missing",
-        );
-    }
-}
-
-#[test]
-fn three_words_is_token_contains_spaces() {
-    let client = fixture();
-    let token = login(&client);
-    for value in ["JWT a b".to_string(), format!("JWT {token} extra")] {
-        assert_error(
-            get_with(&client, "/protected", Some(&value)),
-            401,
-            "Invalid JWT header",
-            "Token contains spaces",
-        );
-    }
-}
-
-#[test]
-fn one_segment_is_not_enough_segments() {
-    let client = fixture();
-    assert_error(
-        get_with(&client, "/protected", Some("JWT abc")),
-        401,
-        "Invalid token",
-        "Not enough segments",
-    );
 }
 
 // ----- token checks ------------------------------------------------------------------------------
-
-#[test]
-fn expired_beyond_leeway_has_expired() {
-    let client = fixture();
-    let now = now();
-    let token =
-        token_for(&json!({"identity": 1, "iat": now - 400, "nbf": now - 400, "exp": now - 30}));
-    assert_error(
-        get_with(&client, "/protected", Some(&jwt_header(&token))),
-        401,
-        "Invalid token",
-        "Signature has expired",
-    );
-}
 
 #[test]
 fn wrong_key_fails_signature_verification() {
@@ -442,18 +377,6 @@ fn alg_none_with_empty_signature_is_not_allowed() {
             "The specified alg value is not allowed",
         );
     }
-}
-
-#[test]
-fn hs512_token_to_an_hs256_app_is_not_allowed() {
-    let client = fixture();
-    let token = sign_hs512(&claims(json!(1)), SECRET);
-    assert_error(
-        get_with(&client, "/protected", Some(&jwt_header(&token))),
-        401,
-        "Invalid token",
-        "The specified alg value is not allowed",
-    );
 }
 
 #[test]

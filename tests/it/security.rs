@@ -826,6 +826,17 @@ fn b05_valid_token_outside_the_allowed_list() {
         None,
     );
     hs384.rejects(&hs256_token, Check::Signature, NOT_ALLOWED);
+    // HS512 under the application's own secret, to an HS256 application.
+    let hs512 = Signer {
+        alg: Algorithm::HS512,
+        ..Signer::hs256(SECRET)
+    };
+    let hs256 = App::new(Conf::Hs256);
+    hs256.rejects(
+        &hs512.sign(&json!({"typ": "JWT", "alg": "HS512"}), &claims()),
+        Check::Signature,
+        NOT_ALLOWED,
+    );
     let rs512 = App::from_settings(
         "RS512 only",
         static_settings(Algorithm::RS512, TestKey::Rsa),
@@ -957,6 +968,11 @@ fn c01_hs256_signed_with_the_public_pem() {
     }
     let app = App::new(Conf::Es256);
     let token = hs256_signed_with(&app, &TestKey::Ec.public_pem());
+    app.rejects(&token, Check::Signature, NOT_ALLOWED);
+    // Without a kid as well: the key set is never asked for an HMAC key.
+    let app = App::new(Conf::Jwks);
+    let token = Signer::hs256(&TestKey::Rsa.public_pem())
+        .sign(&json!({"typ": "JWT", "alg": "HS256"}), &claims());
     app.rejects(&token, Check::Signature, NOT_ALLOWED);
 }
 

@@ -81,16 +81,31 @@ mod tests {
         for other in [
             json!("https://tenant.auth0.com"),
             json!("https://TENANT.auth0.com/"),
+            json!("https://tenant.auth0.com/x"),
+            json!("tenant.auth0.com/"),
             json!(["https://tenant.auth0.com/"]),
             json!(1),
         ] {
             let error = issuer(expected, &claims(other.clone())).unwrap_err();
             assert_eq!(error.check(), Some(Check::Authority), "{other}");
+            assert_eq!(error.error, "Invalid token", "{other}");
+            assert_eq!(
+                error.description, "Invalid issuer: the token is not from the intended authority",
+                "{other}"
+            );
         }
         assert_eq!(
-            issuer(expected, &Payload::new()).unwrap_err().description,
-            "Token is missing the \"iss\" claim"
+            issuer(expected, &claims(json!("https://tenant.auth0.com")))
+                .unwrap_err()
+                .detail
+                .as_deref(),
+            Some(
+                r#"expected iss "https://tenant.auth0.com/", received "https://tenant.auth0.com""#
+            )
         );
+        let missing = issuer(expected, &Payload::new()).unwrap_err();
+        assert_eq!(missing.check(), Some(Check::Authority));
+        assert_eq!(missing.description, "Token is missing the \"iss\" claim");
         assert!(issuer(None, &claims(json!("anything"))).is_ok());
     }
 

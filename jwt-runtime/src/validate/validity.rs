@@ -242,6 +242,9 @@ mod tests {
                 "exp == now - leeway is expired (leeway {l})"
             );
             assert!(at(&rules, with_exp(json!(NOW - l - 1))).is_err());
+            let expired = check(&rules, &claims(with_exp(json!(NOW - l))), NOW).unwrap_err();
+            assert_eq!(expired.check(), Some(Check::ValidityPeriod));
+            assert_eq!(expired.error, "Invalid token");
             // A fractional exp just after the boundary second still expires with it.
             assert!(at(&rules, with_exp(json!((NOW - l) as f64 + 0.5))).is_err());
             assert_eq!(at(&rules, with_exp(json!((NOW - l) as f64 + 1.5))), Ok(()));
@@ -260,8 +263,13 @@ mod tests {
                     c
                 };
                 assert_eq!(at(&rules, token(json!(NOW + l))), Ok(()), "{claim} {l}");
-                assert!(
-                    at(&rules, token(json!(NOW + l + 1))).is_err(),
+                let refusal = match claim {
+                    "nbf" => "The token is not yet valid (nbf)",
+                    _ => "Issued At claim (iat) cannot be in the future.",
+                };
+                assert_eq!(
+                    at(&rules, token(json!(NOW + l + 1))),
+                    Err(refusal.into()),
                     "{claim} {l}"
                 );
                 assert!(
@@ -288,8 +296,12 @@ mod tests {
     }
 
     #[test]
-    fn time_claims_must_be_numbers() {
+    fn time_claims_must_be_present_and_numbers() {
         let rules = rules(0);
+        assert_eq!(
+            at(&rules, json!({"iat": NOW, "nbf": NOW})),
+            Err("Token is missing the \"exp\" claim".into())
+        );
         assert_eq!(
             at(&rules, json!({"iat": NOW, "nbf": NOW, "exp": "9999999999"})),
             Err("Expiration Time claim (exp) must be an integer.".into())
