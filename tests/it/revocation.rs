@@ -175,20 +175,15 @@ pub(crate) async fn eventually(limit: Duration, mut condition: impl FnMut() -> b
     condition()
 }
 
-#[tokio::test]
-async fn the_near_cache_answers_warm_lookups_and_is_invalidated_by_other_instances() {
-    let Some(mut redis) = RedisServer::start() else {
-        return;
-    };
-    let timeout = Duration::from_millis(300);
-    let a = RedisStore::connect(&redis.url(), "nc:", timeout).unwrap();
-    let b = RedisStore::connect(&redis.url(), "nc:", timeout).unwrap();
+/// Two stores of one server, their subscriptions live: `b` answers a warm lookup from its
+/// near-cache, and a revocation made through `a` reaches it within a second.
+pub(crate) async fn invalidates_across_stores(a: &RedisStore, b: &RedisStore) {
     assert!(
         eventually(Duration::from_secs(5), || a.near_cache_live()
             && b.near_cache_live())
-        .await
+        .await,
+        "the subscriptions did not come up"
     );
-
     assert_eq!(b.state_now("ann", Some("j1")), None, "cold: not known yet");
     assert!(!b.state("ann", Some("j1")).await.unwrap().token_revoked);
     assert_eq!(
@@ -196,8 +191,6 @@ async fn the_near_cache_answers_warm_lookups_and_is_invalidated_by_other_instanc
         Some(RevocationState::default()),
         "warm: answered without Redis"
     );
-
-    // A revocation on A reaches B's near-cache through the channel.
     a.revoke_token("ann", "j1", now() + 60).await.unwrap();
     assert!(
         eventually(Duration::from_secs(1), || b.state_now("ann", Some("j1"))
@@ -206,6 +199,36 @@ async fn the_near_cache_answers_warm_lookups_and_is_invalidated_by_other_instanc
         "B still answers `not revoked` from its near-cache"
     );
     assert!(b.state("ann", Some("j1")).await.unwrap().token_revoked);
+}
+
+/// Two applications of one revocation store: a token logged in on `a` is accepted by `b`
+/// (warm), then logged out on `a` and refused by `b` within a second.
+pub(crate) fn share_a_revocation(a: &Client, b: &Client) {
+    let (access, _) = tokens(a);
+    assert_eq!(call(b, "GET", "/protected", &access).0, 200);
+    assert_eq!(call(b, "GET", "/protected", &access).0, 200, "warm");
+    assert_eq!(call(a, "DELETE", "/logout", &access).0, 200);
+    let revoked = (401, json!({"msg": "Token has been revoked"}));
+    let started = Instant::now();
+    while call(b, "GET", "/protected", &access) != revoked {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "B still accepts the token revoked on A"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[tokio::test]
+async fn the_near_cache_answers_warm_lookups_and_is_invalidated_by_other_instances() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    let timeout = Duration::from_millis(300);
+    let a = RedisStore::connect(&redis.url(), "nc:", timeout).unwrap();
+    let b = RedisStore::connect(&redis.url(), "nc:", timeout).unwrap();
+    // A revocation on A reaches B's near-cache through the channel.
+    invalidates_across_stores(&a, &b).await;
     // Logging out everywhere drops the subject's entries too.
     assert!(!b.state("ann", Some("j2")).await.unwrap().token_revoked);
     a.revoke_subject("ann", now(), now() + 60).await.unwrap();

@@ -13,7 +13,7 @@ use rocket_flask_jwt::{RedisOptions, RedisStore, RevocationState, RevocationStor
 use crate::common::now;
 use crate::common::redis_cluster::RedisCluster;
 use crate::revocation::{
-    behaves_as_a_revocation_store, call, configured, eventually, extended_builder, tokens,
+    behaves_as_a_revocation_store, configured, eventually, extended_builder, share_a_revocation,
 };
 
 /// A store on the cluster through node `seed`.
@@ -218,20 +218,7 @@ fn two_applications_configured_for_the_cluster_share_revocations() {
             json!({"redis_url": cluster.url(seed), "redis_cluster": true, "redis_key_prefix": "app:"}),
         )
     };
-    let (a, b) = (app(0), app(2));
-    let (access, _) = tokens(&a);
-    assert_eq!(call(&b, "GET", "/protected", &access).0, 200);
-    assert_eq!(call(&b, "GET", "/protected", &access).0, 200, "warm");
-    assert_eq!(call(&a, "DELETE", "/logout", &access).0, 200);
-    let revoked = (401, json!({"msg": "Token has been revoked"}));
-    let started = Instant::now();
-    while call(&b, "GET", "/protected", &access) != revoked {
-        assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "B still accepts the token revoked on A"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    share_a_revocation(&app(0), &app(2));
     // The key is in the cluster, on the node serving the subject's slot.
     let key = format!("app:{{{}}}:s", URL_SAFE_NO_PAD.encode("ann"));
     let node = cluster.node(cluster.node_of_slot(cluster.slot(&key)));

@@ -6,14 +6,15 @@
 use std::time::{Duration, Instant};
 
 use rocket::serde::json::json;
-use rocket_flask_jwt::{RedisOptions, RedisStore, RevocationState, RevocationStore};
+use rocket_flask_jwt::{RedisOptions, RedisStore, RevocationStore};
 
 use crate::common::logs;
 use crate::common::now;
 use crate::common::redis_server::RedisServer;
 use crate::common::test_ca::TestCa;
 use crate::revocation::{
-    behaves_as_a_revocation_store, call, configured, eventually, extended_builder, tokens,
+    behaves_as_a_revocation_store, call, configured, eventually, extended_builder,
+    invalidates_across_stores, tokens,
 };
 
 /// Options trusting `ca` and nothing else.
@@ -50,26 +51,7 @@ async fn the_near_cache_goes_live_and_is_invalidated_over_tls() {
     let timeout = Duration::from_secs(1);
     let a = RedisStore::connect_with(&redis.tls_url(), "nc:", timeout, &trusting(&ca)).unwrap();
     let b = RedisStore::connect_with(&redis.tls_url(), "nc:", timeout, &trusting(&ca)).unwrap();
-    assert!(
-        eventually(Duration::from_secs(5), || a.near_cache_live()
-            && b.near_cache_live())
-        .await,
-        "the TLS subscriptions did not come up"
-    );
-    assert!(!b.state("ann", Some("j1")).await.unwrap().token_revoked);
-    assert_eq!(
-        b.state_now("ann", Some("j1")),
-        Some(RevocationState::default()),
-        "warm: answered without Redis"
-    );
-    a.revoke_token("ann", "j1", now() + 60).await.unwrap();
-    assert!(
-        eventually(Duration::from_secs(1), || b.state_now("ann", Some("j1"))
-            != Some(RevocationState::default()))
-        .await,
-        "B still answers `not revoked` from its near-cache"
-    );
-    assert!(b.state("ann", Some("j1")).await.unwrap().token_revoked);
+    invalidates_across_stores(&a, &b).await;
 }
 
 #[tokio::test]

@@ -12,15 +12,16 @@
 
 use std::ffi::OsString;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rocket::serde::json::json;
-use rocket_flask_jwt::{RedisStore, RevocationState, RevocationStore};
+use rocket_flask_jwt::RedisStore;
 
 use crate::common::redis_server::RedisServer;
 use crate::python_env::PythonEnv;
 use crate::revocation::{
-    behaves_as_a_revocation_store, call, configured, eventually, extended_builder, tokens,
+    behaves_as_a_revocation_store, configured, extended_builder, invalidates_across_stores,
+    share_a_revocation,
 };
 
 const VALKEY: PythonEnv = PythonEnv {
@@ -71,30 +72,7 @@ async fn the_near_cache_is_invalidated_through_valkey() {
     let timeout = Duration::from_millis(500);
     let a = RedisStore::connect(&valkey.url(), "nc:", timeout).unwrap();
     let b = RedisStore::connect(&valkey.url(), "nc:", timeout).unwrap();
-    assert!(
-        eventually(Duration::from_secs(5), || a.near_cache_live()
-            && b.near_cache_live())
-        .await
-    );
-    assert!(!b.state("ann", Some("j1")).await.unwrap().token_revoked);
-    assert_eq!(
-        b.state_now("ann", Some("j1")),
-        Some(RevocationState::default()),
-        "warm: answered locally"
-    );
-    let revoked_at = Instant::now();
-    a.revoke_token("ann", "j1", crate::common::now() + 60)
-        .await
-        .unwrap();
-    assert!(
-        eventually(Duration::from_secs(1), || b
-            .state_now("ann", Some("j1"))
-            .is_none())
-        .await,
-        "B's near-cache still holds the entry {:?} after the revocation",
-        revoked_at.elapsed()
-    );
-    assert!(b.state("ann", Some("j1")).await.unwrap().token_revoked);
+    invalidates_across_stores(&a, &b).await;
 }
 
 #[test]
@@ -108,18 +86,5 @@ fn two_applications_share_a_revocation_through_valkey() {
             json!({"redis_url": valkey.url(), "redis_key_prefix": "apps:"}),
         )
     };
-    let (a, b) = (app(), app());
-    let (access, _) = tokens(&a);
-    assert_eq!(call(&b, "GET", "/protected", &access).0, 200);
-    assert_eq!(call(&b, "GET", "/protected", &access).0, 200, "warm");
-    assert_eq!(call(&a, "DELETE", "/logout", &access).0, 200);
-    let revoked = (401, json!({"msg": "Token has been revoked"}));
-    let started = Instant::now();
-    while call(&b, "GET", "/protected", &access) != revoked {
-        assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "B still accepts the token revoked on A"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    share_a_revocation(&app(), &app());
 }
