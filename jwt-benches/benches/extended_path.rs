@@ -87,53 +87,31 @@ fn token() -> String {
 /// One request of `scenario`, its body's length (so that nothing is optimised away).
 #[inline(never)]
 async fn scenario(client: &Client, revocation: Option<&Client>, name: &str, token: &str) -> usize {
-    let response = match name {
-        "bare_get" => {
-            client
-                .get("/bare")
-                .header(Header::new("Authorization", format!("Bearer {token}")))
-                .dispatch()
-                .await
-        }
-        "header_get" => {
-            client
-                .get("/protected")
-                .header(Header::new("Authorization", format!("Bearer {token}")))
-                .dispatch()
-                .await
-        }
-        "revocation_get" => {
-            revocation
-                .expect("REDIS_URL names a Redis server")
-                .get("/protected")
-                .header(Header::new("Authorization", format!("Bearer {token}")))
-                .dispatch()
-                .await
-        }
-        "scoped_get" => {
-            client
-                .get("/scoped")
-                .header(Header::new("Authorization", format!("Bearer {token}")))
-                .dispatch()
-                .await
-        }
-        "bare_post" => {
-            client
-                .post("/bare")
-                .cookie(Cookie::new("access_token_cookie", token.to_owned()))
-                .header(Header::new("X-CSRF-TOKEN", CSRF))
-                .dispatch()
-                .await
-        }
-        "cookie_post" => {
-            client
-                .post("/protected")
-                .cookie(Cookie::new("access_token_cookie", token.to_owned()))
-                .header(Header::new("X-CSRF-TOKEN", CSRF))
-                .dispatch()
-                .await
-        }
+    // (the application, POST with the access cookie or GET with the header, the route)
+    let (app, cookie, path) = match name {
+        "bare_get" => (client, false, "/bare"),
+        "header_get" => (client, false, "/protected"),
+        "revocation_get" => (
+            revocation.expect("REDIS_URL names a Redis server"),
+            false,
+            "/protected",
+        ),
+        "scoped_get" => (client, false, "/scoped"),
+        "bare_post" => (client, true, "/bare"),
+        "cookie_post" => (client, true, "/protected"),
         other => panic!("unknown scenario {other:?}"),
+    };
+    let response = if cookie {
+        app.post(path)
+            .cookie(Cookie::new("access_token_cookie", token.to_owned()))
+            .header(Header::new("X-CSRF-TOKEN", CSRF))
+            .dispatch()
+            .await
+    } else {
+        app.get(path)
+            .header(Header::new("Authorization", format!("Bearer {token}")))
+            .dispatch()
+            .await
     };
     assert_eq!(response.status().code, 200, "{name}");
     response.into_string().await.map_or(0, |body| body.len())

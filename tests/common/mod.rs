@@ -80,6 +80,17 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
+/// Sleeps into the next second, so that tokens issued afterwards have a later `iat` than a
+/// revocation made before.
+pub fn next_second() {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970");
+    std::thread::sleep(std::time::Duration::from_nanos(
+        1_000_000_000 - u64::from(now.subsec_nanos()) + 5_000_000,
+    ));
+}
+
 /// Flask-JWT's default claims for `identity`, issued now.
 pub fn claims(identity: Value) -> Value {
     let now = now();

@@ -12,11 +12,11 @@ use rocket::serde::json::{json, Value};
 use rocket::{delete, get, post, routes};
 use rocket_flask_jwt::{
     get_jwt, get_jwt_identity, jwt_required, Freshness, Jwt, JwtManager, JwtResponse, MemoryStore,
-    Payload, RedisStore, RevocationState, RevocationStore, Revoker, StoreError,
+    Payload, RedisOptions, RedisStore, RevocationState, RevocationStore, Revoker, StoreError,
 };
 
 use crate::common::redis_server::RedisServer;
-use crate::common::{claims, now, token_for};
+use crate::common::{claims, next_second, now, token_for};
 
 // ----- the behaviour every store shares ----------------------------------------------------------
 
@@ -115,9 +115,13 @@ async fn without_its_near_cache_the_redis_store_reads_redis_for_every_lookup() {
         return;
     };
     let timeout = Duration::from_secs(2);
-    let store = RedisStore::connect_without_near_cache(&redis.url(), "direct:", timeout).unwrap();
+    let direct = RedisOptions {
+        near_cache: false,
+        ..RedisOptions::default()
+    };
+    let store = RedisStore::connect_with(&redis.url(), "direct:", timeout, &direct).unwrap();
     behaves_as_a_revocation_store(&store).await;
-    let other = RedisStore::connect_without_near_cache(&redis.url(), "direct:", timeout).unwrap();
+    let other = RedisStore::connect_with(&redis.url(), "direct:", timeout, &direct).unwrap();
     other.revoke_token("bob", "j9", now() + 60).await.unwrap();
     let before = redis.calls("mget");
     for _ in 0..10 {
@@ -383,17 +387,6 @@ fn a_revoked_token_is_refused_even_from_the_verified_token_cache() {
     // Another login: new tokens, accepted.
     let (again, _) = tokens(&client);
     assert_eq!(call(&client, "GET", "/protected", &again).0, 200);
-}
-
-/// Sleeps into the next second, so that tokens issued now have a later `iat` than a
-/// revocation made before.
-fn next_second() {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    std::thread::sleep(Duration::from_nanos(
-        1_000_000_000 - u64::from(now.subsec_nanos()) + 5_000_000,
-    ));
 }
 
 #[test]

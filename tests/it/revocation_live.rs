@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use rocket::{Build, Rocket};
 use serde_json::{json, Value};
 
-use crate::common::logs;
 use crate::common::redis_server::RedisServer;
+use crate::common::{logs, next_second};
 use crate::extended_example;
 use crate::http_client::HttpResponse;
 use crate::live_rocket::LiveRocket;
@@ -151,16 +151,6 @@ fn a_token_revoked_on_one_instance_is_refused_by_the_other_within_the_bound() {
     );
     // A generous bound (the machine may be busy); the measured figure is printed above.
     assert!(p99 < Duration::from_millis(500), "p99 {p99:?}");
-}
-
-/// Sleeps into the next second, so that tokens issued afterwards have a later `iat`.
-fn next_second() {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    std::thread::sleep(Duration::from_nanos(
-        1_000_000_000 - u64::from(now.subsec_nanos()) + 5_000_000,
-    ));
 }
 
 #[test]

@@ -51,21 +51,6 @@ impl RedisStore {
         Self::connect_with(url, key_prefix, timeout, &RedisOptions::default())
     }
 
-    /// [`connect`](Self::connect) without the near-cache: every lookup reads Redis (one round
-    /// trip per request that the verified-token cache does not answer alone), nothing is ever
-    /// stale, and no subscription is made.
-    pub fn connect_without_near_cache(
-        url: &str,
-        key_prefix: &str,
-        timeout: Duration,
-    ) -> Result<Self, StoreError> {
-        let options = RedisOptions {
-            near_cache: false,
-            ..RedisOptions::default()
-        };
-        Self::connect_with(url, key_prefix, timeout, &options)
-    }
-
     /// [`connect`](Self::connect) with `options`: the CA and client certificate of a
     /// `rediss://` server, a Redis Cluster, the near-cache or not. TLS material that cannot be
     /// read, or that is given with a `redis://` URL, is an error here.
