@@ -252,11 +252,11 @@ impl TokenCodec {
 
     /// Check 1's parsing alone (segments, header, base64url of claims and signature): what the
     /// pipeline does before any key is involved. Returns the header.
-    pub(crate) fn parse(&self, token: &str) -> Result<Payload, JwtError> {
+    pub(crate) fn parse(&self, token: &str) -> Result<Arc<Payload>, JwtError> {
         let segments = validate::well_formed::segments(&self.rules, token)?;
         validate::well_formed::header(&self.rules, &segments.header)?;
         validate::well_formed::decode(&segments)?;
-        Ok(Payload::clone(&segments.header.fields))
+        Ok(segments.header.fields)
     }
 
     /// The rules and keys, for the inspector.

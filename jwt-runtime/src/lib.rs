@@ -86,7 +86,7 @@ pub mod testing {
 
     /// The parsing half of check 1 on `token` (no key involved); its header.
     pub fn parse(codec: &TokenCodec, token: &str) -> Result<Payload, JwtError> {
-        codec.parse(token)
+        codec.parse(token).map(|header| Payload::clone(&header))
     }
 }
 
