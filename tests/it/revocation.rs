@@ -637,7 +637,8 @@ async fn the_invalidation_delay_between_two_stores_is_measured() {
 #[test]
 fn a_redis_url_that_is_not_one_fails_ignition_naming_the_setting_not_the_value() {
     for url in ["http://127.0.0.1:6379/", "redis://user:hunter2@[::1"] {
-        let before = crate::common::logs::containing("redis_url").len();
+        let refusal = "invalid jwt setting `redis_url`";
+        let before = crate::common::logs::containing(refusal).len();
         let jwt = extended_builder().redis_url(url).build().unwrap();
         let rocket = rocket::custom(rocket::Config::debug_default())
             .attach(jwt)
@@ -649,7 +650,7 @@ fn a_redis_url_that_is_not_one_fails_ignition_naming_the_setting_not_the_value()
                 .is_err_and(|kind| kind.contains("FailedFairings")),
             "{url}"
         );
-        let lines = crate::common::logs::containing("invalid jwt setting `redis_url`");
+        let lines = crate::common::logs::containing(refusal);
         assert!(lines.len() > before, "{url}: {lines:?}");
         assert!(
             crate::common::logs::all()
