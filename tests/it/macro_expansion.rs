@@ -9,7 +9,7 @@
 //! request without one. What each mode then accepts is tested with the guard in `jwt_required`.
 //!
 //! The misuses the attribute refuses at compile time are the `trybuild` cases of
-//! `jwt-macros/tests/ui/fail/`.
+//! `jwt-macros/ui/tests/ui/fail/`.
 
 use crate::common;
 use common::*;

@@ -50,17 +50,3 @@ mod security;
 fn capture_logs() {
     common::logs::install();
 }
-
-/// Eight test threads unless `RUST_TEST_THREADS` (or `--test-threads`) says otherwise. Most of
-/// this binary's time is spent waiting, not computing: on Redis, Python and Chromium processes
-/// starting, on the reference applications, on expiry, cache lifetimes and outages. With one
-/// thread per core (libtest's default) both cores were idle nearly half of the run.
-///
-/// SAFETY: runs before `main`, so before libtest reads the variable and before any other thread
-/// exists that could read the environment while it is written.
-#[ctor::ctor(unsafe)]
-fn test_threads() {
-    if std::env::var_os("RUST_TEST_THREADS").is_none() {
-        std::env::set_var("RUST_TEST_THREADS", "8");
-    }
-}

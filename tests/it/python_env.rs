@@ -3,6 +3,11 @@
 //! `python3 -m venv` and `pip install -r`, and made again when the requirements file or the
 //! interpreter changes.
 //!
+//! One environment with pip in it (`pip`) installs into all the others (`pip --python`), which are
+//! made without their own pip: each copy of pip that `venv` installs costs more CPU than the
+//! reference application's own packages. pip's download cache is kept beside them, under the
+//! target directory.
+//!
 //! Several test threads and test processes may ask at once: the work is done under an exclusive
 //! lock on a file beside the environment, and the environment counts as ready only once its stamp
 //! (the requirements' SHA-256 and the interpreter's version) is written, last.
@@ -60,14 +65,9 @@ impl PythonEnv {
         }
     }
 
-    /// Makes the environment if its stamp is missing or differs, under the lock.
+    /// Makes the environment if its stamp is missing or differs.
     fn prepare(&self, python_version: &str) -> Result<PathBuf, String> {
         let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python");
-        fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
-        let dir = root.join(self.name);
-        let python = dir.join("bin").join("python");
-        let stamp_path = root.join(format!("{}.stamp", self.name));
-
         let requirements_path = workspace_root().join(self.requirements);
         let requirements = fs::read(&requirements_path)
             .map_err(|e| format!("{}: {e}", requirements_path.display()))?;
@@ -75,38 +75,59 @@ impl PythonEnv {
             "requirements sha256 {:x}\n{python_version}\n",
             Sha256::digest(&requirements)
         );
-
-        let lock_path = root.join(format!("{}.lock", self.name));
-        let lock = File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
-        lock.lock()
-            .map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
-        if fs::read_to_string(&stamp_path).is_ok_and(|ready| ready == stamp) && python.exists() {
-            return Ok(python);
-        }
-
-        eprintln!(
-            "Preparing the Python environment {} (python3 -m venv, pip install -r {})",
-            dir.display(),
-            self.requirements
-        );
-        let _ = fs::remove_file(&stamp_path);
-        if dir.exists() {
-            fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        run(Command::new("python3").arg("-m").arg("venv").arg(&dir))?;
-        run(Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .arg("-r")
-            .arg(&requirements_path))?;
-        fs::write(&stamp_path, stamp).map_err(|e| format!("{}: {e}", stamp_path.display()))?;
-        Ok(python)
+        ready(&root, self.name, &stamp, |dir| {
+            eprintln!(
+                "Preparing the Python environment {} (python3 -m venv, pip install -r {})",
+                dir.display(),
+                self.requirements
+            );
+            let installer = ready(&root, "pip", &format!("{python_version}\n"), |dir| {
+                run(Command::new("python3").arg("-m").arg("venv").arg(dir))
+            })?;
+            run(Command::new("python3")
+                .args(["-m", "venv", "--without-pip"])
+                .arg(dir))?;
+            run(Command::new(installer)
+                .args(["-m", "pip", "--python"])
+                .arg(dir.join("bin").join("python"))
+                .args(["install", "--quiet", "--disable-pip-version-check"])
+                .arg("--cache-dir")
+                .arg(root.join("pip-cache"))
+                .arg("-r")
+                .arg(&requirements_path))
+        })
     }
+}
+
+/// The interpreter of the environment `name` under `root`, made with `make` first unless its
+/// stamp says it is ready.
+///
+/// The work is done under an exclusive lock on a file beside the environment, and the stamp is
+/// written last, once `make` has succeeded.
+fn ready(
+    root: &Path,
+    name: &str,
+    stamp: &str,
+    make: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<PathBuf, String> {
+    fs::create_dir_all(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let dir = root.join(name);
+    let python = dir.join("bin").join("python");
+    let stamp_path = root.join(format!("{name}.stamp"));
+    let lock_path = root.join(format!("{name}.lock"));
+    let lock = File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    lock.lock()
+        .map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
+    if fs::read_to_string(&stamp_path).is_ok_and(|ready| ready == stamp) && python.exists() {
+        return Ok(python);
+    }
+    let _ = fs::remove_file(&stamp_path);
+    if dir.exists() {
+        fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    make(&dir)?;
+    fs::write(&stamp_path, stamp).map_err(|e| format!("{}: {e}", stamp_path.display()))?;
+    Ok(python)
 }
 
 /// The workspace root (the root package's directory).
