@@ -3,10 +3,10 @@
 //! `python3 -m venv` and `pip install -r`, and made again when the requirements file or the
 //! interpreter changes.
 //!
-//! The environments are made without a pip of their own, and `python3`'s pip installs into them
-//! (`pip --python`; where `python3` has no pip, an environment with pip made once for the purpose
-//! does): each copy of pip that `venv` installs costs more CPU than the reference application's
-//! own packages. pip's download cache is kept beside them, under the target directory.
+//! One environment with pip in it (`pip`) installs into all the others (`pip --python`), which are
+//! made without their own pip: each copy of pip that `venv` installs costs more CPU than the
+//! reference application's own packages. pip's download cache is kept beside them, under the
+//! target directory.
 //!
 //! Several test threads and test processes may ask at once: the work is done under an exclusive
 //! lock on a file beside the environment, and the environment counts as ready only once its stamp
@@ -82,43 +82,47 @@ impl PythonEnv {
                 self.requirements
             );
             let installer = installer(&root, python_version)?;
-            run(Command::new("python3")
+            let pip_install = |python: &Path, target: Option<&Path>| {
+                let mut pip = Command::new(python);
+                pip.args(["-m", "pip"]);
+                if let Some(target) = target {
+                    pip.arg("--python").arg(target);
+                }
+                run(pip
+                    .args(["install", "--quiet", "--disable-pip-version-check"])
+                    .arg("--cache-dir")
+                    .arg(root.join("pip-cache"))
+                    .arg("-r")
+                    .arg(&requirements_path))
+            };
+            let python = dir.join("bin").join("python");
+            let shared = run(Command::new("python3")
                 .args(["-m", "venv", "--without-pip"])
-                .arg(dir))?;
-            run(Command::new(installer)
-                .args(["-m", "pip", "--python"])
-                .arg(dir.join("bin").join("python"))
-                .args(["install", "--quiet", "--disable-pip-version-check"])
-                .arg("--cache-dir")
-                .arg(root.join("pip-cache"))
-                .arg("-r")
-                .arg(&requirements_path))
+                .arg(dir))
+            .and_then(|()| pip_install(&installer, Some(&python)));
+            if let Err(error) = shared {
+                // A pip that cannot run under another interpreter (an unbundled one, whose
+                // vendored libraries are packages of its own environment): the environment gets
+                // a pip of its own, made the usual way.
+                eprintln!("{error}\n{} gets a pip of its own", dir.display());
+                run(Command::new("python3")
+                    .args(["-m", "venv", "--clear"])
+                    .arg(dir))?;
+                pip_install(&python, None)?;
+            }
+            Ok(())
         })
     }
 }
 
-/// The Python whose pip installs into the environments: `python3` itself when its pip can
-/// (`pip --python`, pip 22.3 and later), else an environment with pip made once for the purpose.
+/// The interpreter of the environment with pip that installs into all the others, made once.
+///
+/// Not `python3`'s own pip, which Debian packages apart from Python and unbundles (its vendored
+/// libraries are system packages, which the environments do not see).
 fn installer(root: &Path, python_version: &str) -> Result<PathBuf, String> {
-    if pip_version().is_some_and(|version| version >= (22, 3)) {
-        return Ok(PathBuf::from("python3"));
-    }
     ready(root, "pip", &format!("{python_version}\n"), |dir| {
         run(Command::new("python3").arg("-m").arg("venv").arg(dir))
     })
-}
-
-/// The major and minor version of `python3 -m pip`, or `None` when python3 has no pip.
-fn pip_version() -> Option<(u32, u32)> {
-    let output = Command::new("python3")
-        .args(["-m", "pip", "--version"])
-        .output()
-        .ok()
-        .filter(|output| output.status.success())?;
-    // "pip 23.2.1 from /usr/lib/python3/dist-packages/pip (python 3.11)"
-    let text = String::from_utf8_lossy(&output.stdout);
-    let mut numbers = text.split_whitespace().nth(1)?.split('.');
-    Some((numbers.next()?.parse().ok()?, numbers.next()?.parse().ok()?))
 }
 
 /// The interpreter of the environment `name` under `root`, made with `make` first unless its
