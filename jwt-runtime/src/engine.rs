@@ -502,7 +502,7 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
 fn decoded(codec: &TokenCodec, token: &str, claims: Payload) -> Checked {
     Checked {
         claims: Arc::new(claims),
-        header: codec.parse(token).unwrap_or_default(),
+        header: codec.header(token).unwrap_or_default(),
     }
 }
 

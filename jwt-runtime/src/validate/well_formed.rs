@@ -229,8 +229,9 @@ impl<'de> Deserialize<'de> for UniqueMap {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<UniqueMap, A::Error> {
-                // Room for the usual header or claims without growing; one hash per member.
-                let mut map = Payload::with_capacity(8);
+                // One search of the map per member: the entry both finds a repeated member and
+                // is where a new one goes.
+                let mut map = Payload::new();
                 while let Some(key) = access.next_key::<String>()? {
                     match map.entry(key) {
                         Entry::Occupied(repeated) => {
