@@ -117,31 +117,39 @@ impl Window {
 /// The time claims of `claims` at `now` (seconds since the epoch): each is read (present when
 /// required, a number) and compared in turn, as PyJWT does; the window read is returned.
 pub(crate) fn check(rules: &TimeRules, claims: &Payload, now: i64) -> Result<Window, JwtError> {
-    for (required, claim) in [
-        (rules.require_exp, "exp"),
-        (rules.require_iat, "iat"),
-        (rules.require_nbf, "nbf"),
+    // Each time claim the rules use is looked up once.
+    let lookup = |used: bool, claim: &str| used.then(|| claims.get(claim)).flatten();
+    let exp = lookup(rules.require_exp || rules.exp, "exp");
+    let iat = lookup(
+        rules.require_iat || rules.iat || rules.max_age.is_some(),
+        "iat",
+    );
+    let nbf = lookup(rules.require_nbf || rules.nbf, "nbf");
+    for (required, claim, value) in [
+        (rules.require_exp, "exp", exp),
+        (rules.require_iat, "iat", iat),
+        (rules.require_nbf, "nbf", nbf),
     ] {
-        if required && claims.get(claim).is_none_or(Value::is_null) {
+        if required && value.is_none_or(Value::is_null) {
             return Err(missing_claim(Check::ValidityPeriod, claim));
         }
     }
     let mut window = Window::default();
     if rules.iat {
-        window.iat = time_claim(claims, "iat", numeric_date_ceil)?;
+        window.iat = time_claim(iat, "iat", numeric_date_ceil)?;
         window.check_iat(rules, now)?;
     }
     if rules.nbf {
-        window.nbf = time_claim(claims, "nbf", numeric_date_ceil)?;
+        window.nbf = time_claim(nbf, "nbf", numeric_date_ceil)?;
         window.check_nbf(rules, now)?;
     }
     if rules.max_age.is_some() {
-        let issued = time_claim(claims, "iat", numeric_date)?;
+        let issued = time_claim(iat, "iat", numeric_date)?;
         window.issued = Some(issued.ok_or_else(|| missing_claim(Check::ValidityPeriod, "iat"))?);
         window.check_age(rules, now)?;
     }
     if rules.exp {
-        window.exp = time_claim(claims, "exp", numeric_date)?;
+        window.exp = time_claim(exp, "exp", numeric_date)?;
         window.check_exp(rules, now)?;
     }
     Ok(window)
@@ -160,14 +168,15 @@ fn invalid(description: &'static str) -> JwtError {
     JwtError::invalid_token(Check::ValidityPeriod, description)
 }
 
-/// Reads a NumericDate claim as whole seconds; `None` when absent. Integers and finite floats are
-/// accepted (PyJWT reads both); strings, booleans and anything else are rejected.
+/// Reads the value of the NumericDate claim `claim` as whole seconds; `None` when absent. Integers
+/// and finite floats are accepted (PyJWT reads both); strings, booleans and anything else are
+/// rejected.
 fn time_claim(
-    claims: &Payload,
+    value: Option<&Value>,
     claim: &str,
     read: fn(&Value) -> Option<i64>,
 ) -> Result<Option<i64>, JwtError> {
-    let Some(value) = claims.get(claim) else {
+    let Some(value) = value else {
         return Ok(None);
     };
     let label = match claim {
