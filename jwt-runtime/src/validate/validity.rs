@@ -117,14 +117,8 @@ impl Window {
 /// The time claims of `claims` at `now` (seconds since the epoch): each is read (present when
 /// required, a number) and compared in turn, as PyJWT does; the window read is returned.
 pub(crate) fn check(rules: &TimeRules, claims: &Payload, now: i64) -> Result<Window, JwtError> {
-    // Each time claim the rules use is looked up once.
-    let lookup = |used: bool, claim: &str| used.then(|| claims.get(claim)).flatten();
-    let exp = lookup(rules.require_exp || rules.exp, "exp");
-    let iat = lookup(
-        rules.require_iat || rules.iat || rules.max_age.is_some(),
-        "iat",
-    );
-    let nbf = lookup(rules.require_nbf || rules.nbf, "nbf");
+    // Each time claim is looked up once, for both its presence and its value.
+    let (exp, iat, nbf) = (claims.get("exp"), claims.get("iat"), claims.get("nbf"));
     for (required, claim, value) in [
         (rules.require_exp, "exp", exp),
         (rules.require_iat, "iat", iat),
