@@ -253,7 +253,7 @@ impl TokenCodec {
     /// Check 1's parsing alone (segments, header, base64url of claims and signature): what the
     /// pipeline does before any key is involved. Returns the header.
     pub(crate) fn parse(&self, token: &str) -> Result<Arc<Payload>, JwtError> {
-        let segments = self.segments(token)?;
+        let segments = validate::well_formed::segments(&self.rules, token)?;
         validate::well_formed::decode(&segments)?;
         Ok(segments.header.fields)
     }
@@ -261,17 +261,9 @@ impl TokenCodec {
     /// The token's header, as check 1 reads and checks it; the claims and signature segments
     /// are not decoded.
     pub(crate) fn header(&self, token: &str) -> Result<Arc<Payload>, JwtError> {
-        Ok(self.segments(token)?.header.fields)
-    }
-
-    /// The segments, with the header decoded and its registered parameters checked.
-    fn segments<'t>(
-        &self,
-        token: &'t str,
-    ) -> Result<validate::well_formed::Segments<'t>, JwtError> {
-        let segments = validate::well_formed::segments(&self.rules, token)?;
-        validate::well_formed::header(&self.rules, &segments.header)?;
-        Ok(segments)
+        Ok(validate::well_formed::segments(&self.rules, token)?
+            .header
+            .fields)
     }
 
     /// The rules and keys, for the inspector.

@@ -17,6 +17,7 @@ use base64::Engine as _;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::map::Entry;
 use serde_json::Value;
+use smallvec::SmallVec;
 
 use super::Rules;
 use crate::claims::Payload;
@@ -41,17 +42,19 @@ pub(crate) struct Header {
     pub(crate) fields: Arc<Payload>,
 }
 
-/// The last header segment decoded, with what it decodes to. The tokens of one issuer and key
-/// carry the same header segment byte for byte, so it is decoded (base64url, then JSON without
-/// repeated members) once instead of once per token: about 3,000 instructions of a token that
-/// is not in the verified-token cache. Decoding is a function of the segment's text alone, so a
-/// hit is exact; only a segment that decoded is kept. One entry: a different segment replaces it.
+/// The last header segment that decoded and passed the header check, with what it decodes to.
+/// The tokens of one issuer and key carry the same header segment byte for byte, so it is decoded
+/// (base64url, then JSON without repeated members) and checked once instead of once per token:
+/// about 3,500 instructions of a token that is not in the verified-token cache. Decoding and the
+/// check are functions of the segment's text and of the rules that own the memo alone, so a hit
+/// is exact; only a segment that passed is kept. One entry: a different segment replaces it.
 #[derive(Debug, Default)]
 pub(crate) struct HeaderMemo(RwLock<Option<(Box<str>, Arc<Payload>)>>);
 
 impl HeaderMemo {
-    /// `segment`'s decoded header, from the memo or decoded now (and then kept).
-    fn decode(&self, segment: &str) -> Result<Arc<Payload>, JwtError> {
+    /// `segment`'s decoded and checked header, from the memo or decoded and checked now (and
+    /// then kept).
+    fn checked(&self, rules: &Rules, segment: &str) -> Result<Arc<Payload>, JwtError> {
         if let Ok(last) = self.0.read() {
             if let Some((text, fields)) = last.as_ref() {
                 if **text == *segment {
@@ -59,7 +62,9 @@ impl HeaderMemo {
                 }
             }
         }
-        let fields = Arc::new(decode_header(segment)?);
+        let fields = decode_header(segment)?;
+        check_header(rules, &fields)?;
+        let fields = Arc::new(fields);
         if let Ok(mut last) = self.0.write() {
             *last = Some((segment.into(), Arc::clone(&fields)));
         }
@@ -93,23 +98,26 @@ fn malformed(description: impl Into<std::borrow::Cow<'static, str>>) -> JwtError
     JwtError::invalid_token(Check::WellFormed, description)
 }
 
-/// The size limit, the three segments, and the header (decoded, or from the rules' memo).
+/// The size limit, the three segments, and the header: decoded and its registered parameters
+/// checked, or from the rules' memo.
 pub(crate) fn segments<'t>(rules: &Rules, token: &'t str) -> Result<Segments<'t>, JwtError> {
     let limit = rules.max_token_bytes;
     if token.len() > limit {
         return Err(malformed("Token is too large")
             .with_detail(format!("{} bytes; the limit is {limit}", token.len())));
     }
-    let (message, signature) = token
-        .rsplit_once('.')
-        .ok_or_else(|| malformed("Not enough segments"))?;
-    let (header, claims) = message
-        .split_once('.')
-        .ok_or_else(|| malformed("Not enough segments"))?;
-    if claims.contains('.') {
+    // One pass for the dots (`memchr`'s vectorised search); slicing at an ASCII `.` is always at
+    // a character boundary.
+    let mut dots = memchr::memchr_iter(b'.', token.as_bytes());
+    let (Some(first), Some(second)) = (dots.next(), dots.next()) else {
+        return Err(malformed("Not enough segments"));
+    };
+    if dots.next().is_some() {
         return Err(malformed("Too many segments"));
     }
-    let fields = rules.header_memo.decode(header)?;
+    let (message, signature) = (&token[..second], &token[second + 1..]);
+    let (header, claims) = (&token[..first], &token[first + 1..second]);
+    let fields = rules.header_memo.checked(rules, header)?;
     Ok(Segments {
         message,
         header: Header { fields },
@@ -119,8 +127,7 @@ pub(crate) fn segments<'t>(rules: &Rules, token: &'t str) -> Result<Segments<'t>
 }
 
 /// The header's registered parameters: their JSON types, the parameters refused, `typ`.
-pub(crate) fn header(rules: &Rules, header: &Header) -> Result<(), JwtError> {
-    let fields = &header.fields;
+fn check_header(rules: &Rules, fields: &Payload) -> Result<(), JwtError> {
     registered_types(fields)?;
     let unsupported = |description: &'static str| Err(malformed(description));
     if fields.contains_key("crit") {
@@ -178,15 +185,33 @@ fn registered_types(fields: &Payload) -> Result<(), JwtError> {
     Ok(())
 }
 
+/// A claims segment, decoded: inline up to 256 bytes.
+pub(crate) type ClaimBytes = SmallVec<[u8; 256]>;
+
+/// A signature segment, decoded: inline up to 128 bytes.
+pub(crate) type SignatureBytes = SmallVec<[u8; 128]>;
+
 /// The claims and signature segments, decoded from base64url (their content is not read yet).
-pub(crate) fn decode(segments: &Segments<'_>) -> Result<(Vec<u8>, Vec<u8>), JwtError> {
-    let claims = URL_SAFE_NO_PAD
-        .decode(segments.claims)
-        .map_err(|_| malformed("Invalid payload padding"))?;
-    let signature = URL_SAFE_NO_PAD
-        .decode(segments.signature)
-        .map_err(|_| malformed("Invalid crypto padding"))?;
+///
+/// Both are held inline when they are small enough, so that decoding the usual token allocates
+/// nothing: claims up to 256 bytes (Flask-JWT's are about 70, Flask-JWT-Extended's access tokens
+/// about 200), signatures up to 128 (HMAC, ES256 and ES384). Larger ones go to the heap: an RSA
+/// signature's check costs a hundred times an allocation.
+pub(crate) fn decode(segments: &Segments<'_>) -> Result<(ClaimBytes, SignatureBytes), JwtError> {
+    let claims =
+        decode_segment(segments.claims).ok_or_else(|| malformed("Invalid payload padding"))?;
+    let signature =
+        decode_segment(segments.signature).ok_or_else(|| malformed("Invalid crypto padding"))?;
     Ok((claims, signature))
+}
+
+/// `segment`, decoded from base64url without padding (inline up to `A`'s length), or `None` if
+/// it is not that.
+fn decode_segment<A: smallvec::Array<Item = u8>>(segment: &str) -> Option<SmallVec<A>> {
+    let mut bytes = SmallVec::<A>::from_elem(0, base64::decoded_len_estimate(segment.len()));
+    let length = URL_SAFE_NO_PAD.decode_slice(segment, &mut bytes).ok()?;
+    bytes.truncate(length);
+    Some(bytes)
 }
 
 /// The claims: a JSON object without repeated members, with a string `sub` if any.
@@ -284,7 +309,7 @@ mod tests {
     }
 
     #[test]
-    fn a_header_segment_is_decoded_once_and_only_a_decoded_one_is_kept() {
+    fn a_header_segment_is_decoded_once_and_only_a_checked_one_is_kept() {
         let rules = rules();
         let header_of = |token: &str| segments(&rules, token).map(|s| s.header.fields);
         let hs256 = encoded(r#"{"alg":"HS256","typ":"JWT"}"#);
@@ -293,7 +318,8 @@ mod tests {
         assert!(Arc::ptr_eq(&first, &second));
         assert_eq!(first.get("alg"), Some(&Value::from("HS256")));
 
-        // A segment that does not decode fails as before, and leaves the memo as it was.
+        // A segment that does not decode, or decodes to a header that fails the check, fails
+        // as before every time, and leaves the memo as it was.
         let error = header_of("e3!0.e30.a").unwrap_err();
         assert_eq!(error.description, "Invalid header padding");
         let repeated = format!("{}.e30.a", encoded(r#"{"alg":1,"alg":2}"#));
@@ -302,6 +328,14 @@ mod tests {
             error.description.starts_with("Invalid header string"),
             "{error:?}"
         );
+        let critical = format!("{}.e30.a", encoded(r#"{"alg":"HS256","crit":["exp"]}"#));
+        for _ in 0..2 {
+            let error = header_of(&critical).unwrap_err();
+            assert_eq!(
+                error.description,
+                "Unsupported critical header parameters (crit)"
+            );
+        }
         let again = header_of(&format!("{hs256}.e30.c")).unwrap();
         assert!(Arc::ptr_eq(&first, &again));
 
@@ -314,11 +348,96 @@ mod tests {
         assert_eq!(first, back);
     }
 
+    #[test]
+    fn a_kept_header_is_checked_against_the_rules_that_keep_it() {
+        // The memo belongs to the rules: a header that passed one configuration's `typ` check is
+        // still checked by another configuration's.
+        let lenient = rules();
+        let settings = Settings {
+            expected_typ: Some("at+jwt".into()),
+            ..Settings::default()
+        };
+        let strict = Rules::new(&settings, vec![jsonwebtoken::Algorithm::HS256]);
+        let token = format!("{}.e30.a", encoded(r#"{"alg":"HS256","typ":"JWT"}"#));
+        assert!(segments(&lenient, &token).is_ok());
+        for _ in 0..2 {
+            let error = segments(&strict, &token).unwrap_err();
+            assert_eq!(error.description, "Invalid token type (typ)");
+        }
+        assert!(segments(&lenient, &token).is_ok());
+    }
+
+    #[test]
+    fn a_token_is_cut_at_exactly_two_dots() {
+        let rules = rules();
+        let header = encoded(r#"{"alg":"HS256"}"#);
+        for (rest, expected) in [
+            ("", Err("Not enough segments")),
+            (".", Err("Not enough segments")),
+            (".e30", Err("Not enough segments")),
+            (".e30.", Ok(("e30", ""))),
+            (".e30.sig", Ok(("e30", "sig"))),
+            ("..sig", Ok(("", "sig"))),
+            ("..", Ok(("", ""))),
+            (".é.é", Ok(("é", "é"))),
+            (".e30.sig.", Err("Too many segments")),
+            ("...", Err("Too many segments")),
+            (".e30.sig.more.dots", Err("Too many segments")),
+        ] {
+            let token = format!("{header}{rest}");
+            let cut = segments(&rules, &token).map(|s| {
+                assert_eq!(s.message, &token[..token.rfind('.').unwrap()]);
+                (s.claims, s.signature)
+            });
+            assert_eq!(
+                cut.map_err(|e| e.description),
+                expected.map_err(Into::into),
+                "{token}"
+            );
+        }
+    }
+
+    #[test]
+    fn segments_decode_the_same_inline_and_on_the_heap() {
+        let rules = rules();
+        let header = encoded(r#"{"alg":"HS256"}"#);
+        // Around both inline sizes (256 bytes of claims, 128 of signature), and empty.
+        for length in [0, 1, 2, 3, 127, 128, 129, 255, 256, 257, 600] {
+            let bytes: Vec<u8> = (0..length).map(|i| (i * 7 % 256) as u8).collect();
+            let token = format!(
+                "{header}.{}.{}",
+                encoded_bytes(&bytes),
+                encoded_bytes(&bytes)
+            );
+            let segments = segments(&rules, &token).unwrap();
+            let (claims, signature) = decode(&segments).unwrap();
+            assert_eq!(
+                (&claims[..], &signature[..]),
+                (&bytes[..], &bytes[..]),
+                "{length}"
+            );
+        }
+        // Not base64url, or not canonical (trailing bits set), either way.
+        for (claims, signature, error) in [
+            ("e30=", "c2ln", "Invalid payload padding"),
+            ("e31", "c2ln", "Invalid payload padding"),
+            ("e30", "c2l+", "Invalid crypto padding"),
+            ("e30", "c2l", "Invalid crypto padding"),
+        ] {
+            let token = format!("{header}.{claims}.{signature}");
+            let error_of = decode(&segments(&rules, &token).unwrap()).unwrap_err();
+            assert_eq!(error_of.description, error, "{token}");
+        }
+    }
+
+    fn encoded_bytes(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
     fn header_check(json: &str) -> Result<(), JwtError> {
         let rules = rules();
         let token = format!("{}.e30.", encoded(json));
-        let segments = segments(&rules, &token)?;
-        header(&rules, &segments.header)
+        segments(&rules, &token).map(drop)
     }
 
     #[test]
