@@ -26,6 +26,11 @@
 //!   hit; the request guard shares the cached claims instead);
 //! - `identity_arc`: `Identity::new` (one `Arc`) and the `downcast` of the handler.
 //!
+//! Group `issue/<ALG>`, issuing a token (what `POST /auth` does after the authentication callback):
+//! - `a_jsonwebtoken_encode`: bare `jsonwebtoken::encode` of the same claims with a prebuilt
+//!   `EncodingKey` — the baseline;
+//! - `b_codec_encode`: `TokenCodec::encode` of Flask-JWT's default payload.
+//!
 //! Group `dispatch/<ALG>`: Rocket's in-process client (no sockets) on `/unprotected` and on
 //! `/protected` (the guard, written as `#[jwt_required]` expands), cache off (`protected`) and on
 //! (`protected_cached`), all with the same `Authorization` header and response body.
@@ -40,7 +45,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion};
-use jsonwebtoken::{DecodingKey, Validation};
+use jsonwebtoken::{DecodingKey, EncodingKey, Validation};
 use jwt_runtime::testing::{self, current_identity, parse_authorization, VerifyKey};
 use jwt_runtime::Identity;
 use jwt_runtime::{
@@ -193,6 +198,17 @@ fn baseline(algorithm: Algorithm) -> (DecodingKey, Validation) {
     validation.validate_nbf = true;
     validation.set_required_spec_claims(&["exp", "nbf"]);
     (key, validation)
+}
+
+/// The bare-jsonwebtoken baseline's signing key, built once.
+fn encoding_key(algorithm: Algorithm) -> EncodingKey {
+    match algorithm {
+        Algorithm::HS256 => Ok(EncodingKey::from_secret(SECRET.as_bytes())),
+        Algorithm::RS256 | Algorithm::PS256 => EncodingKey::from_rsa_pem(RSA_PRIVATE.as_bytes()),
+        Algorithm::ES256 => EncodingKey::from_ec_pem(EC_PRIVATE.as_bytes()),
+        _ => EncodingKey::from_ed_pem(ED_PRIVATE.as_bytes()),
+    }
+    .expect("test private key")
 }
 
 fn identity(payload: &Payload) -> Option<User> {
@@ -392,6 +408,25 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let identity = Identity::new(User { id: black_box(1) });
                 identity.downcast::<User>().map(|user| user.id)
+            })
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group(format!("issue/{alg}"));
+        let default_payload = codec.default_payload(json!(1));
+        let encoding_key = encoding_key(algorithm);
+        let header = jsonwebtoken::Header::new(algorithm);
+        group.bench_function("a_jsonwebtoken_encode", |b| {
+            b.iter(|| {
+                jsonwebtoken::encode(&header, black_box(&default_payload), &encoding_key)
+                    .expect("signed")
+            })
+        });
+        group.bench_function("b_codec_encode", |b| {
+            b.iter(|| {
+                codec
+                    .encode(black_box(&default_payload), &Payload::new())
+                    .expect("signed")
             })
         });
         group.finish();

@@ -9,14 +9,14 @@
 use std::sync::Arc;
 
 use futures_util::FutureExt as _;
-use jsonwebtoken::{Algorithm, AlgorithmFamily, EncodingKey};
+use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use serde_json::Value;
 
 use crate::cache::{Verified, VerifiedTokens};
 use crate::claims::{now, Payload};
 use crate::error::JwtError;
 use crate::jwks::{Jwks, JwksConfig};
-use crate::keys::{self, algorithm_name, KeySource};
+use crate::keys::{self, algorithm_name, KeySource, SigningKey};
 use crate::settings::{Settings, SettingsError};
 use crate::validate::{self, validity, Fetch, Rules, Stop};
 
@@ -32,7 +32,7 @@ pub(crate) struct Checked {
 /// Custom encode and decode callbacks receive it, so they can reuse the configured keys.
 pub struct TokenCodec {
     settings: Settings,
-    signing_key: Option<EncodingKey>,
+    signing_key: Option<SigningKey>,
     keys: KeySource,
     rules: Rules,
     verified: Option<VerifiedTokens>,
@@ -109,7 +109,7 @@ impl TokenCodec {
                 "no signing key is configured: set `secret_key` or `private_key` to issue tokens",
             )
         })?;
-        crate::encode::sign(key, self.settings.algorithm, claims, extra_headers)
+        crate::encode::sign(key, claims, extra_headers)
     }
 
     /// Flask-JWT's default payload for an identity value: the identity claim (`identity` unless
@@ -321,6 +321,7 @@ mod tests {
     use crate::validate::signature::VERIFICATIONS;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
+    use jsonwebtoken::EncodingKey;
     use serde_json::json;
 
     fn codec() -> TokenCodec {

@@ -3,13 +3,12 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, EncodingKey};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::claims::{now, Payload};
 use crate::error::JwtError;
-use crate::keys::algorithm_name;
+use crate::keys::{algorithm_name, SigningKey};
 use crate::settings::Settings;
 
 /// The header of issued tokens: `typ` then `alg`, as PyJWT writes it, then any extra fields.
@@ -21,11 +20,10 @@ struct IssuedHeader<'a> {
     extra: &'a Payload,
 }
 
-/// Signs `claims` with `key` under `algorithm`. `extra_headers` are added to the header after
+/// Signs `claims` with `key` (under its algorithm). `extra_headers` are added to the header after
 /// `typ` and `alg` (which they cannot replace).
 pub(crate) fn sign(
-    key: &EncodingKey,
-    algorithm: Algorithm,
+    key: &SigningKey,
     claims: &Payload,
     extra_headers: &Payload,
 ) -> Result<String, JwtError> {
@@ -34,21 +32,18 @@ pub(crate) fn sign(
     extra.remove("alg");
     let header = IssuedHeader {
         typ: "JWT",
-        alg: algorithm_name(algorithm),
+        alg: algorithm_name(key.algorithm()),
         extra: &extra,
     };
     let header = serde_json::to_vec(&header)
         .map_err(|e| JwtError::internal(format!("token header: {e}")))?;
     let claims =
         serde_json::to_vec(claims).map_err(|e| JwtError::internal(format!("token claims: {e}")))?;
-    let mut message = URL_SAFE_NO_PAD.encode(header);
-    message.push('.');
-    URL_SAFE_NO_PAD.encode_string(claims, &mut message);
-    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), key, algorithm)
-        .map_err(|e| JwtError::internal(format!("token signing failed: {e}")))?;
-    message.push('.');
-    message.push_str(&signature);
-    Ok(message)
+    let mut token = URL_SAFE_NO_PAD.encode(header);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(claims, &mut token);
+    key.sign_into(&mut token)?;
+    Ok(token)
 }
 
 /// Flask-JWT's default payload for an identity value: the identity claim (`identity` unless

@@ -4,7 +4,7 @@
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
 
-use super::{algorithm_name, VerifyKey};
+use super::{algorithm_name, SigningKey, VerifyKey};
 use crate::settings::{KeyMaterial, Settings, SettingsError};
 
 fn invalid(setting: &'static str, reason: impl Into<String>) -> SettingsError {
@@ -113,8 +113,23 @@ fn rsa_bits(key: &DecodingKey) -> Option<usize> {
     Some((modulus.len() - first) * 8 - modulus[first].leading_zeros() as usize)
 }
 
-/// The key that signs issued tokens with `settings.algorithm`, if one is configured.
-pub(crate) fn signing_key(settings: &Settings) -> Result<Option<EncodingKey>, SettingsError> {
+/// The key that signs issued tokens with `settings.algorithm`, if one is configured, prepared
+/// for signing.
+pub(crate) fn signing_key(settings: &Settings) -> Result<Option<SigningKey>, SettingsError> {
+    let Some(key) = encoding_key(settings)? else {
+        return Ok(None);
+    };
+    let setting = match settings.algorithm.family() {
+        AlgorithmFamily::Hmac => "secret_key",
+        _ => "private_key",
+    };
+    SigningKey::new(settings.algorithm, &key)
+        .map(Some)
+        .map_err(|e| invalid(setting, e.to_string()))
+}
+
+/// The configured signing key's material for `settings.algorithm`, as `jsonwebtoken` reads it.
+fn encoding_key(settings: &Settings) -> Result<Option<EncodingKey>, SettingsError> {
     let algorithm = settings.algorithm;
     let name = algorithm_name(algorithm);
     match algorithm.family() {
@@ -306,6 +321,60 @@ mod tests {
                 "{algorithm:?}: truncated"
             );
             assert!(!key.verify(message, &[]), "{algorithm:?}: empty");
+        }
+    }
+
+    #[test]
+    fn prepared_signing_keys_sign_as_jsonwebtoken_does() {
+        let message = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0";
+        for algorithm in ALL {
+            let (signing, verifying) = pair(algorithm);
+            let key = SigningKey::new(algorithm, &signing).unwrap();
+            assert_eq!(key.algorithm(), algorithm);
+            let mut token = message.to_owned();
+            key.sign_into(&mut token).unwrap();
+            let (signed, b64) = token.rsplit_once('.').unwrap();
+            assert_eq!(signed, message, "{algorithm:?}");
+            assert!(
+                jsonwebtoken::crypto::verify(b64, message.as_bytes(), &verifying, algorithm)
+                    .unwrap(),
+                "{algorithm:?}"
+            );
+            // The deterministic schemes give jsonwebtoken's very signature (ECDSA and PSS draw
+            // randomness for each one).
+            let randomised = matches!(algorithm.family(), AlgorithmFamily::Ec)
+                || matches!(
+                    algorithm,
+                    Algorithm::PS256 | Algorithm::PS384 | Algorithm::PS512
+                );
+            if !randomised {
+                let expected =
+                    jsonwebtoken::crypto::sign(message.as_bytes(), &signing, algorithm).unwrap();
+                assert_eq!(b64, expected, "{algorithm:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn signing_keys_that_do_not_fit_are_refused_when_loaded() {
+        let (es256, _) = pair(Algorithm::ES256);
+        assert!(SigningKey::new(Algorithm::RS256, &es256).is_err());
+        // A P-256 key for ES384, and bytes that are no RSA key.
+        assert!(SigningKey::new(Algorithm::ES384, &es256).is_err());
+        let garbage = EncodingKey::from_rsa_der(b"not a key");
+        assert!(SigningKey::new(Algorithm::RS256, &garbage).is_err());
+        // Through the settings, at start: the error names the setting.
+        let settings = Settings {
+            algorithm: Algorithm::RS256,
+            private_key: Some(KeyMaterial::Der(b"not a key".to_vec())),
+            ..Settings::default()
+        };
+        match signing_key(&settings) {
+            Err(SettingsError::Invalid { setting, reason }) => {
+                assert_eq!(setting, "private_key");
+                assert!(reason.starts_with("not a usable RS256 key"), "{reason}");
+            }
+            other => panic!("expected a configuration error, got {other:?}"),
         }
     }
 

@@ -1,4 +1,5 @@
-//! Keys: the signing key for issued tokens, and verification keys each bound to one algorithm.
+//! Keys: the signing key for issued tokens ([`SigningKey`]), and verification keys each bound to
+//! one algorithm.
 //!
 //! Binding key and algorithm one to one is what defeats algorithm confusion: a token's `alg` only
 //! selects among keys the configuration already tied to that algorithm, so an RSA public key can
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind};
 
 mod load;
+mod signing;
 
 use crate::error::JwtError;
 use crate::jwks::Jwks;
@@ -19,6 +21,7 @@ use crate::validate::Fetch;
 
 pub use load::minimum_secret_bytes;
 pub(crate) use load::{short_secret_warning, signing_key, static_verify_key, MIN_RSA_BITS};
+pub(crate) use signing::SigningKey;
 
 /// A key that verifies signatures of exactly one algorithm.
 ///
