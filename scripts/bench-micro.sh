@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Micro-benchmarks of the request path (jwt-benches/benches/request_path.rs, criterion), then the
-# ratios: our decode against bare jsonwebtoken::decode, per algorithm. See docs/performance.md.
+# ratios: our decode against bare jsonwebtoken::decode, and our encode against bare
+# jsonwebtoken::encode, per algorithm. See docs/performance.md.
 #
 #   bash scripts/bench-micro.sh                 # 1 s warm-up, 3 s measurement per benchmark (~6 min)
 #   bash scripts/bench-micro.sh --report-only   # only print the tables of the last run
@@ -60,6 +61,8 @@ def ns(group, bench):
 def fmt(v):
     if v is None:
         return "–"
+    if v >= 1_000_000:
+        return f"{v / 1_000_000:.2f} ms"
     return f"{v / 1000:.2f} µs" if v >= 1000 else f"{v:.0f} ns"
 
 
@@ -109,6 +112,16 @@ for alg in algs:
 table("In-process dispatch (Rocket local client; protected/bare = throughput ratio, bare time ÷ protected time)",
       ["alg", "/unprotected", "/protected", "protected/bare", "/protected (cache hit)", "protected/bare (hit)"],
       rows)
+
+rows = []
+for alg in algs:
+    g = lambda b: ns("issue", f"{alg}/{b}")
+    a, b = g("a_jsonwebtoken_encode"), g("b_codec_encode")
+    if a is None:
+        continue
+    rows.append([alg, fmt(a), fmt(b), ratio(b, a)])
+table("Issuing a token (median per call)",
+      ["alg", "(a) jsonwebtoken::encode", "(b) TokenCodec::encode", "(b)/(a)"], rows)
 
 
 def allocs(bench):
