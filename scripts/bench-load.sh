@@ -20,14 +20,21 @@
 #                               on with the near-cache (warm), on without it (Redis read per
 #                               request), each /protected against the first's /unprotected, in
 #                               rotating order every round; starts a redis-server (pinned with wrk)
+#   --interleave                instead: both routes in each wrk run, alternating every PHASE (2000)
+#                               requests (scripts/bench-interleave.lua), so that the machine's
+#                               speed, which drifts over seconds, weighs on both alike; the
+#                               order alternates between runs, and each configuration also runs
+#                               the bare route against itself (the method's own error, ratio 1).
+#                               GET configurations only (not EXT-COOKIE)
 #   --distinct-tokens           instead: DISTINCT_SECONDS (60) of DISTINCT_TOKENS (10000) distinct
 #                               tokens per configuration; memory at the start, at 10 s, at the end
 #   --cache on|off|both         the verified-token cache as configured by default (on), turned
 #                               off with JWT_TOKEN_CACHE_ENTRIES=0 (off), or both, default both
 #                               [BENCH_CACHE]
 #   --port P                    server port, default 18080 [BENCH_PORT]
-# Also: WRK_THREADS, WRK_CONNECTIONS (64), ROCKET_WORKERS, PIN=0 (no CPU pinning), BENCH_RETRIES
-# (2: a run whose server stayed under 90 % CPU, i.e. other processes took its core, is retried).
+# Also: WRK_THREADS, WRK_CONNECTIONS (64), ROCKET_WORKERS, PIN=0 (no CPU pinning), PHASE (requests
+# per phase of --interleave), BENCH_RETRIES (2: a run whose server stayed under 90 % CPU, i.e.
+# other processes took its core, is retried).
 #
 # Besides requests/s and p99, each run reports the server's CPU time per request (from
 # /proc/<pid>/stat): unlike requests/s, it barely moves when other processes share the machine.
@@ -47,6 +54,8 @@ duration="${BENCH_DURATION:-10}"
 port="${BENCH_PORT:-18080}"
 distinct=0
 revocation=0
+interleave=0
+phase="${PHASE:-2000}"
 cache_modes="${BENCH_CACHE:-both}"
 distinct_seconds="${DISTINCT_SECONDS:-60}"
 distinct_tokens="${DISTINCT_TOKENS:-10000}"
@@ -63,7 +72,8 @@ while [ $# -gt 0 ]; do
         --cache) cache_modes="$2"; shift 2 ;;
         --distinct-tokens) distinct=1; shift ;;
         --revocation) revocation=1; shift ;;
-        -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
+        --interleave) interleave=1; shift ;;
+        -h|--help) sed -n '2,47p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -352,6 +362,60 @@ if [ "$revocation" = 1 ]; then
         printf '| %s | %s | %s | %s |\n' "$run" "$(echo "${got[$run.rps]}" | median | xargs printf '%.0f')" "$(echo "${got[$run.cpu]}" | median)" "$r"
     done
     printf '\nRedis calls: %s\n' "$(redis-cli -p "$redis_port" INFO commandstats | grep -E 'cmdstat_(mget|get):' | cut -d, -f1 | tr '\r\n' '  ')"
+    exit 0
+fi
+
+# ----- both routes in each run ---------------------------------------------------------------------
+
+if [ "$interleave" = 1 ]; then
+    [ "$threads" = 1 ] || { echo "--interleave needs one wrk thread (WRK_THREADS=1)" >&2; exit 2; }
+    # interleaved A B: one wrk run alternating between routes A and B; sets `ratio` (B's
+    # requests/s over A's, from the timed middle of every phase) and `phases`.
+    interleaved() {
+        "${wrk_cmd[@]}" -t1 -c"$connections" -d"${duration}s" --timeout 5s \
+            -s scripts/bench-interleave.lua "$base" -- "$phase" "${req[1]}" "$1" "$2" >"$work/wrk.out" 2>&1 ||
+            { echo "wrk failed:" >&2; cat "$work/wrk.out" >&2; exit 1; }
+        ratio=$(awk '$1 == "interleave" { rate[++n] = $3 / $4 }
+            END { if (n == 2 && rate[1] > 0) printf "%.3f", rate[2] / rate[1] }' "$work/wrk.out")
+        phases=$(awk '$1 == "phases" { print $2 }' "$work/wrk.out")
+        [ -n "$ratio" ] || { echo "no result:" >&2; cat "$work/wrk.out" >&2; exit 1; }
+    }
+    spread() { echo "$(echo "$1" | median | xargs printf '%.3f') ($(echo "$1" | tr ' ' '\n' | grep -v '^$' | sort -g | head -1)–$(echo "$1" | tr ' ' '\n' | grep -v '^$' | sort -g | tail -1))"; }
+    summary=()
+    printf '\n| alg | cache | run | routes | phases | ratio (second/first) | protected/bare |\n|---|---|---|---|---|---|---|\n'
+    for alg in $algs; do
+      [ "$alg" = EXT-COOKIE ] && { echo "--interleave: EXT-COOKIE skipped (POST)" >&2; continue; }
+      for cache in $cache_modes; do
+        start_server "$alg" "$cache"
+        tok=$(token "$alg")
+        [ -n "$tok" ] || { echo "no token for $alg" >&2; exit 1; }
+        request "$alg" "$tok"
+        duration_was=$duration; duration=$warmup
+        interleaved /unprotected /protected
+        duration=$duration_was
+        ratios="" controls=""
+        for run in $(seq 1 "$rounds"); do
+            if [ $((run % 2)) = 1 ]; then
+                interleaved /unprotected /protected; protected=$ratio
+            else
+                interleaved /protected /unprotected; protected=$(awk -v r="$ratio" 'BEGIN { printf "%.3f", 1 / r }')
+            fi
+            ratios+="$protected "
+            printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$alg" "$cache" "$run" \
+                "$([ $((run % 2)) = 1 ] && echo 'bare, protected' || echo 'protected, bare')" "$phases" "$ratio" "$protected"
+        done
+        for run in 1 2; do
+            interleaved /unprotected /unprotected
+            controls+="$ratio "
+            printf '| %s | %s | control %s | bare, bare | %s | %s | |\n' "$alg" "$cache" "$run" "$phases" "$ratio"
+        done
+        summary+=("| $alg | $cache | $(spread "$ratios") | $(spread "$controls") |")
+        stop_server
+      done
+    done
+    printf '\nprotected/bare over %s runs of %s s, phases of %s requests (median (min–max)); the\ncontrol is the bare route against itself:\n\n' "$rounds" "$duration" "$phase"
+    printf '| alg | cache | protected/bare | control |\n|---|---|---|---|\n'
+    printf '%s\n' "${summary[@]}"
     exit 0
 fi
 
