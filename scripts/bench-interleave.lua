@@ -29,7 +29,7 @@ end
 local paths = { "/unprotected", "/protected" }
 local SKIP = 128
 local phase = 2000
-local requests = {}
+local formatted = {}
 local sent, received = 0, 0
 local started = nil
 -- Per route: responses timed and seconds (globals, so that `done` can read them).
@@ -54,7 +54,7 @@ function init(args)
   paths[1] = args[3] or paths[1]
   paths[2] = args[4] or paths[2]
   for i, path in ipairs(paths) do
-    requests[i] = wrk.format("GET", path, headers)
+    formatted[i] = wrk.format("GET", path, headers)
   end
   path_1, path_2 = paths[1], paths[2]
 end
@@ -62,7 +62,7 @@ end
 function request()
   local route = math.floor(sent / phase) % 2 + 1
   sent = sent + 1
-  return requests[route]
+  return formatted[route]
 end
 
 function response(status, headers, body)

@@ -243,6 +243,8 @@ run_wrk() {
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+# spread "V1 V2 ...": the median and the range, as "median (min–max)".
+spread() { echo "$(echo "$1" | median | xargs printf '%.3f') ($(echo "$1" | tr ' ' '\n' | grep -v '^$' | sort -g | head -1)–$(echo "$1" | tr ' ' '\n' | grep -v '^$' | sort -g | tail -1))"; }
 
 echo "Machine: $ncpu CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), \
 $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); pinning: $([ "$pin" = 1 ] && echo "server CPU 0 ($workers worker), wrk CPU 1" || echo none)"
@@ -349,7 +351,6 @@ if [ "$revocation" = 1 ]; then
             got[off]+="$(ratio "${last[off /protected]}" "${last[off /unprotected]}") "
         fi
     done
-    spread() { echo "$(echo "$1" | median | xargs printf '%.3f') ($(echo "$1" | tr ' ' '\n' | grep -v '^$' | sort -g | head -1)–$(echo "$1" | tr ' ' '\n' | grep -v '^$' | sort -g | tail -1))"; }
     printf '\nMedians of %s rounds (per-round ratios: median (min–max)):\n\n' "$rounds"
     printf '| run | rps | server CPU µs/req | per-round ratio |\n|---|---|---|---|\n'
     for run in "${runs[@]}"; do
@@ -369,18 +370,17 @@ fi
 
 if [ "$interleave" = 1 ]; then
     [ "$threads" = 1 ] || { echo "--interleave needs one wrk thread (WRK_THREADS=1)" >&2; exit 2; }
-    # interleaved A B: one wrk run alternating between routes A and B; sets `ratio` (B's
+    # interleaved SECONDS A B: one wrk run alternating between routes A and B; sets `ratio` (B's
     # requests/s over A's, from the timed middle of every phase) and `phases`.
     interleaved() {
-        "${wrk_cmd[@]}" -t1 -c"$connections" -d"${duration}s" --timeout 5s \
-            -s scripts/bench-interleave.lua "$base" -- "$phase" "${req[1]}" "$1" "$2" >"$work/wrk.out" 2>&1 ||
+        "${wrk_cmd[@]}" -t1 -c"$connections" -d"$1s" --timeout 5s \
+            -s scripts/bench-interleave.lua "$base" -- "$phase" "${req[1]}" "$2" "$3" >"$work/wrk.out" 2>&1 ||
             { echo "wrk failed:" >&2; cat "$work/wrk.out" >&2; exit 1; }
         ratio=$(awk '$1 == "interleave" { rate[++n] = $3 / $4 }
             END { if (n == 2 && rate[1] > 0) printf "%.3f", rate[2] / rate[1] }' "$work/wrk.out")
         phases=$(awk '$1 == "phases" { print $2 }' "$work/wrk.out")
         [ -n "$ratio" ] || { echo "no result:" >&2; cat "$work/wrk.out" >&2; exit 1; }
     }
-    spread() { echo "$(echo "$1" | median | xargs printf '%.3f') ($(echo "$1" | tr ' ' '\n' | grep -v '^$' | sort -g | head -1)–$(echo "$1" | tr ' ' '\n' | grep -v '^$' | sort -g | tail -1))"; }
     summary=()
     printf '\n| alg | cache | run | routes | phases | ratio (second/first) | protected/bare |\n|---|---|---|---|---|---|---|\n'
     for alg in $algs; do
@@ -390,22 +390,20 @@ if [ "$interleave" = 1 ]; then
         tok=$(token "$alg")
         [ -n "$tok" ] || { echo "no token for $alg" >&2; exit 1; }
         request "$alg" "$tok"
-        duration_was=$duration; duration=$warmup
-        interleaved /unprotected /protected
-        duration=$duration_was
+        interleaved "$warmup" /unprotected /protected
         ratios="" controls=""
         for run in $(seq 1 "$rounds"); do
             if [ $((run % 2)) = 1 ]; then
-                interleaved /unprotected /protected; protected=$ratio
+                interleaved "$duration" /unprotected /protected; protected=$ratio
             else
-                interleaved /protected /unprotected; protected=$(awk -v r="$ratio" 'BEGIN { printf "%.3f", 1 / r }')
+                interleaved "$duration" /protected /unprotected; protected=$(awk -v r="$ratio" 'BEGIN { printf "%.3f", 1 / r }')
             fi
             ratios+="$protected "
             printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$alg" "$cache" "$run" \
                 "$([ $((run % 2)) = 1 ] && echo 'bare, protected' || echo 'protected, bare')" "$phases" "$ratio" "$protected"
         done
         for run in 1 2; do
-            interleaved /unprotected /unprotected
+            interleaved "$duration" /unprotected /unprotected
             controls+="$ratio "
             printf '| %s | %s | control %s | bare, bare | %s | %s | |\n' "$alg" "$cache" "$run" "$phases" "$ratio"
         done

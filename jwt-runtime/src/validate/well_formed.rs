@@ -74,9 +74,8 @@ impl HeaderMemo {
 
 /// A header segment: base64url, then a JSON object without repeated members.
 fn decode_header(segment: &str) -> Result<Payload, JwtError> {
-    let header = URL_SAFE_NO_PAD
-        .decode(segment)
-        .map_err(|_| malformed("Invalid header padding"))?;
+    let header =
+        decode_segment::<[u8; 128]>(segment).ok_or_else(|| malformed("Invalid header padding"))?;
     Ok(serde_json::from_slice::<UniqueMap>(&header)
         .map_err(|e| malformed(json_error("Invalid header string", &e)))?
         .0)
