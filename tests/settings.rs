@@ -691,7 +691,7 @@ fn ignition_fails_with_badly_typed_or_invalid_values() {
 
 // ----- build() ---------------------------------------------------------------------------------
 
-fn build_error(jwt: JwtBuilder<User>) -> BuildError {
+fn build_error<U: Send + Sync + 'static>(jwt: JwtBuilder<U>) -> BuildError {
     match jwt.build() {
         Ok(_) => panic!("build() should fail"),
         Err(error) => error,
@@ -701,7 +701,7 @@ fn build_error(jwt: JwtBuilder<User>) -> BuildError {
 #[test]
 fn build_needs_an_identity_handler() {
     let error = build_error(
-        Jwt::<User>::builder()
+        Jwt::builder()
             .secret_key(SECRET)
             .allow_short_secret(true)
             .authentication_handler(|_, _| Some(joe())),
@@ -709,14 +709,14 @@ fn build_needs_an_identity_handler() {
     assert_eq!(error, BuildError::MissingIdentityHandler);
     assert!(error.to_string().contains("identity_handler"), "{error}");
 
-    let error = build_error(Jwt::<User>::builder().disable_auth_url_rule());
+    let error = build_error(Jwt::builder().disable_auth_url_rule());
     assert_eq!(error, BuildError::MissingIdentityHandler);
 }
 
 #[test]
 fn build_needs_an_authentication_handler_unless_the_auth_resource_is_disabled() {
     let identity_only = || {
-        Jwt::<User>::builder()
+        Jwt::builder()
             .secret_key(SECRET)
             .allow_short_secret(true)
             .identity_handler(|payload| (payload.get("identity")? == 1).then(joe))

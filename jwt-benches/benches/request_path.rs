@@ -229,7 +229,7 @@ fn unprotected() -> String {
 }
 
 fn rocket(algorithm: Algorithm, cache: bool) -> Rocket<Build> {
-    let jwt = Jwt::<User>::builder()
+    let jwt = Jwt::builder()
         .settings(settings(algorithm, cache))
         .identity_handler(identity)
         .build()

@@ -3,6 +3,7 @@
 //! Each has Flask-JWT's name and role; where a callback is not given, the default of Flask-JWT
 //! 0.3.2 applies (see the builder's methods for each default).
 
+use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -185,6 +186,82 @@ impl<U> Default for Callbacks<U> {
         }
     }
 }
+
+impl<U: 'static> Callbacks<U> {
+    /// These callbacks for the identity type `V`. Those that involve the identity were given for
+    /// `U`: they are kept when `V` is `U`, and otherwise dropped, the first one's name returned.
+    pub(crate) fn for_identity<V: 'static>(self) -> (Callbacks<V>, Option<&'static str>) {
+        let Callbacks {
+            authentication,
+            identity,
+            identity_claim,
+            payload,
+            headers,
+            encode,
+            decode,
+            request,
+            auth_response,
+            auth_request,
+            error,
+            loaders,
+            revocation_store,
+        } = self;
+        let given = [
+            ("authentication_handler", authentication.is_some()),
+            ("identity_handler", identity.is_some()),
+            ("payload_handler", payload.is_some()),
+            ("headers_handler", headers.is_some()),
+            ("encode_handler", encode.is_some()),
+            ("auth_response_handler", auth_response.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(name, set)| set.then_some(name));
+        // Downcasting from `Any` is how a value typed with `U` is read as typed with `V`, which
+        // succeeds exactly when they are the same type.
+        let typed: Box<dyn Any> = Box::new((
+            authentication,
+            identity,
+            identity_claim,
+            payload,
+            headers,
+            encode,
+            auth_response,
+        ));
+        let (typed, dropped) = match typed.downcast::<IdentityTyped<V>>() {
+            Ok(same) => (*same, None),
+            Err(_) => ((None, None, None, None, None, None, None), given),
+        };
+        let (authentication, identity, identity_claim, payload, headers, encode, auth_response) =
+            typed;
+        let callbacks = Callbacks {
+            authentication,
+            identity,
+            identity_claim,
+            payload,
+            headers,
+            encode,
+            decode,
+            request,
+            auth_response,
+            auth_request,
+            error,
+            loaders,
+            revocation_store,
+        };
+        (callbacks, dropped)
+    }
+}
+
+/// The callbacks of [`Callbacks`] that involve the identity type, in field order.
+type IdentityTyped<U> = (
+    Option<Authentication<U>>,
+    Option<IdentityLookup<U>>,
+    Option<IdentityClaimFn<U>>,
+    Option<PayloadFn<U>>,
+    Option<HeadersFn<U>>,
+    Option<EncodeFn<U>>,
+    Option<AuthResponseFn<U>>,
+);
 
 /// Flask-JWT's `getattr(identity, 'id') or identity['id']`: the `id` field of the serialised
 /// identity, or the identity itself when it serialises to a plain value (a number or a string).

@@ -822,7 +822,7 @@ mod tests {
             secret_key: Some(Secret::new("super-secret")),
             allow_short_secret: true,
             max_age: Some(std::time::Duration::from_secs(60)),
-            required_claims: vec!["exp".into()],
+            required_claims: Some(vec!["exp".into()]),
             ..Settings::default()
         })
         .unwrap();

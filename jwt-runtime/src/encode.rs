@@ -71,9 +71,8 @@ pub(crate) fn missing_required_claims<'s>(
     payload: &Payload,
 ) -> Vec<&'s str> {
     settings
-        .required_claims
-        .iter()
-        .map(String::as_str)
+        .effective_required_claims()
+        .into_iter()
         .filter(|claim| !payload.contains_key(*claim))
         .collect()
 }

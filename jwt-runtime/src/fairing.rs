@@ -14,7 +14,7 @@ use crate::engine::Engine;
 use crate::guard::Registered;
 use crate::refresh::RefreshResource;
 use crate::revocation::{Revocation, Revoker};
-use crate::settings::{Profile, Settings, SettingsError};
+use crate::settings::{CodeSettings, Profile, Settings, SettingsError};
 
 /// Flask-JWT for Rocket: attach it with `rocket::build().attach(jwt)`.
 ///
@@ -22,18 +22,29 @@ use crate::settings::{Profile, Settings, SettingsError};
 /// variables over the builder's settings, builds the keys (failing ignition with a message naming
 /// the setting when one is missing or wrong), and mounts the auth resource at `auth_url_rule`.
 pub struct Jwt<U> {
+    /// The settings given in code, resolved again at ignition under the configured profile.
+    code: CodeSettings,
+    /// `code` under the profile chosen in code.
     settings: Settings,
     callbacks: Arc<Callbacks<U>>,
 }
 
-impl<U: Send + Sync + 'static> Jwt<U> {
-    /// A builder with Flask-JWT 0.3.2's defaults.
-    pub fn builder() -> JwtBuilder<U> {
+impl Jwt<()> {
+    /// A builder with Flask-JWT 0.3.2's defaults. Its identity type is `()` until an identity or
+    /// authentication handler sets it, so an application with no user lookup names no type.
+    pub fn builder() -> JwtBuilder<()> {
         JwtBuilder::default()
     }
+}
 
-    pub(crate) fn new(settings: Settings, callbacks: Arc<Callbacks<U>>) -> Self {
+impl<U: Send + Sync + 'static> Jwt<U> {
+    pub(crate) fn new(
+        code: CodeSettings,
+        settings: Settings,
+        callbacks: Arc<Callbacks<U>>,
+    ) -> Self {
         Jwt {
+            code,
             settings,
             callbacks,
         }
@@ -82,7 +93,8 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
     }
 
     async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
-        let resolved = match self.settings.clone().with_rocket_config(rocket.figment()) {
+        let in_code = |profile| Ok(self.code.under(profile));
+        let resolved = match Settings::layered(&self.settings, in_code, rocket.figment()) {
             Ok(settings) => discover(settings)
                 .await
                 .and_then(crate::authorities::resolve),

@@ -24,6 +24,9 @@ pub use crate::resource_metadata::ProtectedResource;
 pub use crate::rules::Location;
 
 mod forms;
+mod in_code;
+
+pub(crate) use in_code::CodeSettings;
 
 /// A secret (HMAC key or private key PEM) whose `Debug` output never shows the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -149,10 +152,14 @@ pub struct Settings {
     #[default(strings(&["signature", "exp", "nbf", "iat"]))]
     #[serde(deserialize_with = "forms::names")]
     pub verify_claims: Vec<String>,
-    /// `JWT_REQUIRED_CLAIMS`: claims a token must carry; default `exp`, `iat`, `nbf`.
-    #[default(strings(&["exp", "iat", "nbf"]))]
-    #[serde(deserialize_with = "forms::names")]
-    pub required_claims: Vec<String>,
+    /// `JWT_REQUIRED_CLAIMS`: claims a token must carry (`nbf` and `iat` are checked whenever
+    /// present). Unset (the default), it is the profile's default for where keys come from
+    /// ([`Settings::effective_required_claims`]): `exp`, `iat`, `nbf` as Flask-JWT; just `exp` when keys
+    /// come from an authority (`authority`, `jwks_url`, `authorities`), since the tokens real
+    /// issuers mint (Auth0's, Okta's, Google's, ...) often carry no `nbf`; none in the extended
+    /// profile.
+    #[serde(deserialize_with = "forms::optional_names")]
+    pub required_claims: Option<Vec<String>>,
     /// Algorithms accepted on presented tokens; empty (the default) means `algorithm` alone.
     /// The token's `alg` header only selects among these, never adds to them.
     #[serde(deserialize_with = "forms::algorithms")]
@@ -411,11 +418,38 @@ impl Settings {
                 identity_claim: "sub".into(),
                 leeway: Duration::ZERO,
                 expiration_delta: Duration::from_secs(15 * 60),
-                required_claims: Vec::new(),
                 auth_url_rule: None,
                 ..flask_jwt
             },
         }
+    }
+}
+
+impl Settings {
+    /// The claims a token must carry: `required_claims` when it is set, else the default of the
+    /// profile and of where keys come from ([`Settings::default_required_claims`]).
+    pub fn effective_required_claims(&self) -> Vec<&str> {
+        match &self.required_claims {
+            Some(claims) => claims.iter().map(String::as_str).collect(),
+            None => self.default_required_claims().to_vec(),
+        }
+    }
+
+    /// `required_claims`' default: none in the extended profile (Flask-JWT-Extended requires
+    /// nothing), `exp` when keys come from an authority (what every major issuer emits), and
+    /// Flask-JWT's `exp`, `iat`, `nbf` otherwise.
+    pub fn default_required_claims(&self) -> &'static [&'static str] {
+        match self.profile {
+            Profile::Extended => &[],
+            Profile::FlaskJwt if self.keys_from_authority() => &["exp"],
+            Profile::FlaskJwt => &["exp", "iat", "nbf"],
+        }
+    }
+
+    /// Whether verification keys come from an authority (`authority`, `jwks_url`, several
+    /// `authorities`) rather than from the settings' own secret or key.
+    pub fn keys_from_authority(&self) -> bool {
+        self.authority.is_some() || self.jwks_url.is_some() || !self.authorities.is_empty()
     }
 }
 
@@ -585,6 +619,17 @@ impl Settings {
     /// own (a value the builder set explicitly stays); Flask-JWT-Extended's names for settings
     /// this crate names otherwise (`decode_leeway`, `header_type`, ...) are read too.
     pub fn with_rocket_config(self, figment: &Figment) -> Result<Settings, SettingsError> {
+        let rebased = |profile| self.clone().rebased(profile);
+        Settings::layered(&self, rebased, figment)
+    }
+
+    /// [`with_rocket_config`](Self::with_rocket_config) over `base`, the settings given in code;
+    /// `under(profile)` gives them under another profile, when the configuration chooses one.
+    pub(crate) fn layered(
+        base: &Settings,
+        under: impl Fn(Profile) -> Result<Settings, SettingsError>,
+        figment: &Figment,
+    ) -> Result<Settings, SettingsError> {
         let layers = |base: &Settings| {
             let layered = Figment::from(Serialized::defaults(base))
                 .merge(figment.focus("jwt"))
@@ -594,10 +639,10 @@ impl Settings {
                 Err(_) => layered,
             }
         };
-        let mut layered = layers(&self);
+        let mut layered = layers(base);
         let profile: Profile = layered.extract_inner("profile").map_err(Box::new)?;
-        if profile != self.profile {
-            layered = layers(&self.rebased(profile)?);
+        if profile != base.profile {
+            layered = layers(&under(profile)?);
         }
         let WarnUnknownKeys(mut settings) = layered.extract().map_err(Box::new)?;
         let names: ExtendedNames = layered.extract().map_err(Box::new)?;
@@ -674,7 +719,9 @@ impl Settings {
             });
         }
         check_names("verify_claims", &self.verify_claims, VERIFIABLE_CLAIMS)?;
-        check_names("required_claims", &self.required_claims, REQUIRABLE_CLAIMS)?;
+        if let Some(required) = &self.required_claims {
+            check_names("required_claims", required, REQUIRABLE_CLAIMS)?;
+        }
         let prefix = &self.auth_header_prefix;
         if prefix.is_empty() || prefix.chars().any(char::is_whitespace) {
             return Err(SettingsError::Invalid {
@@ -849,7 +896,8 @@ mod tests {
         assert_eq!(s.expiration_delta, Duration::from_secs(300));
         assert_eq!(s.not_before_delta, Duration::ZERO);
         assert_eq!(s.verify_claims, ["signature", "exp", "nbf", "iat"]);
-        assert_eq!(s.required_claims, ["exp", "iat", "nbf"]);
+        assert_eq!(s.required_claims, None);
+        assert_eq!(s.effective_required_claims(), ["exp", "iat", "nbf"]);
         assert!(s.secret_key.is_none());
     }
 
@@ -988,7 +1036,7 @@ mod tests {
         assert_eq!(one.audience, ["https://api.example/, billing"]);
         assert_eq!(one.algorithms, [Algorithm::RS256]);
         assert_eq!(one.verify_claims, ["exp"]);
-        assert_eq!(one.required_claims, ["iat"]);
+        assert_eq!(one.required_claims, Some(vec!["iat".to_owned()]));
         let many = configured(serde_json::json!({
             "audience": ["a", "b"],
             "algorithms": ["RS256", "EdDSA"],
@@ -1152,7 +1200,7 @@ mod tests {
         assert_eq!(s.audience, ["https://api.example/", "billing"]);
         assert_eq!(s.algorithms, [Algorithm::RS256, Algorithm::ES256]);
         assert_eq!(s.verify_claims, ["exp"]);
-        assert!(s.required_claims.is_empty());
+        assert!(s.effective_required_claims().is_empty());
         assert_eq!(s.issuer.as_deref(), Some("https://issuer.example/"));
         assert_eq!(s.max_age, Some(Duration::from_millis(500)));
 
@@ -1184,7 +1232,7 @@ mod tests {
         assert_eq!(s.leeway, Duration::ZERO);
         assert_eq!(s.expiration_delta, Duration::from_secs(900));
         assert_eq!(s.refresh_token_expires, Duration::from_secs(2_592_000));
-        assert!(s.required_claims.is_empty());
+        assert!(s.effective_required_claims().is_empty());
         assert_eq!(s.auth_url_rule, None);
         assert_eq!(s.token_location, [Location::Headers]);
         assert_eq!(s.csrf_methods, ["POST", "PUT", "PATCH", "DELETE"]);

@@ -474,7 +474,7 @@ fn form_route(auth: JwtAuth, form: String) -> Result<String, JwtResponse> {
 
 #[test]
 fn the_csrf_value_can_come_from_a_form_field() {
-    let jwt = Jwt::<String>::builder()
+    let jwt = Jwt::builder()
         .settings(Settings {
             secret_key: Some(Secret::new(crate::common::SECRET)),
             allow_short_secret: true,

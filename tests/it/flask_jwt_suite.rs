@@ -93,10 +93,10 @@ fn json_body(response: LocalResponse<'_>) -> Value {
 /// Flask-JWT `test_initialize`.
 #[test]
 fn test_initialize() {
-    let jwt = Jwt::<User>::builder()
+    let jwt = Jwt::builder()
         .secret_key(SECRET)
         .allow_short_secret(true)
-        .authentication_handler(|_, _| None)
+        .authentication_handler(|_, _| None::<User>)
         .identity_handler(|_| None)
         .build()
         .expect("the extension initialises");
@@ -422,7 +422,7 @@ fn test_custom_auth_header() {
 /// Flask-JWT `test_custom_auth_handler`.
 #[test]
 fn test_custom_auth_handler() {
-    let jwt = Jwt::<User>::builder()
+    let jwt = Jwt::builder()
         .secret_key(SECRET)
         .allow_short_secret(true)
         .identity_handler(|_| None)

@@ -256,7 +256,10 @@ pub(super) fn algorithms<'de, D: Deserializer<'de>>(
 pub(super) fn optional_names<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Vec<String>>, D::Error> {
-    names(deserializer).map(Some)
+    /// A list of [`names`], so that `Option` can read it (and `null` as none).
+    #[derive(Deserialize)]
+    struct Names(#[serde(deserialize_with = "names")] Vec<String>);
+    Ok(Option::<Names>::deserialize(deserializer)?.map(|Names(names)| names))
 }
 
 /// [`algorithms`], optional (absent is none).

@@ -19,9 +19,10 @@ pub(crate) struct TimeRules {
     exp: bool,
     nbf: bool,
     iat: bool,
-    require_exp: bool,
-    require_iat: bool,
-    require_nbf: bool,
+    /// For each time claim that must be present, the setting that requires it.
+    require_exp: Option<&'static str>,
+    require_iat: Option<&'static str>,
+    require_nbf: Option<&'static str>,
     leeway: i64,
     max_age: Option<i64>,
 }
@@ -31,15 +32,28 @@ impl TimeRules {
         let has = |list: &[String], name: &str| list.iter().any(|c| c == name);
         let verify = settings.verify;
         let seconds = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        let required = settings.effective_required_claims();
+        // `strict` claims are also required by the RFC 9068 profile.
+        let required_by = |claim: &str, strict: bool| {
+            if !verify {
+                None
+            } else if strict && settings.strict_access_tokens {
+                Some(STRICT_ACCESS_TOKENS)
+            } else if !required.contains(&claim) {
+                None
+            } else if settings.required_claims.is_some() {
+                Some(REQUIRED_CLAIMS)
+            } else {
+                Some(REQUIRED_CLAIMS_DEFAULT)
+            }
+        };
         TimeRules {
             exp: verify && settings.verify_expiration && has(&settings.verify_claims, "exp"),
             nbf: verify && has(&settings.verify_claims, "nbf"),
             iat: verify && has(&settings.verify_claims, "iat"),
-            require_exp: verify
-                && (settings.strict_access_tokens || has(&settings.required_claims, "exp")),
-            require_iat: verify
-                && (settings.strict_access_tokens || has(&settings.required_claims, "iat")),
-            require_nbf: verify && has(&settings.required_claims, "nbf"),
+            require_exp: required_by("exp", true),
+            require_iat: required_by("iat", true),
+            require_nbf: required_by("nbf", false),
             leeway: seconds(settings.leeway),
             max_age: crate::access_token::max_age(settings).map(seconds),
         }
@@ -50,6 +64,13 @@ impl TimeRules {
         self.leeway
     }
 }
+
+/// What a missing time claim's detail says requires it.
+const STRICT_ACCESS_TOKENS: &str = "required by strict_access_tokens (RFC 9068)";
+const REQUIRED_CLAIMS: &str = "required by the required_claims setting";
+const REQUIRED_CLAIMS_DEFAULT: &str = "required by the required_claims setting, whose default is \
+    exp, iat and nbf with a secret or key of your own (Flask-JWT), exp alone when keys come from \
+    an authority; set required_claims to what the issuer's tokens carry";
 
 /// A token's time claims as whole seconds, read once. The verified-token cache keeps it with the
 /// claims, so a hit re-checks the validity period with integer comparisons alone ([`recheck`]).
@@ -124,8 +145,10 @@ pub(crate) fn check(rules: &TimeRules, claims: &Payload, now: i64) -> Result<Win
         (rules.require_iat, "iat", iat),
         (rules.require_nbf, "nbf", nbf),
     ] {
-        if required && value.is_none_or(Value::is_null) {
-            return Err(missing_claim(Check::ValidityPeriod, claim));
+        if let Some(setting) = required {
+            if value.is_none_or(Value::is_null) {
+                return Err(missing_claim(Check::ValidityPeriod, claim).with_detail(setting));
+            }
         }
     }
     let mut window = Window::default();
@@ -139,7 +162,9 @@ pub(crate) fn check(rules: &TimeRules, claims: &Payload, now: i64) -> Result<Win
     }
     if rules.max_age.is_some() {
         let issued = time_claim(iat, "iat", numeric_date)?;
-        window.issued = Some(issued.ok_or_else(|| missing_claim(Check::ValidityPeriod, "iat"))?);
+        window.issued = Some(issued.ok_or_else(|| {
+            missing_claim(Check::ValidityPeriod, "iat").with_detail("required by max_age")
+        })?);
         window.check_age(rules, now)?;
     }
     if rules.exp {
