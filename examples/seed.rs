@@ -1,7 +1,7 @@
 //! Flask-JWT's minimal application, ported.
 //!
 //! ```text
-//! cargo run --example seed
+//! JWT_SECRET_KEY=$(openssl rand -base64 32) cargo run --example seed
 //! curl -s -X POST localhost:8000/auth -H 'Content-Type: application/json' \
 //!      -d '{"username": "user1", "password": "abcxyz"}'
 //! curl -s localhost:8000/protected -H "Authorization: JWT <access_token>"
@@ -71,11 +71,9 @@ fn unprotected() -> String {
 
 #[launch]
 fn rocket() -> _ {
+    // The secret comes from `JWT_SECRET_KEY` or the `jwt` table of `Rocket.toml`, never from
+    // the code.
     let jwt = Jwt::builder()
-        .secret_key("super-secret")
-        // Flask-JWT's example secret is 12 bytes, shorter than HS256's 32: accepted (with a
-        // warning at start-up) only because of this opt-out. Use a random 32+ byte secret.
-        .allow_short_secret(true)
         .authentication_handler(authenticate)
         .identity_handler(identity)
         .build()
@@ -89,10 +87,33 @@ fn rocket() -> _ {
 mod tests {
     use rocket::http::{ContentType, Header, Status};
     use rocket::local::blocking::Client;
+    use rocket::{Build, Config, Rocket};
+
+    /// `rocket` with a secret in its configuration, as `JWT_SECRET_KEY` or `Rocket.toml` gives
+    /// it (a test value, never a real one).
+    pub(crate) fn configured(rocket: Rocket<Build>) -> Rocket<Build> {
+        let secret = "a-test-secret-of-more-than-32-bytes";
+        rocket.configure(Config::figment().merge(("jwt.secret_key", secret)))
+    }
 
     #[test]
     fn the_readme_walk_through() {
-        assert_walk_through(&Client::tracked(super::rocket()).expect("valid rocket"));
+        let client = Client::tracked(configured(super::rocket())).expect("valid rocket");
+        assert_walk_through(&client);
+    }
+
+    #[test]
+    fn without_a_secret_it_does_not_start() {
+        // Inspecting the error's kind is what keeps Rocket from panicking when it is dropped.
+        let error = Client::tracked(super::rocket())
+            .err()
+            .map(|e| format!("{:?}", e.kind()));
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|kind| kind.contains("FailedFairings")),
+            "ignition must fail without JWT_SECRET_KEY: {error:?}"
+        );
     }
 
     /// The README's walk-through: log in as user1, call `/protected` with the token; a wrong
@@ -122,7 +143,7 @@ mod tests {
 
     #[test]
     fn the_unprotected_twin_needs_no_token() {
-        let client = Client::tracked(super::rocket()).expect("valid rocket");
+        let client = Client::tracked(configured(super::rocket())).expect("valid rocket");
         let response = client.get("/unprotected").dispatch();
         assert_eq!(response.status(), Status::Ok);
         assert_eq!(response.into_string().as_deref(), Some("User(id='1')"));
@@ -144,7 +165,7 @@ mod readme_minimal_app {
             readme.contains(&format!("```rust\n{program}```\n")),
             "the README's minimal application differs from examples/readme/minimal_app.rs"
         );
-        let client = rocket::local::blocking::Client::tracked(rocket())
+        let client = rocket::local::blocking::Client::tracked(super::tests::configured(rocket()))
             .expect("the README's minimal application starts");
         super::tests::assert_walk_through(&client);
     }

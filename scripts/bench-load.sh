@@ -46,6 +46,8 @@
 # Installs wrk (and curl) with apt-get when missing. Every wrk run is bounded in time; the servers
 # started here are stopped on exit.
 set -euo pipefail
+# The seed example reads its secret from the environment (a benchmark value, never a real one).
+export JWT_SECRET_KEY="${JWT_SECRET_KEY:-bench-secret-bench-secret-bench-secret}"
 cd "$(dirname "$0")/.."
 
 algs="${BENCH_ALGS:-HS256 RS256 ES256}"

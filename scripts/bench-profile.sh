@@ -11,6 +11,8 @@
 # linux-perf / linux-tools package) and wrk; run scripts/bench-load.sh once first to build the
 # examples in release mode and install wrk. See docs/performance.md.
 set -euo pipefail
+# The seed example reads its secret from the environment (a benchmark value, never a real one).
+export JWT_SECRET_KEY="${JWT_SECRET_KEY:-bench-secret-bench-secret-bench-secret}"
 cd "$(dirname "$0")/.."
 
 alg="${1:?ALG}"

@@ -15,6 +15,8 @@
 # one Redis lookup per request). The ext-near/ext-direct configurations start a redis-server on a
 # free loopback port. REQUESTS (default 2000) per route and round, ROUNDS (default 2), PORT (18180).
 set -euo pipefail
+# The seed example reads its secret from the environment (a benchmark value, never a real one).
+export JWT_SECRET_KEY="${JWT_SECRET_KEY:-bench-secret-bench-secret-bench-secret}"
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
 configs="${CONFIGS:-seed-on seed-off ext-off ext-near ext-direct}"

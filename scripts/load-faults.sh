@@ -22,7 +22,9 @@ port="${LOAD_FAULTS_PORT:-18731}"
 threads="${WRK_THREADS:-2}"
 connections="${WRK_CONNECTIONS:-32}"
 base="http://127.0.0.1:${port}"
-secret="super-secret" # the seed example's secret
+# The seed example reads its secret from the environment (a test value, never a real one).
+secret="load-faults-secret-load-faults-secret"
+export JWT_SECRET_KEY="$secret"
 
 fail() {
     echo "load-faults: FAIL: $*" >&2

@@ -38,14 +38,9 @@ fn protected() -> String {
 
 #[launch]
 fn rocket() -> _ {
+    // The secret is not in the code: Rocket reads it at start-up from `JWT_SECRET_KEY` or the
+    // `jwt` table of `Rocket.toml` (`secret_key`), and refuses to start without one.
     let jwt = Jwt::builder()
-        // Flask-JWT's example secret, kept so that tokens stay valid on both sides during a
-        // migration. At 12 bytes it is shorter than the 32 HS256 needs, so it is refused at
-        // start-up unless allowed explicitly (with a warning at every start). A new application
-        // sets a random secret of 32+ bytes (JWT_SECRET_KEY overrides the code) and no
-        // `allow_short_secret`.
-        .secret_key("super-secret")
-        .allow_short_secret(true)
         .authentication_handler(authenticate)
         .identity_handler(identity)
         .build()

@@ -38,8 +38,9 @@ pub struct TrustedAuthority {
     /// The exact `iss` of its tokens; with neither `jwks_url` nor `public_key`, its keys come
     /// from `<issuer>/.well-known/jwks.json`.
     pub issuer: String,
-    /// Accepted `aud` values for its tokens; empty refuses a token carrying `aud`.
-    #[serde(default)]
+    /// Accepted `aud` values for its tokens (a list, or one string); empty refuses a token
+    /// carrying `aud`.
+    #[serde(default, deserialize_with = "crate::settings::forms::names")]
     pub audience: Vec<String>,
     /// Where its keys are published.
     #[serde(default)]
@@ -47,8 +48,9 @@ pub struct TrustedAuthority {
     /// Its public key (PEM text or a JWK), in place of a JWKS.
     #[serde(default)]
     pub public_key: Option<String>,
-    /// The algorithms its tokens may use; empty: the `algorithm`/`algorithms` settings.
-    #[serde(default)]
+    /// The algorithms its tokens may use (a list of names, or one); empty: the
+    /// `algorithm`/`algorithms` settings.
+    #[serde(default, deserialize_with = "crate::settings::forms::algorithms")]
     pub algorithms: Vec<Algorithm>,
 }
 
@@ -231,6 +233,31 @@ mod tests {
     use super::*;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
+    use rocket::figment::providers::{Format as _, Toml};
+    use rocket::figment::Figment;
+
+    #[test]
+    fn an_audience_and_algorithms_may_be_one_string_in_configuration() {
+        let toml = r#"
+            [[default.jwt.authorities]]
+            name = "auth0"
+            issuer = "https://tenant.auth0.com/"
+            audience = ["https://api.example.com"]
+
+            [[default.jwt.authorities]]
+            name = "partner"
+            issuer = "https://idp.partner.example/"
+            audience = "api"
+            algorithms = "ES256"
+        "#;
+        let figment = Figment::from(Toml::string(toml).nested());
+        let authorities: Vec<TrustedAuthority> = figment
+            .extract_inner("jwt.authorities")
+            .expect("both forms are read");
+        assert_eq!(authorities[0].audience, ["https://api.example.com"]);
+        assert_eq!(authorities[1].audience, ["api"]);
+        assert_eq!(authorities[1].algorithms, [Algorithm::ES256]);
+    }
 
     fn token(claims: Value) -> String {
         let encode = |value: Value| URL_SAFE_NO_PAD.encode(value.to_string());

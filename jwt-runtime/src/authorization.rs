@@ -6,10 +6,13 @@
 //! A token that is valid but lacks what the route needs is answered **403** with
 //! `WWW-Authenticate: Bearer error="insufficient_scope"` (RFC 6750 §3.1), in every profile.
 //!
-//! Scopes are read from the claims the `scope_claims` setting names: `scope` as a space-delimited
-//! string (RFC 8693 §4.2, RFC 9068 §2.2.3), any other claim (`scp`, Auth0's `permissions`) as an
-//! array of strings. Matching is exact and case-sensitive; a claim of another JSON type grants
-//! nothing.
+//! Scopes are read from the first claim of the `scope_claims` setting that the token carries:
+//! `scope` as a space-delimited string (RFC 8693 §4.2, RFC 9068 §2.2.3), any other claim (`scp`,
+//! Auth0's `permissions`) as an array of strings. With the default order (`scope`, `scp`,
+//! `permissions`), a token's `scope` (what the client asked for and the user consented to) is
+//! never widened by its `permissions` (everything the user may do, in Auth0's RBAC): a client
+//! cannot use a permission it did not ask for. `merge_scope_claims` makes every listed claim
+//! count. Matching is exact and case-sensitive; a claim of another JSON type grants nothing.
 
 use std::fmt;
 
@@ -136,23 +139,40 @@ impl fmt::Debug for RouteAuthorization {
     }
 }
 
-/// Whether `claims` grant `scope`, read from the claims `scope_claims` names.
+/// Whether `claims` grant `scope`, read from the first claim of `scope_claims` the token
+/// carries (the `scope_claims` setting without `merge_scope_claims`).
 ///
 /// Usable from a hand-written handler: `has_scope(&claims, "read:messages", &settings.scope_claims)`.
 pub fn has_scope(claims: &Payload, scope: &str, scope_claims: &[String]) -> bool {
-    // `scope` split on spaces when it is a string, any other claim's string elements when it is
-    // an array; nothing for another JSON type. (A route's scopes are never empty.)
     scope_claims
         .iter()
-        .any(|name| match claims.get(name.as_str()) {
-            Some(Value::String(text)) if name == SPACE_DELIMITED_SCOPE_CLAIM => {
-                !scope.is_empty() && text.split(' ').any(|granted| granted == scope)
-            }
-            Some(Value::Array(items)) if name != SPACE_DELIMITED_SCOPE_CLAIM => {
-                items.iter().any(|item| item.as_str() == Some(scope))
-            }
-            _ => false,
-        })
+        .find_map(|name| Some((name, claims.get(name.as_str()).filter(|v| !v.is_null())?)))
+        .is_some_and(|(name, value)| grants(name, value, scope))
+}
+
+/// Whether any claim of `scope_claims` that the token carries grants `scope` (the
+/// `merge_scope_claims` setting).
+pub fn has_scope_in_any(claims: &Payload, scope: &str, scope_claims: &[String]) -> bool {
+    scope_claims.iter().any(|name| {
+        claims
+            .get(name.as_str())
+            .is_some_and(|v| grants(name, v, scope))
+    })
+}
+
+/// Whether the scope claim `name`, of value `value`, grants `scope`: `scope` split on spaces when
+/// it is a string, any other claim's string elements when it is an array; nothing for another
+/// JSON type. (A route's scopes are never empty.)
+fn grants(name: &str, value: &Value, scope: &str) -> bool {
+    match value {
+        Value::String(text) if name == SPACE_DELIMITED_SCOPE_CLAIM => {
+            !scope.is_empty() && text.split(' ').any(|granted| granted == scope)
+        }
+        Value::Array(items) if name != SPACE_DELIMITED_SCOPE_CLAIM => {
+            items.iter().any(|item| item.as_str() == Some(scope))
+        }
+        _ => false,
+    }
 }
 
 /// Checks `claims` against the route's `authorization`: every scope of `SCOPES`, one of
@@ -165,7 +185,10 @@ pub(crate) fn check(
     if authorization.is_empty() {
         return Ok(());
     }
-    let granted = |scope: &str| has_scope(claims, scope, &settings.scope_claims);
+    let granted = |scope: &str| match settings.merge_scope_claims {
+        false => has_scope(claims, scope, &settings.scope_claims),
+        true => has_scope_in_any(claims, scope, &settings.scope_claims),
+    };
     if let Some(missing) = authorization.scopes.iter().find(|scope| !granted(scope)) {
         return Err(insufficient(
             authorization,

@@ -542,6 +542,13 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         self
     }
 
+    /// Every claim of `scope_claims` grants its scopes, not only the first the token carries
+    /// (default `false`; see [`Settings::merge_scope_claims`]).
+    pub fn merge_scope_claims(mut self, merge: bool) -> Self {
+        self.settings.set(|s| &mut s.merge_scope_claims, merge);
+        self
+    }
+
     /// Several trusted authorities (the `authorities` setting), in place of the single
     /// authority of `issuer`/`authority`/`jwks_url`/`public_key`.
     pub fn trusted_authorities(
@@ -849,6 +856,7 @@ mod tests {
             .verify_claims(["signature"])
             .required_claims(["exp", "iat", "nbf"])
             .scope_claims(["scp"])
+            .merge_scope_claims(true)
             .trusted_authorities([TrustedAuthority::new("a", "https://a.example/")])
             .strict_access_tokens(true)
             .protected_resource(ProtectedResource::new("https://api.example/"))

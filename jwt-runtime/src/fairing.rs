@@ -154,6 +154,9 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
                 return Err(rocket);
             }
         };
+        if let Some(revocation) = &revocation {
+            revocation.log_reachability().await;
+        }
         let revoker = revocation
             .as_ref()
             .and_then(|revocation| revocation.store())

@@ -43,7 +43,7 @@ mod validate;
 
 pub use access_token::{ACCESS_TOKEN_TYP, DEFAULT_MAX_AGE};
 pub use authorities::TrustedAuthority;
-pub use authorization::{has_scope, ClaimPredicate, ClaimRule, ClaimValue};
+pub use authorization::{has_scope, has_scope_in_any, ClaimPredicate, ClaimRule, ClaimValue};
 pub use builder::{BuildError, JwtBuilder};
 pub use claims::Payload;
 pub use codec::TokenCodec;

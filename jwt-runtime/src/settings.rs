@@ -23,7 +23,7 @@ pub use crate::authorities::TrustedAuthority;
 pub use crate::resource_metadata::ProtectedResource;
 pub use crate::rules::Location;
 
-mod forms;
+pub(crate) mod forms;
 mod in_code;
 
 pub(crate) use in_code::CodeSettings;
@@ -154,10 +154,10 @@ pub struct Settings {
     pub verify_claims: Vec<String>,
     /// `JWT_REQUIRED_CLAIMS`: claims a token must carry (`nbf` and `iat` are checked whenever
     /// present). Unset (the default), it is the profile's default for where keys come from
-    /// ([`Settings::effective_required_claims`]): `exp`, `iat`, `nbf` as Flask-JWT; just `exp` when keys
-    /// come from an authority (`authority`, `jwks_url`, `authorities`), since the tokens real
-    /// issuers mint (Auth0's, Okta's, Google's, ...) often carry no `nbf`; none in the extended
-    /// profile.
+    /// ([`Settings::effective_required_claims`]): `exp`, `iat`, `nbf` as Flask-JWT; just `exp` when
+    /// tokens come from an issuer (`authority`, `jwks_url`, `issuer` or `authorities` set), since
+    /// the tokens real issuers mint (Auth0's, Okta's, Google's, ...) often carry no `nbf`; none in
+    /// the extended profile.
     #[serde(deserialize_with = "forms::optional_names")]
     pub required_claims: Option<Vec<String>>,
     /// Algorithms accepted on presented tokens; empty (the default) means `algorithm` alone.
@@ -372,12 +372,17 @@ pub struct Settings {
     #[serde(with = "forms::seconds")]
     pub revocation_timeout: Duration,
     // ----- OAuth resource server -----------------------------------------------------------------
-    /// The claims a token's scopes are read from, for routes with `scopes` or `any_scope`:
-    /// `scope` as a space-delimited string, any other as an array of strings. Default `scope`,
-    /// `scp`, `permissions` (Auth0's RBAC claim).
+    /// The claims a token's scopes are read from, for routes with `scopes` or `any_scope`, in
+    /// order: the first the token carries is read (`scope` as a space-delimited string, any
+    /// other as an array of strings). Default `scope`, `scp`, `permissions` (Auth0's RBAC
+    /// claim), so `permissions` counts only in a token without `scope`.
     #[default(strings(&["scope", "scp", "permissions"]))]
     #[serde(deserialize_with = "forms::names")]
     pub scope_claims: Vec<String>,
+    /// Every claim of `scope_claims` grants its scopes, not only the first the token carries:
+    /// Auth0's RBAC `permissions` then count beside `scope`, so a client may use a permission of
+    /// the user's that it never asked for and the user never consented to. Default `false`.
+    pub merge_scope_claims: bool,
     /// RFC 9068's JWT profile for OAuth 2.0 access tokens: `typ` must be `at+jwt` (unless
     /// `expected_typ` says otherwise); `iss`, `exp`, `aud`, `sub`, `client_id`, `iat` and `jti`
     /// are required; tokens older than `max_age` (default one day here) are refused; `nbf` is
@@ -436,20 +441,25 @@ impl Settings {
     }
 
     /// `required_claims`' default: none in the extended profile (Flask-JWT-Extended requires
-    /// nothing), `exp` when keys come from an authority (what every major issuer emits), and
+    /// nothing), `exp` when tokens come from an issuer (what every major issuer emits), and
     /// Flask-JWT's `exp`, `iat`, `nbf` otherwise.
     pub fn default_required_claims(&self) -> &'static [&'static str] {
         match self.profile {
             Profile::Extended => &[],
-            Profile::FlaskJwt if self.keys_from_authority() => &["exp"],
+            Profile::FlaskJwt if self.external_issuer() => &["exp"],
             Profile::FlaskJwt => &["exp", "iat", "nbf"],
         }
     }
 
-    /// Whether verification keys come from an authority (`authority`, `jwks_url`, several
-    /// `authorities`) rather than from the settings' own secret or key.
-    pub fn keys_from_authority(&self) -> bool {
-        self.authority.is_some() || self.jwks_url.is_some() || !self.authorities.is_empty()
+    /// Whether tokens come from an issuer (Auth0, any OIDC provider, several authorities)
+    /// rather than from this application alone: `authority`, `jwks_url`, `issuer` or
+    /// `authorities` is set. Such tokens are held to what real issuers emit: `exp` required,
+    /// `iss`, `sub` and `jti` strings (RFC 7519 §4.1).
+    pub fn external_issuer(&self) -> bool {
+        self.authority.is_some()
+            || self.jwks_url.is_some()
+            || self.issuer.is_some()
+            || !self.authorities.is_empty()
     }
 }
 

@@ -21,8 +21,9 @@ fn hmac_secret(settings: &Settings, algorithm: Algorithm) -> Result<&[u8], Setti
         invalid(
             "secret_key",
             format!(
-                "{} needs a secret: call Jwt::builder().secret_key(..), set `secret_key` in the \
-                 `jwt` table of Rocket.toml, or set JWT_SECRET_KEY",
+                "{} needs a secret: set JWT_SECRET_KEY (a new one: JWT_SECRET_KEY=$(openssl rand \
+                 -base64 32)), `secret_key` in the `jwt` table of Rocket.toml, or call \
+                 Jwt::builder().secret_key(..)",
                 algorithm_name(algorithm)
             ),
         )

@@ -107,6 +107,8 @@ pub(crate) type BlocklistFn =
 /// they cannot answer.
 pub(crate) struct Revocation {
     store: Option<Arc<dyn RevocationStore>>,
+    /// The store of `redis_url` (the same as `store`), with its URL as logs show it.
+    redis: Option<(String, Arc<RedisStore>)>,
     blocklist: Option<Arc<BlocklistFn>>,
     fail_open: bool,
     timeout: Duration,
@@ -126,6 +128,7 @@ impl Revocation {
         store: Option<Arc<dyn RevocationStore>>,
         blocklist: Option<Arc<BlocklistFn>>,
     ) -> Result<Option<Revocation>, SettingsError> {
+        let mut redis_store = None;
         let store = match (store, &settings.redis_url) {
             (Some(store), _) => Some(store),
             (None, Some(url)) => {
@@ -139,7 +142,9 @@ impl Revocation {
                     setting: "redis_url",
                     reason: error.to_string(),
                 })?;
-                Some(Arc::new(redis) as Arc<dyn RevocationStore>)
+                let redis = Arc::new(redis);
+                redis_store = Some((redacted_url(url.expose()), Arc::clone(&redis)));
+                Some(redis as Arc<dyn RevocationStore>)
             }
             (None, None) => None,
         };
@@ -148,6 +153,7 @@ impl Revocation {
         }
         Ok(Some(Revocation {
             store,
+            redis: redis_store,
             blocklist,
             fail_open: settings.revocation_fail_open,
             timeout: settings.revocation_timeout,
@@ -155,6 +161,29 @@ impl Revocation {
             failing: AtomicBool::new(false),
             probing: AtomicBool::new(false),
         }))
+    }
+
+    /// At ignition, whether the Redis store of `redis_url` answers, in one log line that says
+    /// what it means for requests (as the JWKS fetch at ignition does). Nothing for other stores.
+    pub(crate) async fn log_reachability(&self) {
+        let Some((url, redis)) = &self.redis else {
+            return;
+        };
+        let started = std::time::Instant::now();
+        match redis.ping().await {
+            Ok(()) => log::info!(
+                "jwt: revocation store {url}: reachable (PING answered in {} ms)",
+                started.elapsed().as_millis()
+            ),
+            Err(error) if self.fail_open => log::warn!(
+                "jwt: revocation store {url}: UNREACHABLE ({error}); protected requests are \
+                 accepted WITHOUT the revocation check (revocation_fail_open) until it answers"
+            ),
+            Err(error) => log::warn!(
+                "jwt: revocation store {url}: UNREACHABLE ({error}); protected requests are \
+                 answered 503 until it answers (the connection is retried on its own)"
+            ),
+        }
     }
 
     /// The store, for revoking.
@@ -312,9 +341,43 @@ fn unavailable() -> JwtError {
     )
 }
 
+/// `url` without its password, for logs: `redis://app:secret@host/` is
+/// `redis://app:***@host/`.
+fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let user = rest[..at].split(':').next().unwrap_or_default();
+            let user = if rest[..at].contains(':') {
+                format!("{user}:***")
+            } else {
+                "***".to_owned()
+            };
+            format!("{scheme}://{user}@{}", &rest[at + 1..])
+        }
+        None => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logged_urls_never_show_a_password() {
+        assert_eq!(
+            redacted_url("rediss://app:secret@redis.internal:6380/0"),
+            "rediss://app:***@redis.internal:6380/0"
+        );
+        assert_eq!(redacted_url("redis://secret@host/"), "redis://***@host/");
+        assert_eq!(
+            redacted_url("redis://127.0.0.1:6379/"),
+            "redis://127.0.0.1:6379/"
+        );
+    }
 
     #[test]
     fn a_subject_revocation_refuses_tokens_issued_up_to_it() {

@@ -82,6 +82,17 @@ impl RedisStore {
         })
     }
 
+    /// Whether the server answers `PING` within the timeout.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|mut connection| async move {
+            redis::cmd("PING")
+                .query_async::<String>(&mut connection)
+                .await
+        })
+        .await
+        .map(drop)
+    }
+
     /// Whether the invalidation channel is live, so that warm lookups are answered locally.
     pub fn near_cache_live(&self) -> bool {
         self.near.is_live()

@@ -243,7 +243,7 @@ pub(super) fn algorithm<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Al
 }
 
 /// Algorithm names: a list, or one name alone.
-pub(super) fn algorithms<'de, D: Deserializer<'de>>(
+pub(crate) fn algorithms<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<Algorithm>, D::Error> {
     names(deserializer)?
@@ -271,7 +271,7 @@ pub(super) fn optional_algorithms<'de, D: Deserializer<'de>>(
 
 /// A list of strings, or one string alone (a list of one). A string is never split: commas
 /// and spaces are part of the value.
-pub(super) fn names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+pub(crate) fn names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
     struct Names;
 
     impl<'de> Visitor<'de> for Names {

@@ -45,6 +45,8 @@ pub(crate) struct Rules {
     pub(crate) audience: Vec<String>,
     pub(crate) expected_typ: Option<String>,
     pub(crate) max_token_bytes: usize,
+    /// Whether `iss`, `sub` and `jti` must be strings (tokens from an issuer; check 1).
+    pub(crate) typed_claims: bool,
     /// The last header segment decoded (check 1).
     pub(crate) header_memo: well_formed::HeaderMemo,
 }
@@ -63,6 +65,7 @@ impl Rules {
             audience: settings.audience.clone(),
             expected_typ: crate::access_token::expected_typ(settings),
             max_token_bytes: settings.max_token_bytes,
+            typed_claims: settings.external_issuer(),
             header_memo: well_formed::HeaderMemo::default(),
         }
     }
@@ -201,7 +204,13 @@ pub(crate) async fn run<R: Recorder>(
     }
 
     // 1, continued: the claims, read once the signature vouches for them.
-    let claims = match well_formed::claims(&claim_bytes) {
+    let claims = well_formed::claims(&claim_bytes).and_then(|claims| {
+        if rules.typed_claims {
+            well_formed::registered_claim_types(&claims)?;
+        }
+        Ok(claims)
+    });
+    let claims = match claims {
         Ok(claims) => {
             recorder.pass(Check::WellFormed, || {
                 "three base64url segments, JSON header and claims".into()

@@ -294,6 +294,22 @@ fn json_error(what: &str, error: &serde_json::Error) -> String {
     }
 }
 
+/// RFC 7519 §4.1's types for the registered claims no other check reads: `iss`, `sub` and `jti`
+/// are strings (the time claims are read by check 3, `aud` by check 5). PyJWT 2's messages.
+pub(crate) fn registered_claim_types(claims: &Payload) -> Result<(), JwtError> {
+    for (claim, message) in [
+        ("iss", "Issuer (iss) must be a string."),
+        ("sub", "Subject must be a string"),
+        ("jti", "JWT ID must be a string"),
+    ] {
+        if claims.get(claim).is_some_and(|value| !value.is_string()) {
+            return Err(JwtError::invalid_token(Check::WellFormed, message)
+                .with_detail(format!("{claim} must be a string (RFC 7519 section 4.1)")));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
