@@ -19,17 +19,18 @@
 //! Against an Auth0 tenant, set `AUTH0_DOMAIN=<tenant>.auth0.com` (keys and issuer follow from
 //! it) and `AUTH0_AUDIENCE=<your API identifier>`; the API then also serves its RFC 9728
 //! metadata at `/.well-known/oauth-protected-resource` when the identifier is an https URL.
-#[macro_use]
-extern crate rocket;
-
+//!
+//! `tests/it/auth0_side_by_side.rs` includes this file as a module (hence `pub(crate)` on
+//! [`auth0_api`] and [`mount`]) and answers every token beside Auth0's own validator.
 use rocket::serde::json::{json, Json, Value};
+use rocket::{get, launch, routes};
 use rocket_flask_jwt::{
     current_identity, jwt_required, Algorithm, Jwt, JwtBuilder, ProtectedResource,
 };
 
 /// The caller, as the identity callback builds it from the token's `sub` claim.
 #[derive(Debug)]
-struct Caller {
+pub(crate) struct Caller {
     subject: String,
 }
 
@@ -83,7 +84,7 @@ fn api() -> JwtBuilder<Caller> {
         })
 }
 
-fn mount(jwt: JwtBuilder<Caller>) -> rocket::Rocket<rocket::Build> {
+pub(crate) fn mount(jwt: JwtBuilder<Caller>) -> rocket::Rocket<rocket::Build> {
     rocket::build()
         .attach(jwt.build().expect("the Jwt configuration is complete"))
         .mount("/", routes![public, private, private_scoped])
@@ -101,7 +102,7 @@ fn app(jwks_url: &str) -> rocket::Rocket<rocket::Build> {
 
 /// An Auth0 tenant: `domain` (`tenant.auth0.com`) is the authority (keys and issuer), `audience`
 /// the API identifier. An https identifier is also the resource of the RFC 9728 metadata.
-fn auth0_api(domain: &str, audience: &str) -> JwtBuilder<Caller> {
+pub(crate) fn auth0_api(domain: &str, audience: &str) -> JwtBuilder<Caller> {
     let authority = format!("https://{}/", domain.trim_end_matches('/'));
     let mut jwt = api().authority(&authority).audience([audience]);
     let metadata = ProtectedResource {

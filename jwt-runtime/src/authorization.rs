@@ -140,13 +140,14 @@ impl fmt::Debug for RouteAuthorization {
 }
 
 /// Whether `claims` grant `scope`, read from the first claim of `scope_claims` the token
-/// carries (the `scope_claims` setting without `merge_scope_claims`).
+/// carries (the `scope_claims` setting without `merge_scope_claims`). A claim carried with
+/// another JSON type (`null` included) is the one read, and grants nothing.
 ///
 /// Usable from a hand-written handler: `has_scope(&claims, "read:messages", &settings.scope_claims)`.
 pub fn has_scope(claims: &Payload, scope: &str, scope_claims: &[String]) -> bool {
     scope_claims
         .iter()
-        .find_map(|name| Some((name, claims.get(name.as_str()).filter(|v| !v.is_null())?)))
+        .find_map(|name| Some((name, claims.get(name.as_str())?)))
         .is_some_and(|(name, value)| grants(name, value, scope))
 }
 

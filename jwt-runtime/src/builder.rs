@@ -376,7 +376,7 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         self
     }
 
-    /// Tokens longer than this are refused before decoding (default 8192 bytes).
+    /// Tokens longer than this are refused before decoding (default 16384 bytes).
     pub fn max_token_bytes(mut self, bytes: usize) -> Self {
         self.settings.set(|s| &mut s.max_token_bytes, bytes);
         self

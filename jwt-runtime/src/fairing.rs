@@ -168,7 +168,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             revocation,
         ));
         let metadata_route = crate::resource_metadata::route(engine.codec.settings());
-        let mut rocket = rocket.manage(Registered(engine.clone()));
+        let mut rocket = crate::catcher::register(rocket.manage(Registered(engine.clone())));
         if let Some(revoker) = revoker {
             rocket = rocket.manage(revoker);
         }

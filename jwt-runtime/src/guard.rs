@@ -175,10 +175,25 @@ fn not_attached() -> JwtError {
     )
 }
 
+/// The error of a [`JwtAuth`] that refused a request. The answer is the error callback's, and
+/// the library's one log line says why; Rocket's own log line for a failed guard shows this
+/// value's short `Debug` form.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// Why, as the error callback received it.
+    pub error: JwtError,
+}
+
+impl std::fmt::Debug for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused: {} {}", self.error.status.code, self.error.error)
+    }
+}
+
 #[rocket::async_trait]
 impl<'r, R: Rules> FromRequest<'r> for JwtAuth<R> {
     /// Why authentication failed (the response sent is the error callback's).
-    type Error = JwtError;
+    type Error = Refused;
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let Some(Registered(engine)) = request.rocket().state::<Registered>() else {
@@ -203,7 +218,7 @@ impl<'r, R: Rules> FromRequest<'r> for JwtAuth<R> {
                 let status = response.status;
                 // A second refusal of the same request (two guards) keeps the first.
                 let _ = crate::finish::of(request).refusal.set(response);
-                Outcome::Error((status, error))
+                Outcome::Error((status, Refused { error }))
             }
         }
     }

@@ -14,6 +14,7 @@ mod bearer;
 mod builder;
 mod cache;
 mod callbacks;
+mod catcher;
 mod claims;
 mod codec;
 mod cookies;
@@ -50,7 +51,7 @@ pub use codec::TokenCodec;
 pub use cookies::JwtCookies;
 pub use error::{Check, ErrorKind, JwtError, JwtResponse};
 pub use fairing::Jwt;
-pub use guard::JwtAuth;
+pub use guard::{JwtAuth, Refused};
 pub use identity::{
     get_jwt, get_jwt_header, get_jwt_identity, get_jwt_location, try_current_identity, Identity,
     IdentityError,

@@ -203,8 +203,10 @@ pub struct Settings {
     /// seconds since expiry) to response descriptions. For development; default `false`. The
     /// detail is always logged.
     pub detailed_errors: bool,
-    /// Tokens longer than this many bytes are refused before any decoding; default 8192.
-    #[default = 8192]
+    /// Tokens longer than this many bytes are refused before any decoding; default 16384, the
+    /// largest request header Node's HTTP server accepts by default, which fits an Auth0 access
+    /// token carrying hundreds of RBAC permissions.
+    #[default = 16384]
     pub max_token_bytes: usize,
     /// When set, the header's `typ` must be this media type (compared as RFC 7515 says:
     /// case-insensitively, with or without the `application/` prefix), e.g. `at+jwt`. Default:

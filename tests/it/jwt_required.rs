@@ -832,3 +832,36 @@ fn protected_route_without_the_fairing_answers_500_json() {
         );
     }
 }
+
+// ----- logs ----------------------------------------------------------------------------------------
+
+#[test]
+fn a_refusal_logs_the_librarys_line_and_nothing_from_rockets_default_catcher() {
+    logs::install();
+    let client = fixture();
+    let response = client
+        .get("/sync")
+        .header(rocket::http::Header::new("Authorization", "JWT not-a-token"))
+        .dispatch();
+    assert_json_error(response, 401);
+    // The library's one line, naming the failed check.
+    let ours = logs::containing("GET /sync: Invalid token: Not enough segments");
+    assert_eq!(ours.len(), 1, "{ours:#?}");
+    assert!(ours[0].contains("(failed check: well-formed)"), "{ours:#?}");
+    // Rocket's default catcher is never asked for a refusal (the library's catcher answers), and
+    // Rocket's line for the failed guard names the public type and a short reason.
+    let all = logs::all();
+    assert!(
+        all.iter().all(|line| !line.contains("No 401 catcher registered")),
+        "{all:#?}"
+    );
+    let guard_lines: Vec<&String> = all
+        .iter()
+        .filter(|line| line.contains("Request guard") && line.contains("JwtAuth"))
+        .collect();
+    assert!(!guard_lines.is_empty(), "{all:#?}");
+    for line in guard_lines {
+        assert!(!line.contains("__private_v1"), "{line}");
+        assert!(!line.contains("JwtError {"), "{line}");
+    }
+}

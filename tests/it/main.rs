@@ -17,6 +17,7 @@ mod live_rocket;
 mod python_env;
 mod reference_app;
 
+mod auth0_side_by_side;
 mod auth_first;
 mod auth_resource;
 mod authorities;

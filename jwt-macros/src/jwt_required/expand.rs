@@ -45,6 +45,8 @@ pub(super) fn handler(args: &Args, function: ItemFn) -> TokenStream {
     let auth = Ident::new("__jwt_auth", Span::mixed_site());
     let original = format_ident!("__jwt_required_{}", sig.ident);
 
+    // The guard's type by its public path, which Rocket's log line names when the guard refuses
+    // a request.
     let (rules_item, guard) = if args.any() {
         let marker = format_ident!("__jwt_rules_{}", sig.ident);
         let constants = constants(args, &runtime);
@@ -56,9 +58,9 @@ pub(super) fn handler(args: &Args, function: ItemFn) -> TokenStream {
                 #(#constants)*
             }
         };
-        (item, quote!(#runtime::JwtAuth<#marker>))
+        (item, quote!(::rocket_flask_jwt::JwtAuth<#marker>))
     } else {
-        (TokenStream::new(), quote!(#runtime::JwtAuth))
+        (TokenStream::new(), quote!(::rocket_flask_jwt::JwtAuth))
     };
 
     let mut original_sig = sig.clone();
@@ -309,7 +311,7 @@ mod tests {
                 (
                     "__jwt_auth".to_string(),
                     false,
-                    "::rocket_flask_jwt::__private_v1::JwtAuth".to_string()
+                    "::rocket_flask_jwt::JwtAuth".to_string()
                 ),
                 ("id".into(), false, "u32".into()),
                 ("db".into(), false, "&State<Db>".into()),
@@ -391,7 +393,7 @@ mod tests {
         );
         assert_eq!(
             arguments(handler)[0].2,
-            "::rocket_flask_jwt::__private_v1::JwtAuth<__jwt_rules_admin>"
+            "::rocket_flask_jwt::JwtAuth<__jwt_rules_admin>"
         );
     }
 
@@ -406,7 +408,7 @@ mod tests {
             assert_eq!(constants, [bool_constant(constant, true)]);
             assert_eq!(
                 guard,
-                "::rocket_flask_jwt::__private_v1::JwtAuth<__jwt_rules_p>"
+                "::rocket_flask_jwt::JwtAuth<__jwt_rules_p>"
             );
         }
         let (constants, _) = rules(quote!(verify_type = false));
@@ -418,7 +420,7 @@ mod tests {
         let (constants, guard) = rules(quote!(verify_type = true));
         assert!(constants.is_empty(), "{constants:?}");
         assert_eq!(
-            guard, "::rocket_flask_jwt::__private_v1::JwtAuth<__jwt_rules_p>",
+            guard, "::rocket_flask_jwt::JwtAuth<__jwt_rules_p>",
             "an argument, even a default one, gives the route its own rules type"
         );
     }

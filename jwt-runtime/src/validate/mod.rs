@@ -45,8 +45,8 @@ pub(crate) struct Rules {
     pub(crate) audience: Vec<String>,
     pub(crate) expected_typ: Option<String>,
     pub(crate) max_token_bytes: usize,
-    /// Whether `iss`, `sub` and `jti` must be strings (tokens from an issuer; check 1).
-    pub(crate) typed_claims: bool,
+    /// The registered claims that must be strings when present (tokens from an issuer; check 1).
+    pub(crate) string_claims: &'static [&'static str],
     /// The last header segment decoded (check 1).
     pub(crate) header_memo: well_formed::HeaderMemo,
 }
@@ -65,7 +65,7 @@ impl Rules {
             audience: settings.audience.clone(),
             expected_typ: crate::access_token::expected_typ(settings),
             max_token_bytes: settings.max_token_bytes,
-            typed_claims: settings.external_issuer(),
+            string_claims: well_formed::string_claims(settings),
             header_memo: well_formed::HeaderMemo::default(),
         }
     }
@@ -205,9 +205,7 @@ pub(crate) async fn run<R: Recorder>(
 
     // 1, continued: the claims, read once the signature vouches for them.
     let claims = well_formed::claims(&claim_bytes).and_then(|claims| {
-        if rules.typed_claims {
-            well_formed::registered_claim_types(&claims)?;
-        }
+        well_formed::registered_claim_types(rules.string_claims, &claims)?;
         Ok(claims)
     });
     let claims = match claims {

@@ -22,6 +22,7 @@ use smallvec::SmallVec;
 use super::Rules;
 use crate::claims::Payload;
 use crate::error::{Check, JwtError};
+use crate::settings::Settings;
 
 /// A token cut into its segments, the header decoded.
 #[derive(Debug)]
@@ -103,7 +104,10 @@ pub(crate) fn segments<'t>(rules: &Rules, token: &'t str) -> Result<Segments<'t>
     let limit = rules.max_token_bytes;
     if token.len() > limit {
         return Err(malformed("Token is too large")
-            .with_detail(format!("{} bytes; the limit is {limit}", token.len())));
+            .with_detail(format!(
+                "{} bytes; the limit is {limit} (the max_token_bytes setting)",
+                token.len()
+            )));
     }
     // One pass for the dots (`memchr`'s vectorised search); slicing at an ASCII `.` is always at
     // a character boundary.
@@ -294,17 +298,57 @@ fn json_error(what: &str, error: &serde_json::Error) -> String {
     }
 }
 
-/// RFC 7519 §4.1's types for the registered claims no other check reads: `iss`, `sub` and `jti`
-/// are strings (the time claims are read by check 3, `aud` by check 5). PyJWT 2's messages.
-pub(crate) fn registered_claim_types(claims: &Payload) -> Result<(), JwtError> {
-    for (claim, message) in [
-        ("iss", "Issuer (iss) must be a string."),
-        ("sub", "Subject must be a string"),
-        ("jti", "JWT ID must be a string"),
-    ] {
-        if claims.get(claim).is_some_and(|value| !value.is_string()) {
+/// The registered claims that must be strings (RFC 7519 §4.1, RFC 8693 §4.3) in tokens from an
+/// issuer, and that no other check reads: `sub`, `jti`, `client_id`, and `iss` when no issuer is
+/// expected (check 4 reads it otherwise). None for the Flask-JWT profile's own tokens, which
+/// keep PyJWT 1.x's answers, nor under `strict_access_tokens`, whose own check names the
+/// RFC 9068 rule.
+pub(crate) fn string_claims(settings: &Settings) -> &'static [&'static str] {
+    let issuer_checked = settings.issuer.is_some()
+        || settings.authority.is_some()
+        || !settings.authorities.is_empty();
+    if !settings.external_issuer() || settings.strict_access_tokens {
+        &[]
+    } else if issuer_checked {
+        &["sub", "jti", "client_id"]
+    } else {
+        &["iss", "sub", "jti", "client_id"]
+    }
+}
+
+/// For tokens from an issuer (`names` not empty): each claim of `names` is a string (or null,
+/// which counts as absent), with PyJWT 2's messages; and the token is not bound to a key
+/// (`cnf`, RFC 7800): a DPoP-bound (RFC 9449 §7.2) or certificate-bound (RFC 8705 §3) token
+/// presented as a bearer token is refused, since this API cannot check the binding.
+pub(crate) fn registered_claim_types(names: &[&str], claims: &Payload) -> Result<(), JwtError> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    for &claim in names {
+        let message = match claim {
+            "iss" => "Issuer (iss) must be a string.",
+            "sub" => "Subject must be a string",
+            "jti" => "JWT ID must be a string",
+            _ => "Client ID (client_id) must be a string",
+        };
+        if claims
+            .get(claim)
+            .is_some_and(|value| !value.is_string() && !value.is_null())
+        {
             return Err(JwtError::invalid_token(Check::WellFormed, message)
                 .with_detail(format!("{claim} must be a string (RFC 7519 section 4.1)")));
+        }
+    }
+    if let Some(Value::Object(confirmation)) = claims.get("cnf") {
+        if let Some(binding) = ["jkt", "x5t#S256"]
+            .into_iter()
+            .find(|member| confirmation.contains_key(*member))
+        {
+            return Err(JwtError::invalid_token(
+                Check::WellFormed,
+                "The token is bound to a key (cnf): it cannot be used as a bearer token",
+            )
+            .with_detail(format!("cnf.{binding}: a sender-constrained token (RFC 9449, RFC 8705)")));
         }
     }
     Ok(())
