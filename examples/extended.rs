@@ -3,7 +3,7 @@
 //! query string and JSON bodies, and a one-page browser demo at `/`.
 //!
 //! ```text
-//! cargo run --example extended
+//! JWT_SECRET_KEY=$(openssl rand -base64 32) cargo run --example extended
 //! curl -s -X POST localhost:8000/login -H 'Content-Type: application/json' \
 //!      -d '{"username": "user1", "password": "abcxyz"}'
 //! curl -s localhost:8000/protected -H "Authorization: Bearer <access_token>"
@@ -200,10 +200,8 @@ pub fn rocket() -> Rocket<Build> {
 pub fn app(redis_url: Option<String>) -> Rocket<Build> {
     let mut jwt = Jwt::builder()
         .extended()
-        // Flask-JWT-Extended's documentation secret: short, so allowed explicitly (and warned
-        // about at every start). Use 32 random bytes or more in production.
-        .secret_key("super-secret")
-        .allow_short_secret(true)
+        // The secret comes from `JWT_SECRET_KEY` or the `jwt` table of `Rocket.toml`, never from
+        // the code.
         .token_location([
             Location::Headers,
             Location::Cookies,

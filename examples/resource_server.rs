@@ -20,8 +20,14 @@
 //! it) and `AUTH0_AUDIENCE=<your API identifier>`; the API then also serves its RFC 9728
 //! metadata at `/.well-known/oauth-protected-resource` when the identifier is an https URL.
 //!
-//! `tests/it/auth0_side_by_side.rs` includes this file as a module (hence `pub(crate)` on
-//! [`auth0_api`] and [`mount`]) and answers every token beside Auth0's own validator.
+//!
+//! With several trusted authorities in the configuration (`[[default.jwt.authorities]]` in
+//! `Rocket.toml`, or `JWT_AUTHORITIES`), they replace the single authority: the API accepts the
+//! tokens of each, checked against its own issuer, audience and keys.
+//!
+//! The integration tests include this file as a module (hence `pub(crate)` on [`api`],
+//! [`auth0_api`] and [`mount`]): `tests/it/auth0_side_by_side.rs` answers every token beside
+//! Auth0's own validator, `tests/it/issuer_tokens.rs` the tokens of every major issuer.
 use rocket::serde::json::{json, Json, Value};
 use rocket::{get, launch, routes};
 use rocket_flask_jwt::{
@@ -71,7 +77,7 @@ const DEMO_JWKS_URL: &str = "http://127.0.0.1:8001/jwks.json";
 /// What every configuration of the API shares: RS256 tokens in `Authorization: Bearer`, the
 /// caller from `sub`. `JWT_*` environment variables and the `jwt` table of `Rocket.toml` still
 /// override any of it at ignition.
-fn api() -> JwtBuilder<Caller> {
+pub(crate) fn api() -> JwtBuilder<Caller> {
     Jwt::builder()
         .disable_auth_url_rule()
         .algorithm(Algorithm::RS256)
@@ -144,6 +150,12 @@ fn mint(scopes: &[String]) -> String {
         .expect("signing with the test key")
 }
 
+/// Whether the configuration names several trusted authorities: the `authorities` of the `jwt`
+/// table of Rocket's configuration (`Rocket.toml`, `ROCKET_JWT`), or `JWT_AUTHORITIES`.
+pub(crate) fn authorities_configured(figment: &rocket::figment::Figment) -> bool {
+    figment.find_value("jwt.authorities").is_ok() || std::env::var_os("JWT_AUTHORITIES").is_some()
+}
+
 #[launch]
 fn rocket() -> _ {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -155,6 +167,7 @@ fn rocket() -> _ {
         std::env::var("AUTH0_DOMAIN"),
         std::env::var("AUTH0_AUDIENCE"),
     ) {
+        _ if authorities_configured(&rocket::Config::figment()) => mount(api()),
         (Ok(domain), Ok(audience)) => mount(auth0_api(&domain, &audience)),
         (Ok(_), Err(_)) | (Err(_), Ok(_)) => {
             eprintln!("set both AUTH0_DOMAIN and AUTH0_AUDIENCE, or neither for the local try-out");

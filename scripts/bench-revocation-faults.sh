@@ -9,6 +9,8 @@
 #   bash scripts/bench-revocation-faults.sh          # UP=3 DOWN=3 AFTER=4 seconds
 #   FAIL_OPEN=1 bash scripts/bench-revocation-faults.sh   # revocation_fail_open: 200 throughout
 set -euo pipefail
+# The extended example reads its secret from the environment (a benchmark value, never a real one).
+export JWT_SECRET_KEY="${JWT_SECRET_KEY:-bench-secret-bench-secret-bench-secret}"
 cd "$(dirname "$0")/.."
 up="${UP:-3}" down="${DOWN:-3}" after="${AFTER:-4}"
 port="${PORT:-18280}" redis_port=$((${PORT:-18280} + 1))

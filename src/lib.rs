@@ -5,6 +5,28 @@
 //! them. Tokens, error bodies, status codes and headers are wire-compatible with Flask-JWT, so a
 //! Python service and its Rust replacement can share a secret during a migration.
 //!
+//! ## Where to start
+//!
+//! Each kind of user has a chapter of the README (shown on the crate's registry page) and an
+//! example to run:
+//!
+//! - **Porting a Flask-JWT application**: the program below, then the README's "Settings",
+//!   "Callbacks" and "Migrating from Flask-JWT" (a row for every Flask-JWT name). Start from
+//!   [`Jwt::builder()`]; the callbacks are [`JwtBuilder`]'s methods, the settings [`Settings`];
+//!   `examples/seed.rs` is Flask-JWT's minimal application.
+//! - **Porting a Flask-JWT-Extended application**: the README's "Flask-JWT-Extended profile",
+//!   "Revocation (Redis)" and "Migrating from Flask-JWT-Extended". Start from
+//!   [`JwtBuilder::extended`]; issuing is [`JwtManager`], cookies [`JwtCookies`], route modes
+//!   [`Rules`] (or the attribute's arguments); `examples/extended.rs` is Flask-JWT-Extended's
+//!   documented application.
+//! - **A resource server behind Auth0 or any OIDC issuer**: the README's "Resource server
+//!   (Auth0, OIDC)", with its scopes, several authorities and the differences from Auth0's own
+//!   validator. Start from [`JwtBuilder::authority`] (or [`TrustedAuthority`] for several);
+//!   `examples/resource_server.rs` is Auth0's API quickstart.
+//!
+//! Every refusal names the check of Auth0's troubleshooting guide that failed ([`Check`]); the
+//! README's "Troubleshooting a 401" and the `jwt-inspect` command say what to fix.
+//!
 //! ```
 //! # mod app {
 //! use rocket::{get, launch, routes};
@@ -22,10 +44,8 @@
 //!
 //! #[launch]
 //! fn rocket() -> _ {
+//!     // The secret comes from `JWT_SECRET_KEY` or the `jwt` table of `Rocket.toml`.
 //!     let jwt = Jwt::builder()
-//!         // At least 32 random bytes for HS256; JWT_SECRET_KEY overrides it, keeping the real
-//!         // one out of the code.
-//!         .secret_key("Yc3q0bZ9X2rM7tN1vK8pL4wH6sJ5dF0g")
 //!         .authentication_handler(|username, password| {
 //!             (username == "user1" && password == "abcxyz")
 //!                 .then(|| User { id: 1, username: username.into() })
@@ -39,7 +59,9 @@
 //! }
 //! # pub fn log_in_and_call_protected() {
 //! #     use rocket::http::{ContentType, Header, Status};
-//! #     let client = rocket::local::blocking::Client::tracked(rocket()).expect("it starts");
+//! #     let secret = ("jwt.secret_key", "a-test-secret-of-more-than-32-bytes");
+//! #     let rocket = rocket().configure(rocket::Config::figment().merge(secret));
+//! #     let client = rocket::local::blocking::Client::tracked(rocket).expect("it starts");
 //! #     let response = client
 //! #         .post("/auth")
 //! #         .header(ContentType::JSON)
@@ -59,10 +81,11 @@
 //! # fn main() { app::log_in_and_call_protected() }
 //! ```
 //!
-//! A Flask-JWT application's secret is often shorter than that (its example's `super-secret` has
-//! 12 bytes): the library refuses it at start-up unless `.allow_short_secret(true)` (or
-//! `allow_short_secret = true` in the `jwt` table of `Rocket.toml`, or
-//! `JWT_ALLOW_SHORT_SECRET=true`) says to keep it during the migration.
+//! A secret must have at least 32 bytes for HS256 (`openssl rand -base64 32` makes one). A Flask
+//! application's secret is often shorter (Flask-JWT's example `super-secret` has 12 bytes): the
+//! library refuses it at start-up unless `JWT_ALLOW_SHORT_SECRET=true` (or
+//! `allow_short_secret = true` in the `jwt` table of `Rocket.toml`) keeps it during the
+//! migration, with a warning at every start.
 #![warn(missing_docs)]
 
 pub use jwt_macros::jwt_required;

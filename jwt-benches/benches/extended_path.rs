@@ -128,7 +128,7 @@ fn main() {
         .build()
         .expect("a runtime");
     runtime.block_on(async {
-        let jwt = Jwt::<()>::builder()
+        let jwt = Jwt::builder()
             .settings(settings())
             .build()
             .expect("valid configuration");
@@ -144,7 +144,7 @@ fn main() {
         let client = Client::untracked(rocket).await.expect("valid rocket");
         let revocation = match std::env::var("REDIS_URL") {
             Ok(url) => {
-                let jwt = Jwt::<()>::builder()
+                let jwt = Jwt::builder()
                     .settings(settings())
                     .redis_url(url)
                     .build()

@@ -8,7 +8,7 @@
 //!
 //! Scopes are read from the first claim of the `scope_claims` setting that the token carries:
 //! `scope` as a space-delimited string (RFC 8693 §4.2, RFC 9068 §2.2.3), any other claim (`scp`,
-//! Auth0's `permissions`) as an array of strings. With the default order (`scope`, `scp`,
+//! Auth0's `permissions`) as an array of strings or a space-delimited string (Entra ID's `scp`). With the default order (`scope`, `scp`,
 //! `permissions`), a token's `scope` (what the client asked for and the user consented to) is
 //! never widened by its `permissions` (everything the user may do, in Auth0's RBAC): a client
 //! cannot use a permission it did not ask for. `merge_scope_claims` makes every listed claim
@@ -161,14 +161,13 @@ pub fn has_scope_in_any(claims: &Payload, scope: &str, scope_claims: &[String]) 
     })
 }
 
-/// Whether the scope claim `name`, of value `value`, grants `scope`: `scope` split on spaces when
-/// it is a string, any other claim's string elements when it is an array; nothing for another
-/// JSON type. (A route's scopes are never empty.)
+/// Whether the scope claim `name`, of value `value`, grants `scope`: `scope` split on spaces
+/// when it is a string (RFC 8693 §4.2); any other claim's string elements when it is an array
+/// (Auth0's `permissions`, Okta's `scp`), or its words when it is a string (Microsoft Entra ID's
+/// `scp`); nothing for another JSON type. (A route's scopes are never empty.)
 fn grants(name: &str, value: &Value, scope: &str) -> bool {
     match value {
-        Value::String(text) if name == SPACE_DELIMITED_SCOPE_CLAIM => {
-            !scope.is_empty() && text.split(' ').any(|granted| granted == scope)
-        }
+        Value::String(text) => !scope.is_empty() && text.split(' ').any(|granted| granted == scope),
         Value::Array(items) if name != SPACE_DELIMITED_SCOPE_CLAIM => {
             items.iter().any(|item| item.as_str() == Some(scope))
         }
@@ -299,6 +298,8 @@ mod tests {
         for token in [
             json!({"scope": "openid read:messages profile"}),
             json!({"scp": ["openid", "read:messages"]}),
+            // Microsoft Entra ID writes `scp` as a space-delimited string.
+            json!({"scp": "openid read:messages"}),
             json!({"permissions": ["read:messages"]}),
         ] {
             assert!(
@@ -308,8 +309,8 @@ mod tests {
         }
         for token in [
             json!({"scope": ["read:messages"]}),
-            json!({"scp": "read:messages"}),
-            json!({"permissions": "read:messages"}),
+            json!({"scp": "read:messages-extra"}),
+            json!({"permissions": 1}),
             json!({"scope": {"read:messages": true}}),
             json!({"scope": null}),
             json!({"scopes": "read:messages"}),

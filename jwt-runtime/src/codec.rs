@@ -48,9 +48,11 @@ impl std::fmt::Debug for TokenCodec {
 }
 
 impl TokenCodec {
-    /// Builds the keys for the configured algorithms.
+    /// Builds the keys for the configured algorithms. Settings that need a cargo feature this
+    /// build leaves out (a JWKS without `remote-keys`, `redis_url` without `redis`) are refused.
     pub fn new(settings: Settings) -> Result<Self, SettingsError> {
         settings.validate()?;
+        crate::settings::check_features(&settings)?;
         let accepted = if settings.algorithms.is_empty() {
             vec![settings.algorithm]
         } else {
@@ -643,6 +645,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "remote-keys")]
     fn authority_gives_the_issuer_and_the_jwks() {
         let codec = TokenCodec::new(Settings {
             algorithm: Algorithm::RS256,

@@ -62,9 +62,9 @@ const NON_SESSION_MAX_AGE: u64 = 31_540_000;
 ///     Ok("logged out")
 /// }
 ///
-/// let jwt = Jwt::<u64>::builder()
+/// let jwt = Jwt::builder()
 ///     .secret_key("a secret of at least thirty-two bytes")
-///     .identity_handler(|_payload| Some(1))
+///     .identity_handler(|_payload| Some(1_u64))
 ///     .disable_auth_url_rule()
 ///     .build()
 ///     .expect("valid Jwt configuration");

@@ -317,11 +317,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
                 .get("csrf")
                 .and_then(Value::as_str)
                 .is_some_and(|csrf| {
-                    aws_lc_rs::constant_time::verify_slices_are_equal(
-                        csrf.as_bytes(),
-                        sent.as_bytes(),
-                    )
-                    .is_ok()
+                    crate::crypto::constant_time_eq(csrf.as_bytes(), sent.as_bytes())
                 });
             if !matches {
                 return JwtError::csrf("CSRF double submit tokens do not match");

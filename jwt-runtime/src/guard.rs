@@ -186,7 +186,11 @@ pub struct Refused {
 
 impl std::fmt::Debug for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "refused: {} {}", self.error.status.code, self.error.error)
+        write!(
+            f,
+            "refused: {} {}",
+            self.error.status.code, self.error.error
+        )
     }
 }
 

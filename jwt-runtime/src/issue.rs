@@ -147,8 +147,8 @@ pub(crate) fn create(
 /// A random (version 4) UUID in its usual text form, as Python's `str(uuid.uuid4())`.
 fn uuid4() -> Result<String, JwtError> {
     let mut bytes = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut bytes)
-        .map_err(|_| JwtError::internal("the random number generator failed"))?;
+    crate::crypto::fill_random(&mut bytes)
+        .map_err(|()| JwtError::internal("the random number generator failed"))?;
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();

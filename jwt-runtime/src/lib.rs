@@ -18,6 +18,7 @@ mod catcher;
 mod claims;
 mod codec;
 mod cookies;
+mod crypto;
 mod encode;
 mod engine;
 mod error;
@@ -61,9 +62,9 @@ pub use issue::{Freshness, TokenType};
 pub use jsonwebtoken::Algorithm;
 pub use manager::JwtManager;
 pub use resource_metadata::{ProtectedResource, WELL_KNOWN_PATH};
-pub use revocation::{
-    MemoryStore, RedisOptions, RedisStore, RevocationState, RevocationStore, Revoker, StoreError,
-};
+pub use revocation::{MemoryStore, RevocationState, RevocationStore, Revoker, StoreError};
+#[cfg(feature = "redis")]
+pub use revocation::{RedisOptions, RedisStore};
 pub use rules::{Fresh, Location, Optional, Refresh, Required, Rules};
 pub use settings::{KeyMaterial, Profile, Secret, Settings, SettingsError};
 

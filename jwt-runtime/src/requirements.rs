@@ -39,9 +39,7 @@ pub(crate) fn check(
                 "Missing claim: csrf",
             ));
         };
-        if aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), sent.as_bytes())
-            .is_err()
-        {
+        if !crate::crypto::constant_time_eq(expected.as_bytes(), sent.as_bytes()) {
             return Err(JwtError::csrf("CSRF double submit tokens do not match"));
         }
     }

@@ -23,9 +23,13 @@ pub use crate::authorities::TrustedAuthority;
 pub use crate::resource_metadata::ProtectedResource;
 pub use crate::rules::Location;
 
+mod features;
 pub(crate) mod forms;
 mod in_code;
 
+pub(crate) use features::check as check_features;
+#[cfg(not(feature = "redis"))]
+pub(crate) use features::check_redis as check_redis_feature;
 pub(crate) use in_code::CodeSettings;
 
 /// A secret (HMAC key or private key PEM) whose `Debug` output never shows the value.
@@ -630,6 +634,10 @@ impl Settings {
     /// A `profile` configured over the builder's replaces the builder's profile defaults with its
     /// own (a value the builder set explicitly stays); Flask-JWT-Extended's names for settings
     /// this crate names otherwise (`decode_leeway`, `header_type`, ...) are read too.
+    ///
+    /// A setting that needs a cargo feature this build leaves out (`redis_url` without `redis`;
+    /// `jwks_url`, `authority`, `oidc_discovery` or `authorities` with a JWKS without
+    /// `remote-keys`) is an error naming the setting and the feature.
     pub fn with_rocket_config(self, figment: &Figment) -> Result<Settings, SettingsError> {
         let rebased = |profile| self.clone().rebased(profile);
         Settings::layered(&self, rebased, figment)
@@ -681,6 +689,7 @@ impl Settings {
             settings.redis_client_key = Some(Secret::new(pem));
         }
         settings.validate()?;
+        check_features(&settings)?;
         Ok(settings)
     }
 
@@ -977,6 +986,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "remote-keys")] // `oidc_discovery` is set
     fn builder_settings_come_back_unchanged_when_nothing_is_configured() {
         let builder = Settings {
             secret_key: Some(Secret::new("0042")),

@@ -24,6 +24,18 @@ use sha2::Sha256;
 /// The secret of Flask-JWT's own test suite.
 pub const SECRET: &str = "super-secret";
 
+/// `rocket` configured with [`SECRET`], Flask-JWT's and Flask-JWT-Extended's documentation
+/// secret, which the reference applications share, as `JWT_SECRET_KEY` or `Rocket.toml` give it
+/// to the examples (which set no secret in code); short, so `allow_short_secret` as well.
+pub fn with_test_secret(rocket: Rocket<Build>) -> Rocket<Build> {
+    let figment = rocket
+        .figment()
+        .clone()
+        .merge(("jwt.secret_key", SECRET))
+        .merge(("jwt.allow_short_secret", true));
+    rocket.configure(figment)
+}
+
 /// The user of Flask-JWT's own test suite.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(crate = "rocket::serde")]

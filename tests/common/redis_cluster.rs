@@ -25,9 +25,9 @@ pub struct RedisCluster {
 }
 
 impl RedisCluster {
-    /// Starts and joins three nodes; `None` where `redis-server` is not installed (see
-    /// [`RedisServer::start`]). Panics when the cluster does not form.
-    pub fn start() -> Option<RedisCluster> {
+    /// Starts and joins three nodes. Panics when a node cannot be started (see
+    /// [`RedisServer::start`]) or the cluster does not form.
+    pub fn start() -> RedisCluster {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let directory = std::env::temp_dir().join(format!(
             "rocket-flask-jwt-test-cluster-{}-{}",
@@ -56,7 +56,7 @@ impl RedisCluster {
                 "--dir".into(),
                 directory.clone().into(),
             ];
-            nodes.push(RedisServer::start_with(options)?);
+            nodes.push(RedisServer::start_with(options));
         }
         let cluster = RedisCluster {
             nodes,
@@ -64,7 +64,7 @@ impl RedisCluster {
             directory,
         };
         cluster.form();
-        Some(cluster)
+        cluster
     }
 
     /// The URL of node `index`.

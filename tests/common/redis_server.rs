@@ -2,11 +2,12 @@
 //! [`RedisServer::start`], stopped when dropped. Nothing is persisted (a restart loses the
 //! data, like a Redis restarted without persistence).
 //!
-//! Where `redis-server` is not installed the tests that need it are skipped, saying why, unless
-//! the `CI` environment variable is set: then they fail (`.ci/run` installs it).
+//! Whether the server program can be run is the test harness's question, asked once before the
+//! tests run ([`installed`]; see `tests/system/programs.rs`): a test that needs it runs only where
+//! it can, and is reported as ignored, or fails under `CI`, elsewhere (`.ci/run` installs it).
 //!
 //! `REDIS_SERVER` names another server program to run in its place, such as Valkey's:
-//! `REDIS_SERVER=/path/to/valkey-server cargo test --test it revocation`. It must take
+//! `REDIS_SERVER=/path/to/valkey-server cargo test --test system revocation`. It must take
 //! `redis-server`'s options (Valkey's does); TLS tests need one built with TLS.
 
 use std::ffi::OsString;
@@ -44,9 +45,9 @@ struct Tls {
 }
 
 impl RedisServer {
-    /// Starts a server on a free port; `None` (after printing why) when `redis-server` is not
-    /// installed and `CI` is not set. Panics when it cannot be started otherwise.
-    pub fn start() -> Option<RedisServer> {
+    /// Starts a server on a free port. Panics when it cannot be started (the program not
+    /// installed included).
+    pub fn start() -> RedisServer {
         RedisServer::started(program(), None, Vec::new())
     }
 
@@ -54,13 +55,12 @@ impl RedisServer {
     /// `valkey-server`) on a free port; it must be installed.
     pub fn start_program(program: OsString) -> RedisServer {
         RedisServer::started(program, None, Vec::new())
-            .expect("a given server program is installed")
     }
 
     /// [`start`](Self::start) with TLS on a second port as well, with `ca`'s server
     /// certificate; `client_auth` makes it ask clients for a certificate signed by `ca`
     /// (mutual TLS). The plain port stays, for the harness's own commands.
-    pub fn start_tls(ca: &TestCa, client_auth: bool) -> Option<RedisServer> {
+    pub fn start_tls(ca: &TestCa, client_auth: bool) -> RedisServer {
         let tls = Tls {
             port: free_port(),
             certificate: ca.server_certificate_file(),
@@ -72,22 +72,11 @@ impl RedisServer {
     }
 
     /// [`start`](Self::start) with more `options` (a cluster node's).
-    pub fn start_with(options: Vec<OsString>) -> Option<RedisServer> {
+    pub fn start_with(options: Vec<OsString>) -> RedisServer {
         RedisServer::started(program(), None, options)
     }
 
-    fn started(program: OsString, tls: Option<Tls>, options: Vec<OsString>) -> Option<RedisServer> {
-        if !installed(&program) {
-            let reason = format!(
-                "{} cannot be run (apt-get install redis-server, or set REDIS_SERVER)",
-                program.to_string_lossy()
-            );
-            if std::env::var_os("CI").is_some() {
-                panic!("{reason}; CI is set, so this is a failure");
-            }
-            eprintln!("SKIPPED: {reason}");
-            return None;
-        }
+    fn started(program: OsString, tls: Option<Tls>, options: Vec<OsString>) -> RedisServer {
         let mut server = RedisServer {
             port: free_port(),
             tls,
@@ -96,7 +85,7 @@ impl RedisServer {
             child: None,
         };
         server.launch();
-        Some(server)
+        server
     }
 
     /// `rediss://127.0.0.1:<TLS port>/`, for a server started with TLS.
@@ -182,7 +171,7 @@ impl RedisServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("the Redis server starts");
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.program.to_string_lossy()));
         self.child = Some(child);
         let started = Instant::now();
         while started.elapsed() < STARTUP {
@@ -221,8 +210,8 @@ pub fn program() -> OsString {
     std::env::var_os("REDIS_SERVER").unwrap_or_else(|| "redis-server".into())
 }
 
-/// Whether the server program can be run.
-fn installed(program: &OsString) -> bool {
+/// Whether the server program can be run (`<program> --version` succeeds).
+pub fn installed(program: &OsString) -> bool {
     Command::new(program)
         .arg("--version")
         .stdout(Stdio::null())

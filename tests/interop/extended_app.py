@@ -1,7 +1,7 @@
 """The example application of `examples/extended.rs`, written with the real Flask-JWT-Extended 4.7.1.
 
-Served for tests/it/extended_interop.rs, which sends the same requests to both and compares the
-answers. Install:
+Served for tests/system/extended_interop.rs, which sends the same requests to both and compares
+the answers. Install:
 
     python3 -m venv .venv && .venv/bin/pip install -r tests/interop/extended-requirements.txt
 

@@ -512,6 +512,19 @@ fn a_scope_smuggled_in_another_claim_or_the_header_grants_nothing() {
 }
 
 #[test]
+fn a_space_delimited_scp_grants_its_words_as_entra_id_writes_it() {
+    let client = client();
+    for extra in [
+        json!({"scp": "User.Read read:messages"}),
+        json!({"permissions": "read:messages"}),
+    ] {
+        let (ran, response) = handler_ran(&client, "/scoped", &token(extra.clone()));
+        assert!(ran, "{extra}");
+        assert_eq!(response.status(), Status::Ok, "{extra}");
+    }
+}
+
+#[test]
 fn scope_claims_of_the_wrong_json_type_grant_nothing() {
     let client = client();
     for extra in [
@@ -520,8 +533,8 @@ fn scope_claims_of_the_wrong_json_type_grant_nothing() {
         json!({"scope": true}),
         json!({"scope": 1}),
         json!({"scope": null}),
-        json!({"scp": "read:messages"}),
-        json!({"permissions": "read:messages"}),
+        json!({"scp": 1}),
+        json!({"permissions": {"read:messages": true}}),
         json!({"permissions": [["read:messages"]]}),
         json!({"permissions": [{"scope": "read:messages"}]}),
     ] {

@@ -15,12 +15,14 @@ use serde_json::{json, Value};
 
 /// The example application, tracking cookies.
 pub fn client() -> Client {
-    Client::tracked(extended_example::rocket()).expect("the example ignites")
+    Client::tracked(crate::common::with_test_secret(extended_example::rocket()))
+        .expect("the example ignites")
 }
 
 /// A client that does not keep cookies between requests.
 pub fn untracked() -> Client {
-    Client::untracked(extended_example::rocket()).expect("the example ignites")
+    Client::untracked(crate::common::with_test_secret(extended_example::rocket()))
+        .expect("the example ignites")
 }
 
 /// `POST /login` as user1: its access (fresh) and refresh tokens.

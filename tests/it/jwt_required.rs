@@ -841,7 +841,10 @@ fn a_refusal_logs_the_librarys_line_and_nothing_from_rockets_default_catcher() {
     let client = fixture();
     let response = client
         .get("/sync")
-        .header(rocket::http::Header::new("Authorization", "JWT not-a-token"))
+        .header(rocket::http::Header::new(
+            "Authorization",
+            "JWT not-a-token",
+        ))
         .dispatch();
     assert_json_error(response, 401);
     // The library's one line, naming the failed check.
@@ -852,7 +855,8 @@ fn a_refusal_logs_the_librarys_line_and_nothing_from_rockets_default_catcher() {
     // Rocket's line for the failed guard names the public type and a short reason.
     let all = logs::all();
     assert!(
-        all.iter().all(|line| !line.contains("No 401 catcher registered")),
+        all.iter()
+            .all(|line| !line.contains("No 401 catcher registered")),
         "{all:#?}"
     );
     let guard_lines: Vec<&String> = all

@@ -1,45 +1,39 @@
 //! The root package's integration tests, in one binary so that Rocket and the library are linked
-//! once: each module was a test file of its own (see the README's "Testing" section).
+//! once: each module was a test file of its own (see the README's "Tests" section).
 //!
-//! `settings` is a binary of its own (`tests/settings.rs`): it sets `JWT_*` environment variables,
-//! which every Rocket of a binary reads at ignition, so it cannot share a process with tests that
-//! expect the defaults.
+//! The tests that run programs of the system (`redis-server`, `python3`, Chromium) are the
+//! `system` binary's (`tests/system/`), whose harness reports them as ignored where a program is
+//! missing. `settings` is a binary of its own (`tests/settings.rs`): it sets `JWT_*` environment
+//! variables, which every Rocket of a binary reads at ignition, so it cannot share a process with
+//! tests that expect the defaults.
 
 #[path = "../common/mod.rs"]
 mod common;
-/// The Flask-JWT-Extended example application (`cargo run --example extended`), for the
-/// side-by-side and browser tests.
+/// The Flask-JWT-Extended example application (`cargo run --example extended`), for its
+/// tests through Rocket's local client.
 #[path = "../../examples/extended.rs"]
 #[allow(dead_code)] // its `main` is not called here
 mod extended_example;
-mod http_client;
-mod live_rocket;
-mod python_env;
-mod reference_app;
+/// The resource-server example (`cargo run --example resource_server`), for the tests of tokens
+/// from issuers.
+#[path = "../../examples/resource_server.rs"]
+#[allow(dead_code)] // its `main` and try-out are not used here
+mod resource_server_example;
 
-mod auth0_side_by_side;
 mod auth_first;
 mod auth_resource;
 mod authorities;
 mod authorization;
-mod browser;
 mod cookies;
 mod extended;
-mod extended_interop;
 mod extended_security;
 mod flask_jwt_suite;
-mod interop;
+mod issuer_tokens;
 mod jwt_required;
 mod macro_expansion;
 mod oauth_resource;
 mod properties;
 mod resource_server;
-mod revocation;
-mod revocation_cluster;
-mod revocation_interop;
-mod revocation_live;
-mod revocation_tls;
-mod revocation_valkey;
 mod security;
 
 /// Installs the log capture of [`common::logs`] before `main`, so before any test builds a Rocket

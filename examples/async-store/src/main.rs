@@ -4,7 +4,7 @@
 //! database does; `current_identity!()` then gives the row the identity callback loaded.
 //!
 //! ```text
-//! cargo run -p async-store      # database file: users.sqlite3 (STORE_PATH to change)
+//! JWT_SECRET_KEY=$(openssl rand -base64 32) cargo run -p async-store   # database file: users.sqlite3 (STORE_PATH to change)
 //! curl -s -X POST localhost:8000/auth -H 'Content-Type: application/json' \
 //!      -d '{"username": "ada", "password": "lovelace"}'
 //! curl -s localhost:8000/me -H "Authorization: JWT <access_token>"
@@ -131,8 +131,8 @@ async fn me() -> Json<User> {
 fn app(store: Store) -> rocket::Rocket<rocket::Build> {
     let for_login = store.clone();
     let for_identity = store;
+    // The secret comes from `JWT_SECRET_KEY` or the `jwt` table of `Rocket.toml`.
     let jwt = Jwt::builder()
-        .secret_key("an example secret; set JWT_SECRET_KEY in production")
         .authentication_handler_async(move |username, password| {
             let store = for_login.clone();
             async move { store.authenticate(username, password).await }
@@ -161,7 +161,13 @@ mod tests {
     #[rocket::async_test]
     async fn login_and_identity_go_through_the_store() {
         let store = super::Store::open(":memory:").expect("in-memory database");
-        let client = Client::tracked(super::app(store))
+        // A test secret, as `JWT_SECRET_KEY` would give it (never a real one).
+        let app = super::app(store);
+        let figment = app
+            .figment()
+            .clone()
+            .merge(("jwt.secret_key", "a-test-secret-of-more-than-32-bytes"));
+        let client = Client::tracked(app.configure(figment))
             .await
             .expect("valid rocket");
         let response = client

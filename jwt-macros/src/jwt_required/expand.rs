@@ -406,10 +406,7 @@ mod tests {
         ] {
             let (constants, guard) = rules(mode);
             assert_eq!(constants, [bool_constant(constant, true)]);
-            assert_eq!(
-                guard,
-                "::rocket_flask_jwt::JwtAuth<__jwt_rules_p>"
-            );
+            assert_eq!(guard, "::rocket_flask_jwt::JwtAuth<__jwt_rules_p>");
         }
         let (constants, _) = rules(quote!(verify_type = false));
         assert_eq!(constants, [bool_constant("VERIFY_TYPE", false)]);

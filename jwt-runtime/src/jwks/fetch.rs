@@ -9,9 +9,10 @@ use serde_json::Value;
 use super::JwksError;
 
 /// The one HTTP client configuration for the authority's endpoints: no redirects, the timeout for
-/// connecting and for the whole exchange, a user agent naming this library.
+/// connecting and for the whole exchange, a user agent naming this library, TLS on the crypto
+/// backend's provider.
 pub(super) fn client(timeout: Duration) -> Result<reqwest::Client, JwksError> {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout)
@@ -19,7 +20,9 @@ pub(super) fn client(timeout: Duration) -> Result<reqwest::Client, JwksError> {
             "jwt-runtime/",
             env!("CARGO_PKG_VERSION"),
             " (jwks)"
-        ))
+        ));
+    crate::crypto::with_tls(builder)
+        .map_err(JwksError::Client)?
         .build()
         .map_err(|e| JwksError::Client(error_chain(&e)))
 }

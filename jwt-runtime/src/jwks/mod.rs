@@ -30,23 +30,52 @@
 //!   After a failure the next attempt waits for the cooldown.
 //! - One fetch is bounded by [`JwksConfig::timeout`] as a whole (connect, headers and body) and by
 //!   [`JwksConfig::max_bytes`], enforced while the body streams in. Redirects are not followed.
+//!
+//! # Feature
+//!
+//! The cache and its HTTP fetcher (reqwest) are the `remote-keys` cargo feature. Without it,
+//! [`JwksConfig`] and [`JwksError`] remain, but no [`Jwks`] can be made: the settings that need one
+//! (`authority`, `jwks_url`, `oidc_discovery`, `authorities` with a JWKS) are refused at ignition
+//! with a message naming the feature.
 
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::Algorithm;
+
+// The cache and its fetcher, below and in `fetch` and `jwk`, are the `remote-keys` feature's.
+// Without it, `unavailable` stands in: no `Jwks` can be made, and the settings that need one are
+// refused at ignition, naming the feature.
+#[cfg(feature = "remote-keys")]
+use std::sync::{Arc, PoisonError, RwLock};
+#[cfg(feature = "remote-keys")]
+use std::time::Instant;
+
+#[cfg(feature = "remote-keys")]
+use jsonwebtoken::jwk::Jwk;
+#[cfg(feature = "remote-keys")]
 use reqwest::Url;
 
+#[cfg(feature = "remote-keys")]
 use crate::keys::VerifyKey;
 
+#[cfg(feature = "remote-keys")]
 mod fetch;
+#[cfg(feature = "remote-keys")]
 mod jwk;
+#[cfg(not(feature = "remote-keys"))]
+mod unavailable;
 
+#[cfg(feature = "remote-keys")]
 pub(crate) use fetch::discover;
+#[cfg(feature = "remote-keys")]
 use fetch::{check_url, download};
+#[cfg(feature = "remote-keys")]
 use jwk::{parse_key_set, LoadedKeys};
+#[cfg(not(feature = "remote-keys"))]
+pub(crate) use unavailable::discover;
+#[cfg(not(feature = "remote-keys"))]
+pub use unavailable::Jwks;
 
 /// At most this many characters of a `kid` appear in messages and logs.
 const KID_SHOWN: usize = 64;
@@ -169,6 +198,7 @@ impl fmt::Display for ShownKid<'_> {
     }
 }
 
+#[cfg(feature = "remote-keys")]
 /// The JWKS key cache. `Send + Sync`: share it behind an `Arc`.
 pub struct Jwks {
     config: JwksConfig,
@@ -178,6 +208,7 @@ pub struct Jwks {
     fetch_lock: tokio::sync::Mutex<()>,
 }
 
+#[cfg(feature = "remote-keys")]
 impl fmt::Debug for Jwks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Jwks")
@@ -187,6 +218,7 @@ impl fmt::Debug for Jwks {
     }
 }
 
+#[cfg(feature = "remote-keys")]
 /// A fetched key set that was usable.
 struct KeySet {
     keys: Vec<Arc<VerifyKey>>,
@@ -195,6 +227,7 @@ struct KeySet {
     fetched_at: Instant,
 }
 
+#[cfg(feature = "remote-keys")]
 /// The outcome of the last fetch attempt.
 #[derive(Clone)]
 struct Attempt {
@@ -203,6 +236,7 @@ struct Attempt {
     error: Option<String>,
 }
 
+#[cfg(feature = "remote-keys")]
 /// Everything a lookup reads, swapped as a whole.
 #[derive(Clone, Default)]
 struct KeySetState {
@@ -215,6 +249,7 @@ struct KeySetState {
     last_attempt: Option<Attempt>,
 }
 
+#[cfg(feature = "remote-keys")]
 /// What a key set holds for a `kid` and `alg`.
 enum Lookup {
     Found(Arc<VerifyKey>),
@@ -224,6 +259,7 @@ enum Lookup {
     Missing,
 }
 
+#[cfg(feature = "remote-keys")]
 impl KeySet {
     fn find(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
         let mut matches = self
@@ -264,6 +300,7 @@ impl KeySet {
     }
 }
 
+#[cfg(feature = "remote-keys")]
 /// The error for a `kid` bound to other algorithms than the token's.
 fn mismatch(kid: Option<&str>, bound: Vec<Algorithm>) -> JwksError {
     JwksError::AlgorithmMismatch {
@@ -272,11 +309,13 @@ fn mismatch(kid: Option<&str>, bound: Vec<Algorithm>) -> JwksError {
     }
 }
 
+#[cfg(feature = "remote-keys")]
 /// `now < start + span`, where a span past the end of time never ends.
 fn before(now: Instant, start: Instant, span: Duration) -> bool {
     start.checked_add(span).is_none_or(|end| now < end)
 }
 
+#[cfg(feature = "remote-keys")]
 impl KeySetState {
     /// Whether a fetch may start now for a set that is missing or expired: always after a success
     /// (the set's expiry paces those), after a failure only once the cooldown has passed.
@@ -313,6 +352,7 @@ impl KeySetState {
     }
 }
 
+#[cfg(feature = "remote-keys")]
 impl Jwks {
     /// A cache for `config.url`, with nothing fetched yet. Refuses URLs other than `https://` and
     /// `http://` to loopback (`127.0.0.0/8`, `localhost`, `[::1]`), URLs with credentials, and a
@@ -562,7 +602,7 @@ impl Jwks {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "remote-keys"))]
 mod tests {
     use serde_json::{json, Value};
 

@@ -103,12 +103,7 @@ pub(crate) const MIN_RSA_BITS: usize = 2048;
 fn rsa_bits(key: &DecodingKey) -> Option<usize> {
     let modulus = match key.kind() {
         DecodingKeyKind::RsaModulusExponent { n, .. } => n.clone(),
-        DecodingKeyKind::SecretOrDer(der) => {
-            let components = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER
-                .key_utils
-                .rsa_pub_components_from_public_key;
-            components(der).ok()?.0
-        }
+        DecodingKeyKind::SecretOrDer(der) => crate::crypto::rsa_public_modulus(der)?,
     };
     let first = modulus.iter().position(|byte| *byte != 0)?;
     Some((modulus.len() - first) * 8 - modulus[first].leading_zeros() as usize)

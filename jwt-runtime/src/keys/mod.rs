@@ -5,41 +5,37 @@
 //! selects among keys the configuration already tied to that algorithm, so an RSA public key can
 //! never be used as an HMAC secret.
 
-use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::{hmac, signature};
 use std::sync::Arc;
 
-use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind};
+use jsonwebtoken::{Algorithm, DecodingKey};
 
 mod load;
 mod signing;
 
+use crate::crypto::{KeyProblem, Verifier};
 use crate::error::JwtError;
 use crate::jwks::Jwks;
 use crate::validate::authority::key_error;
 use crate::validate::Fetch;
 
 pub use load::minimum_secret_bytes;
-pub(crate) use load::{short_secret_warning, signing_key, static_verify_key, MIN_RSA_BITS};
+/// The smallest RSA modulus a JWKS key may have (the JWKS cache is the `remote-keys` feature).
+#[cfg(feature = "remote-keys")]
+pub(crate) use load::MIN_RSA_BITS;
+pub(crate) use load::{short_secret_warning, signing_key, static_verify_key};
 pub(crate) use signing::SigningKey;
 
 /// A key that verifies signatures of exactly one algorithm.
 ///
 /// The key is prepared once, when it is loaded: an HMAC secret becomes an HMAC key, a public key
-/// is parsed (and checked against the algorithm's curve or type). Verifying a token then costs
-/// the signature check alone, never a key parse.
+/// is parsed (and checked against the algorithm's curve or type). With the `aws-lc-rs` backend,
+/// verifying a token then costs the signature check alone, never a key parse; the `rust-crypto`
+/// backend checks the key here and makes its verifier anew for each token.
 #[derive(Clone)]
 pub struct VerifyKey {
     kid: Option<String>,
     algorithm: Algorithm,
     verifier: Verifier,
-}
-
-/// The key in the form the signature check uses.
-#[derive(Clone)]
-enum Verifier {
-    Hmac(Box<hmac::Key>),
-    Public(signature::ParsedPublicKey),
 }
 
 impl VerifyKey {
@@ -56,30 +52,7 @@ impl VerifyKey {
         if key.family() != algorithm.family() {
             return Err(KeyError(format!("the key is not a {name} key")));
         }
-        let scheme =
-            scheme(algorithm).ok_or_else(|| KeyError(format!("{name} is not supported")))?;
-        let unusable =
-            |e: &dyn std::fmt::Display| KeyError(format!("not a usable {name} key: {e}"));
-        let verifier = match (scheme, key.kind()) {
-            (Scheme::Hmac(hmac), DecodingKeyKind::SecretOrDer(secret)) => {
-                Verifier::Hmac(Box::new(hmac::Key::new(hmac, secret)))
-            }
-            (Scheme::Public(public), DecodingKeyKind::SecretOrDer(der)) => Verifier::Public(
-                signature::ParsedPublicKey::new(public, der).map_err(|e| unusable(&e))?,
-            ),
-            (Scheme::Public(public), DecodingKeyKind::RsaModulusExponent { n, e }) => {
-                let der = signature::RsaPublicKeyComponents { n, e }
-                    .as_der()
-                    .map_err(|e| unusable(&e))?;
-                Verifier::Public(
-                    signature::ParsedPublicKey::new(public, der.as_ref())
-                        .map_err(|e| unusable(&e))?,
-                )
-            }
-            (Scheme::Hmac(_), DecodingKeyKind::RsaModulusExponent { .. }) => {
-                return Err(KeyError(format!("the key is not a {name} key")))
-            }
-        };
+        let verifier = Verifier::new(algorithm, key).map_err(|e| KeyError::of(algorithm, e))?;
         Ok(VerifyKey {
             kid,
             algorithm,
@@ -100,10 +73,7 @@ impl VerifyKey {
     /// Whether `signature` (decoded from base64url) is this key's signature of `message` under
     /// its algorithm. HMAC signatures are compared in constant time.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        match &self.verifier {
-            Verifier::Hmac(key) => hmac::verify(key, message, signature).is_ok(),
-            Verifier::Public(key) => key.verify_sig(message, signature).is_ok(),
-        }
+        self.verifier.verify(message, signature)
     }
 }
 
@@ -215,27 +185,14 @@ impl std::fmt::Debug for VerifyKey {
 #[error("{0}")]
 pub struct KeyError(String);
 
-/// How `algorithm` checks signatures.
-enum Scheme {
-    Hmac(hmac::Algorithm),
-    Public(&'static dyn signature::VerificationAlgorithm),
-}
-
-/// The aws-lc-rs algorithm behind a JWS `alg` (`None` for one this version does not know).
-fn scheme(algorithm: Algorithm) -> Option<Scheme> {
-    Some(match algorithm {
-        Algorithm::HS256 => Scheme::Hmac(hmac::HMAC_SHA256),
-        Algorithm::HS384 => Scheme::Hmac(hmac::HMAC_SHA384),
-        Algorithm::HS512 => Scheme::Hmac(hmac::HMAC_SHA512),
-        Algorithm::RS256 => Scheme::Public(&signature::RSA_PKCS1_2048_8192_SHA256),
-        Algorithm::RS384 => Scheme::Public(&signature::RSA_PKCS1_2048_8192_SHA384),
-        Algorithm::RS512 => Scheme::Public(&signature::RSA_PKCS1_2048_8192_SHA512),
-        Algorithm::PS256 => Scheme::Public(&signature::RSA_PSS_2048_8192_SHA256),
-        Algorithm::PS384 => Scheme::Public(&signature::RSA_PSS_2048_8192_SHA384),
-        Algorithm::PS512 => Scheme::Public(&signature::RSA_PSS_2048_8192_SHA512),
-        Algorithm::ES256 => Scheme::Public(&signature::ECDSA_P256_SHA256_FIXED),
-        Algorithm::ES384 => Scheme::Public(&signature::ECDSA_P384_SHA384_FIXED),
-        Algorithm::EdDSA => Scheme::Public(&signature::ED25519),
-        _ => return None,
-    })
+impl KeyError {
+    /// The error for `algorithm`'s key that the crypto backend refused.
+    pub(crate) fn of(algorithm: Algorithm, problem: KeyProblem) -> KeyError {
+        let name = algorithm_name(algorithm);
+        KeyError(match problem {
+            KeyProblem::Unsupported => format!("{name} is not supported"),
+            KeyProblem::WrongKind => format!("the key is not a {name} key"),
+            KeyProblem::Malformed(reason) => format!("not a usable {name} key: {reason}"),
+        })
+    }
 }

@@ -10,12 +10,26 @@
 //!
 //! When the state cannot be read within `revocation_timeout`, the request is refused with 503
 //! (the default), or accepted with one warning per outage (`revocation_fail_open`).
+//!
+//! [`RedisStore`] and what only it uses (`redis`, `redis_connection`, `near_cache`, and the store
+//! of the `redis_url` setting, `redis_url`) are the `redis` cargo feature. Without it,
+//! `without_redis` stands in for `redis_url`: the setting is refused at ignition, naming the
+//! feature.
 
 mod memory;
+#[cfg(feature = "redis")]
 mod near_cache;
+#[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
 mod redis_connection;
+#[cfg(feature = "redis")]
+mod redis_url;
 mod revoker;
+#[cfg(not(feature = "redis"))]
+mod without_redis;
+#[cfg(not(feature = "redis"))]
+use without_redis as redis_url;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -33,9 +47,13 @@ use crate::identity::VerifiedToken;
 use crate::settings::{Settings, SettingsError};
 
 pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
 pub use redis::RedisStore;
+#[cfg(feature = "redis")]
 pub use redis_connection::RedisOptions;
 pub use revoker::Revoker;
+
+use redis_url::UrlStore;
 
 /// The revocation state of one token, as a store knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -108,7 +126,7 @@ pub(crate) type BlocklistFn =
 pub(crate) struct Revocation {
     store: Option<Arc<dyn RevocationStore>>,
     /// The store of `redis_url` (the same as `store`), with its URL as logs show it.
-    redis: Option<(String, Arc<RedisStore>)>,
+    redis: Option<UrlStore>,
     blocklist: Option<Arc<BlocklistFn>>,
     fail_open: bool,
     timeout: Duration,
@@ -122,38 +140,25 @@ pub(crate) struct Revocation {
 
 impl Revocation {
     /// The check the settings and callbacks ask for: `store` (the application's), else a
-    /// [`RedisStore`] when `redis_url` is set; `None` when nothing revokes tokens.
+    /// Redis store when `redis_url` is set; `None` when nothing revokes tokens.
     pub(crate) fn new(
         settings: &Settings,
         store: Option<Arc<dyn RevocationStore>>,
         blocklist: Option<Arc<BlocklistFn>>,
     ) -> Result<Option<Revocation>, SettingsError> {
-        let mut redis_store = None;
-        let store = match (store, &settings.redis_url) {
-            (Some(store), _) => Some(store),
-            (None, Some(url)) => {
-                let redis = RedisStore::connect_with(
-                    url.expose(),
-                    &settings.redis_key_prefix,
-                    settings.revocation_timeout,
-                    &RedisOptions::from_settings(settings),
-                )
-                .map_err(|error| SettingsError::Invalid {
-                    setting: "redis_url",
-                    reason: error.to_string(),
-                })?;
-                let redis = Arc::new(redis);
-                redis_store = Some((redacted_url(url.expose()), Arc::clone(&redis)));
-                Some(redis as Arc<dyn RevocationStore>)
+        let (store, redis) = match store {
+            Some(store) => (Some(store), None),
+            None => {
+                let redis = UrlStore::from_settings(settings)?;
+                (redis.as_ref().map(UrlStore::store), redis)
             }
-            (None, None) => None,
         };
         if store.is_none() && blocklist.is_none() {
             return Ok(None);
         }
         Ok(Some(Revocation {
             store,
-            redis: redis_store,
+            redis,
             blocklist,
             fail_open: settings.revocation_fail_open,
             timeout: settings.revocation_timeout,
@@ -166,23 +171,8 @@ impl Revocation {
     /// At ignition, whether the Redis store of `redis_url` answers, in one log line that says
     /// what it means for requests (as the JWKS fetch at ignition does). Nothing for other stores.
     pub(crate) async fn log_reachability(&self) {
-        let Some((url, redis)) = &self.redis else {
-            return;
-        };
-        let started = std::time::Instant::now();
-        match redis.ping().await {
-            Ok(()) => log::info!(
-                "jwt: revocation store {url}: reachable (PING answered in {} ms)",
-                started.elapsed().as_millis()
-            ),
-            Err(error) if self.fail_open => log::warn!(
-                "jwt: revocation store {url}: UNREACHABLE ({error}); protected requests are \
-                 accepted WITHOUT the revocation check (revocation_fail_open) until it answers"
-            ),
-            Err(error) => log::warn!(
-                "jwt: revocation store {url}: UNREACHABLE ({error}); protected requests are \
-                 answered 503 until it answers (the connection is retried on its own)"
-            ),
+        if let Some(redis) = &self.redis {
+            redis.log_reachability(self.fail_open).await;
         }
     }
 
@@ -341,43 +331,9 @@ fn unavailable() -> JwtError {
     )
 }
 
-/// `url` without its password, for logs: `redis://app:secret@host/` is
-/// `redis://app:***@host/`.
-fn redacted_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => {
-            let user = rest[..at].split(':').next().unwrap_or_default();
-            let user = if rest[..at].contains(':') {
-                format!("{user}:***")
-            } else {
-                "***".to_owned()
-            };
-            format!("{scheme}://{user}@{}", &rest[at + 1..])
-        }
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn logged_urls_never_show_a_password() {
-        assert_eq!(
-            redacted_url("rediss://app:secret@redis.internal:6380/0"),
-            "rediss://app:***@redis.internal:6380/0"
-        );
-        assert_eq!(redacted_url("redis://secret@host/"), "redis://***@host/");
-        assert_eq!(
-            redacted_url("redis://127.0.0.1:6379/"),
-            "redis://127.0.0.1:6379/"
-        );
-    }
 
     #[test]
     fn a_subject_revocation_refuses_tokens_issued_up_to_it() {

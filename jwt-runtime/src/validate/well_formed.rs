@@ -103,11 +103,10 @@ fn malformed(description: impl Into<std::borrow::Cow<'static, str>>) -> JwtError
 pub(crate) fn segments<'t>(rules: &Rules, token: &'t str) -> Result<Segments<'t>, JwtError> {
     let limit = rules.max_token_bytes;
     if token.len() > limit {
-        return Err(malformed("Token is too large")
-            .with_detail(format!(
-                "{} bytes; the limit is {limit} (the max_token_bytes setting)",
-                token.len()
-            )));
+        return Err(malformed("Token is too large").with_detail(format!(
+            "{} bytes; the limit is {limit} (the max_token_bytes setting)",
+            token.len()
+        )));
     }
     // One pass for the dots (`memchr`'s vectorised search); slicing at an ASCII `.` is always at
     // a character boundary.
@@ -348,7 +347,9 @@ pub(crate) fn registered_claim_types(names: &[&str], claims: &Payload) -> Result
                 Check::WellFormed,
                 "The token is bound to a key (cnf): it cannot be used as a bearer token",
             )
-            .with_detail(format!("cnf.{binding}: a sender-constrained token (RFC 9449, RFC 8705)")));
+            .with_detail(format!(
+                "cnf.{binding}: a sender-constrained token (RFC 9449, RFC 8705)"
+            )));
         }
     }
     Ok(())

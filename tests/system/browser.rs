@@ -4,8 +4,9 @@
 //! refreshes through the refresh cookie and logs out; every answer the page shows is checked, and
 //! so is what the page's JavaScript can see of the cookies.
 //!
-//! Where `chromium` or `chromedriver` is not installed (Debian packages `chromium` and
-//! `chromium-driver`) the test is skipped, saying so, unless `CI` is set: then it fails.
+//! The test needs `chromium` and `chromedriver` (Debian packages `chromium` and
+//! `chromium-driver`): where one is not installed, the harness reports it as ignored, saying
+//! why, or as failed when `CI` is set.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -19,6 +20,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{json, Value};
+
+use crate::programs::{on_path, Program};
 
 /// How long chromedriver may take to be ready, and a session to start.
 const STARTUP: Duration = Duration::from_secs(60);
@@ -50,14 +53,9 @@ const NO_TOKEN: &str = "Missing JWT in headers, cookies, query_string or json (M
     Authorization Header; Missing cookie \"access_token_cookie\"; Missing 'jwt' query paramater; \
     Invalid content-type. Must be application/json.)";
 
-#[test]
 fn the_demo_page_in_headless_chromium() {
-    let Some(tools) = BrowserTools::find() else {
-        return;
-    };
-    let Some((base_url, _app)) = start_app() else {
-        return;
-    };
+    let tools = BrowserTools::find();
+    let (base_url, _app) = start_app();
     let driver = Chromedriver::start(&tools);
     let browser = driver.new_session(&tools.chromium);
     browser.navigate(&format!("{base_url}/"));
@@ -160,7 +158,7 @@ use crate::extended_example;
 
 /// The application serving the demo, `examples/extended.rs`, started on a free port of 127.0.0.1
 /// in a thread of its own: its base URL, and a guard that shuts it down when dropped.
-fn start_app() -> Option<(String, impl Drop)> {
+fn start_app() -> (String, impl Drop) {
     /// The running example; dropping it shuts the server down and waits for its thread.
     struct Running {
         shutdown: rocket::Shutdown,
@@ -176,7 +174,7 @@ fn start_app() -> Option<(String, impl Drop)> {
     }
 
     let port = free_port();
-    let app = extended_example::rocket();
+    let app = crate::common::with_test_secret(extended_example::rocket());
     let figment = app
         .figment()
         .clone()
@@ -217,7 +215,7 @@ fn start_app() -> Option<(String, impl Drop)> {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    Some((format!("http://127.0.0.1:{port}"), running))
+    (format!("http://127.0.0.1:{port}"), running)
 }
 
 // ----- chromium and chromedriver ----------------------------------------------------------------
@@ -229,44 +227,15 @@ struct BrowserTools {
 }
 
 impl BrowserTools {
-    /// `chromium` and `chromedriver` from `PATH`; `None` (after printing why) when one is
-    /// missing and CI is not set, a panic when CI is set.
-    fn find() -> Option<BrowserTools> {
-        let chromium = find_program("chromium");
-        let chromedriver = find_program("chromedriver");
-        if let (Some(chromium), Some(chromedriver)) = (chromium.clone(), chromedriver.clone()) {
-            return Some(BrowserTools {
-                chromium,
-                chromedriver,
-            });
+    /// `chromium` and `chromedriver` from `PATH`. Panics when one is missing (the harness runs
+    /// this test only where both are found).
+    fn find() -> BrowserTools {
+        let find = |name| on_path(name).unwrap_or_else(|| panic!("{name} not found on PATH"));
+        BrowserTools {
+            chromium: find("chromium"),
+            chromedriver: find("chromedriver"),
         }
-        let missing: Vec<&str> = [("chromium", chromium), ("chromedriver", chromedriver)]
-            .into_iter()
-            .filter(|(_, path)| path.is_none())
-            .map(|(name, _)| name)
-            .collect();
-        let reason = format!(
-            "{} not found on PATH: the browser test is skipped (install the Debian packages \
-             chromium and chromium-driver)",
-            missing.join(" and ")
-        );
-        if std::env::var_os("CI").is_some() {
-            panic!("{reason}; CI is set, so this is a failure");
-        }
-        eprintln!("SKIPPED: {reason}");
-        None
     }
-}
-
-/// The executable file `name` in a directory of `PATH`.
-fn find_program(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|file| {
-            fs::metadata(file).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
@@ -520,4 +489,14 @@ impl Drop for Session<'_> {
         let path = format!("/session/{}", self.id);
         let _ = self.driver.send(Method::DELETE, &path, None);
     }
+}
+
+// ----- the tests, for the harness ----------------------------------------------------------------
+
+/// This module's tests, each with the programs it needs (see `main.rs`).
+pub fn tests() -> Vec<crate::Test> {
+    vec![test!(
+        the_demo_page_in_headless_chromium,
+        needs[Program::Chromium]
+    )]
 }

@@ -53,15 +53,16 @@ impl Drop for ReferenceApp {
 }
 
 impl ReferenceApp {
-    /// Starts `spec.script` on a free port and waits until `spec.ready_path` answers 200; `None`
-    /// when the test is skipped for want of `python3` (see [`PythonEnv::interpreter`]).
-    pub fn start(spec: &'static AppSpec) -> Option<ReferenceApp> {
+    /// Starts `spec.script` on a free port and waits until `spec.ready_path` answers 200. The
+    /// test needs `python3` ([`Program::Python`](crate::programs::Program::Python) with
+    /// `spec.env`; see [`PythonEnv::interpreter`]).
+    pub fn start(spec: &'static AppSpec) -> ReferenceApp {
         ReferenceApp::start_with(spec, &[])
     }
 
     /// [`start`](Self::start) with these environment variables set for the script.
-    pub fn start_with(spec: &'static AppSpec, env: &[(&str, &str)]) -> Option<ReferenceApp> {
-        let python = spec.env.interpreter()?;
+    pub fn start_with(spec: &'static AppSpec, env: &[(&str, &str)]) -> ReferenceApp {
+        let python = spec.env.interpreter();
         let root = workspace_root();
         let mut child = Command::new(&python)
             .arg(root.join(spec.script))
@@ -161,7 +162,7 @@ impl ReferenceApp {
                 }
             }
         }
-        Some(app)
+        app
     }
 
     /// The port the application listens on (127.0.0.1).

@@ -6,8 +6,8 @@
 //!
 //! The Python interpreter is `$FLASK_JWT_EXTENDED_PYTHON`, or a virtual environment with
 //! `tests/interop/extended-requirements.txt` that these tests make under the target directory on
-//! first use (see [`crate::python_env`]). Where `python3` is not installed the tests are skipped,
-//! saying so, unless `CI` is set: then they fail.
+//! first use (see [`crate::python_env`]). Where `python3` is not installed the harness reports the
+//! tests as ignored, saying why, or as failed when `CI` is set.
 //!
 //! Each case is a request template: `{A}` (a fresh access token), `{R}` (a refresh token), `{NF}`
 //! (a non-fresh access token from `/refresh`), `{CA}`/`{CR}` (the access and refresh tokens of
@@ -23,6 +23,7 @@ use crate::common::{now, sign_hs256, sign_hs256_raw, SECRET};
 use crate::extended_example;
 use crate::http_client::{self, HttpResponse};
 use crate::live_rocket::LiveRocket;
+use crate::programs::Program;
 use crate::python_env::{workspace_root, PythonEnv};
 use crate::reference_app::{AppSpec, ReferenceApp};
 
@@ -97,21 +98,21 @@ impl Server {
     }
 }
 
-/// The Flask-JWT-Extended 4.7.1 application; `None` when skipped for want of `python3`.
-fn python_app() -> Option<Server> {
-    ReferenceApp::start(&EXTENDED_APP).map(Server::Python)
+/// The Flask-JWT-Extended 4.7.1 application.
+fn python_app() -> Server {
+    Server::Python(ReferenceApp::start(&EXTENDED_APP))
 }
 
 /// The side compared with Flask-JWT-Extended: the example's Rocket, served on a free port.
-fn rust_app() -> Option<Server> {
-    Some(Server::Rust(LiveRocket::launch(extended_example::rocket())))
+fn rust_app() -> Server {
+    Server::Rust(LiveRocket::launch(crate::common::with_test_secret(
+        extended_example::rocket(),
+    )))
 }
 
-/// Both sides, Python first; `None` when skipped for want of `python3`.
-fn both_sides() -> Option<(Server, Server)> {
-    let python = python_app()?;
-    let rust = rust_app()?;
-    Some((python, rust))
+/// Both sides, Python first.
+fn both_sides() -> (Server, Server) {
+    (python_app(), rust_app())
 }
 
 // ----- requests -----------------------------------------------------------------------------------
@@ -1671,11 +1672,8 @@ fn difference(
 
 // ----- the tests ----------------------------------------------------------------------------------
 
-#[test]
 fn both_sides_answer_the_same_to_every_case() {
-    let Some((python, rust)) = both_sides() else {
-        return;
-    };
+    let (python, rust) = both_sides();
     let python_tokens = tokens_of(&python);
     let rust_tokens = tokens_of(&rust);
     let cases = cases();
@@ -1693,13 +1691,10 @@ fn both_sides_answer_the_same_to_every_case() {
     );
 }
 
-#[test]
 fn the_reference_answers_are_the_expected_ones() {
     // A few answers of Flask-JWT-Extended pinned here, so that the side-by-side comparison is
     // known to compare what it should (and the reference application to be the right one).
-    let Some(python) = python_app() else {
-        return;
-    };
+    let python = python_app();
     let tokens = tokens_of(&python);
     let answer = |request: Request| Answer::from(python.send(&request.render(&tokens)));
 
@@ -1813,11 +1808,8 @@ fn shape_of(token: &str) -> (Value, BTreeMap<String, &'static str>, i64, i64) {
     )
 }
 
-#[test]
 fn both_sides_issue_tokens_of_the_same_shape() {
-    let Some((python, rust)) = both_sides() else {
-        return;
-    };
+    let (python, rust) = both_sides();
     let theirs = tokens_of(&python);
     let ours = tokens_of(&rust);
     for (what, python_token, rust_token) in [
@@ -1937,11 +1929,8 @@ fn acceptance_cases() -> Vec<(Request, u16, Value)> {
     ]
 }
 
-#[test]
 fn tokens_issued_by_either_side_are_accepted_by_the_other() {
-    let Some((python, rust)) = both_sides() else {
-        return;
-    };
+    let (python, rust) = both_sides();
     let python_tokens = tokens_of(&python);
     let rust_tokens = tokens_of(&rust);
     let mut failures = Vec::new();
@@ -1981,4 +1970,28 @@ fn tokens_issued_by_either_side_are_accepted_by_the_other() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ----- the tests, for the harness ----------------------------------------------------------------
+
+/// This module's tests, each with the programs it needs (see `main.rs`).
+pub fn tests() -> Vec<crate::Test> {
+    vec![
+        test!(
+            both_sides_answer_the_same_to_every_case,
+            needs[Program::Python(&EXTENDED_APP.env)]
+        ),
+        test!(
+            the_reference_answers_are_the_expected_ones,
+            needs[Program::Python(&EXTENDED_APP.env)]
+        ),
+        test!(
+            both_sides_issue_tokens_of_the_same_shape,
+            needs[Program::Python(&EXTENDED_APP.env)]
+        ),
+        test!(
+            tokens_issued_by_either_side_are_accepted_by_the_other,
+            needs[Program::Python(&EXTENDED_APP.env)]
+        ),
+    ]
 }

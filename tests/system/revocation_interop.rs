@@ -3,7 +3,8 @@
 //! `DELETE /logout`, `DELETE /logout/everywhere` and revoked tokens the same way, and a token
 //! revoked by either is refused by both (they share the key layout and the invalidation channel).
 //!
-//! Skipped (saying why) without `python3` or `redis-server`, unless `CI` is set.
+//! Without `python3` or `redis-server` the harness reports the tests as ignored, saying why, or as
+//! failed when `CI` is set.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,7 @@ use crate::extended_example;
 use crate::extended_interop::EXTENDED_APP;
 use crate::http_client::{self, HttpResponse};
 use crate::live_rocket::LiveRocket;
+use crate::programs::Program;
 use crate::reference_app::ReferenceApp;
 
 /// The two applications on one Redis: (Python, Rust) ports, kept alive by the returned guards.
@@ -23,16 +25,18 @@ struct Sides {
     _redis: RedisServer,
 }
 
-fn sides() -> Option<Sides> {
-    let redis = RedisServer::start()?;
+fn sides() -> Sides {
+    let redis = RedisServer::start();
     let url = redis.url();
-    let python = ReferenceApp::start_with(&EXTENDED_APP, &[("REDIS_URL", &url)])?;
-    let rust = LiveRocket::launch(extended_example::app(Some(url)));
-    Some(Sides {
+    let python = ReferenceApp::start_with(&EXTENDED_APP, &[("REDIS_URL", &url)]);
+    let rust = LiveRocket::launch(crate::common::with_test_secret(extended_example::app(
+        Some(url),
+    )));
+    Sides {
         python,
         rust,
         _redis: redis,
-    })
+    }
 }
 
 impl Sides {
@@ -94,11 +98,8 @@ fn revoked() -> (u16, Value) {
     (401, json!({"msg": "Token has been revoked"}))
 }
 
-#[test]
 fn logout_and_revoked_tokens_answer_as_flask_jwt_extended_s_redis_blocklist() {
-    let Some(sides) = sides() else {
-        return;
-    };
+    let sides = sides();
     let mut failures = Vec::new();
     for (name, port) in sides.each() {
         let (access, refresh) = login(port);
@@ -161,11 +162,8 @@ fn logout_and_revoked_tokens_answer_as_flask_jwt_extended_s_redis_blocklist() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
 fn a_token_revoked_by_either_application_is_refused_by_both() {
-    let Some(sides) = sides() else {
-        return;
-    };
+    let sides = sides();
     let [(first, a), (second, b)] = sides.each();
     for (revoker, revoker_port, issuer_port) in [(first, a, b), (second, b, a), (first, a, a)] {
         // Issued by one side, used on both, revoked by `revoker`.
@@ -204,4 +202,20 @@ fn a_token_revoked_by_either_application_is_refused_by_both() {
             }
         }
     }
+}
+
+// ----- the tests, for the harness ----------------------------------------------------------------
+
+/// This module's tests, each with the programs it needs (see `main.rs`).
+pub fn tests() -> Vec<crate::Test> {
+    vec![
+        test!(
+            logout_and_revoked_tokens_answer_as_flask_jwt_extended_s_redis_blocklist,
+            needs [Program::RedisServer, Program::Python(&EXTENDED_APP.env)]
+        ),
+        test!(
+            a_token_revoked_by_either_application_is_refused_by_both,
+            needs [Program::RedisServer, Program::Python(&EXTENDED_APP.env)]
+        ),
+    ]
 }

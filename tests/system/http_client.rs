@@ -137,10 +137,9 @@ fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-mod tests {
+pub mod tests {
     use super::*;
 
-    #[test]
     fn parses_a_content_length_answer_and_keeps_header_order() {
         let raw = b"HTTP/1.1 401 UNAUTHORIZED\r\nContent-Type: application/json\r\n\
                     Set-Cookie: a=1; Path=/\r\nSet-Cookie: b=2\r\nContent-Length: 2\r\n\r\n{}extra";
@@ -154,7 +153,6 @@ mod tests {
         assert_eq!(response.header("content-type"), Some("application/json"));
     }
 
-    #[test]
     fn parses_a_chunked_answer_and_an_empty_head_answer() {
         let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
         assert_eq!(parse_response(raw, false).expect("chunked").body, b"abcde");
@@ -163,7 +161,6 @@ mod tests {
         assert_eq!((response.status, response.body.len()), (200, 0));
     }
 
-    #[test]
     fn rejects_a_truncated_answer() {
         assert!(parse_response(b"HTTP/1.1 200 OK\r\n", false).is_err());
         assert!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab", false).is_err());
@@ -172,5 +169,14 @@ mod tests {
             false
         )
         .is_err());
+    }
+
+    /// This module's tests, each with the programs it needs (see `main.rs`).
+    pub fn tests() -> Vec<crate::Test> {
+        vec![
+            test!(parses_a_content_length_answer_and_keeps_header_order, needs []),
+            test!(parses_a_chunked_answer_and_an_empty_head_answer, needs []),
+            test!(rejects_a_truncated_answer, needs []),
+        ]
     }
 }

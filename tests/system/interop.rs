@@ -7,12 +7,13 @@
 //! `tests/interop/requirements.txt` that these tests make under the target directory on first use
 //! (see [`crate::python_env`]).
 //!
-//! Where `python3` is not installed they are skipped, saying so, unless `CI` is set: then they
-//! fail. The last tests need no Python: they check tokens assembled by hand the way PyJWT writes
-//! them.
+//! Where `python3` is not installed the harness reports the tests that need it as ignored, saying
+//! why, or as failed when `CI` is set. The last tests need no Python: they check tokens assembled
+//! by hand the way PyJWT writes them.
 
 use crate::common;
 use crate::http_client::HttpResponse;
+use crate::programs::Program;
 use crate::python_env::PythonEnv;
 use crate::reference_app::{AppSpec, ReferenceApp};
 use common::*;
@@ -46,15 +47,14 @@ struct FlaskJwt {
 }
 
 impl FlaskJwt {
-    /// Starts `tests/interop/flask_app.py` and checks that it runs Flask-JWT 0.3.2; `None` when
-    /// the test is skipped for want of `python3` (see [`PythonEnv::interpreter`]).
-    fn start() -> Option<FlaskJwt> {
-        let mut app = ReferenceApp::start(&FLASK_JWT_APP)?;
+    /// Starts `tests/interop/flask_app.py` and checks that it runs Flask-JWT 0.3.2.
+    fn start() -> FlaskJwt {
+        let mut app = ReferenceApp::start(&FLASK_JWT_APP);
         let versions = app.request("GET", "/versions", &[], b"").json();
         if versions["flask_jwt"] != "0.3.2" {
             app.fail(&format!("Flask-JWT 0.3.2 is required, found {versions}"));
         }
-        Some(FlaskJwt { app })
+        FlaskJwt { app }
     }
 
     fn request(
@@ -256,11 +256,8 @@ fn assert_integer_claim(claims: &Value, name: &str) -> i64 {
 
 // ----- against the real Flask-JWT 0.3.2 -------------------------------------------------------------
 
-#[test]
 fn flask_jwt_token_is_accepted_by_rust() {
-    let Some(flask) = FlaskJwt::start() else {
-        return;
-    };
+    let flask = FlaskJwt::start();
     let rust = client();
     let token = flask.login();
 
@@ -295,11 +292,8 @@ fn flask_jwt_token_is_accepted_by_rust() {
     );
 }
 
-#[test]
 fn rust_token_is_accepted_by_flask_jwt() {
-    let Some(flask) = FlaskJwt::start() else {
-        return;
-    };
+    let flask = FlaskJwt::start();
     let rust = client();
     let token = login(&rust);
 
@@ -338,11 +332,8 @@ fn rust_token_is_accepted_by_flask_jwt() {
     assert_eq!(segments(&token)[0], segments(&python_token)[0]);
 }
 
-#[test]
 fn both_sides_answer_the_same_to_bad_requests() {
-    let Some(flask) = FlaskJwt::start() else {
-        return;
-    };
+    let flask = FlaskJwt::start();
     let rust = client();
     let now = now();
     let valid = token_for(&claims(json!(1)));
@@ -535,11 +526,8 @@ fn with_claims(claims: &str) -> String {
     format!("JWT {}", sign_raw(r#"{"typ":"JWT","alg":"HS256"}"#, claims))
 }
 
-#[test]
 fn edge_cases_answer_the_same() {
-    let Some(flask) = FlaskJwt::start() else {
-        return;
-    };
+    let flask = FlaskJwt::start();
     let rust = client();
     let now = now();
     let valid = token_for(&claims(json!(1)));
@@ -590,11 +578,8 @@ fn edge_cases_answer_the_same() {
 /// base64 and `int()` conversions) or words a JSON error differently (Python's `json` module
 /// texts): each case is asserted on both sides, so a change on either shows up here. Every one is
 /// documented in the README's list of deliberate differences.
-#[test]
 fn documented_differences_from_flask_jwt() {
-    let Some(flask) = FlaskJwt::start() else {
-        return;
-    };
+    let flask = FlaskJwt::start();
     let rust = client();
     let now = now();
     let valid = token_for(&claims(json!(1)));
@@ -702,11 +687,8 @@ fn documented_differences_from_flask_jwt() {
     assert_eq!(differing.len(), cases.len(), "{}", differing.join("\n"));
 }
 
-#[test]
 fn both_auth_resources_answer_the_same() {
-    let Some(flask) = FlaskJwt::start() else {
-        return;
-    };
+    let flask = FlaskJwt::start();
     let rust = client();
     let invalid = error_body(401, "Bad Request", "Invalid credentials");
     for body in [
@@ -743,11 +725,8 @@ fn both_auth_resources_answer_the_same() {
 /// Flask's `request.get_json()` (Werkzeug 2.2) answers 400 to a body whose `Content-Type` is not
 /// JSON, with an HTML page; the Rust side answers the same status and description as Flask-JWT's
 /// JSON error body (a documented difference of form only).
-#[test]
 fn both_auth_resources_need_a_json_content_type() {
-    let Some(flask) = FlaskJwt::start() else {
-        return;
-    };
+    let flask = FlaskJwt::start();
     let rust = client();
     let body = r#"{"username":"joe","password":"pass"}"#;
     let description = "Did not attempt to load JSON data because the request Content-Type was \
@@ -801,7 +780,6 @@ fn assert_accepted(token: &str) {
     assert_eq!((status, body.as_str()), (200, "success"), "token {token}");
 }
 
-#[test]
 fn both_header_field_orders_are_accepted() {
     let now = now();
     for header in [
@@ -814,7 +792,6 @@ fn both_header_field_orders_are_accepted() {
     }
 }
 
-#[test]
 fn float_numeric_dates_are_accepted() {
     let now = now();
     let claims = format!(
@@ -826,7 +803,6 @@ fn float_numeric_dates_are_accepted() {
     assert_accepted(&token);
 }
 
-#[test]
 fn rust_token_signature_is_hmac_sha256_over_the_first_two_segments() {
     let rust = client();
     let token = login(&rust);
@@ -847,4 +823,43 @@ fn rust_token_signature_is_hmac_sha256_over_the_first_two_segments() {
     let iat = assert_integer_claim(&claims, "iat");
     assert_eq!(assert_integer_claim(&claims, "exp") - iat, 300);
     assert_eq!(assert_integer_claim(&claims, "nbf"), iat);
+}
+
+// ----- the tests, for the harness ----------------------------------------------------------------
+
+/// This module's tests, each with the programs it needs (see `main.rs`).
+pub fn tests() -> Vec<crate::Test> {
+    vec![
+        test!(
+            flask_jwt_token_is_accepted_by_rust,
+            needs[Program::Python(&FLASK_JWT_APP.env)]
+        ),
+        test!(
+            rust_token_is_accepted_by_flask_jwt,
+            needs[Program::Python(&FLASK_JWT_APP.env)]
+        ),
+        test!(
+            both_sides_answer_the_same_to_bad_requests,
+            needs[Program::Python(&FLASK_JWT_APP.env)]
+        ),
+        test!(
+            edge_cases_answer_the_same,
+            needs[Program::Python(&FLASK_JWT_APP.env)]
+        ),
+        test!(
+            documented_differences_from_flask_jwt,
+            needs[Program::Python(&FLASK_JWT_APP.env)]
+        ),
+        test!(
+            both_auth_resources_answer_the_same,
+            needs[Program::Python(&FLASK_JWT_APP.env)]
+        ),
+        test!(
+            both_auth_resources_need_a_json_content_type,
+            needs[Program::Python(&FLASK_JWT_APP.env)]
+        ),
+        test!(both_header_field_orders_are_accepted, needs []),
+        test!(float_numeric_dates_are_accepted, needs []),
+        test!(rust_token_signature_is_hmac_sha256_over_the_first_two_segments, needs []),
+    ]
 }

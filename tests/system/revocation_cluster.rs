@@ -12,6 +12,7 @@ use rocket_flask_jwt::{RedisOptions, RedisStore, RevocationState, RevocationStor
 
 use crate::common::now;
 use crate::common::redis_cluster::RedisCluster;
+use crate::programs::Program;
 use crate::revocation::{
     behaves_as_a_revocation_store, configured, eventually, extended_builder, share_a_revocation,
 };
@@ -38,11 +39,8 @@ fn subject_on(cluster: &RedisCluster, prefix: &str, index: usize) -> String {
         .expect("a subject on every node among a thousand")
 }
 
-#[tokio::test]
 async fn the_redis_store_behaves_as_a_revocation_store_on_a_cluster() {
-    let Some(cluster) = RedisCluster::start() else {
-        return;
-    };
+    let cluster = RedisCluster::start();
     let store = store(&cluster, 0, "cl:", Duration::from_secs(2));
     behaves_as_a_revocation_store(&store).await;
 
@@ -65,11 +63,8 @@ async fn the_redis_store_behaves_as_a_revocation_store_on_a_cluster() {
     }
 }
 
-#[tokio::test]
 async fn instances_subscribed_through_different_nodes_invalidate_each_other() {
-    let Some(cluster) = RedisCluster::start() else {
-        return;
-    };
+    let cluster = RedisCluster::start();
     let timeout = Duration::from_secs(1);
     let a = store(&cluster, 0, "nc:", timeout);
     let b = store(&cluster, 2, "nc:", timeout);
@@ -96,11 +91,8 @@ async fn instances_subscribed_through_different_nodes_invalidate_each_other() {
     }
 }
 
-#[tokio::test]
 async fn a_lost_node_fails_its_slots_closed_and_the_others_keep_working() {
-    let Some(mut cluster) = RedisCluster::start() else {
-        return;
-    };
+    let mut cluster = RedisCluster::start();
     let timeout = Duration::from_millis(500);
     // B subscribes through node 0, the node that is lost.
     let a = store(&cluster, 1, "f:", timeout);
@@ -163,11 +155,8 @@ async fn a_lost_node_fails_its_slots_closed_and_the_others_keep_working() {
     assert!(b.state(&lost, Some("j")).await.is_err(), "still closed");
 }
 
-#[tokio::test]
 async fn a_store_made_while_its_seed_node_is_down_works_once_the_node_is_back() {
-    let Some(mut cluster) = RedisCluster::start() else {
-        return;
-    };
+    let mut cluster = RedisCluster::start();
     let subject = subject_on(&cluster, "s:", 1);
     cluster.kill(0);
     let timeout = Duration::from_millis(500);
@@ -206,11 +195,8 @@ async fn a_store_made_while_its_seed_node_is_down_works_once_the_node_is_back() 
     );
 }
 
-#[test]
 fn two_applications_configured_for_the_cluster_share_revocations() {
-    let Some(cluster) = RedisCluster::start() else {
-        return;
-    };
+    let cluster = RedisCluster::start();
     // Each through another seed node, from Rocket's configuration.
     let app = |seed: usize| {
         configured(
@@ -224,4 +210,32 @@ fn two_applications_configured_for_the_cluster_share_revocations() {
     let node = cluster.node(cluster.node_of_slot(cluster.slot(&key)));
     let keys = node.command("KEYS app:*");
     assert!(keys.contains(":t:"), "{keys}");
+}
+
+// ----- the tests, for the harness ----------------------------------------------------------------
+
+/// This module's tests, each with the programs it needs (see `main.rs`).
+pub fn tests() -> Vec<crate::Test> {
+    vec![
+        test!(
+            async the_redis_store_behaves_as_a_revocation_store_on_a_cluster,
+            needs [Program::RedisServer]
+        ),
+        test!(
+            async instances_subscribed_through_different_nodes_invalidate_each_other,
+            needs [Program::RedisServer]
+        ),
+        test!(
+            async a_lost_node_fails_its_slots_closed_and_the_others_keep_working,
+            needs [Program::RedisServer]
+        ),
+        test!(
+            async a_store_made_while_its_seed_node_is_down_works_once_the_node_is_back,
+            needs [Program::RedisServer]
+        ),
+        test!(
+            two_applications_configured_for_the_cluster_share_revocations,
+            needs[Program::RedisServer]
+        ),
+    ]
 }

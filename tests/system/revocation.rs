@@ -17,6 +17,7 @@ use rocket_flask_jwt::{
 
 use crate::common::redis_server::RedisServer;
 use crate::common::{claims, next_second, now, token_for};
+use crate::programs::Program;
 
 // ----- the behaviour every store shares ----------------------------------------------------------
 
@@ -84,7 +85,6 @@ pub(crate) async fn behaves_as_a_revocation_store(store: &dyn RevocationStore) {
     }
 }
 
-#[tokio::test]
 async fn the_memory_store_behaves_as_a_revocation_store() {
     let store = MemoryStore::new();
     behaves_as_a_revocation_store(&store).await;
@@ -94,11 +94,8 @@ async fn the_memory_store_behaves_as_a_revocation_store() {
     );
 }
 
-#[tokio::test]
 async fn the_redis_store_behaves_as_a_revocation_store() {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
+    let redis = RedisServer::start();
     let store = RedisStore::connect(&redis.url(), "test:", Duration::from_secs(2)).unwrap();
     behaves_as_a_revocation_store(&store).await;
     // The keys expire with the token: a revoked token's key has a TTL, none lives forever.
@@ -109,11 +106,8 @@ async fn the_redis_store_behaves_as_a_revocation_store() {
     assert!((1..=60).contains(&ttl), "{ttl}");
 }
 
-#[tokio::test]
 async fn without_its_near_cache_the_redis_store_reads_redis_for_every_lookup() {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
+    let redis = RedisServer::start();
     let timeout = Duration::from_secs(2);
     let direct = RedisOptions {
         near_cache: false,
@@ -136,11 +130,8 @@ async fn without_its_near_cache_the_redis_store_reads_redis_for_every_lookup() {
     assert!(!store.near_cache_live(), "no subscription is made");
 }
 
-#[test]
 fn with_the_near_cache_off_every_request_reads_redis_and_nothing_is_stale() {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
+    let redis = RedisServer::start();
     let app = || {
         configured(
             extended_builder().build().unwrap(),
@@ -223,11 +214,8 @@ pub(crate) fn share_a_revocation(a: &Client, b: &Client) {
     }
 }
 
-#[tokio::test]
 async fn the_near_cache_answers_warm_lookups_and_is_invalidated_by_other_instances() {
-    let Some(mut redis) = RedisServer::start() else {
-        return;
-    };
+    let mut redis = RedisServer::start();
     let timeout = Duration::from_millis(300);
     let a = RedisStore::connect(&redis.url(), "nc:", timeout).unwrap();
     let b = RedisStore::connect(&redis.url(), "nc:", timeout).unwrap();
@@ -331,7 +319,7 @@ pub(crate) fn configured(jwt: Jwt<()>, settings: Value) -> Client {
 }
 
 pub(crate) fn extended_builder() -> rocket_flask_jwt::JwtBuilder<()> {
-    Jwt::<()>::builder()
+    Jwt::builder()
         .extended()
         .secret_key("a-secret-of-at-least-thirty-two-bytes!")
 }
@@ -360,7 +348,6 @@ pub(crate) fn call(client: &Client, method: &str, path: &str, token: &str) -> (u
     (status, response.into_json().unwrap_or(Value::Null))
 }
 
-#[test]
 fn a_revoked_token_is_refused_even_from_the_verified_token_cache() {
     let client = extended(
         extended_builder()
@@ -389,7 +376,6 @@ fn a_revoked_token_is_refused_even_from_the_verified_token_cache() {
     assert_eq!(call(&client, "GET", "/protected", &again).0, 200);
 }
 
-#[test]
 fn logging_out_everywhere_refuses_every_earlier_token_of_the_subject() {
     let client = extended(
         extended_builder()
@@ -421,7 +407,6 @@ fn logging_out_everywhere_refuses_every_earlier_token_of_the_subject() {
     assert_eq!(call(&client, "GET", "/protected", &later).0, 200);
 }
 
-#[test]
 fn the_flask_jwt_profile_answers_a_401_naming_the_check() {
     let store = MemoryStore::new();
     let jwt = crate::common::builder()
@@ -477,7 +462,6 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
-#[test]
 fn the_blocklist_callback_and_the_revoked_token_loader() {
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let calls = Arc::clone(&seen);
@@ -547,7 +531,6 @@ impl RevocationStore for Unreachable {
     }
 }
 
-#[test]
 fn an_unreadable_state_fails_closed_within_the_timeout_or_open_when_asked() {
     for hangs in [false, true] {
         let client = extended(
@@ -592,11 +575,8 @@ fn an_unreadable_state_fails_closed_within_the_timeout_or_open_when_asked() {
     }
 }
 
-#[tokio::test]
 async fn the_invalidation_delay_between_two_stores_is_measured() {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
+    let redis = RedisServer::start();
     let timeout = Duration::from_secs(1);
     let a = RedisStore::connect(&redis.url(), "delay:", timeout).unwrap();
     let b = RedisStore::connect(&redis.url(), "delay:", timeout).unwrap();
@@ -634,7 +614,6 @@ async fn the_invalidation_delay_between_two_stores_is_measured() {
     assert!(delays[rounds * 99 / 100] < Duration::from_millis(500));
 }
 
-#[test]
 fn a_redis_url_that_is_not_one_fails_ignition_naming_the_setting_not_the_value() {
     for url in ["http://127.0.0.1:6379/", "redis://user:hunter2@[::1"] {
         let refusal = "invalid jwt setting `redis_url`";
@@ -664,4 +643,39 @@ fn a_redis_url_that_is_not_one_fails_ignition_naming_the_setting_not_the_value()
 /// The routes of this module's application, for the tests that serve it for real.
 pub(crate) fn routes() -> Vec<rocket::Route> {
     routes![login, protected, refresh, logout, logout_everywhere]
+}
+
+// ----- the tests, for the harness ----------------------------------------------------------------
+
+/// This module's tests, each with the programs it needs (see `main.rs`).
+pub fn tests() -> Vec<crate::Test> {
+    vec![
+        test!(async the_memory_store_behaves_as_a_revocation_store, needs []),
+        test!(async the_redis_store_behaves_as_a_revocation_store, needs [Program::RedisServer]),
+        test!(
+            async without_its_near_cache_the_redis_store_reads_redis_for_every_lookup,
+            needs [Program::RedisServer]
+        ),
+        test!(
+            with_the_near_cache_off_every_request_reads_redis_and_nothing_is_stale,
+            needs[Program::RedisServer]
+        ),
+        test!(
+            async the_near_cache_answers_warm_lookups_and_is_invalidated_by_other_instances,
+            needs [Program::RedisServer]
+        ),
+        test!(a_revoked_token_is_refused_even_from_the_verified_token_cache, needs []),
+        test!(logging_out_everywhere_refuses_every_earlier_token_of_the_subject, needs []),
+        test!(the_flask_jwt_profile_answers_a_401_naming_the_check, needs []),
+        test!(the_blocklist_callback_and_the_revoked_token_loader, needs []),
+        test!(an_unreadable_state_fails_closed_within_the_timeout_or_open_when_asked, needs []),
+        test!(
+            async the_invalidation_delay_between_two_stores_is_measured,
+            needs [Program::RedisServer]
+        ),
+        test!(
+            a_redis_url_that_is_not_one_fails_ignition_naming_the_setting_not_the_value,
+            needs []
+        ),
+    ]
 }

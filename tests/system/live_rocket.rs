@@ -93,7 +93,6 @@ impl Drop for LiveRocket {
     }
 }
 
-#[test]
 fn a_launched_rocket_answers_over_http_and_stops_when_dropped() {
     let rocket = crate::common::rocket_with(crate::common::builder().build().expect("fixture"));
     let live = LiveRocket::launch(rocket);
@@ -114,4 +113,11 @@ fn a_launched_rocket_answers_over_http_and_stops_when_dropped() {
         http_client::request(port, "GET", "/protected", &[], b"").is_err(),
         "the port still answers after the drop"
     );
+}
+
+// ----- the tests, for the harness ----------------------------------------------------------------
+
+/// This module's tests, each with the programs it needs (see `main.rs`).
+pub fn tests() -> Vec<crate::Test> {
+    vec![test!(a_launched_rocket_answers_over_http_and_stops_when_dropped, needs [])]
 }

@@ -12,11 +12,11 @@
 //! lock on a file beside the environment, and the environment counts as ready only once its stamp
 //! (the requirements' SHA-256 and the interpreter's version) is written, last.
 //!
-//! Where `python3` is not installed, [`PythonEnv::interpreter`] prints why the test is skipped and
-//! answers `None`, except under CI (the `CI` environment variable is set), where it fails.
+//! Whether `python3` is installed is the harness's question, asked once before the tests run (see
+//! `programs.rs`): a test that needs an environment runs only where it is, or where the
+//! environment's override variable names an interpreter.
 
 use std::fs::{self, File};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -34,35 +34,36 @@ pub struct PythonEnv {
 }
 
 impl PythonEnv {
-    /// The Python interpreter of this environment, made ready first if needed; `None` (after
-    /// printing why) when `python3` is absent and CI is not set.
+    /// The Python interpreter of this environment: the one the override variable names, else
+    /// the environment's own, made ready first if needed.
     ///
-    /// Panics when the environment cannot be made (or `python3` is absent under CI): the tests
-    /// that need it cannot run, and must not pass.
-    pub fn interpreter(&self) -> Option<PathBuf> {
-        if let Some(path) = std::env::var_os(self.override_var).filter(|p| !p.is_empty()) {
-            return Some(PathBuf::from(path));
+    /// Panics when the environment cannot be made, `python3` absent included (the harness runs
+    /// the tests that need an environment only where `python3` is found): the tests that need it
+    /// cannot run, and must not pass.
+    pub fn interpreter(&self) -> PathBuf {
+        if let Some(path) = self.override_interpreter() {
+            return path;
         }
         let Some(version) = python3_version() else {
-            let reason = format!(
-                "python3 is not installed: the tests against {} are skipped (install python3, \
-                 or set {} to a Python that has {} installed)",
-                self.name, self.override_var, self.requirements
+            panic!(
+                "python3 cannot be run: the Python environment {} cannot be made",
+                self.name
             );
-            if std::env::var_os("CI").is_some() {
-                panic!("{reason}; CI is set, so this is a failure");
-            }
-            // Past the test harness's output capture, so that the skip is seen.
-            let _ = writeln!(std::io::stderr(), "SKIPPED: {reason}");
-            return None;
         };
         match self.prepare(&version) {
-            Ok(python) => Some(python),
+            Ok(python) => python,
             Err(error) => panic!(
                 "cannot prepare the Python environment {} from {}: {error}",
                 self.name, self.requirements
             ),
         }
+    }
+
+    /// The interpreter the override variable names, when it is set (and not empty).
+    pub fn override_interpreter(&self) -> Option<PathBuf> {
+        std::env::var_os(self.override_var)
+            .filter(|path| !path.is_empty())
+            .map(PathBuf::from)
     }
 
     /// Makes the environment if its stamp is missing or differs.
@@ -162,7 +163,7 @@ pub fn workspace_root() -> &'static Path {
 }
 
 /// `python3 --version`, or `None` when it cannot be run.
-fn python3_version() -> Option<String> {
+pub fn python3_version() -> Option<String> {
     let output = Command::new("python3").arg("--version").output().ok()?;
     output
         .status

@@ -18,11 +18,13 @@ use crate::common::{logs, next_second};
 use crate::extended_example;
 use crate::http_client::HttpResponse;
 use crate::live_rocket::LiveRocket;
+use crate::programs::Program;
 
 /// The example application on the Redis at `url`, with `settings` over its configuration
 /// (`jwt.<name>` of Rocket's configuration).
 fn instance(url: &str, settings: &[(&str, Value)]) -> LiveRocket {
-    let rocket: Rocket<Build> = extended_example::app(Some(url.to_owned()));
+    let rocket: Rocket<Build> =
+        crate::common::with_test_secret(extended_example::app(Some(url.to_owned())));
     let mut figment = rocket.figment().clone();
     for (name, value) in settings {
         figment = figment.merge((format!("jwt.{name}"), value.clone()));
@@ -81,11 +83,8 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
 }
 
-#[test]
 fn a_token_revoked_on_one_instance_is_refused_by_the_other_within_the_bound() {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
+    let redis = RedisServer::start();
     let a = instance(&redis.url(), &[]);
     let b = instance(&redis.url(), &[]);
     // Log in on A, use the token on B.
@@ -153,11 +152,8 @@ fn a_token_revoked_on_one_instance_is_refused_by_the_other_within_the_bound() {
     assert!(p99 < Duration::from_millis(500), "p99 {p99:?}");
 }
 
-#[test]
 fn logging_out_everywhere_reaches_every_instance() {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
+    let redis = RedisServer::start();
     let a = instance(&redis.url(), &[]);
     let b = instance(&redis.url(), &[]);
     let (first, refresh) = login(&a);
@@ -257,11 +253,8 @@ fn until_status(server: &LiveRocket, token: &str, status: u16, limit: Duration) 
     }
 }
 
-#[test]
 fn redis_killed_and_restarted_under_load_fails_closed_and_recovers_without_a_restart() {
-    let Some(mut redis) = RedisServer::start() else {
-        return;
-    };
+    let mut redis = RedisServer::start();
     let a = instance(&redis.url(), &[("revocation_timeout", json!(0.3))]);
     let (access, _) = login(&a);
     let (revoked, _) = login(&a);
@@ -327,11 +320,8 @@ fn redis_killed_and_restarted_under_load_fails_closed_and_recovers_without_a_res
     assert_eq!(protected(&a, &revoked).status, 200);
 }
 
-#[test]
 fn redis_down_at_start_up_fails_closed_until_it_comes() {
-    let Some(mut redis) = RedisServer::start() else {
-        return;
-    };
+    let mut redis = RedisServer::start();
     redis.kill();
     let a = instance(&redis.url(), &[("revocation_timeout", json!(0.3))]);
     let (access, _) = login(&a);
@@ -347,11 +337,8 @@ fn redis_down_at_start_up_fails_closed_until_it_comes() {
     until_status(&a, &access, 200, Duration::from_secs(15));
 }
 
-#[test]
 fn fail_open_accepts_tokens_with_one_warning_per_outage() {
-    let Some(mut redis) = RedisServer::start() else {
-        return;
-    };
+    let mut redis = RedisServer::start();
     let a = instance(
         &redis.url(),
         &[
@@ -393,11 +380,8 @@ fn fail_open_accepts_tokens_with_one_warning_per_outage() {
     }
 }
 
-#[test]
 fn a_slow_redis_answers_within_the_timeout_and_recovers() {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
+    let redis = RedisServer::start();
     let timeout = Duration::from_millis(300);
     let a = instance(&redis.url(), &[("revocation_timeout", json!(0.3))]);
     let (access, _) = login(&a);
@@ -442,9 +426,8 @@ fn a_slow_redis_answers_within_the_timeout_and_recovers() {
     until_status(&a, &revoked, 401, Duration::from_secs(5));
 }
 
-#[test]
 fn an_outage_holds_one_request_at_a_time_the_others_are_answered_at_once() {
-    let jwt = rocket_flask_jwt::Jwt::<()>::builder()
+    let jwt = rocket_flask_jwt::Jwt::builder()
         .extended()
         .secret_key("a-secret-of-at-least-thirty-two-bytes!")
         .revocation_store(crate::revocation::Unreachable { hangs: true })
@@ -468,4 +451,37 @@ fn an_outage_holds_one_request_at_a_time_the_others_are_answered_at_once() {
     assert_eq!(all.keys().collect::<Vec<_>>(), [&503], "{all:?}");
     // Held: at most one request per timeout (about 7 in 2 s); the rest are answered at once.
     assert!(all[&503] >= 100, "requests were held: {all:?}");
+}
+
+// ----- the tests, for the harness ----------------------------------------------------------------
+
+/// This module's tests, each with the programs it needs (see `main.rs`).
+pub fn tests() -> Vec<crate::Test> {
+    vec![
+        test!(
+            a_token_revoked_on_one_instance_is_refused_by_the_other_within_the_bound,
+            needs[Program::RedisServer]
+        ),
+        test!(
+            logging_out_everywhere_reaches_every_instance,
+            needs[Program::RedisServer]
+        ),
+        test!(
+            redis_killed_and_restarted_under_load_fails_closed_and_recovers_without_a_restart,
+            needs[Program::RedisServer]
+        ),
+        test!(
+            redis_down_at_start_up_fails_closed_until_it_comes,
+            needs[Program::RedisServer]
+        ),
+        test!(
+            fail_open_accepts_tokens_with_one_warning_per_outage,
+            needs[Program::RedisServer]
+        ),
+        test!(
+            a_slow_redis_answers_within_the_timeout_and_recovers,
+            needs[Program::RedisServer]
+        ),
+        test!(an_outage_holds_one_request_at_a_time_the_others_are_answered_at_once, needs []),
+    ]
 }

@@ -12,6 +12,7 @@ use crate::common::logs;
 use crate::common::now;
 use crate::common::redis_server::RedisServer;
 use crate::common::test_ca::TestCa;
+use crate::programs::Program;
 use crate::revocation::{
     behaves_as_a_revocation_store, call, configured, eventually, extended_builder,
     invalidates_across_stores, tokens,
@@ -25,12 +26,9 @@ fn trusting(ca: &TestCa) -> RedisOptions {
     }
 }
 
-#[tokio::test]
 async fn the_redis_store_behaves_as_a_revocation_store_over_tls() {
     let ca = TestCa::new("redis");
-    let Some(redis) = RedisServer::start_tls(&ca, false) else {
-        return;
-    };
+    let redis = RedisServer::start_tls(&ca, false);
     let url = redis.tls_url();
     assert!(url.starts_with("rediss://"), "{url}");
     let timeout = Duration::from_secs(2);
@@ -42,25 +40,19 @@ async fn the_redis_store_behaves_as_a_revocation_store_over_tls() {
     assert!(redis.calls("mget") > 0);
 }
 
-#[tokio::test]
 async fn the_near_cache_goes_live_and_is_invalidated_over_tls() {
     let ca = TestCa::new("redis");
-    let Some(redis) = RedisServer::start_tls(&ca, false) else {
-        return;
-    };
+    let redis = RedisServer::start_tls(&ca, false);
     let timeout = Duration::from_secs(1);
     let a = RedisStore::connect_with(&redis.tls_url(), "nc:", timeout, &trusting(&ca)).unwrap();
     let b = RedisStore::connect_with(&redis.tls_url(), "nc:", timeout, &trusting(&ca)).unwrap();
     invalidates_across_stores(&a, &b).await;
 }
 
-#[tokio::test]
 async fn a_server_certificate_of_an_untrusted_ca_is_refused() {
     let ca = TestCa::new("redis");
     let other = TestCa::new("other");
-    let Some(redis) = RedisServer::start_tls(&ca, false) else {
-        return;
-    };
+    let redis = RedisServer::start_tls(&ca, false);
     let timeout = Duration::from_millis(500);
     // Another CA's certificate, and the system's roots (the default): neither trusts the
     // server's CA.
@@ -88,12 +80,9 @@ async fn a_server_certificate_of_an_untrusted_ca_is_refused() {
     );
 }
 
-#[tokio::test]
 async fn mutual_tls_shows_the_client_certificate() {
     let ca = TestCa::new("redis");
-    let Some(redis) = RedisServer::start_tls(&ca, true) else {
-        return;
-    };
+    let redis = RedisServer::start_tls(&ca, true);
     let timeout = Duration::from_millis(500);
     let anonymous = RedisStore::connect_with(&redis.tls_url(), "m:", timeout, &trusting(&ca));
     assert!(
@@ -122,7 +111,6 @@ async fn mutual_tls_shows_the_client_certificate() {
     );
 }
 
-#[tokio::test]
 async fn tls_material_is_checked_when_the_store_is_made() {
     let ca = TestCa::new("redis");
     let timeout = Duration::from_millis(100);
@@ -146,13 +134,10 @@ async fn tls_material_is_checked_when_the_store_is_made() {
     assert!(made("rediss://127.0.0.1:1/", &trusting(&ca)).is_ok());
 }
 
-#[test]
 fn an_application_on_a_tls_redis_with_a_password_and_its_ca_from_a_file() {
     let ca = TestCa::new("redis");
     let other = TestCa::new("other");
-    let Some(redis) = RedisServer::start_tls(&ca, false) else {
-        return;
-    };
+    let redis = RedisServer::start_tls(&ca, false);
     let password = "tls-redis-pw-0123456789";
     assert!(redis
         .command(&format!("CONFIG SET requirepass {password}"))
@@ -201,4 +186,30 @@ fn an_application_on_a_tls_redis_with_a_password_and_its_ca_from_a_file() {
         logs::all().iter().all(|line| !line.contains(password)),
         "the URL's password is never logged"
     );
+}
+
+// ----- the tests, for the harness ----------------------------------------------------------------
+
+/// This module's tests, each with the programs it needs (see `main.rs`).
+pub fn tests() -> Vec<crate::Test> {
+    vec![
+        test!(
+            async the_redis_store_behaves_as_a_revocation_store_over_tls,
+            needs [Program::RedisServer]
+        ),
+        test!(
+            async the_near_cache_goes_live_and_is_invalidated_over_tls,
+            needs [Program::RedisServer]
+        ),
+        test!(
+            async a_server_certificate_of_an_untrusted_ca_is_refused,
+            needs [Program::RedisServer]
+        ),
+        test!(async mutual_tls_shows_the_client_certificate, needs [Program::RedisServer]),
+        test!(async tls_material_is_checked_when_the_store_is_made, needs []),
+        test!(
+            an_application_on_a_tls_redis_with_a_password_and_its_ca_from_a_file,
+            needs[Program::RedisServer]
+        ),
+    ]
 }
