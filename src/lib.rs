@@ -86,6 +86,17 @@
 //! library refuses it at start-up unless `JWT_ALLOW_SHORT_SECRET=true` (or
 //! `allow_short_secret = true` in the `jwt` table of `Rocket.toml`) keeps it during the
 //! migration, with a warning at every start.
+//!
+//! # Cargo features
+//!
+//! - `aws-lc-rs` (default) or `rust-crypto`: the crypto backend, exactly one of the two.
+//! - `redis` (default): the Redis revocation store (`RedisStore`, the `redis_url` setting).
+//! - `remote-keys` (default): keys from an authority over HTTPS (JWKS, OIDC discovery: the
+//!   `authority`, `jwks_url`, `oidc_discovery` and `authorities` settings).
+//!
+//! An application that needs neither Redis nor remote keys builds less with
+//! `default-features = false, features = ["aws-lc-rs"]`. A setting whose feature the build
+//! leaves out fails at ignition, naming the setting and the feature.
 #![warn(missing_docs)]
 
 pub use jwt_macros::jwt_required;

@@ -640,6 +640,36 @@ fn a_redis_url_that_is_not_one_fails_ignition_naming_the_setting_not_the_value()
     }
 }
 
+fn ignition_says_whether_the_redis_store_answers() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let _client = configured(extended_builder().build().unwrap(), json!({"redis_url": url}));
+    let lines = crate::common::logs::containing(&format!("jwt: revocation store {url}: "));
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].contains("reachable (PING answered in "), "{lines:#?}");
+}
+
+fn ignition_says_when_the_redis_store_is_unreachable_and_what_requests_get() {
+    for (fail_open, consequence) in [
+        (false, "protected requests are answered 503 until it answers"),
+        (true, "accepted WITHOUT the revocation check (revocation_fail_open)"),
+    ] {
+        // A free port, with a password that never reaches the log.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let url = format!("redis://app:hunter2@127.0.0.1:{port}/");
+        let settings = json!({"redis_url": url, "revocation_fail_open": fail_open});
+        let _client = configured(extended_builder().build().unwrap(), settings);
+        let shown = format!("jwt: revocation store redis://app:***@127.0.0.1:{port}/: UNREACHABLE");
+        let lines = crate::common::logs::containing(&shown);
+        assert_eq!(lines.len(), 1, "{shown}: {:#?}", crate::common::logs::all());
+        assert!(lines[0].contains(consequence), "{lines:#?}");
+        assert!(!lines[0].contains("hunter2"), "{lines:#?}");
+    }
+}
+
 /// The routes of this module's application, for the tests that serve it for real.
 pub(crate) fn routes() -> Vec<rocket::Route> {
     routes![login, protected, refresh, logout, logout_everywhere]
@@ -675,6 +705,11 @@ pub fn tests() -> Vec<crate::Test> {
         ),
         test!(
             a_redis_url_that_is_not_one_fails_ignition_naming_the_setting_not_the_value,
+            needs []
+        ),
+        test!(ignition_says_whether_the_redis_store_answers, needs [Program::RedisServer]),
+        test!(
+            ignition_says_when_the_redis_store_is_unreachable_and_what_requests_get,
             needs []
         ),
     ]
