@@ -866,7 +866,9 @@ fn a_missing_claim_names_the_setting_that_requires_it() {
     let dir = TempDir::new("missing-nbf");
     let now = now();
     // An Auth0-like token: no `nbf`.
-    let token = hs256(&payload(json!({"identity": 1, "iat": now, "exp": now + 300})));
+    let token = hs256(&payload(
+        json!({"identity": 1, "iat": now, "exp": now + 300}),
+    ));
     // Flask-JWT's defaults with the application's own secret: `nbf` is required.
     let run = inspect(dir.path(), &["--secret-file", &dir.secret_file(), &token]);
     assert_eq!(run.code, Some(1), "{run:#?}");
@@ -875,7 +877,10 @@ fn a_missing_claim_names_the_setting_that_requires_it() {
         line.starts_with("[FAIL] validity period: Token is missing the \"nbf\" claim"),
         "{line}"
     );
-    assert!(line.contains("required by the required_claims setting"), "{line}");
+    assert!(
+        line.contains("required by the required_claims setting"),
+        "{line}"
+    );
     // Tokens from an issuer need only `exp`; `nbf` is checked when present.
     let run = inspect(
         dir.path(),
@@ -889,5 +894,9 @@ fn a_missing_claim_names_the_setting_that_requires_it() {
             }))),
         ],
     );
-    assert_eq!(run.check("validity period").get(..6), Some("[PASS]"), "{run:#?}");
+    assert_eq!(
+        run.check("validity period").get(..6),
+        Some("[PASS]"),
+        "{run:#?}"
+    );
 }

@@ -363,14 +363,15 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
     }
 
     /// The token issuer's base URL, e.g. `https://tenant.auth0.com/`: keys from its JWKS, and the
-    /// default `issuer`.
+    /// default `issuer`. Needs the `remote-keys` feature (without it, ignition fails saying so).
     pub fn authority(mut self, authority: impl Into<String>) -> Self {
         self.settings
             .set(|s| &mut s.authority, Some(authority.into()));
         self
     }
 
-    /// A JWKS URL to take verification keys from.
+    /// A JWKS URL to take verification keys from. Needs the `remote-keys` feature (without it,
+    /// ignition fails saying so).
     pub fn jwks_url(mut self, url: impl Into<String>) -> Self {
         self.settings.set(|s| &mut s.jwks_url, Some(url.into()));
         self
@@ -749,7 +750,8 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         self
     }
 
-    /// The Redis (or Valkey) URL of the shared revocation store, `redis://` or `rediss://`.
+    /// The Redis (or Valkey) URL of the shared revocation store, `redis://` or `rediss://`. Needs
+    /// the `redis` feature (without it, ignition fails saying so).
     pub fn redis_url(mut self, url: impl Into<String>) -> Self {
         self.settings
             .set(|s| &mut s.redis_url, Some(Secret::new(url)));

@@ -179,9 +179,10 @@ pub struct Settings {
     #[default = "identity"]
     pub identity_claim: String,
     /// The token issuer's base URL (e.g. `https://tenant.auth0.com/`): keys come from its
-    /// `.well-known/jwks.json` and it is the default `issuer`.
+    /// `.well-known/jwks.json` and it is the default `issuer`. Needs the `remote-keys` feature.
     pub authority: Option<String>,
     /// A JWKS URL to take verification keys from (overrides the one derived from `authority`).
+    /// Needs the `remote-keys` feature.
     pub jwks_url: Option<String>,
     /// How long fetched keys are used before a refetch; default 600 s.
     #[default(Duration::from_secs(600))]
@@ -201,7 +202,8 @@ pub struct Settings {
     #[serde(with = "forms::seconds")]
     pub jwks_stale_for: Duration,
     /// Read `issuer` and `jwks_uri` from `<authority>/.well-known/openid-configuration`, checking
-    /// that its `issuer` equals the configured one; default `false`.
+    /// that its `issuer` equals the configured one; default `false`. Needs the `remote-keys`
+    /// feature.
     pub oidc_discovery: bool,
     /// Adds the safe detail of a rejection (expected and received `iss`/`aud`, unknown `kid`,
     /// seconds since expiry) to response descriptions. For development; default `false`. The
@@ -341,6 +343,7 @@ pub struct Settings {
     /// The Redis (or Valkey) server that holds revoked tokens, shared by every instance:
     /// `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. Default none (no
     /// built-in revocation store). Its `Debug` output is redacted (it may hold a password).
+    /// Needs the `redis` feature.
     #[serde(with = "forms::secret")]
     pub redis_url: Option<Secret>,
     /// The prefix of every Redis key and of the invalidation channel, so that applications can
@@ -399,7 +402,8 @@ pub struct Settings {
     pub protected_resource: Option<ProtectedResource>,
     /// Several trusted authorities, each with its own issuer, audience, keys and algorithms, in
     /// place of the single authority of `issuer`/`authority`/`jwks_url`/`public_key`. A token is
-    /// checked against the one its `iss` names. Default: none.
+    /// checked against the one its `iss` names. Default: none. An authority whose keys come from
+    /// a JWKS needs the `remote-keys` feature.
     pub authorities: Vec<TrustedAuthority>,
 }
 

@@ -39,8 +39,8 @@ fn target_dir() -> PathBuf {
         .join("features")
 }
 
-/// Runs `cargo <args>` in the workspace on the shared target directory, with the lock file as it
-/// is (`--locked`). Fails the test, showing cargo's output, unless the exit status is
+/// Runs `cargo <args>` in the workspace (builds on the shared target directory), with the lock
+/// file as it is (`--locked`). Fails the test, showing cargo's output, unless the exit status is
 /// `success`.
 fn cargo(args: &[&str], success: bool) -> Output {
     let _one_at_a_time = CARGO
@@ -51,10 +51,8 @@ fn cargo(args: &[&str], success: bool) -> Output {
     let output = Command::new(program)
         .args(args)
         .arg("--locked")
-        .arg("--target-dir")
-        .arg(target_dir())
         .current_dir(workspace())
-        .env_remove("CARGO_TARGET_DIR")
+        .env("CARGO_TARGET_DIR", target_dir())
         .output()
         .expect("cargo runs");
     eprintln!(

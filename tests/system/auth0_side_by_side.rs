@@ -39,8 +39,9 @@ use sha2::{Digest, Sha256};
 
 use crate::common::jwks_server::{JwksServer, TestKey};
 use crate::common::now;
+use crate::http_client::{self, HttpResponse};
+use crate::live_rocket::LiveRocket;
 use crate::programs::Program;
-use loopback::{HttpResponse, LiveRocket};
 
 /// Our side: the resource-server example itself.
 use crate::resource_server_example as example;
@@ -1031,7 +1032,7 @@ impl Auth0App {
     }
 
     fn request(&self, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
-        loopback::get(self.port, path, headers).unwrap_or_else(|e| {
+        http_client::request(self.port, "GET", path, headers, b"").unwrap_or_else(|e| {
             panic!(
                 "GET {path} to Auth0's application on port {}: {e}; its stderr:\n{}",
                 self.port,
@@ -1078,7 +1079,7 @@ fn every_token_gets_the_answer_auth0s_validator_gives() {
         example::auth0_api(DOMAIN, AUDIENCE).jwks_url(jwks.jwks_url()),
     ));
     for (side, status) in [
-        ("ours", ours.get("/api/public", &[]).status),
+        ("ours", ours.request("GET", "/api/public", &[], b"").status),
         ("Auth0's", auth0.request("/api/public", &[]).status),
     ] {
         assert_eq!(status, 200, "{side} /api/public");
@@ -1109,7 +1110,7 @@ fn every_token_gets_the_answer_auth0s_validator_gives() {
             .as_deref()
             .map_or(0, |value| value.split_once(' ').map_or(0, |(_, t)| t.len()));
         for route in ROUTES {
-            let ours = Answer::ours(&ours.get(route, &headers));
+            let ours = Answer::ours(&ours.request("GET", route, &headers, b""));
             let auth0 = Answer::auth0(&auth0.request(route, &headers));
             let verdict = if ours.class == auth0.class && ours.sub == auth0.sub {
                 Verdict::Agree
@@ -1222,157 +1223,4 @@ pub fn tests() -> Vec<crate::Test> {
         every_token_gets_the_answer_auth0s_validator_gives,
         needs[Program::Node]
     )]
-}
-
-/// HTTP over 127.0.0.1 for this test alone: a `GET` client and a Rocket launched on a free port.
-/// (The same as the `system` binary's `http_client` and `live_rocket`, cut down to what is used
-/// here, so that this module stands alone in the `it` binary.)
-mod loopback {
-    use std::io::{Read as _, Write as _};
-    use std::net::{Ipv4Addr, TcpStream};
-    use std::sync::mpsc;
-    use std::thread::JoinHandle;
-    use std::time::Duration;
-
-    use rocket::fairing::AdHoc;
-    use rocket::{Build, Rocket, Shutdown};
-
-    /// Timeout of one HTTP exchange, and of a Rocket's start.
-    const TIMEOUT: Duration = Duration::from_secs(30);
-
-    /// An answer: status, header lines, body.
-    #[derive(Debug)]
-    pub struct HttpResponse {
-        pub status: u16,
-        pub headers: Vec<(String, String)>,
-        pub body: Vec<u8>,
-    }
-
-    impl HttpResponse {
-        /// The first header named `name` (case-insensitive).
-        pub fn header(&self, name: &str) -> Option<&str> {
-            self.headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        }
-    }
-
-    /// `GET path` to `127.0.0.1:port` with `headers` written as given, one request per connection
-    /// (`Connection: close`), the answer read to its end.
-    pub fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> std::io::Result<HttpResponse> {
-        let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port))?;
-        stream.set_read_timeout(Some(TIMEOUT))?;
-        stream.set_write_timeout(Some(TIMEOUT))?;
-        let mut request =
-            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        stream.write_all(request.as_bytes())?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw)?;
-        parse(&raw).ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("not an HTTP answer: {:?}", String::from_utf8_lossy(&raw)),
-            )
-        })
-    }
-
-    /// Status line, headers and a `Content-Length` body (neither side chunks its JSON answers).
-    fn parse(raw: &[u8]) -> Option<HttpResponse> {
-        let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-        let head = std::str::from_utf8(&raw[..split]).ok()?;
-        let mut lines = head.split("\r\n");
-        let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|line| line.split_once(':'))
-            .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-            .collect();
-        let mut response = HttpResponse {
-            status,
-            headers,
-            body: raw[split + 4..].to_vec(),
-        };
-        if response
-            .header("Transfer-Encoding")
-            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-        {
-            return None;
-        }
-        if let Some(length) = response
-            .header("Content-Length")
-            .and_then(|v| v.parse::<usize>().ok())
-        {
-            if response.body.len() < length {
-                return None;
-            }
-            response.body.truncate(length);
-        }
-        Some(response)
-    }
-
-    /// A Rocket served on a free port of 127.0.0.1 (its own configuration kept otherwise), in a
-    /// thread of its own; shut down when dropped.
-    pub struct LiveRocket {
-        port: u16,
-        shutdown: Shutdown,
-        thread: Option<JoinHandle<()>>,
-    }
-
-    impl LiveRocket {
-        pub fn launch(rocket: Rocket<Build>) -> LiveRocket {
-            let figment = rocket
-                .figment()
-                .clone()
-                .merge(("address", Ipv4Addr::LOCALHOST))
-                .merge(("port", 0))
-                .merge(("shutdown.ctrlc", false))
-                .merge(("shutdown.signals", Vec::<String>::new()))
-                .merge(("shutdown.grace", 0))
-                .merge(("shutdown.mercy", 0));
-            let (listening_tx, listening_rx) = mpsc::channel();
-            let rocket = rocket.configure(figment).attach(AdHoc::on_liftoff(
-                "Report the port",
-                move |rocket| {
-                    Box::pin(async move {
-                        let _ = listening_tx.send((rocket.config().port, rocket.shutdown()));
-                    })
-                },
-            ));
-            let thread = std::thread::spawn(move || {
-                if let Err(error) = rocket::execute(rocket.launch()) {
-                    eprintln!("the Rocket did not launch: {error}");
-                }
-            });
-            match listening_rx.recv_timeout(TIMEOUT) {
-                Ok((port, shutdown)) => LiveRocket {
-                    port,
-                    shutdown,
-                    thread: Some(thread),
-                },
-                Err(error) => {
-                    let _ = thread.join();
-                    panic!("the Rocket did not listen within {TIMEOUT:?} ({error}); see stderr")
-                }
-            }
-        }
-
-        /// `GET path`; panics when the exchange fails.
-        pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
-            get(self.port, path, headers)
-                .unwrap_or_else(|e| panic!("GET {path} to our Rocket on port {}: {e}", self.port))
-        }
-    }
-
-    impl Drop for LiveRocket {
-        fn drop(&mut self) {
-            self.shutdown.clone().notify();
-            if let Some(thread) = self.thread.take() {
-                let _ = thread.join();
-            }
-        }
-    }
 }

@@ -643,16 +643,28 @@ fn a_redis_url_that_is_not_one_fails_ignition_naming_the_setting_not_the_value()
 fn ignition_says_whether_the_redis_store_answers() {
     let redis = RedisServer::start();
     let url = redis.url();
-    let _client = configured(extended_builder().build().unwrap(), json!({"redis_url": url}));
+    let _client = configured(
+        extended_builder().build().unwrap(),
+        json!({"redis_url": url}),
+    );
     let lines = crate::common::logs::containing(&format!("jwt: revocation store {url}: "));
     assert_eq!(lines.len(), 1, "{lines:#?}");
-    assert!(lines[0].contains("reachable (PING answered in "), "{lines:#?}");
+    assert!(
+        lines[0].contains("reachable (PING answered in "),
+        "{lines:#?}"
+    );
 }
 
 fn ignition_says_when_the_redis_store_is_unreachable_and_what_requests_get() {
     for (fail_open, consequence) in [
-        (false, "protected requests are answered 503 until it answers"),
-        (true, "accepted WITHOUT the revocation check (revocation_fail_open)"),
+        (
+            false,
+            "protected requests are answered 503 until it answers",
+        ),
+        (
+            true,
+            "accepted WITHOUT the revocation check (revocation_fail_open)",
+        ),
     ] {
         // A free port, with a password that never reaches the log.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -707,7 +719,10 @@ pub fn tests() -> Vec<crate::Test> {
             a_redis_url_that_is_not_one_fails_ignition_naming_the_setting_not_the_value,
             needs []
         ),
-        test!(ignition_says_whether_the_redis_store_answers, needs [Program::RedisServer]),
+        test!(
+            ignition_says_whether_the_redis_store_answers,
+            needs[Program::RedisServer]
+        ),
         test!(
             ignition_says_when_the_redis_store_is_unreachable_and_what_requests_get,
             needs []
