@@ -86,7 +86,7 @@ rules = [
     ("crypto (aws-lc)", r"aws_lc|sha256_block|sha256|bn_|ecp_nistz|p256|ec_GFp|rsa|RSA|BN_|EVP_|ed25519|fiat|CRYPTO|HMAC|hmac|OPENSSL|md32|digest"),
     ("JSON (serde_json)", r"serde_json|serde::"),
     ("base64", r"base64"),
-    ("JWT code (jsonwebtoken, jwt_runtime, quick_cache)", r"jsonwebtoken|jwt_runtime|rocket_flask_jwt|quick_cache|jwt_required|seed::|bench_server::"),
+    ("JWT code (jsonwebtoken, rocket_flask_jwt_runtime, quick_cache)", r"jsonwebtoken|rocket_flask_jwt_runtime|rocket_flask_jwt|quick_cache|jwt_required|seed::|bench_server::"),
     ("allocator (malloc/free)", r"malloc|free|_int_|realloc|tcache|alloc::alloc|__rust_alloc|__rust_dealloc"),
     ("Rocket / hyper / tokio", r"rocket|hyper|tokio|http::|h2::|mio|futures|state::|pear|figment|cookie|time::|bytes::"),
     ("kernel", r"^\[k\]"),

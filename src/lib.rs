@@ -99,8 +99,8 @@
 //! leaves out fails at ignition, naming the setting and the feature.
 #![warn(missing_docs)]
 
-pub use jwt_macros::jwt_required;
-pub use jwt_runtime::*;
+pub use rocket_flask_jwt_macros::jwt_required;
+pub use rocket_flask_jwt_runtime::*;
 
 /// The README's Rust snippets, compiled as doc tests.
 #[cfg(doctest)]

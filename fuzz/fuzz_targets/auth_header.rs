@@ -2,7 +2,7 @@
 //! default prefix and a configured one. A panic or an answer other than the rules is a finding.
 #![no_main]
 
-use jwt_runtime::testing::parse_authorization;
+use rocket_flask_jwt_runtime::testing::parse_authorization;
 use libfuzzer_sys::fuzz_target;
 
 fn check(value: &str, prefix: &str) {

@@ -20,13 +20,13 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use jwt_runtime::{
-    get_jwt_identity, Jwt, JwtAuth, JwtResponse, Location, Payload, Profile, Rules, Secret,
-    Settings, TokenCodec,
-};
 use rocket::http::{Cookie, Header};
 use rocket::local::asynchronous::Client;
 use rocket::{get, post, routes};
+use rocket_flask_jwt_runtime::{
+    get_jwt_identity, Jwt, JwtAuth, JwtResponse, Location, Payload, Profile, Rules, Secret,
+    Settings, TokenCodec,
+};
 
 /// An HS256 secret of 32 bytes or more (test value only).
 const SECRET: &str = "bench-secret-bench-secret-bench-secret";

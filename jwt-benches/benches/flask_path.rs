@@ -10,10 +10,10 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use jwt_runtime::{Jwt, JwtAuth, JwtResponse, Payload, Secret, Settings, TokenCodec};
 use rocket::http::Header;
 use rocket::local::asynchronous::Client;
 use rocket::{get, routes};
+use rocket_flask_jwt_runtime::{Jwt, JwtAuth, JwtResponse, Payload, Secret, Settings, TokenCodec};
 
 /// An HS256 secret of 32 bytes or more (test value only).
 const SECRET: &str = "bench-secret-bench-secret-bench-secret";

@@ -46,15 +46,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion};
 use jsonwebtoken::{DecodingKey, EncodingKey, Validation};
-use jwt_runtime::testing::{self, current_identity, parse_authorization, VerifyKey};
-use jwt_runtime::Identity;
-use jwt_runtime::{
-    Algorithm, Jwt, JwtAuth, JwtResponse, KeyMaterial, Payload, Secret, Settings, TokenCodec,
-};
 use rocket::http::Header;
 use rocket::local::asynchronous::{Client, LocalRequest};
 use rocket::request::FromRequest;
 use rocket::{Build, Rocket};
+use rocket_flask_jwt_runtime::testing::{self, current_identity, parse_authorization, VerifyKey};
+use rocket_flask_jwt_runtime::Identity;
+use rocket_flask_jwt_runtime::{
+    Algorithm, Jwt, JwtAuth, JwtResponse, KeyMaterial, Payload, Secret, Settings, TokenCodec,
+};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 

@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
-use jwt_runtime::testing::{algorithm_name, minimum_secret_bytes};
-use jwt_runtime::{Algorithm, KeyMaterial, Secret, Settings, SettingsError, TokenCodec};
 use rocket::figment::Figment;
+use rocket_flask_jwt_runtime::testing::{algorithm_name, minimum_secret_bytes};
+use rocket_flask_jwt_runtime::{
+    Algorithm, KeyMaterial, Secret, Settings, SettingsError, TokenCodec,
+};
 
 use crate::cli::Cli;
 use crate::Fatal;

@@ -1,8 +1,10 @@
 //! The inspection: the API's pipeline with the configured keys, or without a key (every check
 //! that needs none), saying which option would let the signature be checked.
 
-use jwt_runtime::testing::algorithm_name;
-use jwt_runtime::{Algorithm, Check, Inspection, JwtError, Secret, Settings, TokenCodec, Verdict};
+use rocket_flask_jwt_runtime::testing::algorithm_name;
+use rocket_flask_jwt_runtime::{
+    Algorithm, Check, Inspection, JwtError, Secret, Settings, TokenCodec, Verdict,
+};
 
 use crate::config::{accepted, describe_settings_error, has_key, key_hint, keyed_codec};
 use crate::Fatal;

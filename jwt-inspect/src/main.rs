@@ -3,7 +3,7 @@
 //! Decodes a token, prints its header and claims (NumericDate claims annotated with their UTC time
 //! and how long ago or ahead they are), then runs the five checks of the API with the API's own
 //! settings and prints one line per check. Install it with `cargo install --path jwt-inspect`, or
-//! run it from the workspace with `cargo run -p jwt-inspect -- --help`.
+//! run it from the workspace with `cargo run -p rocket-flask-jwt-inspect -- --help`.
 //!
 //! The token is never sent anywhere; the only network access is fetching the configured JWKS.
 //! Neither the token's signature key nor the secret is ever printed.

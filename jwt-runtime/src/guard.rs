@@ -53,7 +53,7 @@ pub(crate) struct Registered(pub(crate) Arc<dyn Authenticator>);
 /// ```
 /// # #[macro_use] extern crate rocket;
 /// use std::sync::Arc;
-/// use jwt_runtime::{current_identity, Jwt, JwtAuth, JwtResponse, Rules};
+/// use rocket_flask_jwt_runtime::{current_identity, Jwt, JwtAuth, JwtResponse, Rules};
 ///
 /// #[derive(serde::Serialize)]
 /// struct User { id: u64 }

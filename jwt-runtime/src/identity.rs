@@ -251,7 +251,7 @@ pub fn sync_scope<R>(current: impl Into<Authenticated>, f: impl FnOnce() -> R) -
 /// Usable in a `#[jwt_required]` handler and in any function it calls on the same task.
 ///
 /// ```
-/// # use jwt_runtime::{current_identity, testing::sync_scope, Identity};
+/// # use rocket_flask_jwt_runtime::{current_identity, testing::sync_scope, Identity};
 /// # use std::sync::Arc;
 /// #[derive(Debug, PartialEq)]
 /// struct User { id: u64 }
@@ -282,7 +282,7 @@ macro_rules! current_identity {
 /// `optional_identity!()` infers `T`; `optional_identity!(User)` names it.
 ///
 /// ```
-/// # use jwt_runtime::{optional_identity, testing::sync_scope, Identity};
+/// # use rocket_flask_jwt_runtime::{optional_identity, testing::sync_scope, Identity};
 /// # use std::sync::Arc;
 /// struct User { name: String }
 ///
@@ -294,7 +294,7 @@ macro_rules! current_identity {
 /// }
 /// # let named = sync_scope(Identity::new(User { name: "ann".into() }), greeting);
 /// # assert_eq!(named, "hello ann");
-/// # let anonymous = sync_scope(jwt_runtime::testing::Authenticated::default(), greeting);
+/// # let anonymous = sync_scope(rocket_flask_jwt_runtime::testing::Authenticated::default(), greeting);
 /// # assert_eq!(anonymous, "hello stranger");
 /// ```
 ///

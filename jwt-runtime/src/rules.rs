@@ -61,7 +61,7 @@ impl fmt::Display for Location {
 /// realm. `#[jwt_required(refresh, realm = "..")]` writes such a type for its handler; by hand:
 ///
 /// ```
-/// use jwt_runtime::{Location, Rules};
+/// use rocket_flask_jwt_runtime::{Location, Rules};
 ///
 /// /// A fresh access token from the `Authorization` header only, challenged as "Admin area".
 /// struct Admin;

@@ -172,7 +172,7 @@ fn rust_crypto_with_redis_and_remote_keys_runs_tls_on_ring() {
         &[
             "check",
             "-p",
-            "jwt-runtime",
+            "rocket-flask-jwt-runtime",
             "--lib",
             "--no-default-features",
             "--features",
@@ -180,7 +180,7 @@ fn rust_crypto_with_redis_and_remote_keys_runs_tls_on_ring() {
         ],
         true,
     );
-    let packages = tree("jwt-runtime", features);
+    let packages = tree("rocket-flask-jwt-runtime", features);
     assert!(packages.iter().any(|name| name == "ring"));
     assert_absent(
         &packages,
@@ -195,7 +195,7 @@ fn no_crypto_backend_is_a_compile_error_naming_the_features() {
         &[
             "check",
             "-p",
-            "jwt-runtime",
+            "rocket-flask-jwt-runtime",
             "--lib",
             "--no-default-features",
         ],
@@ -217,7 +217,7 @@ fn the_runtimes_unit_tests_pass_under_rust_crypto_alone() {
         &[
             "test",
             "-p",
-            "jwt-runtime",
+            "rocket-flask-jwt-runtime",
             "--lib",
             "--no-default-features",
             "--features",

@@ -16,8 +16,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use jwks_server::{JwksServer, Reply};
-use jwt_runtime::testing::VerifyKey;
-use jwt_runtime::testing::{Jwks, JwksConfig, JwksError};
+use rocket_flask_jwt_runtime::testing::VerifyKey;
+use rocket_flask_jwt_runtime::testing::{Jwks, JwksConfig, JwksError};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 

@@ -628,11 +628,11 @@ fn rejection_log_line(base: &str, jwt: JwtBuilder<Caller>, token: &str) -> (Valu
     // Rocket logs the request too; the library writes one line.
     let lines: Vec<String> = logs::containing(&format!("GET {path}"))
         .into_iter()
-        .filter(|line| line.contains(" jwt_runtime"))
+        .filter(|line| line.contains(" rocket_flask_jwt_runtime"))
         .collect();
     assert_eq!(lines.len(), 1, "one line per rejection: {lines:#?}");
     assert!(
-        lines[0].starts_with("INFO jwt_runtime::engine: jwt: GET "),
+        lines[0].starts_with("INFO rocket_flask_jwt_runtime::engine: jwt: GET "),
         "{lines:#?}"
     );
     let signature = token.rsplit('.').next().unwrap();

@@ -1,7 +1,7 @@
 //! Compile-time behaviour of `#[jwt_required]`: each misuse gives one precise error (the
 //! checked-in `.stderr` beside each file under `tests/ui/fail/`).
 //!
-//! The cases import the attribute from `jwt_macros`, the very item `rocket_flask_jwt` re-exports:
+//! The cases import the attribute from `rocket_flask_jwt_macros`, the very item `rocket_flask_jwt` re-exports:
 //! on a misuse the attribute emits its error and the item unchanged, so nothing of the runtime is
 //! involved, and trybuild's own build of the cases stays small (only compile-fail cases, so
 //! `cargo check` of the attribute and Rocket). The handler shapes the attribute accepts are compiled

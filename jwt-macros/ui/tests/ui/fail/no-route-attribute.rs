@@ -1,4 +1,4 @@
-use jwt_macros::jwt_required;
+use rocket_flask_jwt_macros::jwt_required;
 
 #[jwt_required]
 fn protected() -> &'static str {

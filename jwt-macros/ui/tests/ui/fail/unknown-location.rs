@@ -1,7 +1,7 @@
 #[macro_use]
 extern crate rocket;
 
-use jwt_macros::jwt_required;
+use rocket_flask_jwt_macros::jwt_required;
 
 #[jwt_required(locations = ["headers", "body"])]
 #[get("/")]
