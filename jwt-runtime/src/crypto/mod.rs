@@ -11,14 +11,14 @@
 
 #[cfg(all(feature = "aws-lc-rs", feature = "rust-crypto"))]
 compile_error!(
-    "jwt-runtime (rocket-flask-jwt): the features `aws-lc-rs` and `rust-crypto` are both enabled; \
+    "rocket-flask-jwt: the features `aws-lc-rs` and `rust-crypto` are both enabled; \
      choose one crypto backend (with `default-features = false`, enable either \
      `features = [\"aws-lc-rs\"]` or `features = [\"rust-crypto\"]`)"
 );
 
 #[cfg(not(any(feature = "aws-lc-rs", feature = "rust-crypto")))]
 compile_error!(
-    "jwt-runtime (rocket-flask-jwt): no crypto backend is enabled; with \
+    "rocket-flask-jwt: no crypto backend is enabled; with \
      `default-features = false`, enable exactly one of the features `aws-lc-rs` and \
      `rust-crypto` (e.g. `features = [\"aws-lc-rs\"]`)"
 );
