@@ -38,43 +38,6 @@ pub(crate) fn max_age(settings: &Settings) -> Option<Duration> {
         .or_else(|| settings.strict_access_tokens.then_some(DEFAULT_MAX_AGE))
 }
 
-/// Why the settings cannot apply the profile, if they cannot.
-pub(crate) fn problem(settings: &Settings) -> Option<String> {
-    if !settings.strict_access_tokens {
-        return None;
-    }
-    if !settings.verify || !settings.verify_expiration {
-        return Some("needs `verify` and `verify_expiration` on".into());
-    }
-    if let Some(missing) = ["signature", "exp", "nbf"]
-        .into_iter()
-        .find(|check| !settings.verify_claims.iter().any(|c| c == check))
-    {
-        return Some(format!("needs {missing:?} in `verify_claims`"));
-    }
-    if !settings.authorities.is_empty() {
-        return settings
-            .authorities
-            .iter()
-            .find(|authority| authority.audience.is_empty())
-            .map(|authority| {
-                format!(
-                    "needs an `audience` for authority {:?}: RFC 9068 requires `aud` to be checked",
-                    authority.name
-                )
-            });
-    }
-    if settings.issuer.is_none() && settings.authority.is_none() {
-        return Some(
-            "needs `issuer` (or `authority`): RFC 9068 requires `iss` to be checked".into(),
-        );
-    }
-    if settings.audience.is_empty() {
-        return Some("needs `audience`: RFC 9068 requires `aud` to be checked".into());
-    }
-    None
-}
-
 /// The claims the profile requires that the pipeline does not: `sub`, `client_id`, `jti` as
 /// strings, and (again, whatever the settings) `iss`, `aud`, `exp`, `iat`.
 pub(crate) fn check(claims: &Payload, settings: &Settings) -> Result<(), JwtError> {
@@ -169,44 +132,5 @@ mod tests {
         assert_eq!(max_age(&given), Some(Duration::from_secs(60)));
         assert_eq!(expected_typ(&Settings::default()), None);
         assert_eq!(max_age(&Settings::default()), None);
-    }
-
-    #[test]
-    fn the_profile_needs_issuer_audience_and_time_checks() {
-        assert_eq!(problem(&strict()), None);
-        assert_eq!(problem(&Settings::default()), None);
-        for (settings, expected) in [
-            (
-                Settings {
-                    issuer: None,
-                    ..strict()
-                },
-                "issuer",
-            ),
-            (
-                Settings {
-                    audience: vec![],
-                    ..strict()
-                },
-                "audience",
-            ),
-            (
-                Settings {
-                    verify_expiration: false,
-                    ..strict()
-                },
-                "verify_expiration",
-            ),
-            (
-                Settings {
-                    verify_claims: vec!["signature".into(), "exp".into()],
-                    ..strict()
-                },
-                "\"nbf\"",
-            ),
-        ] {
-            let problem = problem(&settings).expect("refused");
-            assert!(problem.contains(expected), "{problem}");
-        }
     }
 }

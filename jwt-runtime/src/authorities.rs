@@ -7,87 +7,33 @@
 //! issuer byte for byte, or the token is refused without any key being fetched. A route may
 //! restrict itself to named authorities ([`Rules::AUTHORITIES`](crate::Rules::AUTHORITIES)).
 
-use jsonwebtoken::Algorithm;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::codec::TokenCodec;
 use crate::error::{Check, JwtError};
-use crate::settings::{KeyMaterial, Settings, SettingsError};
+use crate::settings::{KeyMaterial, Settings, SettingsError, TrustedAuthority};
 use crate::validate::{well_formed, Rules};
 
-/// One trusted authority of the `authorities` setting.
-///
-/// ```toml
-/// [[default.jwt.authorities]]
-/// name = "auth0"
-/// issuer = "https://tenant.auth0.com/"        # keys from <issuer>/.well-known/jwks.json
-/// audience = ["https://api.example.com"]
-///
-/// [[default.jwt.authorities]]
-/// name = "partner"
-/// issuer = "https://idp.partner.example/"
-/// jwks_url = "https://idp.partner.example/keys"
-/// audience = "api"
-/// algorithms = ["ES256"]
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TrustedAuthority {
-    /// The name routes restrict themselves with.
-    pub name: String,
-    /// The exact `iss` of its tokens; with neither `jwks_url` nor `public_key`, its keys come
-    /// from `<issuer>/.well-known/jwks.json`.
-    pub issuer: String,
-    /// Accepted `aud` values for its tokens (a list, or one string); empty refuses a token
-    /// carrying `aud`.
-    #[serde(default, deserialize_with = "crate::settings::forms::names")]
-    pub audience: Vec<String>,
-    /// Where its keys are published.
-    #[serde(default)]
-    pub jwks_url: Option<String>,
-    /// Its public key (PEM text or a JWK), in place of a JWKS.
-    #[serde(default)]
-    pub public_key: Option<String>,
-    /// The algorithms its tokens may use (a list of names, or one); empty: the
-    /// `algorithm`/`algorithms` settings.
-    #[serde(default, deserialize_with = "crate::settings::forms::algorithms")]
-    pub algorithms: Vec<Algorithm>,
-}
-
-impl TrustedAuthority {
-    /// An authority named `name` issuing as `issuer`, keys from the issuer's well-known JWKS.
-    pub fn new(name: impl Into<String>, issuer: impl Into<String>) -> Self {
-        TrustedAuthority {
-            name: name.into(),
-            issuer: issuer.into(),
-            audience: Vec::new(),
-            jwks_url: None,
-            public_key: None,
-            algorithms: Vec::new(),
-        }
+/// `base` with `authority`'s issuer, audience, keys and algorithms in place of its own.
+fn authority_settings(authority: &TrustedAuthority, base: &Settings) -> Settings {
+    let mut settings = base.clone();
+    settings.authorities = Vec::new();
+    settings.issuer = Some(authority.issuer.clone());
+    settings.authority = None;
+    settings.audience = authority.audience.clone();
+    settings.public_key = authority
+        .public_key
+        .as_ref()
+        .map(|key| KeyMaterial::detect(key.clone().into_bytes()));
+    settings.jwks_url = match (&authority.jwks_url, &authority.public_key) {
+        (Some(url), _) => Some(url.clone()),
+        (None, Some(_)) => None,
+        (None, None) => Some(crate::jwks::JwksConfig::for_authority(&authority.issuer).url),
+    };
+    if !authority.algorithms.is_empty() {
+        settings.algorithms = authority.algorithms.clone();
     }
-
-    /// `base` with this authority's issuer, audience, keys and algorithms in place of its own.
-    fn settings(&self, base: &Settings) -> Settings {
-        let mut settings = base.clone();
-        settings.authorities = Vec::new();
-        settings.issuer = Some(self.issuer.clone());
-        settings.authority = None;
-        settings.audience = self.audience.clone();
-        settings.public_key = self
-            .public_key
-            .as_ref()
-            .map(|key| KeyMaterial::detect(key.clone().into_bytes()));
-        settings.jwks_url = match (&self.jwks_url, &self.public_key) {
-            (Some(url), _) => Some(url.clone()),
-            (None, Some(_)) => None,
-            (None, None) => Some(crate::jwks::JwksConfig::for_authority(&self.issuer).url),
-        };
-        if !self.algorithms.is_empty() {
-            settings.algorithms = self.algorithms.clone();
-        }
-        settings
-    }
+    settings
 }
 
 /// The resolved authorities: each with its own codec.
@@ -104,12 +50,13 @@ impl Authorities {
         }
         let mut list = Vec::with_capacity(settings.authorities.len());
         for authority in &settings.authorities {
-            let codec = TokenCodec::new(authority.settings(settings)).map_err(|error| {
-                SettingsError::Invalid {
-                    setting: "authorities",
-                    reason: format!("authority {:?}: {error}", authority.name),
-                }
-            })?;
+            let codec =
+                TokenCodec::new(authority_settings(authority, settings)).map_err(|error| {
+                    SettingsError::Invalid {
+                        setting: "authorities",
+                        reason: format!("authority {:?}: {error}", authority.name),
+                    }
+                })?;
             list.push((authority.clone(), codec));
         }
         Ok(Some(Authorities { list }))
@@ -167,50 +114,11 @@ pub(crate) fn resolve(
     settings.validate()?;
     match (Authorities::new(&settings)?, settings.authorities.first()) {
         (Some(authorities), Some(first)) => Ok((
-            TokenCodec::new(first.settings(&settings))?,
+            TokenCodec::new(authority_settings(first, &settings))?,
             Some(authorities),
         )),
         _ => Ok((TokenCodec::new(settings)?, None)),
     }
-}
-
-/// Why the `authorities` setting cannot be used, if it cannot.
-pub(crate) fn problem(settings: &Settings) -> Option<String> {
-    let authorities = &settings.authorities;
-    if authorities.is_empty() {
-        return None;
-    }
-    if settings.issuer.is_some()
-        || settings.authority.is_some()
-        || settings.jwks_url.is_some()
-        || settings.public_key.is_some()
-    {
-        return Some(
-            "set either `authorities` or the single authority's `issuer`, `authority`, \
-             `jwks_url` and `public_key`, not both"
-                .into(),
-        );
-    }
-    for (index, authority) in authorities.iter().enumerate() {
-        if authority.name.is_empty() || authority.issuer.is_empty() {
-            return Some("every authority needs a `name` and an `issuer`".into());
-        }
-        if authority.jwks_url.is_some() && authority.public_key.is_some() {
-            return Some(format!(
-                "authority {:?}: set either `jwks_url` or `public_key`, not both",
-                authority.name
-            ));
-        }
-        for earlier in &authorities[..index] {
-            if earlier.name == authority.name {
-                return Some(format!("authority name {:?} is used twice", authority.name));
-            }
-            if earlier.issuer == authority.issuer {
-                return Some(format!("issuer {:?} is used twice", authority.issuer));
-            }
-        }
-    }
-    None
 }
 
 /// The `iss` of `token`'s claims, read without verifying the signature (by check 1's own
@@ -233,31 +141,7 @@ mod tests {
     use super::*;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
-    use rocket::figment::providers::{Format as _, Toml};
-    use rocket::figment::Figment;
-
-    #[test]
-    fn an_audience_and_algorithms_may_be_one_string_in_configuration() {
-        let toml = r#"
-            [[default.jwt.authorities]]
-            name = "auth0"
-            issuer = "https://tenant.auth0.com/"
-            audience = ["https://api.example.com"]
-
-            [[default.jwt.authorities]]
-            name = "partner"
-            issuer = "https://idp.partner.example/"
-            audience = "api"
-            algorithms = "ES256"
-        "#;
-        let figment = Figment::from(Toml::string(toml).nested());
-        let authorities: Vec<TrustedAuthority> = figment
-            .extract_inner("jwt.authorities")
-            .expect("both forms are read");
-        assert_eq!(authorities[0].audience, ["https://api.example.com"]);
-        assert_eq!(authorities[1].audience, ["api"]);
-        assert_eq!(authorities[1].algorithms, [Algorithm::ES256]);
-    }
+    use jsonwebtoken::Algorithm;
 
     fn token(claims: Value) -> String {
         let encode = |value: Value| URL_SAFE_NO_PAD.encode(value.to_string());
@@ -294,7 +178,7 @@ mod tests {
         let base = Settings::default();
         let mut a = TrustedAuthority::new("a", "https://a.example/");
         a.audience = vec!["api".into()];
-        let settings = a.settings(&base);
+        let settings = authority_settings(&a, &base);
         assert_eq!(settings.issuer.as_deref(), Some("https://a.example/"));
         assert_eq!(
             settings.jwks_url.as_deref(),
@@ -303,31 +187,12 @@ mod tests {
         assert_eq!(settings.audience, ["api"]);
         a.jwks_url = Some("http://127.0.0.1:1/keys".into());
         assert_eq!(
-            a.settings(&base).jwks_url.as_deref(),
+            authority_settings(&a, &base).jwks_url.as_deref(),
             Some("http://127.0.0.1:1/keys")
         );
         a.jwks_url = None;
         a.public_key = Some("-----BEGIN PUBLIC KEY-----".into());
-        assert_eq!(a.settings(&base).jwks_url, None);
-        assert!(a.settings(&base).public_key.is_some());
-    }
-
-    #[test]
-    fn the_setting_refuses_ambiguity() {
-        let a = TrustedAuthority::new("a", "https://a.example/");
-        let settings = |authorities: Vec<TrustedAuthority>| Settings {
-            authorities,
-            ..Settings::default()
-        };
-        assert_eq!(problem(&settings(vec![a.clone()])), None);
-        let same_name = TrustedAuthority::new("a", "https://b.example/");
-        assert!(problem(&settings(vec![a.clone(), same_name])).is_some());
-        let same_issuer = TrustedAuthority::new("b", "https://a.example/");
-        assert!(problem(&settings(vec![a.clone(), same_issuer])).is_some());
-        let mixed = Settings {
-            issuer: Some("https://c.example/".into()),
-            ..settings(vec![a])
-        };
-        assert!(problem(&mixed).is_some());
+        assert_eq!(authority_settings(&a, &base).jwks_url, None);
+        assert!(authority_settings(&a, &base).public_key.is_some());
     }
 }

@@ -9,7 +9,10 @@ use rocket::Request;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::callbacks::{identity_claim, Authentication, Callbacks, IdentityLookup};
+use crate::callbacks::{
+    identity_claim, in_place, off_the_workers, AuthRequest, Authentication, Callbacks,
+    IdentityLookup, TokenVerification,
+};
 use crate::claims::Payload;
 use crate::codec::TokenCodec;
 use crate::error::{JwtError, JwtResponse};
@@ -22,10 +25,10 @@ use crate::settings::{CodeSettings, KeyMaterial, Profile, Secret, Settings};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BuildError {
     /// No identity handler: protected routes could not say who the token belongs to.
-    #[error("Jwt::builder() needs an identity_handler (or identity_handler_async): it maps a token's payload to the current identity")]
+    #[error("Jwt::builder() needs an identity_handler (or its _async or _blocking form): it maps a token's payload to the current identity")]
     MissingIdentityHandler,
     /// The auth resource is enabled but nothing can check a username and password.
-    #[error("Jwt::builder() needs an authentication_handler (or authentication_handler_async) for the auth resource, or disable_auth_url_rule() for an API that only validates tokens")]
+    #[error("Jwt::builder() needs an authentication_handler (or its _async or _blocking form) for the auth resource, or disable_auth_url_rule() for an API that only validates tokens")]
     MissingAuthenticationHandler,
     /// A callback was given for one identity type, and a later identity or authentication
     /// handler returns another.
@@ -123,6 +126,12 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
     /// otherwise. The default payload handler puts the identity's `id` field (or the identity
     /// itself, when it is a number or string) in the `identity` claim. Its return type sets the
     /// identity type.
+    ///
+    /// It runs on one of Rocket's async workers and must not block (no synchronous database
+    /// driver, no sleep): a lookup that waits is given with
+    /// [`authentication_handler_async`](Self::authentication_handler_async) (it awaits) or
+    /// [`authentication_handler_blocking`](Self::authentication_handler_blocking) (it blocks,
+    /// off the workers).
     pub fn authentication_handler<V, F>(self, f: F) -> JwtBuilder<V>
     where
         F: Fn(&str, &str) -> Option<V> + Send + Sync + 'static,
@@ -150,9 +159,32 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         builder
     }
 
+    /// [`authentication_handler`](Self::authentication_handler) for a callback that blocks (a
+    /// synchronous database driver): each call runs on Tokio's blocking threads
+    /// (`spawn_blocking`), so a slow lookup holds up its own login and not the other requests.
+    /// A panic in it is answered 500, as in any callback.
+    pub fn authentication_handler_blocking<V, F>(self, f: F) -> JwtBuilder<V>
+    where
+        F: Fn(&str, &str) -> Option<V> + Send + Sync + 'static,
+        V: Serialize + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        self.authentication_handler_async(move |username, password| {
+            let f = Arc::clone(&f);
+            off_the_workers(move || f(&username, &password))
+        })
+    }
+
     /// `identity_handler(payload)`: the identity a valid token belongs to, `None` when no one
     /// (answered `401 Invalid JWT / User does not exist`). Its return type sets the identity
     /// type.
+    ///
+    /// It runs on one of Rocket's async workers, on every protected request, and must not block
+    /// (no synchronous database driver, no sleep): while it blocks, that worker serves no other
+    /// request. A lookup that waits is given with
+    /// [`identity_handler_async`](Self::identity_handler_async) (it awaits) or
+    /// [`identity_handler_blocking`](Self::identity_handler_blocking) (it blocks, off the
+    /// workers).
     pub fn identity_handler<V, F>(self, f: F) -> JwtBuilder<V>
     where
         F: Fn(&Payload) -> Option<V> + Send + Sync + 'static,
@@ -177,9 +209,29 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         builder
     }
 
+    /// [`identity_handler`](Self::identity_handler) for a callback that blocks (a synchronous
+    /// database driver): each call runs on Tokio's blocking threads (`spawn_blocking`), so a
+    /// slow lookup holds up its own request and not the others. A panic in it is answered 500,
+    /// as in any callback.
+    pub fn identity_handler_blocking<V, F>(self, f: F) -> JwtBuilder<V>
+    where
+        F: Fn(&Payload) -> Option<V> + Send + Sync + 'static,
+        V: Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        self.identity_handler_async(move |payload| {
+            let f = Arc::clone(&f);
+            off_the_workers(move || f(&payload))
+        })
+    }
+
     /// Like [`identity_handler`](Self::identity_handler), given only the value of the identity
     /// claim (`identity_claim`: `identity` by default, `sub` for OIDC tokens). A token without
     /// that claim is refused as `Token is missing the "<claim>" claim`.
+    ///
+    /// As the identity handler, it runs on an async worker and must not block; see
+    /// [`identity_from_claim_async`](Self::identity_from_claim_async) and
+    /// [`identity_from_claim_blocking`](Self::identity_from_claim_blocking).
     pub fn identity_from_claim<V, F>(self, f: F) -> JwtBuilder<V>
     where
         F: Fn(&Value) -> Option<V> + Send + Sync + 'static,
@@ -204,14 +256,47 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         builder
     }
 
+    /// [`identity_from_claim`](Self::identity_from_claim) for a callback that blocks: each call
+    /// runs on Tokio's blocking threads (`spawn_blocking`), as
+    /// [`identity_handler_blocking`](Self::identity_handler_blocking)'s.
+    pub fn identity_from_claim_blocking<V, F>(self, f: F) -> JwtBuilder<V>
+    where
+        F: Fn(&Value) -> Option<V> + Send + Sync + 'static,
+        V: Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        self.identity_from_claim_async(move |value| {
+            let f = Arc::clone(&f);
+            off_the_workers(move || f(&value))
+        })
+    }
+
     /// `jwt_payload_handler(identity)`: the claims of issued tokens. Default: `identity` (the
     /// identity's id), `iat` (now), `nbf` (`iat + not_before_delta`), `exp`
     /// (`iat + expiration_delta`), as integer seconds.
+    ///
+    /// It runs on one of Rocket's async workers and must not block; one that does is given with
+    /// [`payload_handler_blocking`](Self::payload_handler_blocking).
     pub fn payload_handler<F>(mut self, f: F) -> Self
     where
         F: Fn(&U, &Settings) -> Payload + Send + Sync + 'static,
     {
         self.callbacks.payload = Some(Box::new(f));
+        self
+    }
+
+    /// [`payload_handler`](Self::payload_handler) for a callback that blocks. There is no async
+    /// form: the handler borrows the identity and the settings while the token is signed, in a
+    /// step that does not await. It runs in Tokio's `block_in_place`, which hands the worker's
+    /// other requests to another thread while it blocks; on a current-thread runtime (not
+    /// Rocket's) it runs as the plain form does.
+    pub fn payload_handler_blocking<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&U, &Settings) -> Payload + Send + Sync + 'static,
+    {
+        self.callbacks.payload = Some(Box::new(move |identity, settings| {
+            in_place(|| f(identity, settings))
+        }));
         self
     }
 
@@ -267,12 +352,41 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
 
     /// `auth_request_handler()`: replaces the whole auth resource; it receives the JSON body.
     /// Deprecated in Flask-JWT and kept for migrations; prefer the other callbacks.
+    ///
+    /// It runs on one of Rocket's async workers and must not block; see
+    /// [`auth_request_handler_async`](Self::auth_request_handler_async) and
+    /// [`auth_request_handler_blocking`](Self::auth_request_handler_blocking).
     pub fn auth_request_handler<F>(mut self, f: F) -> Self
     where
         F: Fn(&Value) -> Result<JwtResponse, JwtError> + Send + Sync + 'static,
     {
-        self.callbacks.auth_request = Some(Box::new(f));
+        self.callbacks.auth_request = Some(AuthRequest::Sync(Box::new(f)));
         self
+    }
+
+    /// The async form of [`auth_request_handler`](Self::auth_request_handler): it receives the
+    /// JSON body by value.
+    pub fn auth_request_handler_async<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<JwtResponse, JwtError>> + Send + 'static,
+    {
+        self.callbacks.auth_request =
+            Some(AuthRequest::Async(Box::new(move |body| Box::pin(f(body)))));
+        self
+    }
+
+    /// [`auth_request_handler`](Self::auth_request_handler) for a callback that blocks: each
+    /// call runs on Tokio's blocking threads (`spawn_blocking`), off the async workers.
+    pub fn auth_request_handler_blocking<F>(self, f: F) -> Self
+    where
+        F: Fn(&Value) -> Result<JwtResponse, JwtError> + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        self.auth_request_handler_async(move |body| {
+            let f = Arc::clone(&f);
+            off_the_workers(move || f(&body))
+        })
     }
 
     /// `jwt_error_handler(error)`: the response for every failure (status, body, headers).
@@ -619,6 +733,10 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
 
     /// `additional_claims_loader(identity)`: claims added to every access and refresh token
     /// [`JwtManager`](crate::JwtManager) issues.
+    ///
+    /// It runs on one of Rocket's async workers, inside `JwtManager`'s token issuing, and must
+    /// not block; one that does is given with
+    /// [`additional_claims_loader_blocking`](Self::additional_claims_loader_blocking).
     pub fn additional_claims_loader<F>(mut self, f: F) -> Self
     where
         F: Fn(&Value) -> Payload + Send + Sync + 'static,
@@ -627,7 +745,24 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         self
     }
 
+    /// [`additional_claims_loader`](Self::additional_claims_loader) for a callback that blocks.
+    /// There is no async form: [`JwtManager::create_access_token`](crate::JwtManager) and its
+    /// siblings, which call it, return the token without awaiting. It runs in Tokio's
+    /// `block_in_place`, which hands the worker's other requests to another thread while it
+    /// blocks; on a current-thread runtime (not Rocket's) it runs as the plain form does.
+    pub fn additional_claims_loader_blocking<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Value) -> Payload + Send + Sync + 'static,
+    {
+        self.callbacks.loaders.additional_claims =
+            Some(Box::new(move |identity| in_place(|| f(identity))));
+        self
+    }
+
     /// `additional_headers_loader(identity)`: header fields added to every issued token.
+    ///
+    /// As the additional claims loader, it runs on an async worker and must not block; see
+    /// [`additional_headers_loader_blocking`](Self::additional_headers_loader_blocking).
     pub fn additional_headers_loader<F>(mut self, f: F) -> Self
     where
         F: Fn(&Value) -> Payload + Send + Sync + 'static,
@@ -636,14 +771,61 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         self
     }
 
+    /// [`additional_headers_loader`](Self::additional_headers_loader) for a callback that
+    /// blocks, run in `block_in_place` as
+    /// [`additional_claims_loader_blocking`](Self::additional_claims_loader_blocking) (no async
+    /// form, for the same reason).
+    pub fn additional_headers_loader_blocking<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Value) -> Payload + Send + Sync + 'static,
+    {
+        self.callbacks.loaders.additional_headers =
+            Some(Box::new(move |identity| in_place(|| f(identity))));
+        self
+    }
+
     /// `token_verification_loader(header, claims)`: `false` refuses an otherwise valid token
     /// (answered by the token-verification-failed loader, 400 by default).
+    ///
+    /// It runs on one of Rocket's async workers, on every protected request, and must not
+    /// block; a check that waits is given with
+    /// [`token_verification_loader_async`](Self::token_verification_loader_async) (it awaits)
+    /// or [`token_verification_loader_blocking`](Self::token_verification_loader_blocking) (it
+    /// blocks, off the workers).
     pub fn token_verification_loader<F>(mut self, f: F) -> Self
     where
         F: Fn(&Payload, &Payload) -> bool + Send + Sync + 'static,
     {
-        self.callbacks.loaders.token_verification = Some(Box::new(f));
+        self.callbacks.loaders.token_verification = Some(TokenVerification::Sync(Box::new(f)));
         self
+    }
+
+    /// The async form of [`token_verification_loader`](Self::token_verification_loader): it
+    /// receives the header and claims shared (`Arc<Payload>`), as the blocklist loader does.
+    pub fn token_verification_loader_async<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Arc<Payload>, Arc<Payload>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = bool> + Send + 'static,
+    {
+        self.callbacks.loaders.token_verification =
+            Some(TokenVerification::Async(Box::new(move |header, claims| {
+                Box::pin(f(header, claims))
+            })));
+        self
+    }
+
+    /// [`token_verification_loader`](Self::token_verification_loader) for a callback that
+    /// blocks: each call runs on Tokio's blocking threads (`spawn_blocking`), off the async
+    /// workers.
+    pub fn token_verification_loader_blocking<F>(self, f: F) -> Self
+    where
+        F: Fn(&Payload, &Payload) -> bool + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        self.token_verification_loader_async(move |header, claims| {
+            let f = Arc::clone(&f);
+            off_the_workers(move || f(&header, &claims))
+        })
     }
 
     /// `token_verification_failed_loader(header, claims)`: the answer when the token

@@ -21,6 +21,44 @@ use crate::settings::Settings;
 /// A boxed, sendable future, as async callbacks return.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Runs `f` on Tokio's blocking threads (`spawn_blocking`), off the async workers, and awaits its
+/// result: what the `_blocking` forms of the callbacks called where the library can await do, so
+/// that a slow synchronous lookup (a blocking database driver) stalls its own request only.
+///
+/// A panic in `f` is resumed on the awaiting task, where it is answered as a panic of any other
+/// callback: 500 `a callback failed`, for this request only.
+pub(crate) async fn off_the_workers<T, F>(f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match rocket::tokio::task::spawn_blocking(f).await {
+        Ok(value) => value,
+        Err(error) => match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Only when the runtime shuts down before the callback started.
+            Err(error) => {
+                log::error!("jwt: a blocking callback did not run: {error}");
+                std::panic::resume_unwind(Box::new(error.to_string()))
+            }
+        },
+    }
+}
+
+/// Runs `f` where the library calls a callback synchronously and cannot await (token issuing):
+/// on a multi-thread runtime, Rocket's, inside `block_in_place`, which hands the worker's other
+/// tasks to another thread while `f` blocks; on a current-thread runtime or outside any runtime,
+/// where no other thread could take them, directly.
+pub(crate) fn in_place<T>(f: impl FnOnce() -> T) -> T {
+    use rocket::tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            f()
+        }
+        _ => f(),
+    }
+}
+
 type SyncAuthenticationFn<U> = Box<dyn Fn(&str, &str) -> Option<U> + Send + Sync>;
 type AsyncAuthenticationFn<U> =
     Box<dyn Fn(String, String) -> BoxFuture<'static, Option<U>> + Send + Sync>;
@@ -111,13 +149,56 @@ pub(crate) type DecodeFn =
 pub(crate) type RequestFn =
     Box<dyn for<'r> Fn(&'r Request<'_>) -> Result<Option<String>, JwtError> + Send + Sync>;
 pub(crate) type AuthResponseFn<U> = Box<dyn Fn(&str, &U) -> JwtResponse + Send + Sync>;
-pub(crate) type AuthRequestFn = Box<dyn Fn(&Value) -> Result<JwtResponse, JwtError> + Send + Sync>;
+type SyncAuthRequestFn = Box<dyn Fn(&Value) -> Result<JwtResponse, JwtError> + Send + Sync>;
+type AsyncAuthRequestFn =
+    Box<dyn Fn(Value) -> BoxFuture<'static, Result<JwtResponse, JwtError>> + Send + Sync>;
 pub(crate) type ErrorFn = Box<dyn Fn(&JwtError) -> JwtResponse + Send + Sync>;
 
 type MessageFn = Box<dyn Fn(&str) -> JwtResponse + Send + Sync>;
 type TokenAnswerFn = Box<dyn Fn(&Payload, &Payload) -> JwtResponse + Send + Sync>;
-type VerifyFn = Box<dyn Fn(&Payload, &Payload) -> bool + Send + Sync>;
+type SyncVerifyFn = Box<dyn Fn(&Payload, &Payload) -> bool + Send + Sync>;
+type AsyncVerifyFn =
+    Box<dyn Fn(Arc<Payload>, Arc<Payload>) -> BoxFuture<'static, bool> + Send + Sync>;
 type ClaimsFn = Box<dyn Fn(&Value) -> Payload + Send + Sync>;
+
+/// `auth_request_handler`: the JSON body to the auth resource's whole answer, sync or async.
+pub(crate) enum AuthRequest {
+    Sync(SyncAuthRequestFn),
+    Async(AsyncAuthRequestFn),
+}
+
+impl AuthRequest {
+    pub(crate) async fn call(&self, body: Value) -> Result<JwtResponse, JwtError> {
+        match self {
+            AuthRequest::Sync(f) => f(&body),
+            AuthRequest::Async(f) => f(body).await,
+        }
+    }
+}
+
+/// `token_verification_loader`: `false` refuses a valid token; sync or async.
+pub(crate) enum TokenVerification {
+    Sync(SyncVerifyFn),
+    Async(AsyncVerifyFn),
+}
+
+impl TokenVerification {
+    /// The answer of a sync callback; `None` for an async one, which has to be awaited
+    /// ([`call`](Self::call)).
+    pub(crate) fn call_now(&self, header: &Payload, claims: &Payload) -> Option<bool> {
+        match self {
+            TokenVerification::Sync(f) => Some(f(header, claims)),
+            TokenVerification::Async(_) => None,
+        }
+    }
+
+    pub(crate) async fn call(&self, header: Arc<Payload>, claims: Arc<Payload>) -> bool {
+        match self {
+            TokenVerification::Sync(f) => f(&header, &claims),
+            TokenVerification::Async(f) => f(header, claims).await,
+        }
+    }
+}
 
 /// Flask-JWT-Extended's loaders: the callbacks of the extended profile that do not depend on
 /// the identity type. `None` means Flask-JWT-Extended's default. Those given a token receive
@@ -137,7 +218,7 @@ pub(crate) struct Loaders {
     /// `token_verification_failed_loader(header, claims)`: 400 `User claims verification failed`.
     pub(crate) token_verification_failed: Option<TokenAnswerFn>,
     /// `token_verification_loader(header, claims)`: `false` refuses a valid token.
-    pub(crate) token_verification: Option<VerifyFn>,
+    pub(crate) token_verification: Option<TokenVerification>,
     /// `additional_claims_loader(identity)`: claims added to issued tokens.
     pub(crate) additional_claims: Option<ClaimsFn>,
     /// `additional_headers_loader(identity)`: header fields added to issued tokens.
@@ -160,7 +241,7 @@ pub(crate) struct Callbacks<U> {
     pub(crate) decode: Option<DecodeFn>,
     pub(crate) request: Option<RequestFn>,
     pub(crate) auth_response: Option<AuthResponseFn<U>>,
-    pub(crate) auth_request: Option<AuthRequestFn>,
+    pub(crate) auth_request: Option<AuthRequest>,
     pub(crate) error: Option<ErrorFn>,
     pub(crate) loaders: Loaders,
     /// Where revoked tokens are kept, when the application gives the store.
@@ -304,5 +385,42 @@ mod tests {
         assert_eq!(identity_claim(&"joe").unwrap(), json!("joe"));
         assert!(identity_claim(&json!({"name": "x"})).is_err());
         assert!(identity_claim(&Option::<u8>::None).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_blocking_callback_runs_off_the_calling_thread_and_its_panic_reaches_the_caller() {
+        use futures_util::FutureExt as _;
+        use std::panic::AssertUnwindSafe;
+
+        let caller = std::thread::current().id();
+        let ran_on = off_the_workers(|| std::thread::current().id()).await;
+        assert_ne!(ran_on, caller);
+
+        let panicked = AssertUnwindSafe(off_the_workers(|| -> u8 { panic!("a failing lookup") }))
+            .catch_unwind()
+            .await;
+        let message = panicked.expect_err("the panic is resumed on the awaiting task");
+        assert_eq!(message.downcast_ref::<&str>(), Some(&"a failing lookup"));
+    }
+
+    /// On a one-worker runtime, a task blocked in [`in_place`] lets another task of that worker
+    /// run: without `block_in_place` the other task would wait for the blocked one forever (the
+    /// channel's timeout would fail the test).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn in_place_hands_the_workers_other_tasks_to_another_thread() {
+        let blocked = tokio::spawn(async {
+            let (sender, receiver) = std::sync::mpsc::channel();
+            let other = tokio::spawn(async move { sender.send(()).expect("the receiver waits") });
+            in_place(|| receiver.recv_timeout(std::time::Duration::from_secs(20)))
+                .expect("the other task ran while this one blocked");
+            other.await.expect("the other task ends");
+        });
+        blocked.await.expect("the blocked task ends");
+    }
+
+    #[test]
+    fn in_place_outside_a_runtime_calls_directly() {
+        let caller = std::thread::current().id();
+        assert_eq!(in_place(|| std::thread::current().id()), caller);
     }
 }

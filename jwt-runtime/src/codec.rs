@@ -16,9 +16,9 @@ use crate::cache::{Verified, VerifiedTokens};
 use crate::claims::{now, Payload};
 use crate::error::JwtError;
 use crate::jwks::{Jwks, JwksConfig};
-use crate::keys::{self, algorithm_name, KeySource, SigningKey};
+use crate::keys::{self, algorithm_name, SigningKey};
 use crate::settings::{Settings, SettingsError};
-use crate::validate::{self, validity, Fetch, Rules, Stop};
+use crate::validate::{self, validity, Fetch, KeySource, Rules, Stop};
 
 /// A token's claims and header once it passed the pipeline, shared with the verified-token cache.
 #[derive(Debug, Clone)]
@@ -323,7 +323,6 @@ mod tests {
     use crate::validate::signature::VERIFICATIONS;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
-    use jsonwebtoken::EncodingKey;
     use serde_json::json;
 
     fn codec() -> TokenCodec {
@@ -378,83 +377,6 @@ mod tests {
             .unwrap();
         assert_eq!(header, br#"{"typ":"JWT","alg":"HS256","kid":"k1"}"#);
         assert!(codec.decode(&token).is_ok());
-    }
-
-    #[test]
-    fn structure_errors_use_pyjwt_wording() {
-        let codec = codec();
-        assert_eq!(
-            rejection(&codec, "abc"),
-            (Check::WellFormed, "Not enough segments".into())
-        );
-        assert_eq!(
-            rejection(&codec, "a.b"),
-            (Check::WellFormed, "Not enough segments".into())
-        );
-        assert_eq!(rejection(&codec, "a.b.c.d").1, "Too many segments");
-        assert_eq!(rejection(&codec, "!!.e30.").1, "Invalid header padding");
-        let not_json = URL_SAFE_NO_PAD.encode("{");
-        assert!(rejection(&codec, &format!("{not_json}.e30."))
-            .1
-            .starts_with("Invalid header string: "));
-        let array = URL_SAFE_NO_PAD.encode("[]");
-        assert_eq!(
-            rejection(&codec, &format!("{array}.e30.")).1,
-            "Invalid header string: must be a json object"
-        );
-    }
-
-    #[test]
-    fn alg_comes_from_configuration_only() {
-        let codec = codec();
-        let none_header = URL_SAFE_NO_PAD.encode(r#"{"typ":"JWT","alg":"none"}"#);
-        let body =
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&codec.default_payload(json!(1))).unwrap());
-        assert_eq!(
-            rejection(&codec, &format!("{none_header}.{body}.")),
-            (
-                Check::Signature,
-                "The specified alg value is not allowed".into()
-            )
-        );
-    }
-
-    #[test]
-    fn tampering_is_caught() {
-        let codec = codec();
-        let token = codec
-            .encode(&codec.default_payload(json!(1)), &Payload::new())
-            .unwrap();
-        assert_eq!(
-            rejection(&codec, &format!("{token}X")),
-            (Check::Signature, "Signature verification failed".into())
-        );
-        let other = TokenCodec::new(Settings {
-            secret_key: Some(Secret::new("another-secret")),
-            allow_short_secret: true,
-            ..Settings::default()
-        })
-        .unwrap();
-        assert_eq!(rejection(&other, &token).1, "Signature verification failed");
-    }
-
-    #[test]
-    fn verify_false_skips_every_check() {
-        let codec = TokenCodec::new(Settings {
-            secret_key: Some(Secret::new("super-secret")),
-            allow_short_secret: true,
-            verify: false,
-            ..Settings::default()
-        })
-        .unwrap();
-        let now = now();
-        let token = codec
-            .encode(
-                &claims(json!({"identity": 1, "exp": now - 1000})),
-                &Payload::new(),
-            )
-            .unwrap();
-        assert!(codec.decode(&format!("{token}X")).is_ok());
     }
 
     #[test]
@@ -529,43 +451,6 @@ mod tests {
     }
 
     #[test]
-    fn a_token_signed_by_another_key_is_refused() {
-        let codec = asymmetric(
-            Algorithm::RS256,
-            RSA_PRIVATE,
-            KeyMaterial::Pem(RSA2_PUBLIC.into()),
-        );
-        let token = codec
-            .encode(&codec.default_payload(json!(1)), &Payload::new())
-            .unwrap();
-        assert_eq!(
-            rejection(&codec, &token),
-            (Check::Signature, "Signature verification failed".into())
-        );
-    }
-
-    #[test]
-    fn an_ec_token_is_refused_by_an_rsa_configuration() {
-        let ec = asymmetric(
-            Algorithm::ES256,
-            EC_PRIVATE,
-            KeyMaterial::Pem(EC_PUBLIC.into()),
-        );
-        let token = ec
-            .encode(&ec.default_payload(json!(1)), &Payload::new())
-            .unwrap();
-        let rsa = asymmetric(
-            Algorithm::RS256,
-            RSA_PRIVATE,
-            KeyMaterial::Pem(RSA_PUBLIC.into()),
-        );
-        assert_eq!(
-            rejection(&rsa, &token).1,
-            "The specified alg value is not allowed"
-        );
-    }
-
-    #[test]
     fn mismatched_key_material_is_a_configuration_error() {
         let err = TokenCodec::new(Settings {
             algorithm: Algorithm::RS256,
@@ -580,68 +465,6 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("public_key"), "{err}");
-    }
-
-    fn oidc(issuer: &str, audience: &[&str]) -> TokenCodec {
-        TokenCodec::new(Settings {
-            secret_key: Some(Secret::new("super-secret")),
-            allow_short_secret: true,
-            issuer: Some(issuer.into()),
-            audience: audience.iter().map(|a| a.to_string()).collect(),
-            ..Settings::default()
-        })
-        .unwrap()
-    }
-
-    fn with(codec: &TokenCodec, extra: Value) -> String {
-        let mut payload = codec.default_payload(json!(1));
-        payload.extend(claims(extra));
-        codec.encode(&payload, &Payload::new()).unwrap()
-    }
-
-    #[test]
-    fn audience_string_or_array_one_must_match() {
-        let codec = oidc("iss", &["api"]);
-        for aud in [json!("api"), json!(["other", "api"])] {
-            assert!(
-                codec
-                    .decode(&with(&codec, json!({"iss": "iss", "aud": aud})))
-                    .is_ok(),
-                "{aud}"
-            );
-        }
-        for aud in [
-            json!(["other"]),
-            json!([]),
-            json!(""),
-            json!("API"),
-            json!(1),
-            json!([1]),
-        ] {
-            assert_eq!(
-                rejection(&codec, &with(&codec, json!({"iss": "iss", "aud": aud}))).0,
-                Check::Audience,
-                "{aud}"
-            );
-        }
-        assert_eq!(
-            rejection(&codec, &with(&codec, json!({"iss": "iss"}))),
-            (Check::Audience, "Token is missing the \"aud\" claim".into())
-        );
-    }
-
-    #[test]
-    fn audience_in_the_token_but_none_configured_is_refused() {
-        let codec = codec();
-        assert_eq!(
-            rejection(&codec, &with(&codec, json!({"aud": "api"}))),
-            (
-                Check::Audience,
-                "Invalid audience: the token is not for this application".into()
-            )
-        );
-        // An `aud` of null is no audience.
-        assert!(codec.decode(&with(&codec, json!({"aud": null}))).is_ok());
     }
 
     #[test]
@@ -691,177 +514,6 @@ mod tests {
         let payload = codec.default_payload(json!("auth0|42"));
         assert_eq!(payload["sub"], "auth0|42");
         assert!(!payload.contains_key("identity"));
-    }
-
-    fn raw_token(codec: &TokenCodec, header: &str, claims: &str) -> String {
-        let message = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header),
-            URL_SAFE_NO_PAD.encode(claims)
-        );
-        let key = EncodingKey::from_secret(
-            codec
-                .settings()
-                .secret_key
-                .as_ref()
-                .unwrap()
-                .expose()
-                .as_bytes(),
-        );
-        let signature =
-            jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::HS256).unwrap();
-        format!("{message}.{signature}")
-    }
-
-    fn fresh_claims() -> String {
-        let now = now();
-        format!(
-            r#"{{"identity":1,"iat":{now},"nbf":{now},"exp":{}}}"#,
-            now + 60
-        )
-    }
-
-    #[test]
-    fn unsupported_header_parameters_are_refused() {
-        let codec = codec();
-        for header in [
-            r#"{"typ":"JWT","alg":"HS256","crit":["x-custom"]}"#,
-            r#"{"typ":"JWT","alg":"HS256","crit":[]}"#,
-            r#"{"typ":"JWT","alg":"HS256","b64":false,"crit":["b64"]}"#,
-            r#"{"typ":"JWT","alg":"HS256","zip":"DEF"}"#,
-            r#"{"typ":"JWT","alg":"HS256","cty":"JWT"}"#,
-            r#"{"typ":"JWT","alg":"HS256","cty":"application/jwt"}"#,
-        ] {
-            let token = raw_token(&codec, header, &fresh_claims());
-            assert_eq!(rejection(&codec, &token).0, Check::WellFormed, "{header}");
-        }
-        let token = raw_token(
-            &codec,
-            r#"{"typ":"JWT","alg":"HS256","foo":"bar"}"#,
-            &fresh_claims(),
-        );
-        assert!(
-            codec.decode(&token).is_ok(),
-            "unknown non-critical fields are ignored"
-        );
-    }
-
-    #[test]
-    fn duplicate_members_are_refused() {
-        let codec = codec();
-        let header = r#"{"alg":"none","alg":"HS256","typ":"JWT"}"#;
-        let (check, description) = rejection(&codec, &raw_token(&codec, header, &fresh_claims()));
-        assert_eq!(check, Check::WellFormed);
-        assert_eq!(
-            description,
-            "Invalid header string: duplicate member \"alg\""
-        );
-        let now = now();
-        let claims = format!(
-            r#"{{"identity":1,"iat":{now},"nbf":{now},"exp":1,"exp":{}}}"#,
-            now + 60
-        );
-        let (_, description) = rejection(&codec, &raw_token(&codec, r#"{"alg":"HS256"}"#, &claims));
-        assert_eq!(
-            description,
-            "Invalid payload string: duplicate member \"exp\""
-        );
-    }
-
-    #[test]
-    fn oversized_tokens_are_refused_before_decoding() {
-        let codec = codec();
-        let huge = ".".repeat(10_000_000);
-        assert_eq!(
-            rejection(&codec, &huge),
-            (Check::WellFormed, "Token is too large".into())
-        );
-    }
-
-    #[test]
-    fn expected_typ_matches_equivalent_media_types() {
-        let codec = TokenCodec::new(Settings {
-            secret_key: Some(Secret::new("super-secret")),
-            allow_short_secret: true,
-            expected_typ: Some("at+jwt".into()),
-            ..Settings::default()
-        })
-        .unwrap();
-        for typ in ["at+jwt", "application/at+jwt", "AT+JWT"] {
-            let header = format!(r#"{{"typ":"{typ}","alg":"HS256"}}"#);
-            assert!(
-                codec
-                    .decode(&raw_token(&codec, &header, &fresh_claims()))
-                    .is_ok(),
-                "{typ}"
-            );
-        }
-        for header in [
-            r#"{"alg":"HS256"}"#,
-            r#"{"typ":"JWT","alg":"HS256"}"#,
-            r#"{"typ":"at+jwt\u0000","alg":"HS256"}"#,
-            r#"{"typ":"JOSE","alg":"HS256"}"#,
-        ] {
-            assert_eq!(
-                rejection(&codec, &raw_token(&codec, header, &fresh_claims())).0,
-                Check::WellFormed,
-                "{header}"
-            );
-        }
-        // without expected_typ, typ is not checked
-        assert!(codec_default_accepts(r#"{"typ":"JOSE","alg":"HS256"}"#));
-    }
-
-    fn codec_default_accepts(header: &str) -> bool {
-        let codec = codec();
-        codec
-            .decode(&raw_token(&codec, header, &fresh_claims()))
-            .is_ok()
-    }
-
-    #[test]
-    fn max_age_needs_a_recent_iat() {
-        let codec = TokenCodec::new(Settings {
-            secret_key: Some(Secret::new("super-secret")),
-            allow_short_secret: true,
-            max_age: Some(std::time::Duration::from_secs(60)),
-            required_claims: Some(vec!["exp".into()]),
-            ..Settings::default()
-        })
-        .unwrap();
-        let now = now();
-        let sign = |claims: Value| {
-            codec
-                .encode(&claims.as_object().unwrap().clone(), &Payload::new())
-                .unwrap()
-        };
-        assert!(codec
-            .decode(&sign(json!({"iat": now - 30, "exp": now + 60})))
-            .is_ok());
-        assert_eq!(
-            rejection(&codec, &sign(json!({"iat": now - 600, "exp": now + 60}))).1,
-            "The token is too old (iat)"
-        );
-        assert_eq!(
-            rejection(&codec, &sign(json!({"exp": now + 60}))).1,
-            "Token is missing the \"iat\" claim"
-        );
-    }
-
-    #[test]
-    fn a_non_string_subject_is_refused() {
-        let codec = codec();
-        let now = now();
-        for sub in ["1", "null", "[\"a\"]"] {
-            let claims = format!(
-                r#"{{"sub":{sub},"iat":{now},"nbf":{now},"exp":{}}}"#,
-                now + 60
-            );
-            assert_eq!(
-                rejection(&codec, &raw_token(&codec, r#"{"alg":"HS256"}"#, &claims)).0,
-                Check::WellFormed
-            );
-        }
     }
 
     #[test]

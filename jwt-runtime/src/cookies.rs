@@ -6,7 +6,7 @@
 //! given, `Secure` under TLS) and formats the attributes in its own order, so each cookie is also
 //! recorded here with the exact `Set-Cookie` line Flask-JWT-Extended sends (werkzeug's format).
 //! Rocket turns the jar's pending cookies into `Set-Cookie` headers before the response fairings
-//! run; the [`Jwt`](crate::Jwt) fairing's response hook ([`write_exact_lines`]) then puts the
+//! run; the [`Jwt`](crate::Jwt) fairing's response hook ([`write_exact_lines`](crate::finish::write_exact_lines)) then puts the
 //! recorded line in place of each line the jar emitted for one of these cookies. A line the jar
 //! did not emit (an error answered by a catcher, whose response Rocket sends without the pending
 //! cookies) is not added.
@@ -17,12 +17,12 @@ use std::time::Duration;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::request::{FromRequest, Outcome};
 use rocket::time::{OffsetDateTime, UtcOffset};
-use rocket::{Request, Response};
+use rocket::Request;
 use serde_json::Value;
 
-use crate::engine::Authenticator;
+use crate::engine::{Authenticator, Registered};
 use crate::error::{JwtError, JwtResponse};
-use crate::guard::Registered;
+use crate::finish::JwtCookie;
 use crate::settings::Settings;
 
 /// Flask-JWT-Extended's max-age when `session_cookie` is off: 31,540,000 s (a year).
@@ -235,56 +235,6 @@ impl<'r> FromRequest<'r> for JwtCookies<'r> {
                 Outcome::Error((Status::InternalServerError, error))
             }
         }
-    }
-}
-
-/// One cookie as Rocket's jar holds it and as Flask-JWT-Extended writes it.
-#[derive(Debug, Clone)]
-pub(crate) struct JwtCookie {
-    /// What goes in the jar: the same name, value, path, domain, `HttpOnly`, `Secure` and expiry;
-    /// `SameSite` is the setting, or `Lax` (what browsers assume when the attribute is absent)
-    /// where Flask-JWT-Extended sends none, so that Rocket adds no default of its own.
-    jar: Cookie<'static>,
-    /// The `Set-Cookie` line Rocket emits for `jar`.
-    rocket_line: String,
-    /// The `Set-Cookie` line Flask-JWT-Extended sends.
-    line: String,
-}
-
-/// The response fairing's part: each `Set-Cookie` line the jar emitted for a cookie
-/// [`JwtCookies`] wrote is replaced by Flask-JWT-Extended's line for it. These come after the
-/// other `Set-Cookie` lines, in the order they were written (the jar keeps one cookie per name:
-/// the last written).
-pub(crate) fn write_exact_lines(written: &Mutex<Vec<JwtCookie>>, response: &mut Response<'_>) {
-    let written = written.lock().unwrap_or_else(PoisonError::into_inner);
-    if written.is_empty() {
-        return;
-    }
-    let mut lines: Vec<String> = response
-        .headers()
-        .get("Set-Cookie")
-        .map(str::to_owned)
-        .collect();
-    let mut exact = Vec::new();
-    for (index, cookie) in written.iter().enumerate() {
-        let name = cookie.jar.name();
-        let overwritten = written[index + 1..]
-            .iter()
-            .any(|later| later.jar.name() == name);
-        if overwritten {
-            continue;
-        }
-        if let Some(at) = lines.iter().position(|line| *line == cookie.rocket_line) {
-            lines.remove(at);
-            exact.push(cookie.line.clone());
-        }
-    }
-    if exact.is_empty() {
-        return;
-    }
-    response.remove_header("Set-Cookie");
-    for line in lines.into_iter().chain(exact) {
-        response.adjoin_raw_header("Set-Cookie", line);
     }
 }
 

@@ -31,6 +31,11 @@ use crate::rules::{Location, RouteRules};
 use crate::settings::{Profile, Settings};
 use crate::validate::Fetch;
 
+/// Managed state: the attached [`Jwt`](crate::Jwt), without its identity type; what the request
+/// guards ([`JwtAuth`](crate::JwtAuth), [`JwtCookies`](crate::JwtCookies),
+/// [`JwtManager`](crate::JwtManager)) reach the engine through.
+pub(crate) struct Registered(pub(crate) Arc<dyn Authenticator>);
+
 /// What the request guard needs, without the identity type.
 pub(crate) trait Authenticator: Send + Sync + 'static {
     /// Finds, decodes and validates the request's token as `rules` demand, then looks up the
@@ -114,6 +119,9 @@ enum Early<'r, U> {
     Verify(Found<'r>),
     /// Verified and admitted; its revocation state has to be awaited.
     CheckRevocation(VerifiedToken),
+    /// Verified, admitted and not revoked; an async token verification callback has to be
+    /// awaited, then the identity looked up.
+    VerifyClaims(VerifiedToken),
 }
 
 impl<U: Send + Sync + 'static> Engine<U> {
@@ -184,8 +192,15 @@ impl<U: Send + Sync + 'static> Engine<U> {
                 None => return Early::CheckRevocation(token),
             }
         }
-        if let Err(error) = self.verify_claims(&token) {
-            return Early::Decided(Err(error));
+        if let Some(verify) = &self.callbacks.loaders.token_verification {
+            match verify.call_now(&token.header(), &token.claims) {
+                Some(accepted) => {
+                    if let Err(error) = claims_verified(accepted, &token) {
+                        return Early::Decided(Err(error));
+                    }
+                }
+                None => return Early::VerifyClaims(token),
+            }
         }
         let identity = match lookup {
             Some(lookup) => match lookup.call_now(&token.claims, &settings.identity_claim) {
@@ -223,21 +238,16 @@ impl<U: Send + Sync + 'static> Engine<U> {
         Ok(token)
     }
 
-    /// The token verification callback (after the revocation check, in Flask-JWT-Extended's
-    /// order).
-    fn verify_claims(&self, token: &VerifiedToken) -> Result<(), JwtError> {
-        if let Some(verify) = &self.callbacks.loaders.token_verification {
-            if !verify(&token.header(), &token.claims) {
-                return Err(JwtError::new(
-                    Status::BadRequest,
-                    ErrorKind::ClaimsVerificationFailed,
-                    "Invalid token",
-                    "User claims verification failed",
-                )
-                .with_parts(token.header(), Arc::clone(&token.claims)));
+    /// The token verification callback, sync or async (after the revocation check, in
+    /// Flask-JWT-Extended's order).
+    async fn verify_claims(&self, token: &VerifiedToken) -> Result<(), JwtError> {
+        match &self.callbacks.loaders.token_verification {
+            Some(verify) => {
+                let accepted = verify.call(token.header(), Arc::clone(&token.claims)).await;
+                claims_verified(accepted, token)
             }
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The identity callback's answer for `token`: who, or the profile's "unknown user" error.
@@ -286,7 +296,13 @@ impl<U: Send + Sync + 'static> Engine<U> {
         if let Some(revocation) = &self.revocation {
             revocation.check(&token).await?;
         }
-        self.verify_claims(&token)?;
+        self.identify_verified(token).await
+    }
+
+    /// The token verification callback (awaited), then the identity of an admitted, unrevoked
+    /// token.
+    async fn identify_verified(&self, token: VerifiedToken) -> Result<Outcome<U>, JwtError> {
+        self.verify_claims(&token).await?;
         let identity = match &self.callbacks.identity {
             Some(lookup) => {
                 lookup
@@ -357,7 +373,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
         let body = body?;
         if let Some(handler) = &self.callbacks.auth_request {
             let json: Value = serde_json::from_slice(&body).map_err(body_error)?;
-            return handler(&json);
+            return handler.call(json).await;
         }
         let settings = self.codec.settings();
         let data: Payload = serde_json::from_slice(&body).map_err(body_error)?;
@@ -450,6 +466,9 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
             Early::CheckRevocation(token) => Authentication::Pending(Box::pin(async move {
                 conclude(unwind_safe("authentication", self.identify_unrevoked(token)).await)
             })),
+            Early::VerifyClaims(token) => Authentication::Pending(Box::pin(async move {
+                conclude(unwind_safe("authentication", self.identify_verified(token)).await)
+            })),
         }
     }
 
@@ -512,6 +531,21 @@ async fn unwind_safe<T>(
         Ok(result) => result,
         Err(_) => Err(panicked(what)),
     }
+}
+
+/// The token verification callback's answer for `token`: `false` is 400 `User claims
+/// verification failed`.
+fn claims_verified(accepted: bool, token: &VerifiedToken) -> Result<(), JwtError> {
+    if accepted {
+        return Ok(());
+    }
+    Err(JwtError::new(
+        Status::BadRequest,
+        ErrorKind::ClaimsVerificationFailed,
+        "Invalid token",
+        "User claims verification failed",
+    )
+    .with_parts(token.header(), Arc::clone(&token.claims)))
 }
 
 /// A callback panicked during `what`: 500 for this request only.

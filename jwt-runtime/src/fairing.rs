@@ -11,7 +11,7 @@ use crate::auth::AuthResource;
 use crate::builder::JwtBuilder;
 use crate::callbacks::Callbacks;
 use crate::engine::Engine;
-use crate::guard::Registered;
+use crate::engine::Registered;
 use crate::refresh::RefreshResource;
 use crate::revocation::{Revocation, Revoker};
 use crate::settings::{CodeSettings, Profile, Settings, SettingsError};
@@ -196,6 +196,6 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
         let finishing = crate::finish::of(request);
         crate::guard::answer_refusal(finishing, request, response);
         // The JWT cookies' `Set-Cookie` lines, as Flask-JWT-Extended writes them.
-        crate::cookies::write_exact_lines(&finishing.cookies, response);
+        crate::finish::write_exact_lines(&finishing.cookies, response);
     }
 }

@@ -2,11 +2,11 @@
 //! request guard stored for a request it refused, and the cookies the cookie helpers wrote. One
 //! request-local value holds both, so that every response pays for one lookup.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
-use rocket::Request;
+use rocket::http::Cookie;
+use rocket::{Request, Response};
 
-use crate::cookies::JwtCookie;
 use crate::error::JwtResponse;
 
 /// What the response of one request still needs.
@@ -21,4 +21,54 @@ pub(crate) struct Finishing {
 /// The request's [`Finishing`].
 pub(crate) fn of<'r>(request: &'r Request<'_>) -> &'r Finishing {
     request.local_cache(Finishing::default)
+}
+
+/// One cookie as Rocket's jar holds it and as Flask-JWT-Extended writes it.
+#[derive(Debug, Clone)]
+pub(crate) struct JwtCookie {
+    /// What goes in the jar: the same name, value, path, domain, `HttpOnly`, `Secure` and expiry;
+    /// `SameSite` is the setting, or `Lax` (what browsers assume when the attribute is absent)
+    /// where Flask-JWT-Extended sends none, so that Rocket adds no default of its own.
+    pub(crate) jar: Cookie<'static>,
+    /// The `Set-Cookie` line Rocket emits for `jar`.
+    pub(crate) rocket_line: String,
+    /// The `Set-Cookie` line Flask-JWT-Extended sends.
+    pub(crate) line: String,
+}
+
+/// The response fairing's part: each `Set-Cookie` line the jar emitted for a cookie
+/// [`JwtCookies`](crate::JwtCookies) wrote is replaced by Flask-JWT-Extended's line for it. These come after the
+/// other `Set-Cookie` lines, in the order they were written (the jar keeps one cookie per name:
+/// the last written).
+pub(crate) fn write_exact_lines(written: &Mutex<Vec<JwtCookie>>, response: &mut Response<'_>) {
+    let written = written.lock().unwrap_or_else(PoisonError::into_inner);
+    if written.is_empty() {
+        return;
+    }
+    let mut lines: Vec<String> = response
+        .headers()
+        .get("Set-Cookie")
+        .map(str::to_owned)
+        .collect();
+    let mut exact = Vec::new();
+    for (index, cookie) in written.iter().enumerate() {
+        let name = cookie.jar.name();
+        let overwritten = written[index + 1..]
+            .iter()
+            .any(|later| later.jar.name() == name);
+        if overwritten {
+            continue;
+        }
+        if let Some(at) = lines.iter().position(|line| *line == cookie.rocket_line) {
+            lines.remove(at);
+            exact.push(cookie.line.clone());
+        }
+    }
+    if exact.is_empty() {
+        return;
+    }
+    response.remove_header("Set-Cookie");
+    for line in lines.into_iter().chain(exact) {
+        response.adjoin_raw_header("Set-Cookie", line);
+    }
 }

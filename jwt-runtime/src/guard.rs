@@ -20,14 +20,11 @@ use rocket::response::Responder;
 use rocket::{Request, Response};
 
 use crate::claims::Payload;
-use crate::engine::{Authentication, Authenticator};
+use crate::engine::{Authentication, Registered};
 use crate::error::{JwtError, JwtResponse};
 use crate::finish::Finishing;
 use crate::identity::{self, Authenticated, VerifiedToken};
 use crate::rules::{Location, Required, RouteRules, Rules};
-
-/// Managed state: the attached [`Jwt`](crate::Jwt), without its identity type.
-pub(crate) struct Registered(pub(crate) Arc<dyn Authenticator>);
 
 /// The request guard that demands a valid token: what `#[jwt_required]` puts first in a handler's
 /// parameters, usable by hand with the same behaviour.

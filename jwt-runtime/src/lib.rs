@@ -44,7 +44,6 @@ mod test_keys;
 mod validate;
 
 pub use access_token::{ACCESS_TOKEN_TYP, DEFAULT_MAX_AGE};
-pub use authorities::TrustedAuthority;
 pub use authorization::{has_scope, has_scope_in_any, ClaimPredicate, ClaimRule, ClaimValue};
 pub use builder::{BuildError, JwtBuilder};
 pub use claims::Payload;
@@ -61,12 +60,12 @@ pub use inspect::{CheckReport, Inspection, Verdict};
 pub use issue::{Freshness, TokenType};
 pub use jsonwebtoken::Algorithm;
 pub use manager::JwtManager;
-pub use resource_metadata::{ProtectedResource, WELL_KNOWN_PATH};
 pub use revocation::{MemoryStore, RevocationState, RevocationStore, Revoker, StoreError};
 #[cfg(feature = "redis")]
 pub use revocation::{RedisOptions, RedisStore};
 pub use rules::{Fresh, Location, Optional, Refresh, Required, Rules};
 pub use settings::{KeyMaterial, Profile, Secret, Settings, SettingsError};
+pub use settings::{ProtectedResource, TrustedAuthority, WELL_KNOWN_PATH};
 
 /// Internals that this workspace's tests, benchmarks, fuzz targets and the `jwt-inspect` command
 /// reach into. Not a public API: it may change in any release.

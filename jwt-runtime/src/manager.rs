@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use crate::claims::Payload;
 use crate::engine::Authenticator;
+use crate::engine::Registered;
 use crate::error::JwtError;
-use crate::guard::Registered;
 use crate::issue::{Freshness, TokenRequest, TokenType};
 use crate::settings::Settings;
 

@@ -17,15 +17,18 @@ use rocket::figment;
 use serde::{Deserialize, Serialize};
 use smart_default::SmartDefault;
 
-pub use crate::authorities::TrustedAuthority;
-pub use crate::resource_metadata::ProtectedResource;
-pub use crate::rules::Location;
-
 mod checks;
 mod features;
 pub(crate) mod forms;
 mod in_code;
 mod layers;
+mod location;
+mod protected_resource;
+mod trusted_authority;
+
+pub use location::Location;
+pub use protected_resource::{ProtectedResource, WELL_KNOWN_PATH};
+pub use trusted_authority::TrustedAuthority;
 
 pub(crate) use features::check as check_features;
 #[cfg(not(feature = "redis"))]

@@ -7,6 +7,7 @@ pub(crate) const RSA_JWK: &str = include_str!("../../testdata/keys/rsa_public.jw
 pub(crate) const RSA_PKCS1_DER: &[u8] = include_bytes!("../../testdata/keys/rsa_public_pkcs1.der");
 pub(crate) const EC_PRIVATE: &str = include_str!("../../testdata/keys/ec_private.pem");
 pub(crate) const EC_PUBLIC: &str = include_str!("../../testdata/keys/ec_public.pem");
+pub(crate) const EC2_PUBLIC: &str = include_str!("../../testdata/keys/ec2_public.pem");
 pub(crate) const EC384_PRIVATE: &str = include_str!("../../testdata/keys/ec384_private.pem");
 pub(crate) const EC384_PUBLIC: &str = include_str!("../../testdata/keys/ec384_public.pem");
 pub(crate) const ED_PRIVATE: &str = include_str!("../../testdata/keys/ed_private.pem");

@@ -16,6 +16,8 @@
 //! `without_redis` stands in for `redis_url`: the setting is refused at ignition, naming the
 //! feature.
 
+#[cfg(feature = "redis")]
+mod encoding;
 mod memory;
 #[cfg(feature = "redis")]
 mod near_cache;
@@ -40,11 +42,11 @@ use std::time::Duration;
 use rocket::http::Status;
 use serde_json::Value;
 
-use crate::callbacks::BoxFuture;
 use crate::claims::{claim_text, Payload};
 use crate::error::{ErrorKind, JwtError};
 use crate::identity::VerifiedToken;
 use crate::settings::{Settings, SettingsError};
+use futures_util::future::BoxFuture;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]

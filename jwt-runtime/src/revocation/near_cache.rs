@@ -140,11 +140,11 @@ impl Invalidation {
             Invalidation::Token { subject, jti } => {
                 format!(
                     "t {} {}",
-                    super::redis::encode(subject),
-                    super::redis::encode(jti)
+                    super::encoding::encode(subject),
+                    super::encoding::encode(jti)
                 )
             }
-            Invalidation::Subject { subject } => format!("s {}", super::redis::encode(subject)),
+            Invalidation::Subject { subject } => format!("s {}", super::encoding::encode(subject)),
         }
     }
 
@@ -153,11 +153,11 @@ impl Invalidation {
         let mut parts = text.split(' ');
         let message = match (parts.next()?, parts.next(), parts.next()) {
             ("t", Some(subject), Some(jti)) => Invalidation::Token {
-                subject: super::redis::decode(subject)?,
-                jti: super::redis::decode(jti)?,
+                subject: super::encoding::decode(subject)?,
+                jti: super::encoding::decode(jti)?,
             },
             ("s", Some(subject), _) => Invalidation::Subject {
-                subject: super::redis::decode(subject)?,
+                subject: super::encoding::decode(subject)?,
             },
             _ => return None,
         };

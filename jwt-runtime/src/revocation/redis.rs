@@ -15,10 +15,9 @@ use std::future::Future;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use futures_util::StreamExt as _;
 
+use super::encoding::encode;
 use super::near_cache::{Invalidation, NearCache};
 use super::redis_connection::{self, Connection, RedisOptions, Subscriptions};
 use super::{RevocationState, RevocationStore, StoreError};
@@ -221,17 +220,6 @@ impl RevocationStore for RedisStore {
         self.revoke(self.subject_key(subject), at, until - now(), message)
             .await
     }
-}
-
-/// A subject or `jti` as written in keys and messages: base64url without padding.
-pub(crate) fn encode(value: &str) -> String {
-    URL_SAFE_NO_PAD.encode(value.as_bytes())
-}
-
-/// The inverse of [`encode`]; `None` for text that is not its output.
-pub(crate) fn decode(text: &str) -> Option<String> {
-    let bytes = URL_SAFE_NO_PAD.decode(text.as_bytes()).ok()?;
-    String::from_utf8(bytes).ok()
 }
 
 /// The near-cache's subscriber: listens on `channel` for as long as the store lives, dropping

@@ -61,13 +61,13 @@ impl Settings {
                 reason: "must name a claim, e.g. \"identity\" or \"sub\"".into(),
             });
         }
-        if let Some(problem) = crate::access_token::problem(self) {
+        if let Some(problem) = strict_access_tokens_problem(self) {
             return Err(SettingsError::Invalid {
                 setting: "strict_access_tokens",
                 reason: problem,
             });
         }
-        if let Some(problem) = crate::authorities::problem(self) {
+        if let Some(problem) = authorities_problem(self) {
             return Err(SettingsError::Invalid {
                 setting: "authorities",
                 reason: problem,
@@ -107,5 +107,154 @@ fn check_names(
             setting,
             reason: format!("unknown claim {name:?}; expected some of {known:?}"),
         }),
+    }
+}
+
+/// Why the settings cannot apply RFC 9068's profile (`strict_access_tokens`), if they cannot.
+fn strict_access_tokens_problem(settings: &Settings) -> Option<String> {
+    if !settings.strict_access_tokens {
+        return None;
+    }
+    if !settings.verify || !settings.verify_expiration {
+        return Some("needs `verify` and `verify_expiration` on".into());
+    }
+    if let Some(missing) = ["signature", "exp", "nbf"]
+        .into_iter()
+        .find(|check| !settings.verify_claims.iter().any(|c| c == check))
+    {
+        return Some(format!("needs {missing:?} in `verify_claims`"));
+    }
+    if !settings.authorities.is_empty() {
+        return settings
+            .authorities
+            .iter()
+            .find(|authority| authority.audience.is_empty())
+            .map(|authority| {
+                format!(
+                    "needs an `audience` for authority {:?}: RFC 9068 requires `aud` to be checked",
+                    authority.name
+                )
+            });
+    }
+    if settings.issuer.is_none() && settings.authority.is_none() {
+        return Some(
+            "needs `issuer` (or `authority`): RFC 9068 requires `iss` to be checked".into(),
+        );
+    }
+    if settings.audience.is_empty() {
+        return Some("needs `audience`: RFC 9068 requires `aud` to be checked".into());
+    }
+    None
+}
+
+/// Why the `authorities` setting cannot be used, if it cannot.
+fn authorities_problem(settings: &Settings) -> Option<String> {
+    let authorities = &settings.authorities;
+    if authorities.is_empty() {
+        return None;
+    }
+    if settings.issuer.is_some()
+        || settings.authority.is_some()
+        || settings.jwks_url.is_some()
+        || settings.public_key.is_some()
+    {
+        return Some(
+            "set either `authorities` or the single authority's `issuer`, `authority`, \
+             `jwks_url` and `public_key`, not both"
+                .into(),
+        );
+    }
+    for (index, authority) in authorities.iter().enumerate() {
+        if authority.name.is_empty() || authority.issuer.is_empty() {
+            return Some("every authority needs a `name` and an `issuer`".into());
+        }
+        if authority.jwks_url.is_some() && authority.public_key.is_some() {
+            return Some(format!(
+                "authority {:?}: set either `jwks_url` or `public_key`, not both",
+                authority.name
+            ));
+        }
+        for earlier in &authorities[..index] {
+            if earlier.name == authority.name {
+                return Some(format!("authority name {:?} is used twice", authority.name));
+            }
+            if earlier.issuer == authority.issuer {
+                return Some(format!("issuer {:?} is used twice", authority.issuer));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::TrustedAuthority;
+
+    fn strict() -> Settings {
+        Settings {
+            strict_access_tokens: true,
+            issuer: Some("https://issuer.example/".into()),
+            audience: vec!["api".into()],
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn the_profile_needs_issuer_audience_and_time_checks() {
+        assert_eq!(strict_access_tokens_problem(&strict()), None);
+        assert_eq!(strict_access_tokens_problem(&Settings::default()), None);
+        for (settings, expected) in [
+            (
+                Settings {
+                    issuer: None,
+                    ..strict()
+                },
+                "issuer",
+            ),
+            (
+                Settings {
+                    audience: vec![],
+                    ..strict()
+                },
+                "audience",
+            ),
+            (
+                Settings {
+                    verify_expiration: false,
+                    ..strict()
+                },
+                "verify_expiration",
+            ),
+            (
+                Settings {
+                    verify_claims: vec!["signature".into(), "exp".into()],
+                    ..strict()
+                },
+                "\"nbf\"",
+            ),
+        ] {
+            let problem = strict_access_tokens_problem(&settings).expect("refused");
+            assert!(problem.contains(expected), "{problem}");
+        }
+    }
+
+    #[test]
+    fn the_setting_refuses_ambiguity() {
+        let a = TrustedAuthority::new("a", "https://a.example/");
+        let settings = |authorities: Vec<TrustedAuthority>| Settings {
+            authorities,
+            ..Settings::default()
+        };
+        assert_eq!(authorities_problem(&settings(vec![a.clone()])), None);
+        let same_name = TrustedAuthority::new("a", "https://b.example/");
+        assert!(authorities_problem(&settings(vec![a.clone(), same_name])).is_some());
+        let same_issuer = TrustedAuthority::new("b", "https://a.example/");
+        assert!(authorities_problem(&settings(vec![a.clone(), same_issuer])).is_some());
+        let mixed = Settings {
+            issuer: Some("https://c.example/".into()),
+            ..settings(vec![a])
+        };
+        assert!(authorities_problem(&mixed).is_some());
     }
 }

@@ -17,6 +17,7 @@
 
 pub(crate) mod audience;
 pub(crate) mod authority;
+mod key_source;
 pub(crate) mod signature;
 pub(crate) mod validity;
 pub(crate) mod well_formed;
@@ -27,8 +28,8 @@ use jsonwebtoken::Algorithm;
 
 use crate::claims::Payload;
 use crate::error::{Check, JwtError};
-use crate::keys::KeySource;
 use crate::settings::Settings;
+pub(crate) use key_source::KeySource;
 
 /// What the five checks demand, resolved once from the settings.
 #[derive(Debug)]
@@ -309,4 +310,467 @@ pub(crate) fn missing_claim(check: Check, claim: &str) -> JwtError {
 /// At most 64 characters of an attacker-controlled string, for messages and logs.
 pub(crate) fn shorten(text: &str) -> String {
     text.chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use futures_util::FutureExt as _;
+    use jsonwebtoken::EncodingKey;
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::claims::now;
+    use crate::error::ErrorKind;
+    use crate::keys::{self, SigningKey};
+    use crate::settings::{KeyMaterial, Secret};
+    use crate::test_keys::*;
+
+    /// The rules and keys resolved from the settings, and [`run`] reached as the request path
+    /// reaches it: with [`Stop`], keys already held, no verified-token cache around it.
+    struct Pipeline {
+        settings: Settings,
+        rules: Rules,
+        keys: KeySource,
+        signing_key: Option<SigningKey>,
+    }
+
+    impl Pipeline {
+        fn new(settings: Settings) -> Self {
+            settings.validate().unwrap();
+            let accepted = if settings.algorithms.is_empty() {
+                vec![settings.algorithm]
+            } else {
+                settings.algorithms.clone()
+            };
+            let keys = KeySource::Static(
+                accepted
+                    .iter()
+                    .map(|&algorithm| keys::static_verify_key(&settings, algorithm))
+                    .collect::<Result<Vec<_>, _>>()
+                    .unwrap(),
+            );
+            Pipeline {
+                signing_key: keys::signing_key(&settings).unwrap(),
+                rules: Rules::new(&settings, accepted),
+                keys,
+                settings,
+            }
+        }
+
+        /// The five checks on `token` now: its claims, or the first failure.
+        fn run(&self, token: &str) -> Result<Payload, JwtError> {
+            let validated = super::run(
+                &self.rules,
+                &self.keys,
+                token,
+                Fetch::CachedOnly,
+                now(),
+                &mut Stop,
+            )
+            .now_or_never()
+            .expect("with keys from the settings, no check waits")?;
+            Ok(validated
+                .expect("Stop ends with the claims or a failure")
+                .claims)
+        }
+
+        /// A token of `claims`, signed with the configured key.
+        fn encode(&self, claims: &Payload, extra_headers: &Payload) -> Result<String, JwtError> {
+            crate::encode::sign(self.signing_key.as_ref().unwrap(), claims, extra_headers)
+        }
+
+        fn default_payload(&self, identity: Value) -> Payload {
+            crate::encode::default_payload(&self.settings, identity)
+        }
+    }
+
+    fn pipeline() -> Pipeline {
+        Pipeline::new(Settings {
+            secret_key: Some(Secret::new("super-secret")),
+            allow_short_secret: true,
+            ..Settings::default()
+        })
+    }
+
+    fn claims(value: Value) -> Payload {
+        value.as_object().unwrap().clone()
+    }
+
+    fn rejection(pipeline: &Pipeline, token: &str) -> (Check, String) {
+        let err = pipeline.run(token).unwrap_err();
+        assert_eq!(err.error, "Invalid token");
+        match err.kind {
+            ErrorKind::InvalidToken(check) => (check, err.description.into_owned()),
+            other => panic!("unexpected kind {other:?}"),
+        }
+    }
+
+    #[test]
+    fn structure_errors_use_pyjwt_wording() {
+        let pipeline = pipeline();
+        assert_eq!(
+            rejection(&pipeline, "abc"),
+            (Check::WellFormed, "Not enough segments".into())
+        );
+        assert_eq!(
+            rejection(&pipeline, "a.b"),
+            (Check::WellFormed, "Not enough segments".into())
+        );
+        assert_eq!(rejection(&pipeline, "a.b.c.d").1, "Too many segments");
+        assert_eq!(rejection(&pipeline, "!!.e30.").1, "Invalid header padding");
+        let not_json = URL_SAFE_NO_PAD.encode("{");
+        assert!(rejection(&pipeline, &format!("{not_json}.e30."))
+            .1
+            .starts_with("Invalid header string: "));
+        let array = URL_SAFE_NO_PAD.encode("[]");
+        assert_eq!(
+            rejection(&pipeline, &format!("{array}.e30.")).1,
+            "Invalid header string: must be a json object"
+        );
+    }
+
+    #[test]
+    fn alg_comes_from_configuration_only() {
+        let pipeline = pipeline();
+        let none_header = URL_SAFE_NO_PAD.encode(r#"{"typ":"JWT","alg":"none"}"#);
+        let body = URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(&pipeline.default_payload(json!(1))).unwrap());
+        assert_eq!(
+            rejection(&pipeline, &format!("{none_header}.{body}.")),
+            (
+                Check::Signature,
+                "The specified alg value is not allowed".into()
+            )
+        );
+    }
+
+    #[test]
+    fn tampering_is_caught() {
+        let pipeline = pipeline();
+        let token = pipeline
+            .encode(&pipeline.default_payload(json!(1)), &Payload::new())
+            .unwrap();
+        assert_eq!(
+            rejection(&pipeline, &format!("{token}X")),
+            (Check::Signature, "Signature verification failed".into())
+        );
+        let other = Pipeline::new(Settings {
+            secret_key: Some(Secret::new("another-secret")),
+            allow_short_secret: true,
+            ..Settings::default()
+        });
+        assert_eq!(rejection(&other, &token).1, "Signature verification failed");
+    }
+
+    #[test]
+    fn verify_false_skips_every_check() {
+        let pipeline = Pipeline::new(Settings {
+            secret_key: Some(Secret::new("super-secret")),
+            allow_short_secret: true,
+            verify: false,
+            ..Settings::default()
+        });
+        let now = now();
+        let token = pipeline
+            .encode(
+                &claims(json!({"identity": 1, "exp": now - 1000})),
+                &Payload::new(),
+            )
+            .unwrap();
+        assert!(pipeline.run(&format!("{token}X")).is_ok());
+    }
+
+    fn asymmetric(algorithm: Algorithm, private: &str, public: KeyMaterial) -> Pipeline {
+        Pipeline::new(Settings {
+            algorithm,
+            private_key: Some(KeyMaterial::Pem(private.into())),
+            public_key: Some(public),
+            ..Settings::default()
+        })
+    }
+
+    #[test]
+    fn a_token_signed_by_another_key_is_refused() {
+        let pipeline = asymmetric(
+            Algorithm::RS256,
+            RSA_PRIVATE,
+            KeyMaterial::Pem(RSA2_PUBLIC.into()),
+        );
+        let token = pipeline
+            .encode(&pipeline.default_payload(json!(1)), &Payload::new())
+            .unwrap();
+        assert_eq!(
+            rejection(&pipeline, &token),
+            (Check::Signature, "Signature verification failed".into())
+        );
+    }
+
+    #[test]
+    fn an_ec_token_is_refused_by_an_rsa_configuration() {
+        let ec = asymmetric(
+            Algorithm::ES256,
+            EC_PRIVATE,
+            KeyMaterial::Pem(EC_PUBLIC.into()),
+        );
+        let token = ec
+            .encode(&ec.default_payload(json!(1)), &Payload::new())
+            .unwrap();
+        let rsa = asymmetric(
+            Algorithm::RS256,
+            RSA_PRIVATE,
+            KeyMaterial::Pem(RSA_PUBLIC.into()),
+        );
+        assert_eq!(
+            rejection(&rsa, &token).1,
+            "The specified alg value is not allowed"
+        );
+    }
+
+    fn oidc(issuer: &str, audience: &[&str]) -> Pipeline {
+        Pipeline::new(Settings {
+            secret_key: Some(Secret::new("super-secret")),
+            allow_short_secret: true,
+            issuer: Some(issuer.into()),
+            audience: audience.iter().map(|a| a.to_string()).collect(),
+            ..Settings::default()
+        })
+    }
+
+    fn with(pipeline: &Pipeline, extra: Value) -> String {
+        let mut payload = pipeline.default_payload(json!(1));
+        payload.extend(claims(extra));
+        pipeline.encode(&payload, &Payload::new()).unwrap()
+    }
+
+    #[test]
+    fn audience_string_or_array_one_must_match() {
+        let pipeline = oidc("iss", &["api"]);
+        for aud in [json!("api"), json!(["other", "api"])] {
+            assert!(
+                pipeline
+                    .run(&with(&pipeline, json!({"iss": "iss", "aud": aud})))
+                    .is_ok(),
+                "{aud}"
+            );
+        }
+        for aud in [
+            json!(["other"]),
+            json!([]),
+            json!(""),
+            json!("API"),
+            json!(1),
+            json!([1]),
+        ] {
+            assert_eq!(
+                rejection(
+                    &pipeline,
+                    &with(&pipeline, json!({"iss": "iss", "aud": aud}))
+                )
+                .0,
+                Check::Audience,
+                "{aud}"
+            );
+        }
+        assert_eq!(
+            rejection(&pipeline, &with(&pipeline, json!({"iss": "iss"}))),
+            (Check::Audience, "Token is missing the \"aud\" claim".into())
+        );
+    }
+
+    #[test]
+    fn audience_in_the_token_but_none_configured_is_refused() {
+        let pipeline = pipeline();
+        assert_eq!(
+            rejection(&pipeline, &with(&pipeline, json!({"aud": "api"}))),
+            (
+                Check::Audience,
+                "Invalid audience: the token is not for this application".into()
+            )
+        );
+        // An `aud` of null is no audience.
+        assert!(pipeline.run(&with(&pipeline, json!({"aud": null}))).is_ok());
+    }
+
+    fn raw_token(pipeline: &Pipeline, header: &str, claims: &str) -> String {
+        let message = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let key = EncodingKey::from_secret(
+            pipeline
+                .settings
+                .secret_key
+                .as_ref()
+                .unwrap()
+                .expose()
+                .as_bytes(),
+        );
+        let signature =
+            jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::HS256).unwrap();
+        format!("{message}.{signature}")
+    }
+
+    fn fresh_claims() -> String {
+        let now = now();
+        format!(
+            r#"{{"identity":1,"iat":{now},"nbf":{now},"exp":{}}}"#,
+            now + 60
+        )
+    }
+
+    #[test]
+    fn unsupported_header_parameters_are_refused() {
+        let pipeline = pipeline();
+        for header in [
+            r#"{"typ":"JWT","alg":"HS256","crit":["x-custom"]}"#,
+            r#"{"typ":"JWT","alg":"HS256","crit":[]}"#,
+            r#"{"typ":"JWT","alg":"HS256","b64":false,"crit":["b64"]}"#,
+            r#"{"typ":"JWT","alg":"HS256","zip":"DEF"}"#,
+            r#"{"typ":"JWT","alg":"HS256","cty":"JWT"}"#,
+            r#"{"typ":"JWT","alg":"HS256","cty":"application/jwt"}"#,
+        ] {
+            let token = raw_token(&pipeline, header, &fresh_claims());
+            assert_eq!(
+                rejection(&pipeline, &token).0,
+                Check::WellFormed,
+                "{header}"
+            );
+        }
+        let token = raw_token(
+            &pipeline,
+            r#"{"typ":"JWT","alg":"HS256","foo":"bar"}"#,
+            &fresh_claims(),
+        );
+        assert!(
+            pipeline.run(&token).is_ok(),
+            "unknown non-critical fields are ignored"
+        );
+    }
+
+    #[test]
+    fn duplicate_members_are_refused() {
+        let pipeline = pipeline();
+        let header = r#"{"alg":"none","alg":"HS256","typ":"JWT"}"#;
+        let (check, description) =
+            rejection(&pipeline, &raw_token(&pipeline, header, &fresh_claims()));
+        assert_eq!(check, Check::WellFormed);
+        assert_eq!(
+            description,
+            "Invalid header string: duplicate member \"alg\""
+        );
+        let now = now();
+        let claims = format!(
+            r#"{{"identity":1,"iat":{now},"nbf":{now},"exp":1,"exp":{}}}"#,
+            now + 60
+        );
+        let (_, description) = rejection(
+            &pipeline,
+            &raw_token(&pipeline, r#"{"alg":"HS256"}"#, &claims),
+        );
+        assert_eq!(
+            description,
+            "Invalid payload string: duplicate member \"exp\""
+        );
+    }
+
+    #[test]
+    fn oversized_tokens_are_refused_before_decoding() {
+        let pipeline = pipeline();
+        let huge = ".".repeat(10_000_000);
+        assert_eq!(
+            rejection(&pipeline, &huge),
+            (Check::WellFormed, "Token is too large".into())
+        );
+    }
+
+    #[test]
+    fn expected_typ_matches_equivalent_media_types() {
+        let pipeline = Pipeline::new(Settings {
+            secret_key: Some(Secret::new("super-secret")),
+            allow_short_secret: true,
+            expected_typ: Some("at+jwt".into()),
+            ..Settings::default()
+        });
+        for typ in ["at+jwt", "application/at+jwt", "AT+JWT"] {
+            let header = format!(r#"{{"typ":"{typ}","alg":"HS256"}}"#);
+            assert!(
+                pipeline
+                    .run(&raw_token(&pipeline, &header, &fresh_claims()))
+                    .is_ok(),
+                "{typ}"
+            );
+        }
+        for header in [
+            r#"{"alg":"HS256"}"#,
+            r#"{"typ":"JWT","alg":"HS256"}"#,
+            r#"{"typ":"at+jwt\u0000","alg":"HS256"}"#,
+            r#"{"typ":"JOSE","alg":"HS256"}"#,
+        ] {
+            assert_eq!(
+                rejection(&pipeline, &raw_token(&pipeline, header, &fresh_claims())).0,
+                Check::WellFormed,
+                "{header}"
+            );
+        }
+        // without expected_typ, typ is not checked
+        assert!(default_pipeline_accepts(r#"{"typ":"JOSE","alg":"HS256"}"#));
+    }
+
+    fn default_pipeline_accepts(header: &str) -> bool {
+        let pipeline = pipeline();
+        pipeline
+            .run(&raw_token(&pipeline, header, &fresh_claims()))
+            .is_ok()
+    }
+
+    #[test]
+    fn max_age_needs_a_recent_iat() {
+        let pipeline = Pipeline::new(Settings {
+            secret_key: Some(Secret::new("super-secret")),
+            allow_short_secret: true,
+            max_age: Some(std::time::Duration::from_secs(60)),
+            required_claims: Some(vec!["exp".into()]),
+            ..Settings::default()
+        });
+        let now = now();
+        let sign = |claims: Value| {
+            pipeline
+                .encode(&claims.as_object().unwrap().clone(), &Payload::new())
+                .unwrap()
+        };
+        assert!(pipeline
+            .run(&sign(json!({"iat": now - 30, "exp": now + 60})))
+            .is_ok());
+        assert_eq!(
+            rejection(&pipeline, &sign(json!({"iat": now - 600, "exp": now + 60}))).1,
+            "The token is too old (iat)"
+        );
+        assert_eq!(
+            rejection(&pipeline, &sign(json!({"exp": now + 60}))).1,
+            "Token is missing the \"iat\" claim"
+        );
+    }
+
+    #[test]
+    fn a_non_string_subject_is_refused() {
+        let pipeline = pipeline();
+        let now = now();
+        for sub in ["1", "null", "[\"a\"]"] {
+            let claims = format!(
+                r#"{{"sub":{sub},"iat":{now},"nbf":{now},"exp":{}}}"#,
+                now + 60
+            );
+            assert_eq!(
+                rejection(
+                    &pipeline,
+                    &raw_token(&pipeline, r#"{"alg":"HS256"}"#, &claims)
+                )
+                .0,
+                Check::WellFormed
+            );
+        }
+    }
 }

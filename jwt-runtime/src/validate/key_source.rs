@@ -1,0 +1,71 @@
+//! [`KeySource`]: where the pipeline's verification keys come from, the settings' own keys or an
+//! authority's JWKS, and the lookup of the key bound to a token's `alg` (and `kid`). Uses keys,
+//! JWKS and the pipeline's fetch policy and key errors.
+
+use std::sync::Arc;
+
+use jsonwebtoken::Algorithm;
+
+use super::authority::key_error;
+use super::Fetch;
+use crate::error::JwtError;
+use crate::jwks::Jwks;
+use crate::keys::{KeyRef, VerifyKey};
+
+/// Where verification keys come from.
+pub(crate) enum KeySource {
+    /// Keys from the settings: the secret and/or the public key, one per accepted algorithm.
+    Static(Vec<VerifyKey>),
+    /// Keys from the authority's JWKS, selected by `kid` and `alg`.
+    Jwks(Arc<Jwks>),
+}
+
+impl KeySource {
+    /// The key bound to `algorithm` (and `kid`, for a JWKS). With [`Fetch::Allowed`], a JWKS is
+    /// refetched when it expired or does not hold `kid`; otherwise only held keys are used.
+    pub(crate) async fn resolve(
+        &self,
+        kid: Option<&str>,
+        algorithm: Algorithm,
+        fetch: Fetch,
+    ) -> Result<KeyRef<'_>, JwtError> {
+        match self {
+            KeySource::Static(keys) => keys
+                .iter()
+                .find(|key| key.algorithm() == algorithm)
+                .map(KeyRef::Borrowed)
+                .ok_or_else(|| {
+                    JwtError::internal("no key is configured for an accepted algorithm")
+                }),
+            KeySource::Jwks(jwks) => match fetch {
+                // The lookup may fetch: its (large) future is boxed, so that the request future
+                // stays small for static keys and cache hits.
+                Fetch::Allowed => Box::pin(jwks.key(kid, algorithm)).await,
+                Fetch::CachedOnly => jwks.cached_lookup(kid, algorithm),
+            }
+            .map(KeyRef::Shared)
+            .map_err(key_error),
+        }
+    }
+
+    /// The key set's generation: it moves when the JWKS changes, invalidating cached tokens.
+    pub(crate) fn generation(&self) -> u64 {
+        match self {
+            KeySource::Static(_) => 0,
+            KeySource::Jwks(jwks) => jwks.generation(),
+        }
+    }
+
+    /// Whether the key that verified a cached token is still the authority's, unchanged.
+    pub(crate) fn is_current(
+        &self,
+        kid: Option<&str>,
+        algorithm: Algorithm,
+        generation: u64,
+    ) -> bool {
+        match self {
+            KeySource::Static(_) => true,
+            KeySource::Jwks(jwks) => jwks.is_current(kid, algorithm, generation),
+        }
+    }
+}
