@@ -53,7 +53,7 @@ pub(crate) fn in_place<T>(f: impl FnOnce() -> T) -> T {
     use rocket::tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
-            f()
+            rocket::tokio::task::block_in_place(f)
         }
         _ => f(),
     }

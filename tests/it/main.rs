@@ -24,6 +24,7 @@ mod auth_first;
 mod auth_resource;
 mod authorities;
 mod authorization;
+mod blocking_callbacks;
 mod cookies;
 mod extended;
 mod extended_security;
