@@ -5,75 +5,57 @@
 //! [`JwtAuth`] request guard.
 #![warn(missing_docs)]
 
-mod access_token;
-mod answer;
-mod auth;
-mod authorities;
-mod authorization;
-mod bearer;
-mod builder;
-mod cache;
-mod callbacks;
-mod catcher;
+// The layers, lowest first: claims, error (the refusals), settings, crypto, keys, jwks, token (the
+// checks, the codec), authz (what a route demands), revocation, http (the request flow and its
+// Rocket glue), app (builder, fairing, resources). Each names only layers before it in this
+// list; each folder's module comment says what it owns. See the README's "Layout".
+mod app;
+mod authz;
 mod claims;
-mod codec;
-mod cookies;
 mod crypto;
-mod encode;
-mod engine;
 mod error;
-mod extract;
-mod fairing;
-mod finish;
-mod guard;
-mod identity;
-mod inspect;
-mod issue;
+mod http;
 mod jwks;
 mod keys;
-mod locations;
-mod manager;
-mod refresh;
-mod requirements;
-mod resource_metadata;
 mod revocation;
-mod rules;
 mod settings;
 #[cfg(test)]
 mod test_keys;
-mod validate;
+mod token;
 
-pub use access_token::{ACCESS_TOKEN_TYP, DEFAULT_MAX_AGE};
-pub use authorization::{has_scope, has_scope_in_any, ClaimPredicate, ClaimRule, ClaimValue};
-pub use builder::{BuildError, JwtBuilder};
+pub use app::builder::{BuildError, JwtBuilder};
+pub use app::fairing::Jwt;
+pub use app::manager::JwtManager;
+pub use authz::authorization::{
+    has_scope, has_scope_in_any, ClaimPredicate, ClaimRule, ClaimValue,
+};
+pub use authz::rules::{Fresh, Location, Optional, Refresh, Required, Rules};
 pub use claims::Payload;
-pub use codec::TokenCodec;
-pub use cookies::JwtCookies;
 pub use error::{Check, ErrorKind, JwtError, JwtResponse};
-pub use fairing::Jwt;
-pub use guard::{JwtAuth, Refused};
-pub use identity::{
+pub use http::cookies::JwtCookies;
+pub use http::guard::{JwtAuth, Refused};
+pub use http::identity::{
     get_jwt, get_jwt_header, get_jwt_identity, get_jwt_location, try_current_identity, Identity,
     IdentityError,
 };
-pub use inspect::{CheckReport, Inspection, Verdict};
-pub use issue::{Freshness, TokenType};
+pub use http::issue::{Freshness, TokenType};
 pub use jsonwebtoken::Algorithm;
-pub use manager::JwtManager;
 pub use revocation::{MemoryStore, RevocationState, RevocationStore, Revoker, StoreError};
 #[cfg(feature = "redis")]
 pub use revocation::{RedisOptions, RedisStore};
-pub use rules::{Fresh, Location, Optional, Refresh, Required, Rules};
 pub use settings::{KeyMaterial, Profile, Secret, Settings, SettingsError};
 pub use settings::{ProtectedResource, TrustedAuthority, WELL_KNOWN_PATH};
+pub use token::access_token::{ACCESS_TOKEN_TYP, DEFAULT_MAX_AGE};
+pub use token::codec::TokenCodec;
+pub use token::inspect::{CheckReport, Inspection, Verdict};
 
 /// Internals that this workspace's tests, benchmarks, fuzz targets and the `jwt-inspect` command
 /// reach into. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod testing {
     pub use crate::claims::{now, numeric_date};
-    pub use crate::extract::parse_authorization;
-    pub use crate::identity::{current_identity, sync_scope, Authenticated};
+    pub use crate::http::extract::parse_authorization;
+    pub use crate::http::identity::{current_identity, sync_scope, Authenticated};
     pub use crate::jwks::{Jwks, JwksConfig, JwksError};
     pub use crate::keys::{algorithm_name, minimum_secret_bytes, VerifyKey};
     pub use crate::settings::parse_algorithm;
@@ -95,10 +77,10 @@ pub mod testing {
 /// in the name ties the expansion to the runtime it was written for.
 #[doc(hidden)]
 pub mod __private_v1 {
-    pub use crate::authorization::{ClaimRule, ClaimValue};
+    pub use crate::authz::authorization::{ClaimRule, ClaimValue};
+    pub use crate::authz::rules::{Location, Rules};
     pub use crate::claims::Payload;
     pub use crate::error::JwtResponse;
-    pub use crate::guard::JwtAuth;
-    pub use crate::identity::{current_identity, optional_identity};
-    pub use crate::rules::{Location, Rules};
+    pub use crate::http::guard::JwtAuth;
+    pub use crate::http::identity::{current_identity, optional_identity};
 }

@@ -632,7 +632,7 @@ fn rejection_log_line(base: &str, jwt: JwtBuilder<Caller>, token: &str) -> (Valu
         .collect();
     assert_eq!(lines.len(), 1, "one line per rejection: {lines:#?}");
     assert!(
-        lines[0].starts_with("INFO rocket_flask_jwt_runtime::engine: jwt: GET "),
+        lines[0].starts_with("INFO rocket_flask_jwt_runtime::http::engine: jwt: GET "),
         "{lines:#?}"
     );
     let signature = token.rsplit('.').next().unwrap();

@@ -44,8 +44,8 @@ use serde_json::Value;
 
 use crate::claims::{claim_text, Payload};
 use crate::error::{ErrorKind, JwtError};
-use crate::identity::VerifiedToken;
 use crate::settings::{Settings, SettingsError};
+use crate::token::verified::VerifiedToken;
 use futures_util::future::BoxFuture;
 
 pub use memory::MemoryStore;

@@ -64,7 +64,7 @@ impl Rules {
                 .clone()
                 .or_else(|| settings.authority.clone()),
             audience: settings.audience.clone(),
-            expected_typ: crate::access_token::expected_typ(settings),
+            expected_typ: crate::token::access_token::expected_typ(settings),
             max_token_bytes: settings.max_token_bytes,
             string_claims: well_formed::string_claims(settings),
             header_memo: well_formed::HeaderMemo::default(),
@@ -378,11 +378,11 @@ mod tests {
 
         /// A token of `claims`, signed with the configured key.
         fn encode(&self, claims: &Payload, extra_headers: &Payload) -> Result<String, JwtError> {
-            crate::encode::sign(self.signing_key.as_ref().unwrap(), claims, extra_headers)
+            crate::token::encode::sign(self.signing_key.as_ref().unwrap(), claims, extra_headers)
         }
 
         fn default_payload(&self, identity: Value) -> Payload {
-            crate::encode::default_payload(&self.settings, identity)
+            crate::token::encode::default_payload(&self.settings, identity)
         }
     }
 

@@ -9,10 +9,10 @@
 
 use serde_json::Value;
 
-use crate::codec::TokenCodec;
 use crate::error::{Check, JwtError};
 use crate::settings::{KeyMaterial, Settings, SettingsError, TrustedAuthority};
-use crate::validate::{well_formed, Rules};
+use crate::token::codec::TokenCodec;
+use crate::token::validate::{well_formed, Rules};
 
 /// `base` with `authority`'s issuer, audience, keys and algorithms in place of its own.
 fn authority_settings(authority: &TrustedAuthority, base: &Settings) -> Settings {

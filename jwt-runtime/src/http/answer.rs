@@ -6,9 +6,9 @@ use std::panic::AssertUnwindSafe;
 use rocket::http::Status;
 use serde_json::{Map, Value};
 
-use crate::callbacks::Loaders;
 use crate::claims::Payload;
 use crate::error::{ErrorKind, JwtError, JwtResponse};
+use crate::http::callbacks::Loaders;
 use crate::settings::Settings;
 
 /// The response to `error` in the extended profile.

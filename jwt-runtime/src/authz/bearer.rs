@@ -11,7 +11,6 @@
 //! their own answers. The last applies in every profile.
 
 use crate::error::{ErrorKind, JwtError};
-use crate::extract::quoted;
 use crate::settings::{Profile, Settings};
 
 /// The scheme of RFC 6750.
@@ -76,7 +75,11 @@ pub(crate) fn challenge(error: &JwtError, realm: &str, settings: &Settings) -> O
 
 /// Adds the RFC 9728 `resource_metadata` parameter when protected-resource metadata is served.
 fn push_metadata(challenge: &mut String, settings: &Settings) {
-    if let Some(url) = crate::resource_metadata::metadata_url(settings) {
+    if let Some(url) = settings
+        .protected_resource
+        .as_ref()
+        .and_then(crate::settings::ProtectedResource::document_url)
+    {
         push_param(challenge, "resource_metadata", &url);
     }
 }
@@ -96,6 +99,11 @@ fn safe(value: &str) -> String {
             _ => None,
         })
         .collect()
+}
+
+/// `value` as the inside of an RFC 7235 quoted string (a challenge's realm): `\` and `"` escaped.
+pub(crate) fn quoted(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 #[cfg(test)]

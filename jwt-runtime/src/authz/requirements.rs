@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
+use crate::authz::rules::RouteRules;
 use crate::claims::Payload;
 use crate::error::{Check, JwtError};
-use crate::rules::RouteRules;
 use crate::settings::{Profile, Settings};
 
 /// Checks `claims` against `rules`; `csrf` is the value sent beside a cookie token on a
@@ -69,7 +69,7 @@ fn is_fresh(fresh: Option<&Value>, now: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{Fresh, Refresh, Required, RouteRules, Rules};
+    use crate::authz::rules::{Fresh, Refresh, Required, RouteRules, Rules};
     use serde_json::json;
 
     fn claims(value: Value) -> Payload {

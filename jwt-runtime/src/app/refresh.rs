@@ -8,11 +8,11 @@ use rocket::http::{Method, Status};
 use rocket::route::{Handler, Outcome, Route};
 use rocket::{Data, Request};
 
-use crate::engine::{Authentication, Authenticator};
+use crate::app::manager::identity_of;
+use crate::authz::rules::{Refresh, RouteRules};
 use crate::error::{JwtError, JwtResponse};
-use crate::issue::{Freshness, TokenRequest, TokenType};
-use crate::manager::identity_of;
-use crate::rules::{Refresh, RouteRules};
+use crate::http::engine::{Authentication, Authenticator};
+use crate::http::issue::{Freshness, TokenRequest, TokenType};
 
 /// The route handler; it holds the resolved extension.
 #[derive(Clone)]

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use jsonwebtoken::Algorithm;
 
 use crate::claims::Payload;
-use crate::validate::validity::Window;
+use crate::token::validate::validity::Window;
 
 /// The claims of a verified token, and the key (`kid`, algorithm, key-set generation) that
 /// verified it.

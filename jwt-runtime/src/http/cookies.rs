@@ -6,7 +6,7 @@
 //! given, `Secure` under TLS) and formats the attributes in its own order, so each cookie is also
 //! recorded here with the exact `Set-Cookie` line Flask-JWT-Extended sends (werkzeug's format).
 //! Rocket turns the jar's pending cookies into `Set-Cookie` headers before the response fairings
-//! run; the [`Jwt`](crate::Jwt) fairing's response hook ([`write_exact_lines`](crate::finish::write_exact_lines)) then puts the
+//! run; the [`Jwt`](crate::Jwt) fairing's response hook ([`write_exact_lines`](crate::http::finish::write_exact_lines)) then puts the
 //! recorded line in place of each line the jar emitted for one of these cookies. A line the jar
 //! did not emit (an error answered by a catcher, whose response Rocket sends without the pending
 //! cookies) is not added.
@@ -20,9 +20,9 @@ use rocket::time::{OffsetDateTime, UtcOffset};
 use rocket::Request;
 use serde_json::Value;
 
-use crate::engine::{Authenticator, Registered};
 use crate::error::{JwtError, JwtResponse};
-use crate::finish::JwtCookie;
+use crate::http::engine::{Authenticator, Registered};
+use crate::http::finish::JwtCookie;
 use crate::settings::Settings;
 
 /// Flask-JWT-Extended's max-age when `session_cookie` is off: 31,540,000 s (a year).
@@ -102,7 +102,7 @@ impl<'r> JwtCookies<'r> {
         Some(JwtCookies {
             engine: &**engine,
             jar: request.cookies(),
-            written: &crate::finish::of(request).cookies,
+            written: &crate::http::finish::of(request).cookies,
         })
     }
 
@@ -327,7 +327,7 @@ fn csrf_claim(token: &str) -> Result<String, JwtError> {
              (issue it with cookie_csrf_protect on)",
         )
     };
-    match crate::issue::unverified_parts(token) {
+    match crate::http::issue::unverified_parts(token) {
         Some((_, claims)) => match claims.get("csrf") {
             Some(Value::String(csrf)) => Ok(csrf.clone()),
             _ => Err(unreadable()),

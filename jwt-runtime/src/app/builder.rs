@@ -9,17 +9,17 @@ use rocket::Request;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::callbacks::{
+use crate::app::fairing::Jwt;
+use crate::authz::rules::Location;
+use crate::claims::Payload;
+use crate::error::{JwtError, JwtResponse};
+use crate::http::callbacks::{
     identity_claim, in_place, off_the_workers, AuthRequest, Authentication, Callbacks,
     IdentityLookup, TokenVerification,
 };
-use crate::claims::Payload;
-use crate::codec::TokenCodec;
-use crate::error::{JwtError, JwtResponse};
-use crate::fairing::Jwt;
 use crate::revocation::RevocationStore;
-use crate::rules::Location;
 use crate::settings::{CodeSettings, KeyMaterial, Profile, Secret, Settings};
+use crate::token::codec::TokenCodec;
 
 /// Why [`JwtBuilder::build`] refused to build.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

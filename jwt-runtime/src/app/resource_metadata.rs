@@ -10,15 +10,7 @@ use rocket::route::{Handler, Outcome, Route};
 use rocket::{Data, Request};
 
 use crate::error::JwtResponse;
-use crate::settings::{ProtectedResource, Settings};
-
-/// The document's absolute URL when `settings` serve one.
-pub(crate) fn metadata_url(settings: &Settings) -> Option<String> {
-    settings
-        .protected_resource
-        .as_ref()
-        .and_then(ProtectedResource::document_url)
-}
+use crate::settings::Settings;
 
 /// The route serving the document, when `settings` configure one.
 pub(crate) fn route(settings: &Settings) -> Option<Route> {

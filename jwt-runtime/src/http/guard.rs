@@ -19,12 +19,13 @@ use rocket::request::{FromRequest, Outcome};
 use rocket::response::Responder;
 use rocket::{Request, Response};
 
+use crate::authz::rules::{Location, Required, RouteRules, Rules};
 use crate::claims::Payload;
-use crate::engine::{Authentication, Registered};
 use crate::error::{JwtError, JwtResponse};
-use crate::finish::Finishing;
-use crate::identity::{self, Authenticated, VerifiedToken};
-use crate::rules::{Location, Required, RouteRules, Rules};
+use crate::http::engine::{Authentication, Registered};
+use crate::http::finish::Finishing;
+use crate::http::identity::{self, Authenticated};
+use crate::token::verified::VerifiedToken;
 
 /// The request guard that demands a valid token: what `#[jwt_required]` puts first in a handler's
 /// parameters, usable by hand with the same behaviour.
@@ -218,7 +219,7 @@ impl<'r, R: Rules> FromRequest<'r> for JwtAuth<R> {
                 let response = engine.respond(error.clone(), R::REALM);
                 let status = response.status;
                 // A second refusal of the same request (two guards) keeps the first.
-                let _ = crate::finish::of(request).refusal.set(response);
+                let _ = crate::http::finish::of(request).refusal.set(response);
                 Outcome::Error((status, Refused { error }))
             }
         }

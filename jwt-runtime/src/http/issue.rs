@@ -8,10 +8,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::callbacks::Loaders;
 use crate::claims::Payload;
-use crate::codec::TokenCodec;
 use crate::error::JwtError;
+use crate::http::callbacks::Loaders;
+use crate::token::codec::TokenCodec;
 
 /// The kind of token: the `type` claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -13,9 +13,9 @@ use rocket::http::{ContentType, RawStr, Status};
 use rocket::Request;
 use serde_json::Value;
 
+use crate::authz::rules::{Location, RouteRules};
 use crate::error::{ErrorKind, JwtError};
-use crate::extract;
-use crate::rules::{Location, RouteRules};
+use crate::http::extract;
 use crate::settings::{Profile, Settings};
 
 /// The most a request guard can see of a body: Rocket's peek buffer holds 512 bytes.

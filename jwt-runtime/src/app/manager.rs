@@ -8,10 +8,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::claims::Payload;
-use crate::engine::Authenticator;
-use crate::engine::Registered;
 use crate::error::JwtError;
-use crate::issue::{Freshness, TokenRequest, TokenType};
+use crate::http::engine::Authenticator;
+use crate::http::engine::Registered;
+use crate::http::issue::{Freshness, TokenRequest, TokenType};
 use crate::settings::Settings;
 
 /// A request guard that issues tokens signed with the configured key: Flask-JWT-Extended's

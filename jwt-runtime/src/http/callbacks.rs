@@ -13,10 +13,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::claims::Payload;
-use crate::codec::TokenCodec;
 use crate::error::{Check, JwtError, JwtResponse};
 use crate::revocation::{BlocklistFn, RevocationStore};
 use crate::settings::Settings;
+use crate::token::codec::TokenCodec;
 
 /// A boxed, sendable future, as async callbacks return.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -241,7 +241,7 @@ fn insufficient(
             scopes.push(scope);
         }
     }
-    let challenge = crate::bearer::insufficient_scope(&scopes, settings);
+    let challenge = crate::authz::bearer::insufficient_scope(&scopes, settings);
     JwtError::new(
         Status::Forbidden,
         ErrorKind::InsufficientScope,

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::{Build, Data, Request, Response, Rocket};
 
-use crate::auth::AuthResource;
-use crate::builder::JwtBuilder;
-use crate::callbacks::Callbacks;
-use crate::engine::Engine;
-use crate::engine::Registered;
-use crate::refresh::RefreshResource;
+use crate::app::auth::AuthResource;
+use crate::app::builder::JwtBuilder;
+use crate::app::refresh::RefreshResource;
+use crate::http::callbacks::Callbacks;
+use crate::http::engine::Engine;
+use crate::http::engine::Registered;
 use crate::revocation::{Revocation, Revoker};
 use crate::settings::{CodeSettings, Profile, Settings, SettingsError};
 
@@ -97,7 +97,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
         let resolved = match Settings::layered(&self.settings, in_code, rocket.figment()) {
             Ok(settings) => discover(settings)
                 .await
-                .and_then(crate::authorities::resolve),
+                .and_then(crate::authz::authorities::resolve),
             Err(error) => Err(error),
         };
         let (codec, authorities) = match resolved {
@@ -167,8 +167,8 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             Arc::clone(&self.callbacks),
             revocation,
         ));
-        let metadata_route = crate::resource_metadata::route(engine.codec.settings());
-        let mut rocket = crate::catcher::register(rocket.manage(Registered(engine.clone())));
+        let metadata_route = crate::app::resource_metadata::route(engine.codec.settings());
+        let mut rocket = crate::http::catcher::register(rocket.manage(Registered(engine.clone())));
         if let Some(revoker) = revoker {
             rocket = rocket.manage(revoker);
         }
@@ -187,15 +187,15 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
     /// Keeps the start of a JSON or form body for the token's JSON location and the CSRF form
     /// field, which request guards cannot read.
     async fn on_request(&self, request: &mut Request<'_>, data: &mut Data<'_>) {
-        crate::locations::peek_body(request, data).await;
+        crate::http::locations::peek_body(request, data).await;
     }
 
     /// A request the guard refused is answered with the error callback's response, in place of
     /// the catcher's.
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
-        let finishing = crate::finish::of(request);
-        crate::guard::answer_refusal(finishing, request, response);
+        let finishing = crate::http::finish::of(request);
+        crate::http::guard::answer_refusal(finishing, request, response);
         // The JWT cookies' `Set-Cookie` lines, as Flask-JWT-Extended writes them.
-        crate::finish::write_exact_lines(&finishing.cookies, response);
+        crate::http::finish::write_exact_lines(&finishing.cookies, response);
     }
 }

@@ -12,24 +12,25 @@ use rocket::http::{Method, Status};
 use rocket::Request;
 use serde_json::Value;
 
-use crate::access_token;
-use crate::answer;
-use crate::authorities::Authorities;
-use crate::authorization;
-use crate::bearer;
-use crate::callbacks::{BoxFuture, Callbacks};
+use crate::authz::authorities::Authorities;
+use crate::authz::authorization;
+use crate::authz::bearer;
+use crate::authz::requirements;
+use crate::authz::rules::{Location, RouteRules};
 use crate::claims::{claim_text, now, Payload};
-use crate::codec::{Checked, TokenCodec};
 use crate::error::{ErrorKind, JwtError, JwtResponse};
-use crate::extract;
-use crate::identity::{Authenticated, Identity, VerifiedToken};
-use crate::issue;
-use crate::locations::{self, Found};
-use crate::requirements;
+use crate::http::answer;
+use crate::http::callbacks::{BoxFuture, Callbacks};
+use crate::http::extract;
+use crate::http::identity::{Authenticated, Identity};
+use crate::http::issue;
+use crate::http::locations::{self, Found};
 use crate::revocation::Revocation;
-use crate::rules::{Location, RouteRules};
 use crate::settings::{Profile, Settings};
-use crate::validate::Fetch;
+use crate::token::access_token;
+use crate::token::codec::{Checked, TokenCodec};
+use crate::token::validate::Fetch;
+use crate::token::verified::VerifiedToken;
 
 /// Managed state: the attached [`Jwt`](crate::Jwt), without its identity type; what the request
 /// guards ([`JwtAuth`](crate::JwtAuth), [`JwtCookies`](crate::JwtCookies),

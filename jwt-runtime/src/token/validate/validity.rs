@@ -55,7 +55,7 @@ impl TimeRules {
             require_iat: required_by("iat", true),
             require_nbf: required_by("nbf", false),
             leeway: seconds(settings.leeway),
-            max_age: crate::access_token::max_age(settings).map(seconds),
+            max_age: crate::token::access_token::max_age(settings).map(seconds),
         }
     }
 

@@ -86,14 +86,9 @@ impl<'v> Iterator for AsciiWords<'v> {
     }
 }
 
-/// `value` as the inside of an RFC 7235 quoted string (a challenge's realm): `\` and `"` escaped.
-pub(crate) fn quoted(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"")
-}
-
 /// 401 `Authorization Required` with the `WWW-Authenticate` challenge for `realm`.
 pub fn authorization_required(scheme: &str, realm: &str) -> JwtError {
-    let escaped = quoted(realm);
+    let escaped = crate::authz::bearer::quoted(realm);
     JwtError::new(
         Status::Unauthorized,
         ErrorKind::MissingToken,

@@ -11,9 +11,9 @@
 use std::fmt;
 
 use crate::claims::{now, Payload};
-use crate::codec::TokenCodec;
 use crate::error::{Check, JwtError};
-use crate::validate::{self, Fetch, Recorder};
+use crate::token::codec::TokenCodec;
+use crate::token::validate::{self, Fetch, Recorder};
 
 /// What one check concluded.
 #[derive(Debug, Clone)]

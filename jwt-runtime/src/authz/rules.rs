@@ -5,7 +5,7 @@
 //! The rules are part of the guard's type, [`JwtAuth<R>`](crate::JwtAuth): they are constants,
 //! known when the route is compiled, and cost nothing per request.
 
-use crate::authorization::{ClaimPredicate, ClaimRule, RouteAuthorization};
+use crate::authz::authorization::{ClaimPredicate, ClaimRule, RouteAuthorization};
 pub use crate::settings::Location;
 
 /// What a route demands of the token, as constants of a marker type: the type parameter of

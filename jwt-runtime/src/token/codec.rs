@@ -3,7 +3,7 @@
 //! [`verify`](TokenCodec::verify) fetching JWKS keys as needed) and inspecting one
 //! ([`inspect`](TokenCodec::inspect)).
 //!
-//! Validation is the pipeline of [`crate::validate`]; the verified-token cache sits around it: a
+//! Validation is the pipeline of [`crate::token::validate`]; the verified-token cache sits around it: a
 //! hit skips the pipeline but not the validity period, which is checked again at every hit.
 
 use std::sync::Arc;
@@ -12,13 +12,13 @@ use futures_util::FutureExt as _;
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use serde_json::Value;
 
-use crate::cache::{Verified, VerifiedTokens};
 use crate::claims::{now, Payload};
 use crate::error::JwtError;
 use crate::jwks::{Jwks, JwksConfig};
 use crate::keys::{self, algorithm_name, SigningKey};
 use crate::settings::{Settings, SettingsError};
-use crate::validate::{self, validity, Fetch, KeySource, Rules, Stop};
+use crate::token::cache::{Verified, VerifiedTokens};
+use crate::token::validate::{self, validity, Fetch, KeySource, Rules, Stop};
 
 /// A token's claims and header once it passed the pipeline, shared with the verified-token cache.
 #[derive(Debug, Clone)]
@@ -111,18 +111,18 @@ impl TokenCodec {
                 "no signing key is configured: set `secret_key` or `private_key` to issue tokens",
             )
         })?;
-        crate::encode::sign(key, claims, extra_headers)
+        crate::token::encode::sign(key, claims, extra_headers)
     }
 
     /// Flask-JWT's default payload for an identity value: the identity claim (`identity` unless
     /// configured otherwise), `iat`, `nbf`, `exp`.
     pub fn default_payload(&self, identity: Value) -> Payload {
-        crate::encode::default_payload(&self.settings, identity)
+        crate::token::encode::default_payload(&self.settings, identity)
     }
 
     /// The claims `required_claims` names that `payload` lacks (Flask-JWT refuses to sign those).
     pub fn missing_required_claims(&self, payload: &Payload) -> Vec<&str> {
-        crate::encode::missing_required_claims(&self.settings, payload)
+        crate::token::encode::missing_required_claims(&self.settings, payload)
     }
 
     /// Validates `token` and returns its claims, or the first check it fails.
@@ -320,7 +320,7 @@ mod tests {
     use crate::error::{Check, ErrorKind};
     use crate::settings::Secret;
     use crate::test_keys::*;
-    use crate::validate::signature::VERIFICATIONS;
+    use crate::token::validate::signature::VERIFICATIONS;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
     use serde_json::json;

@@ -7,8 +7,8 @@ use rocket::http::{Method, Status};
 use rocket::route::{Handler, Outcome, Route};
 use rocket::{Data, Request};
 
-use crate::engine::Engine;
 use crate::error::JwtError;
+use crate::http::engine::Engine;
 
 /// Largest login body read when Rocket's `json` limit is not configured.
 const DEFAULT_LIMIT_KIB: u64 = 16;

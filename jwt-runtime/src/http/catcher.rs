@@ -2,7 +2,7 @@
 //! `/`, the [`Jwt`](crate::Jwt) fairing registers this one, so that a request [`JwtAuth`]
 //! refused is not handed to Rocket's default catcher (which logs `No 401 catcher registered.
 //! Using Rocket default.` for every refusal). Its body is replaced on response by the error
-//! callback's answer ([`answer_refusal`](crate::guard::answer_refusal)), as any catcher's is;
+//! callback's answer ([`answer_refusal`](crate::http::guard::answer_refusal)), as any catcher's is;
 //! every other error is answered by Rocket's default catcher, exactly as without it.
 //!
 //! [`JwtAuth`]: crate::JwtAuth
@@ -24,7 +24,7 @@ struct Refusals {
 #[rocket::async_trait]
 impl Handler for Refusals {
     async fn handle<'r>(&self, status: Status, request: &'r Request<'_>) -> catcher::Result<'r> {
-        if crate::finish::of(request).refusal.get().is_some() {
+        if crate::http::finish::of(request).refusal.get().is_some() {
             return Ok(Response::build().status(status).finalize());
         }
         self.fallback.handle(status, request).await

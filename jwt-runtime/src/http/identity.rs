@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::authz::rules::Location;
 use crate::claims::Payload;
-use crate::codec::Checked;
-use crate::rules::Location;
+use crate::token::verified::VerifiedToken;
 
 tokio::task_local! {
     static CURRENT: Authenticated;
@@ -36,36 +36,6 @@ impl From<Identity> for Authenticated {
             identity: Some(identity),
             token: None,
         }
-    }
-}
-
-/// A token that passed every check of its route, and where it was found.
-#[derive(Debug, Clone)]
-pub(crate) struct VerifiedToken {
-    pub(crate) claims: Arc<Payload>,
-    header: Arc<Payload>,
-    pub(crate) location: Location,
-    pub(crate) identity_claim: Arc<str>,
-}
-
-impl VerifiedToken {
-    pub(crate) fn new(checked: Checked, location: Location, identity_claim: Arc<str>) -> Self {
-        VerifiedToken {
-            claims: checked.claims,
-            header: checked.header,
-            location,
-            identity_claim,
-        }
-    }
-
-    /// The header (shared with the verified-token cache).
-    pub(crate) fn header(&self) -> Arc<Payload> {
-        Arc::clone(&self.header)
-    }
-
-    /// The identity claim's value.
-    pub(crate) fn identity(&self) -> Option<&Value> {
-        self.claims.get(&*self.identity_claim)
     }
 }
 

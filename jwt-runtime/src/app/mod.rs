@@ -1,0 +1,11 @@
+//! The application parts: the builder and the fairing it builds (ignition, the settings layered
+//! under Rocket's configuration), the `POST /auth` and refresh resources, the `JwtManager` request
+//! guard that issues tokens, and the RFC 9728 metadata route. The top layer: it uses every layer
+//! below, and nothing below names it.
+
+pub(crate) mod auth;
+pub(crate) mod builder;
+pub(crate) mod fairing;
+pub(crate) mod manager;
+pub(crate) mod refresh;
+pub(crate) mod resource_metadata;
