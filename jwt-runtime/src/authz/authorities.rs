@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::error::{Check, JwtError};
 use crate::settings::{KeyMaterial, Settings, SettingsError, TrustedAuthority};
 use crate::token::codec::TokenCodec;
-use crate::token::validate::{well_formed, Rules};
+use crate::token::validate::{well_formed, Policy};
 
 /// `base` with `authority`'s issuer, audience, keys and algorithms in place of its own.
 fn authority_settings(authority: &TrustedAuthority, base: &Settings) -> Settings {
@@ -123,7 +123,7 @@ pub(crate) fn resolve(
 
 /// The `iss` of `token`'s claims, read without verifying the signature (by check 1's own
 /// functions, so with its answers), only to choose the authority whose keys will verify it.
-fn unverified_issuer(rules: &Rules, token: &str) -> Result<String, JwtError> {
+fn unverified_issuer(rules: &Policy, token: &str) -> Result<String, JwtError> {
     let segments = well_formed::segments(rules, token)?;
     let (claims, _) = well_formed::decode(&segments)?;
     match well_formed::claims(&claims)?.remove("iss") {
@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn the_issuer_is_read_without_verification_only_as_a_string() {
-        let rules = Rules::new(&Settings::default(), vec![Algorithm::RS256]);
+        let rules = Policy::new(&Settings::default(), vec![Algorithm::RS256]);
         assert_eq!(
             unverified_issuer(&rules, &token(serde_json::json!({"iss": "https://a/"}))).ok(),
             Some("https://a/".to_string())

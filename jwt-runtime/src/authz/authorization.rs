@@ -241,7 +241,7 @@ fn insufficient(
             scopes.push(scope);
         }
     }
-    let challenge = crate::authz::bearer::insufficient_scope(&scopes, settings);
+    let challenge = crate::authz::challenge::insufficient_scope(&scopes, settings);
     JwtError::new(
         Status::Forbidden,
         ErrorKind::InsufficientScope,

@@ -12,10 +12,10 @@ use rocket::http::{Method, Status};
 use rocket::Request;
 use serde_json::Value;
 
+use crate::authz::admission;
 use crate::authz::authorities::Authorities;
 use crate::authz::authorization;
-use crate::authz::bearer;
-use crate::authz::requirements;
+use crate::authz::challenge;
 use crate::authz::rules::{Location, RouteRules};
 use crate::claims::{claim_text, now, Payload};
 use crate::error::{ErrorKind, JwtError, JwtResponse};
@@ -233,7 +233,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
         let settings = self.codec.settings();
         let claims = &checked.claims;
         access_token::check(claims, settings)?;
-        requirements::check(claims, rules, found.csrf.as_deref(), settings, now as f64)?;
+        admission::check(claims, rules, found.csrf.as_deref(), settings, now as f64)?;
         authorization::check(claims, &rules.authorization, settings)?;
         let token = VerifiedToken::new(checked, found.location, Arc::clone(&self.identity_claim));
         Ok(token)
@@ -487,8 +487,8 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
                 error.description = format!("{} ({detail})", error.description).into();
             }
         }
-        if bearer::answers_rfc6750(settings) {
-            bearer::set_challenge(
+        if challenge::answers_rfc6750(settings) {
+            challenge::set_challenge(
                 &mut error,
                 realm.unwrap_or(&settings.default_realm),
                 settings,

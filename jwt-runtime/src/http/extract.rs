@@ -88,7 +88,7 @@ impl<'v> Iterator for AsciiWords<'v> {
 
 /// 401 `Authorization Required` with the `WWW-Authenticate` challenge for `realm`.
 pub fn authorization_required(scheme: &str, realm: &str) -> JwtError {
-    let escaped = crate::authz::bearer::quoted(realm);
+    let escaped = crate::authz::challenge::quoted(realm);
     JwtError::new(
         Status::Unauthorized,
         ErrorKind::MissingToken,

@@ -18,7 +18,7 @@ use crate::jwks::{Jwks, JwksConfig};
 use crate::keys::{self, algorithm_name, SigningKey};
 use crate::settings::{Settings, SettingsError};
 use crate::token::cache::{Verified, VerifiedTokens};
-use crate::token::validate::{self, validity, Fetch, KeySource, Rules, Stop};
+use crate::token::validate::{self, validity, Fetch, KeySource, Policy, Stop};
 
 /// A token's claims and header once it passed the pipeline, shared with the verified-token cache.
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ pub struct TokenCodec {
     settings: Settings,
     signing_key: Option<SigningKey>,
     keys: KeySource,
-    rules: Rules,
+    rules: Policy,
     verified: Option<VerifiedTokens>,
 }
 
@@ -76,7 +76,7 @@ impl TokenCodec {
         if let Some(warning) = keys::short_secret_warning(&settings, &accepted) {
             log::warn!("{warning}");
         }
-        let rules = Rules::new(&settings, accepted);
+        let rules = Policy::new(&settings, accepted);
         Ok(TokenCodec {
             signing_key,
             keys,
@@ -269,7 +269,7 @@ impl TokenCodec {
     }
 
     /// The rules and keys, for the inspector.
-    pub(crate) fn parts(&self) -> (&Rules, &KeySource) {
+    pub(crate) fn parts(&self) -> (&Policy, &KeySource) {
         (&self.rules, &self.keys)
     }
 }

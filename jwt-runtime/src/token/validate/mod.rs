@@ -33,7 +33,7 @@ pub(crate) use key_source::KeySource;
 
 /// What the five checks demand, resolved once from the settings.
 #[derive(Debug)]
-pub(crate) struct Rules {
+pub(crate) struct Policy {
     /// The algorithms a token may use; each has its own key.
     pub(crate) accepted: Vec<Algorithm>,
     /// `verify`: when false, only well-formedness is checked.
@@ -52,9 +52,9 @@ pub(crate) struct Rules {
     pub(crate) header_memo: well_formed::HeaderMemo,
 }
 
-impl Rules {
+impl Policy {
     pub(crate) fn new(settings: &Settings, accepted: Vec<Algorithm>) -> Self {
-        Rules {
+        Policy {
             accepted,
             verify: settings.verify,
             signature: settings.verify && settings.verify_claims.iter().any(|c| c == "signature"),
@@ -127,7 +127,7 @@ pub(crate) enum Fetch {
 /// With [`Stop`] it returns the claims or the first failure. With a recorder that goes on, it
 /// returns `Ok(None)` where the claims could not be had.
 pub(crate) async fn run<R: Recorder>(
-    rules: &Rules,
+    rules: &Policy,
     keys: &KeySource,
     token: &str,
     fetch: Fetch,
@@ -331,7 +331,7 @@ mod tests {
     /// reaches it: with [`Stop`], keys already held, no verified-token cache around it.
     struct Pipeline {
         settings: Settings,
-        rules: Rules,
+        rules: Policy,
         keys: KeySource,
         signing_key: Option<SigningKey>,
     }
@@ -353,7 +353,7 @@ mod tests {
             );
             Pipeline {
                 signing_key: keys::signing_key(&settings).unwrap(),
-                rules: Rules::new(&settings, accepted),
+                rules: Policy::new(&settings, accepted),
                 keys,
                 settings,
             }

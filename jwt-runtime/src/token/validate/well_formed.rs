@@ -19,7 +19,7 @@ use serde_json::map::Entry;
 use serde_json::Value;
 use smallvec::SmallVec;
 
-use super::Rules;
+use super::Policy;
 use crate::claims::Payload;
 use crate::error::{Check, JwtError};
 use crate::settings::Settings;
@@ -55,7 +55,7 @@ pub(crate) struct HeaderMemo(RwLock<Option<(Box<str>, Arc<Payload>)>>);
 impl HeaderMemo {
     /// `segment`'s decoded and checked header, from the memo or decoded and checked now (and
     /// then kept).
-    fn checked(&self, rules: &Rules, segment: &str) -> Result<Arc<Payload>, JwtError> {
+    fn checked(&self, rules: &Policy, segment: &str) -> Result<Arc<Payload>, JwtError> {
         if let Ok(last) = self.0.read() {
             if let Some((text, fields)) = last.as_ref() {
                 if **text == *segment {
@@ -100,7 +100,7 @@ fn malformed(description: impl Into<std::borrow::Cow<'static, str>>) -> JwtError
 
 /// The size limit, the three segments, and the header: decoded and its registered parameters
 /// checked, or from the rules' memo.
-pub(crate) fn segments<'t>(rules: &Rules, token: &'t str) -> Result<Segments<'t>, JwtError> {
+pub(crate) fn segments<'t>(rules: &Policy, token: &'t str) -> Result<Segments<'t>, JwtError> {
     let limit = rules.max_token_bytes;
     if token.len() > limit {
         return Err(malformed("Token is too large").with_detail(format!(
@@ -129,7 +129,7 @@ pub(crate) fn segments<'t>(rules: &Rules, token: &'t str) -> Result<Segments<'t>
 }
 
 /// The header's registered parameters: their JSON types, the parameters refused, `typ`.
-fn check_header(rules: &Rules, fields: &Payload) -> Result<(), JwtError> {
+fn check_header(rules: &Policy, fields: &Payload) -> Result<(), JwtError> {
     registered_types(fields)?;
     let unsupported = |description: &'static str| Err(malformed(description));
     if fields.contains_key("crit") {
@@ -360,8 +360,8 @@ mod tests {
     use super::*;
     use crate::settings::Settings;
 
-    fn rules() -> Rules {
-        Rules::new(&Settings::default(), vec![jsonwebtoken::Algorithm::HS256])
+    fn rules() -> Policy {
+        Policy::new(&Settings::default(), vec![jsonwebtoken::Algorithm::HS256])
     }
 
     fn encoded(bytes: impl AsRef<[u8]>) -> String {
@@ -417,7 +417,7 @@ mod tests {
             expected_typ: Some("at+jwt".into()),
             ..Settings::default()
         };
-        let strict = Rules::new(&settings, vec![jsonwebtoken::Algorithm::HS256]);
+        let strict = Policy::new(&settings, vec![jsonwebtoken::Algorithm::HS256]);
         let token = format!("{}.e30.a", encoded(r#"{"alg":"HS256","typ":"JWT"}"#));
         assert!(segments(&lenient, &token).is_ok());
         for _ in 0..2 {

@@ -1,6 +1,7 @@
-//! What a route requires of a token that passed the five checks: the identity claim (extended
-//! profile), the CSRF double submit of a cookie token, the token type and freshness — in
-//! Flask-JWT-Extended's order, so the same token gets the same answer.
+//! Admission: whether a token that passed the five checks is admitted to a route — the identity
+//! claim (extended profile), the CSRF double submit of a cookie token, the token type and
+//! freshness, in Flask-JWT-Extended's order, so the same token gets the same answer. The
+//! route's scopes and claim rules come after, in `authorization`.
 
 use serde_json::Value;
 
