@@ -152,6 +152,20 @@ impl JwtError {
         )
     }
 
+    /// 401 `Authorization Required`: the request carries no token. `description` is Flask-JWT's
+    /// [`NO_TOKEN`](Self::NO_TOKEN), or Flask-JWT-Extended's message naming the locations tried.
+    pub(crate) fn missing_token(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(
+            Status::Unauthorized,
+            ErrorKind::MissingToken,
+            "Authorization Required",
+            description,
+        )
+    }
+
+    /// Flask-JWT's description of a request that carries no token.
+    pub(crate) const NO_TOKEN: &'static str = "Request does not contain an access token";
+
     /// 401 `Invalid JWT header` (malformed `Authorization` header).
     pub fn invalid_header(description: &'static str) -> Self {
         Self::new(

@@ -34,14 +34,15 @@ pub(crate) fn check(
         ));
     }
     if let Some(sent) = csrf {
-        let Some(Value::String(expected)) = claims.get("csrf") else {
-            return Err(JwtError::invalid_token(
-                Check::WellFormed,
-                "Missing claim: csrf",
-            ));
-        };
-        if !crate::crypto::constant_time_eq(expected.as_bytes(), sent.as_bytes()) {
-            return Err(JwtError::csrf("CSRF double submit tokens do not match"));
+        match csrf_matches(claims, sent) {
+            None => {
+                return Err(JwtError::invalid_token(
+                    Check::WellFormed,
+                    "Missing claim: csrf",
+                ))
+            }
+            Some(false) => return Err(csrf_mismatch()),
+            Some(true) => {}
         }
     }
     if rules.verify_type {
@@ -65,6 +66,23 @@ fn is_fresh(fresh: Option<&Value>, now: f64) -> bool {
         Some(Value::Number(until)) => until.as_f64().is_some_and(|until| until >= now),
         _ => false,
     }
+}
+
+/// Whether the token's `csrf` claim is the value `sent` beside it (compared in constant time);
+/// `None` when the claim is absent or not a string.
+pub(crate) fn csrf_matches(claims: &Payload, sent: &str) -> Option<bool> {
+    let Some(Value::String(expected)) = claims.get("csrf") else {
+        return None;
+    };
+    Some(crate::crypto::constant_time_eq(
+        expected.as_bytes(),
+        sent.as_bytes(),
+    ))
+}
+
+/// Flask-JWT-Extended's answer to a CSRF value that is not the token's.
+pub(crate) fn csrf_mismatch() -> JwtError {
+    JwtError::csrf("CSRF double submit tokens do not match")
 }
 
 #[cfg(test)]

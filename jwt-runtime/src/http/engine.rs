@@ -139,7 +139,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
                     location: Location::Headers,
                     csrf: None,
                 }),
-                None => Err(missing_token()),
+                None => Err(JwtError::missing_token(JwtError::NO_TOKEN)),
             },
             None => locations::find(request, self.codec.settings(), rules),
         }
@@ -330,14 +330,8 @@ impl<U: Send + Sync + 'static> Engine<U> {
             return error;
         };
         if let Some(sent) = found.csrf.as_deref() {
-            let matches = claims
-                .get("csrf")
-                .and_then(Value::as_str)
-                .is_some_and(|csrf| {
-                    crate::crypto::constant_time_eq(csrf.as_bytes(), sent.as_bytes())
-                });
-            if !matches {
-                return JwtError::csrf("CSRF double submit tokens do not match");
+            if admission::csrf_matches(&claims, sent) != Some(true) {
+                return admission::csrf_mismatch();
             }
         }
         error.with_parts(Arc::new(header), Arc::new(claims))
@@ -562,15 +556,6 @@ fn unknown_identity() -> JwtError {
         ErrorKind::UnknownIdentity,
         "Invalid JWT",
         "User does not exist",
-    )
-}
-
-fn missing_token() -> JwtError {
-    JwtError::new(
-        Status::Unauthorized,
-        ErrorKind::MissingToken,
-        "Authorization Required",
-        "Request does not contain an access token",
     )
 }
 

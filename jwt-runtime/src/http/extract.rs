@@ -1,8 +1,6 @@
 //! Finding the token in a request: Flask-JWT's default request handler.
 
-use rocket::http::Status;
-
-use crate::error::{ErrorKind, JwtError};
+use crate::error::JwtError;
 
 /// Reads the token from the value of `Authorization: <prefix> <token>`, as Flask-JWT 0.3.2 does.
 ///
@@ -89,13 +87,8 @@ impl<'v> Iterator for AsciiWords<'v> {
 /// 401 `Authorization Required` with the `WWW-Authenticate` challenge for `realm`.
 pub fn authorization_required(scheme: &str, realm: &str) -> JwtError {
     let escaped = crate::authz::challenge::quoted(realm);
-    JwtError::new(
-        Status::Unauthorized,
-        ErrorKind::MissingToken,
-        "Authorization Required",
-        "Request does not contain an access token",
-    )
-    .with_header("WWW-Authenticate", format!("{scheme} realm=\"{escaped}\""))
+    JwtError::missing_token(JwtError::NO_TOKEN)
+        .with_header("WWW-Authenticate", format!("{scheme} realm=\"{escaped}\""))
 }
 
 #[cfg(test)]
@@ -209,6 +202,6 @@ mod tests {
     fn challenge_quotes_the_realm() {
         let err = authorization_required("JWT", "Admin \"area\"");
         assert_eq!(err.headers[0].1, r#"JWT realm="Admin \"area\"""#);
-        assert_eq!(err.status, Status::Unauthorized);
+        assert_eq!(err.status, rocket::http::Status::Unauthorized);
     }
 }

@@ -97,7 +97,7 @@ pub(crate) fn find<'r>(
 /// (one location's reason, or every location's).
 fn missing(profile: Profile, locations: &[Location], reasons: Vec<String>) -> JwtError {
     let description = match (profile, locations, reasons.as_slice()) {
-        (Profile::FlaskJwt, ..) => "Request does not contain an access token".to_owned(),
+        (Profile::FlaskJwt, ..) => JwtError::NO_TOKEN.to_owned(),
         (Profile::Extended, [_], [reason]) => reason.clone(),
         (Profile::Extended, [first @ .., last], _) => format!(
             "Missing JWT in {} or {last} ({})",
@@ -110,12 +110,7 @@ fn missing(profile: Profile, locations: &[Location], reasons: Vec<String>) -> Jw
         ),
         (Profile::Extended, [], _) => "Missing JWT".to_owned(),
     };
-    JwtError::new(
-        Status::Unauthorized,
-        ErrorKind::MissingToken,
-        "Authorization Required",
-        description,
-    )
+    JwtError::missing_token(description)
 }
 
 // ----- headers ---------------------------------------------------------------------------------
@@ -268,7 +263,7 @@ fn cookie<'r>(
     let from_header = sent.next().filter(|value| !value.is_empty());
     if from_header.is_some() && sent.next().is_some() {
         // Two values: neither is taken (Werkzeug joins them into one that matches nothing).
-        return Err(JwtError::csrf("CSRF double submit tokens do not match"));
+        return Err(crate::authz::admission::csrf_mismatch());
     }
     let from_header = from_header.map(Cow::Borrowed);
     let csrf = from_header.or_else(|| {
