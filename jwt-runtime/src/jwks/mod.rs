@@ -489,7 +489,8 @@ impl Jwks {
     }
 }
 
-#[cfg(all(test, feature = "remote-keys"))]
+#[cfg(test)]
+#[cfg(feature = "remote-keys")]
 mod tests {
     use serde_json::{json, Value};
 
