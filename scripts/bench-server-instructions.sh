@@ -14,6 +14,7 @@
 # Bearer header: revocation off; on Redis with the near-cache warm; on Redis without the near-cache,
 # one Redis lookup per request). The ext-near/ext-direct configurations start a redis-server on a
 # free loopback port. REQUESTS (default 2000) per route and round, ROUNDS (default 2), PORT (18180).
+# KEEP=DIR keeps callgrind's dumps there, for callgrind_annotate --inclusive=yes.
 set -euo pipefail
 # The seed example reads its secret from the environment (a benchmark value, never a real one).
 export JWT_SECRET_KEY="${JWT_SECRET_KEY:-bench-secret-bench-secret-bench-secret}"
@@ -32,6 +33,7 @@ examples="$(cargo metadata --format-version 1 --no-deps |
 work=$(mktemp -d)
 server_pid="" redis_pid=""
 cleanup() {
+    [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$work"/*.out.* "$KEEP"/ 2>/dev/null
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
     [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
     rm -rf "$work"

@@ -265,6 +265,13 @@ fn a_route_restricted_to_an_authority_refuses_the_other_s_tokens() {
     );
     let (status, text) = description(get(&setup.client, "/only-a", &token_b(&setup, json!({}))));
     assert_eq!((status, text.as_str()), (401, INVALID_ISSUER));
+    // A token b verified (and cached) on an open route is still refused where only a is
+    // accepted: the route's authorities choose which caches are asked.
+    let cached_b = token_b(&setup, json!({"jti": "cached"}));
+    assert_eq!(get(&setup.client, "/any", &cached_b).status(), Status::Ok);
+    assert_eq!(get(&setup.client, "/any", &cached_b).status(), Status::Ok);
+    let (status, text) = description(get(&setup.client, "/only-a", &cached_b));
+    assert_eq!((status, text.as_str()), (401, INVALID_ISSUER));
     // The attribute's form, combined with scopes.
     let scoped_b = token_b(&setup, json!({"scope": "read:messages"}));
     let scoped_a = token_a(&setup, json!({"scope": "read:messages"}));

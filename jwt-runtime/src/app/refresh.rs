@@ -11,7 +11,7 @@ use rocket::{Data, Request};
 use crate::app::manager::identity_of;
 use crate::authz::rules::{Refresh, RouteRules};
 use crate::error::{JwtError, JwtResponse};
-use crate::http::engine::{Authentication, Authenticator};
+use crate::http::engine::Authenticator;
 use crate::http::issue::{Freshness, TokenRequest, TokenType};
 
 /// The route handler; it holds the resolved extension.
@@ -27,10 +27,10 @@ impl RefreshResource {
     }
 
     async fn refresh(&self, request: &Request<'_>) -> Result<JwtResponse, JwtError> {
-        let current = match self.0.authenticate(request, RouteRules::of::<Refresh>()) {
-            Authentication::Decided(outcome) => outcome,
-            Authentication::Pending(future) => future.await,
-        }?;
+        let current = self
+            .0
+            .authenticate(request, RouteRules::of_route::<Refresh>())
+            .await?;
         let claims = current
             .token
             .as_ref()

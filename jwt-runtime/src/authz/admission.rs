@@ -14,7 +14,7 @@ use crate::settings::{Profile, Settings};
 /// CSRF-protected method; `now` is the current time in seconds.
 pub(crate) fn check(
     claims: &Payload,
-    rules: RouteRules,
+    rules: &RouteRules,
     csrf: Option<&str>,
     settings: &Settings,
     now: f64,
@@ -100,7 +100,7 @@ mod tests {
     }
 
     fn answer(value: Value, rules: RouteRules, csrf: Option<&str>) -> Result<(), String> {
-        check(&claims(value), rules, csrf, &extended(), 1000.0)
+        check(&claims(value), &rules, csrf, &extended(), 1000.0)
             .map_err(|error| format!("{} {}", error.status.code, error.description))
     }
 
@@ -199,7 +199,7 @@ mod tests {
         let flask_jwt = Settings::default();
         assert!(check(
             &claims(json!({})),
-            RouteRules::of::<Required>(),
+            &RouteRules::of::<Required>(),
             None,
             &flask_jwt,
             0.0

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::error::{Check, JwtError};
 use crate::settings::{KeyMaterial, Settings, SettingsError, TrustedAuthority};
-use crate::token::codec::TokenCodec;
+use crate::token::codec::{Checked, TokenCodec};
 use crate::token::validate::{well_formed, Policy};
 
 /// `base` with `authority`'s issuer, audience, keys and algorithms in place of its own.
@@ -67,6 +67,25 @@ impl Authorities {
         self.list
             .iter()
             .map(|(authority, codec)| (authority.name.as_str(), codec))
+    }
+
+    /// `token` from the verified-token cache of an authority the route accepts (`allowed`, empty
+    /// for any), without reading its claims: a token is cached only by the authority that
+    /// verified it.
+    pub(crate) fn cached(
+        &self,
+        token: &str,
+        allowed: &[&str],
+        now: i64,
+    ) -> Result<Option<Checked>, JwtError> {
+        for (authority, codec) in &self.list {
+            if allowed.is_empty() || allowed.contains(&authority.name.as_str()) {
+                if let Some(hit) = codec.cached(token, now)? {
+                    return Ok(Some(hit));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// The codec of the authority `token`'s `iss` names, if the route (`allowed`, empty for any)

@@ -118,6 +118,19 @@ impl RouteRules {
             authorities: R::AUTHORITIES,
         }
     }
+
+    /// The rules of `R`, one static value per route type: a request's future holds a
+    /// reference, not a copy.
+    pub(crate) fn of_route<R: Rules>() -> &'static RouteRules {
+        RulesOf::<R>::ROUTE
+    }
+}
+
+/// The static [`RouteRules`] of a [`Rules`] type.
+struct RulesOf<R>(std::marker::PhantomData<R>);
+
+impl<R: Rules> RulesOf<R> {
+    const ROUTE: &'static RouteRules = &RouteRules::of::<R>();
 }
 
 #[cfg(test)]

@@ -1,18 +1,66 @@
-//! The extended profile's error answers: Flask-JWT-Extended 4.7.1's default loaders (status and
-//! `{"msg": ..}` body, no `WWW-Authenticate`), or the application's loaders in their place.
+//! Every refusal's response, rendered here alone: in the Flask-JWT profile, Flask-JWT's JSON error
+//! (or the error callback's answer) with its `WWW-Authenticate` challenge; in the extended profile,
+//! Flask-JWT-Extended 4.7.1's default loaders (status and `{"msg": ..}` body, no
+//! `WWW-Authenticate`), or the application's loaders in their place.
 
 use std::panic::AssertUnwindSafe;
 
 use rocket::http::Status;
 use serde_json::{Map, Value};
 
+use crate::authz::challenge;
 use crate::claims::Payload;
 use crate::error::{ErrorKind, JwtError, JwtResponse};
-use crate::http::callbacks::Loaders;
-use crate::settings::Settings;
+use crate::http::callbacks::{Callbacks, Loaders};
+use crate::http::extract;
+use crate::settings::{Profile, Settings};
+
+/// The response to `error`, refused on a route of `realm` (the default realm when `None`).
+pub(crate) fn refusal<U>(
+    error: JwtError,
+    realm: Option<&str>,
+    settings: &Settings,
+    callbacks: &Callbacks<U>,
+) -> JwtResponse {
+    match settings.profile {
+        Profile::Extended => extended(&error, settings, &callbacks.loaders),
+        Profile::FlaskJwt => flask_jwt(error, realm, settings, callbacks),
+    }
+}
+
+/// The response to `error` in the Flask-JWT profile. A missing token gets the
+/// `WWW-Authenticate` challenge for `realm`; with `detailed_errors` the description carries the
+/// detail; the error callback, when given, answers in place of the JSON error.
+fn flask_jwt<U>(
+    mut error: JwtError,
+    realm: Option<&str>,
+    settings: &Settings,
+    callbacks: &Callbacks<U>,
+) -> JwtResponse {
+    let realm = realm.unwrap_or(&settings.default_realm);
+    if error.kind == ErrorKind::MissingToken && error.headers.is_empty() {
+        error = extract::authorization_required(&settings.auth_header_prefix, realm);
+    }
+    if settings.detailed_errors {
+        if let Some(detail) = error.detail.take() {
+            error.description = format!("{} ({detail})", error.description).into();
+        }
+    }
+    if challenge::answers_rfc6750(settings) {
+        challenge::set_challenge(&mut error, realm, settings);
+    }
+    match &callbacks.error {
+        Some(handler) => std::panic::catch_unwind(AssertUnwindSafe(|| handler(&error)))
+            .unwrap_or_else(|_| {
+                log::error!("jwt: the error callback panicked; answering the default error");
+                JwtError::internal("a callback failed").to_response()
+            }),
+        None => error.to_response(),
+    }
+}
 
 /// The response to `error` in the extended profile.
-pub(crate) fn extended(error: &JwtError, settings: &Settings, loaders: &Loaders) -> JwtResponse {
+fn extended(error: &JwtError, settings: &Settings, loaders: &Loaders) -> JwtResponse {
     // Flask-JWT-Extended's body, with the headers the error carries (the `insufficient_scope`
     // challenge of a scoped route).
     let message = |status: Status, text: &str| {

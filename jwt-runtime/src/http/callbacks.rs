@@ -100,32 +100,11 @@ impl<U> IdentityLookup<U> {
         payload: Arc<Payload>,
         claim: &str,
     ) -> Result<Option<U>, JwtError> {
-        if let Some(now) = self.call_now(&payload, claim) {
-            return now;
-        }
-        Ok(match self {
-            IdentityLookup::AsyncClaim(f) => f(claim_value(&payload, claim)?.clone()).await,
-            IdentityLookup::Async(f) => f(Arc::unwrap_or_clone(payload)).await,
-            IdentityLookup::Sync(_) | IdentityLookup::SyncClaim(_) => None,
-        })
-    }
-
-    /// Whether the callback answers without awaiting.
-    pub(crate) fn is_sync(&self) -> bool {
-        matches!(self, IdentityLookup::Sync(_) | IdentityLookup::SyncClaim(_))
-    }
-
-    /// [`call`](Self::call) for the sync forms, which answer without awaiting; `None` for the
-    /// async forms.
-    pub(crate) fn call_now(
-        &self,
-        payload: &Payload,
-        claim: &str,
-    ) -> Option<Result<Option<U>, JwtError>> {
         match self {
-            IdentityLookup::Sync(f) => Some(Ok(f(payload))),
-            IdentityLookup::SyncClaim(f) => Some(claim_value(payload, claim).map(f)),
-            IdentityLookup::Async(_) | IdentityLookup::AsyncClaim(_) => None,
+            IdentityLookup::Sync(f) => Ok(f(&payload)),
+            IdentityLookup::SyncClaim(f) => claim_value(&payload, claim).map(f),
+            IdentityLookup::AsyncClaim(f) => Ok(f(claim_value(&payload, claim)?.clone()).await),
+            IdentityLookup::Async(f) => Ok(f(Arc::unwrap_or_clone(payload)).await),
         }
     }
 }
@@ -183,15 +162,7 @@ pub(crate) enum TokenVerification {
 }
 
 impl TokenVerification {
-    /// The answer of a sync callback; `None` for an async one, which has to be awaited
-    /// ([`call`](Self::call)).
-    pub(crate) fn call_now(&self, header: &Payload, claims: &Payload) -> Option<bool> {
-        match self {
-            TokenVerification::Sync(f) => Some(f(header, claims)),
-            TokenVerification::Async(_) => None,
-        }
-    }
-
+    /// Whether the token is accepted (a sync callback answers when first polled).
     pub(crate) async fn call(&self, header: Arc<Payload>, claims: Arc<Payload>) -> bool {
         match self {
             TokenVerification::Sync(f) => f(&header, &claims),

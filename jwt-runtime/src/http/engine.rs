@@ -15,13 +15,11 @@ use serde_json::Value;
 use crate::authz::admission;
 use crate::authz::authorities::Authorities;
 use crate::authz::authorization;
-use crate::authz::challenge;
 use crate::authz::rules::{Location, RouteRules};
 use crate::claims::{claim_text, now, Payload};
 use crate::error::{ErrorKind, JwtError, JwtResponse};
 use crate::http::answer;
 use crate::http::callbacks::{BoxFuture, Callbacks};
-use crate::http::extract;
 use crate::http::identity::{Authenticated, Identity};
 use crate::http::issue;
 use crate::http::locations::{self, Found};
@@ -40,12 +38,12 @@ pub(crate) struct Registered(pub(crate) Arc<dyn Authenticator>);
 /// What the request guard needs, without the identity type.
 pub(crate) trait Authenticator: Send + Sync + 'static {
     /// Finds, decodes and validates the request's token as `rules` demand, then looks up the
-    /// identity.
+    /// identity. A request that needs no I/O is decided when the future is first polled.
     fn authenticate<'r>(
         &'r self,
         request: &'r Request<'_>,
-        rules: RouteRules,
-    ) -> Authentication<'r>;
+        rules: &'static RouteRules,
+    ) -> BoxFuture<'r, Result<Authenticated, JwtError>>;
 
     /// Turns an error into the response the profile's error callbacks build. A missing token
     /// gets, in the Flask-JWT profile, the `WWW-Authenticate` challenge for `realm` (the default
@@ -89,15 +87,6 @@ impl<U> Engine<U> {
     }
 }
 
-/// How authentication went, as far as it could go without waiting.
-pub(crate) enum Authentication<'r> {
-    /// Decided already: a verified-token cache hit with a sync identity callback, or a request
-    /// refused before any token was verified.
-    Decided(Result<Authenticated, JwtError>),
-    /// To await: a token to verify (keys may be fetched) or an async callback to run.
-    Pending(BoxFuture<'r, Result<Authenticated, JwtError>>),
-}
-
 /// What a request authenticated as, before the identity is type-erased.
 struct Outcome<U> {
     identity: Option<U>,
@@ -114,23 +103,60 @@ impl<U> Outcome<U> {
     }
 }
 
-/// Where [`Engine::decide_now`] left a request.
-enum Early<'r, U> {
-    Decided(Result<Outcome<U>, JwtError>),
-    Verify(Found<'r>),
-    /// Verified and admitted; its revocation state has to be awaited.
-    CheckRevocation(VerifiedToken),
-    /// Verified, admitted and not revoked; an async token verification callback has to be
-    /// awaited, then the identity looked up.
-    VerifyClaims(VerifiedToken),
-}
-
 impl<U: Send + Sync + 'static> Engine<U> {
+    /// The request flow, written once: the token, its verification (the verified-token cache,
+    /// then the pipeline, fetching keys when needed), the route's admission, the revocation
+    /// check, the token verification callback, then the identity.
+    ///
+    /// Every step that has nothing to wait for (a cache hit, static keys, a sync callback, a
+    /// revocation state the near-cache holds) completes when first polled, so a request that
+    /// needs no I/O is decided in a single poll.
+    async fn flow(
+        &self,
+        request: &Request<'_>,
+        rules: &'static RouteRules,
+    ) -> Result<Outcome<U>, JwtError> {
+        let settings = self.codec.settings();
+        if settings.profile == Profile::Extended && request.method() == Method::Options {
+            // Flask-JWT-Extended's exempt method: CORS preflights are not authenticated.
+            return Ok(Outcome::anonymous());
+        }
+        let found = match self.token(request, rules) {
+            Ok(found) => found,
+            Err(error) if rules.optional && error.kind == ErrorKind::MissingToken => {
+                return Ok(Outcome::anonymous())
+            }
+            Err(error) => return Err(error),
+        };
+        let now = now();
+        let token = self
+            .verify(&found.token, rules, now)
+            .await
+            .and_then(|checked| self.admit(checked, &found, rules, now))
+            .map_err(|error| self.with_parts(error, &found))?;
+        if let Some(revocation) = &self.revocation {
+            revocation.check(&token).await?;
+        }
+        if let Some(verify) = &self.callbacks.loaders.token_verification {
+            let accepted = verify.call(token.header(), Arc::clone(&token.claims)).await;
+            claims_verified(accepted, &token)?;
+        }
+        let identity = match &self.callbacks.identity {
+            Some(lookup) => {
+                lookup
+                    .call(Arc::clone(&token.claims), &settings.identity_claim)
+                    .await
+            }
+            None => Ok(None),
+        };
+        self.conclude_identity(identity, token)
+    }
+
     /// The request's token: the request callback's, or the first of the route's locations.
     fn token<'r>(
         &self,
         request: &'r Request<'_>,
-        rules: RouteRules,
+        rules: &'static RouteRules,
     ) -> Result<Found<'r>, JwtError> {
         match &self.callbacks.request {
             Some(request_handler) => match request_handler(request)? {
@@ -145,77 +171,44 @@ impl<U: Send + Sync + 'static> Engine<U> {
         }
     }
 
-    /// Everything that needs no waiting: the token, its validation when no key has to be fetched
-    /// (a verified-token cache hit, or static keys), the route's requirements and a sync identity
-    /// callback. Anything else is left to [`identify`](Self::identify).
-    fn decide_now<'r>(&self, request: &'r Request<'_>, rules: RouteRules) -> Early<'r, U> {
-        let settings = self.codec.settings();
-        if settings.profile == Profile::Extended && request.method() == Method::Options {
-            // Flask-JWT-Extended's exempt method: CORS preflights are not authenticated.
-            return Early::Decided(Ok(Outcome::anonymous()));
+    /// The token's header and claims once verified: by the decode callback, or by the codec
+    /// (the verified-token cache, then the pipeline, fetching keys when needed). With several
+    /// authorities, the caches of those the route accepts are asked first, and only a token
+    /// none of them holds has its `iss` read to choose the authority that validates it.
+    async fn verify(
+        &self,
+        token: &str,
+        rules: &'static RouteRules,
+        now: i64,
+    ) -> Result<Checked, JwtError> {
+        if let Some(decode) = &self.callbacks.decode {
+            let codec = self.verifier(token, rules)?;
+            // The callback validates without I/O: bring the JWKS up to date for it first (in a
+            // future of its own: the request's future stays small on the paths that never wait).
+            Box::pin(codec.prefetch_key(token)).await;
+            return decode(token, codec).map(|claims| decoded(codec, token, claims));
         }
-        let found = match self.token(request, rules) {
-            Ok(found) => found,
-            Err(error) if rules.optional && error.kind == ErrorKind::MissingToken => {
-                return Early::Decided(Ok(Outcome::anonymous()))
-            }
-            Err(error) => return Early::Decided(Err(error)),
-        };
-        let lookup = self.callbacks.identity.as_ref();
-        if lookup.is_some_and(|lookup| !lookup.is_sync()) {
-            return Early::Verify(found);
-        }
-        let now = now();
-        let codec = match self.verifier(&found.token, rules) {
-            Ok(codec) => codec,
-            Err(error) => return Early::Decided(Err(error)),
-        };
-        let claims = match &self.callbacks.decode {
-            Some(_) if !codec.validates_without_io() => return Early::Verify(found),
-            Some(decode) => {
-                decode(&found.token, codec).map(|claims| decoded(codec, &found.token, claims))
-            }
-            None => match codec.cached(&found.token, now) {
-                Ok(Some(claims)) => Ok(claims),
-                Ok(None) if codec.validates_without_io() => codec.validate_now(&found.token, now),
-                Ok(None) => return Early::Verify(found),
-                Err(error) => Err(error),
-            },
-        };
-        let token = match claims.and_then(|claims| self.admit(claims, &found, rules, now)) {
-            Ok(token) => token,
-            Err(error) => return Early::Decided(Err(self.with_parts(error, &found))),
-        };
-        if let Some(revocation) = &self.revocation {
-            match revocation.check_now(&token) {
-                Some(Ok(())) => {}
-                Some(Err(error)) => return Early::Decided(Err(error)),
-                None => return Early::CheckRevocation(token),
-            }
-        }
-        if let Some(verify) = &self.callbacks.loaders.token_verification {
-            match verify.call_now(&token.header(), &token.claims) {
-                Some(accepted) => {
-                    if let Err(error) = claims_verified(accepted, &token) {
-                        return Early::Decided(Err(error));
-                    }
+        let codec = match &self.authorities {
+            None => &self.codec,
+            Some(authorities) => {
+                if let Some(hit) = authorities.cached(token, rules.authorities, now)? {
+                    return Ok(hit);
                 }
-                None => return Early::VerifyClaims(token),
+                return authorities
+                    .select(token, rules.authorities)?
+                    .validate(token, Fetch::Allowed, now)
+                    .await;
             }
-        }
-        let identity = match lookup {
-            Some(lookup) => match lookup.call_now(&token.claims, &settings.identity_claim) {
-                Some(found) => found,
-                None => return Early::Verify(found),
-            },
-            None => Ok(None),
         };
-        Early::Decided(self.conclude_identity(identity, token))
+        match codec.cached(token, now)? {
+            Some(hit) => Ok(hit),
+            None => codec.validate(token, Fetch::Allowed, now).await,
+        }
     }
 
     /// The codec that validates `token`: the one codec, or that of the trusted authority its
     /// `iss` names (no I/O: an unknown issuer is refused without a fetch).
-    fn verifier(&self, token: &str, rules: RouteRules) -> Result<&TokenCodec, JwtError> {
+    fn verifier(&self, token: &str, rules: &'static RouteRules) -> Result<&TokenCodec, JwtError> {
         match &self.authorities {
             None => Ok(&self.codec),
             Some(authorities) => authorities.select(token, rules.authorities),
@@ -227,7 +220,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
         &self,
         checked: Checked,
         found: &Found<'_>,
-        rules: RouteRules,
+        rules: &'static RouteRules,
         now: i64,
     ) -> Result<VerifiedToken, JwtError> {
         let settings = self.codec.settings();
@@ -237,18 +230,6 @@ impl<U: Send + Sync + 'static> Engine<U> {
         authorization::check(claims, &rules.authorization, settings)?;
         let token = VerifiedToken::new(checked, found.location, Arc::clone(&self.identity_claim));
         Ok(token)
-    }
-
-    /// The token verification callback, sync or async (after the revocation check, in
-    /// Flask-JWT-Extended's order).
-    async fn verify_claims(&self, token: &VerifiedToken) -> Result<(), JwtError> {
-        match &self.callbacks.loaders.token_verification {
-            Some(verify) => {
-                let accepted = verify.call(token.header(), Arc::clone(&token.claims)).await;
-                claims_verified(accepted, token)
-            }
-            None => Ok(()),
-        }
     }
 
     /// The identity callback's answer for `token`: who, or the profile's "unknown user" error.
@@ -270,52 +251,6 @@ impl<U: Send + Sync + 'static> Engine<U> {
                 .unknown_identity(&token)
                 .with_parts(token.header(), Arc::clone(&token.claims))),
         }
-    }
-
-    /// Validates the found token (fetching keys if needed), checks the route's requirements,
-    /// then looks up the identity.
-    async fn identify(&self, found: Found<'_>, rules: RouteRules) -> Result<Outcome<U>, JwtError> {
-        let now = now();
-        let codec = self.verifier(&found.token, rules)?;
-        let claims = match &self.callbacks.decode {
-            Some(decode) => {
-                // The callback validates without I/O: bring the JWKS up to date for it first.
-                codec.prefetch_key(&found.token).await;
-                decode(&found.token, codec).map(|claims| decoded(codec, &found.token, claims))
-            }
-            None => codec.verify_shared(&found.token, Fetch::Allowed).await,
-        };
-        let token = claims
-            .and_then(|claims| self.admit(claims, &found, rules, now))
-            .map_err(|error| self.with_parts(error, &found))?;
-        self.identify_unrevoked(token).await
-    }
-
-    /// The revocation check (awaited), the token verification callback, then the identity of
-    /// an admitted token.
-    async fn identify_unrevoked(&self, token: VerifiedToken) -> Result<Outcome<U>, JwtError> {
-        if let Some(revocation) = &self.revocation {
-            revocation.check(&token).await?;
-        }
-        self.identify_verified(token).await
-    }
-
-    /// The token verification callback (awaited), then the identity of an admitted, unrevoked
-    /// token.
-    async fn identify_verified(&self, token: VerifiedToken) -> Result<Outcome<U>, JwtError> {
-        self.verify_claims(&token).await?;
-        let identity = match &self.callbacks.identity {
-            Some(lookup) => {
-                lookup
-                    .call(
-                        Arc::clone(&token.claims),
-                        &self.codec.settings().identity_claim,
-                    )
-                    .await
-            }
-            None => Ok(None),
-        };
-        self.conclude_identity(identity, token)
     }
 
     /// For an expired token in the extended profile, the token's header and claims, for the
@@ -435,67 +370,28 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
     fn authenticate<'r>(
         &'r self,
         request: &'r Request<'_>,
-        rules: RouteRules,
-    ) -> Authentication<'r> {
-        let conclude = move |outcome: Result<Outcome<U>, JwtError>| match outcome {
-            Ok(Outcome { identity, token }) => Ok(Authenticated {
-                identity: identity.map(Identity::new),
-                token,
-            }),
-            Err(error) => {
-                log::info!(
-                    "jwt: {} {}: {error}",
-                    request.method(),
-                    request.uri().path()
-                );
-                Err(error)
+        rules: &'static RouteRules,
+    ) -> BoxFuture<'r, Result<Authenticated, JwtError>> {
+        Box::pin(async move {
+            match unwind_safe("authentication", self.flow(request, rules)).await {
+                Ok(Outcome { identity, token }) => Ok(Authenticated {
+                    identity: identity.map(Identity::new),
+                    token,
+                }),
+                Err(error) => {
+                    log::info!(
+                        "jwt: {} {}: {error}",
+                        request.method(),
+                        request.uri().path()
+                    );
+                    Err(error)
+                }
             }
-        };
-        let early = std::panic::catch_unwind(AssertUnwindSafe(|| self.decide_now(request, rules)))
-            .unwrap_or_else(|_| Early::Decided(Err(panicked("authentication"))));
-        match early {
-            Early::Decided(outcome) => Authentication::Decided(conclude(outcome)),
-            Early::Verify(found) => Authentication::Pending(Box::pin(async move {
-                conclude(unwind_safe("authentication", self.identify(found, rules)).await)
-            })),
-            Early::CheckRevocation(token) => Authentication::Pending(Box::pin(async move {
-                conclude(unwind_safe("authentication", self.identify_unrevoked(token)).await)
-            })),
-            Early::VerifyClaims(token) => Authentication::Pending(Box::pin(async move {
-                conclude(unwind_safe("authentication", self.identify_verified(token)).await)
-            })),
-        }
+        })
     }
 
-    fn respond(&self, mut error: JwtError, realm: Option<&str>) -> JwtResponse {
-        let settings = self.codec.settings();
-        if settings.profile == Profile::Extended {
-            return answer::extended(&error, settings, &self.callbacks.loaders);
-        }
-        if error.kind == ErrorKind::MissingToken && error.headers.is_empty() {
-            let realm = realm.unwrap_or(&settings.default_realm);
-            error = extract::authorization_required(&settings.auth_header_prefix, realm);
-        }
-        if settings.detailed_errors {
-            if let Some(detail) = error.detail.take() {
-                error.description = format!("{} ({detail})", error.description).into();
-            }
-        }
-        if challenge::answers_rfc6750(settings) {
-            challenge::set_challenge(
-                &mut error,
-                realm.unwrap_or(&settings.default_realm),
-                settings,
-            );
-        }
-        match &self.callbacks.error {
-            Some(handler) => std::panic::catch_unwind(AssertUnwindSafe(|| handler(&error)))
-                .unwrap_or_else(|_| {
-                    log::error!("jwt: the error callback panicked; answering the default error");
-                    JwtError::internal("a callback failed").to_response()
-                }),
-            None => error.to_response(),
-        }
+    fn respond(&self, error: JwtError, realm: Option<&str>) -> JwtResponse {
+        answer::refusal(error, realm, self.codec.settings(), &self.callbacks)
     }
 
     fn settings(&self) -> &Settings {
@@ -571,4 +467,108 @@ fn body_error(error: serde_json::Error) -> JwtError {
         format!("Request body is not valid JSON: {error}")
     };
     JwtError::bad_body(Status::BadRequest, description)
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt as _;
+    use rocket::http::Header;
+    use rocket::local::asynchronous::Client;
+    use serde_json::json;
+
+    use super::*;
+    use crate::authz::rules::Required;
+    use crate::Jwt;
+
+    const SECRET: &str = "a secret of at least thirty-two bytes";
+
+    fn token(identity: i64) -> String {
+        let now = now();
+        let claims = json!({"identity": identity, "iat": now, "nbf": now, "exp": now + 300});
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .expect("signed")
+    }
+
+    async fn client(jwt: Jwt<i64>) -> Client {
+        Client::tracked(rocket::build().attach(jwt))
+            .await
+            .expect("ignites")
+    }
+
+    fn engine(client: &Client) -> &dyn Authenticator {
+        let Registered(engine) = client.rocket().state::<Registered>().expect("attached");
+        engine.as_ref()
+    }
+
+    /// The one flow decides a request that needs no I/O when first polled (static keys, a sync
+    /// identity callback), from the pipeline and from the verified-token cache alike; a refusal
+    /// too.
+    #[rocket::async_test]
+    async fn a_request_without_io_is_decided_in_one_poll() {
+        let jwt = Jwt::builder()
+            .secret_key(SECRET)
+            .disable_auth_url_rule()
+            .identity_handler(|payload| payload.get("identity").and_then(Value::as_i64))
+            .build()
+            .expect("valid");
+        let client = client(jwt).await;
+        let rules = RouteRules::of_route::<Required>();
+        let request = client
+            .get("/")
+            .header(Header::new("Authorization", format!("JWT {}", token(7))));
+        for round in ["pipeline", "cache"] {
+            let decided = engine(&client).authenticate(&request, rules).now_or_never();
+            let authenticated = decided.expect(round).expect("accepted");
+            assert_eq!(
+                authenticated
+                    .identity_as::<i64>()
+                    .expect("an i64")
+                    .as_deref(),
+                Some(&7)
+            );
+        }
+        let refused = client.get("/");
+        let decided = engine(&client).authenticate(&refused, rules).now_or_never();
+        match decided.expect("decided") {
+            Ok(_) => panic!("a request without a token was accepted"),
+            Err(error) => assert_eq!(error.kind, ErrorKind::MissingToken),
+        }
+    }
+
+    /// A blocking identity callback is awaited off the async workers: the first poll waits, and
+    /// the same future then completes with its answer (nothing is verified twice).
+    #[rocket::async_test]
+    async fn a_blocking_identity_callback_is_awaited_by_the_same_flow() {
+        let jwt = Jwt::builder()
+            .secret_key(SECRET)
+            .disable_auth_url_rule()
+            .identity_handler_blocking(|payload| {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                payload.get("identity").and_then(Value::as_i64)
+            })
+            .build()
+            .expect("valid");
+        let client = client(jwt).await;
+        let rules = RouteRules::of_route::<Required>();
+        let request = client
+            .get("/")
+            .header(Header::new("Authorization", format!("JWT {}", token(9))));
+        let mut pending = engine(&client).authenticate(&request, rules);
+        assert!(
+            (&mut pending).now_or_never().is_none(),
+            "waits for the callback"
+        );
+        let authenticated = pending.await.expect("accepted");
+        assert_eq!(
+            authenticated
+                .identity_as::<i64>()
+                .expect("an i64")
+                .as_deref(),
+            Some(&9)
+        );
+    }
 }

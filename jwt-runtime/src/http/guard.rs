@@ -22,7 +22,7 @@ use rocket::{Request, Response};
 use crate::authz::rules::{Location, Required, RouteRules, Rules};
 use crate::claims::Payload;
 use crate::error::{JwtError, JwtResponse};
-use crate::http::engine::{Authentication, Registered};
+use crate::http::engine::Registered;
 use crate::http::finish::Finishing;
 use crate::http::identity::{self, Authenticated};
 use crate::token::verified::VerifiedToken;
@@ -206,10 +206,9 @@ impl<'r, R: Rules> FromRequest<'r> for JwtAuth<R> {
                 realm: PhantomData,
             });
         };
-        let outcome = match engine.authenticate(request, RouteRules::of::<R>()) {
-            Authentication::Decided(outcome) => outcome,
-            Authentication::Pending(future) => future.await,
-        };
+        let outcome = engine
+            .authenticate(request, RouteRules::of_route::<R>())
+            .await;
         match outcome {
             Ok(current) => Outcome::Success(JwtAuth {
                 current: Ok(current),

@@ -68,7 +68,7 @@ fn header_values<'r, 'n>(
 pub(crate) fn find<'r>(
     request: &'r Request<'_>,
     settings: &Settings,
-    rules: RouteRules,
+    rules: &RouteRules,
 ) -> Result<Found<'r>, JwtError> {
     let locations = rules.locations.unwrap_or(&settings.token_location);
     let mut reasons = Vec::new();

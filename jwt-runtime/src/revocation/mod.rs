@@ -183,9 +183,9 @@ impl Revocation {
         self.store.as_ref()
     }
 
-    /// The check without waiting: `Some` when the answer is known locally, `None` when
-    /// [`check`](Self::check) must be awaited.
-    pub(crate) fn check_now(&self, token: &VerifiedToken) -> Option<Result<(), JwtError>> {
+    /// The check without waiting: `Some` when the answer is known locally, `None` when the
+    /// store has to be asked.
+    fn check_now(&self, token: &VerifiedToken) -> Option<Result<(), JwtError>> {
         if self.blocklist.is_some() {
             return None;
         }
@@ -195,8 +195,18 @@ impl Revocation {
         Some(self.conclude(state, &key, token))
     }
 
-    /// The check: the blocklist callback and the store, within `revocation_timeout`.
+    /// The check: the blocklist callback and the store, within `revocation_timeout`. A state the
+    /// near-cache holds answers when first polled.
     pub(crate) async fn check(&self, token: &VerifiedToken) -> Result<(), JwtError> {
+        match self.check_now(token) {
+            Some(known) => known,
+            // The store's lookup, in a future of its own: the request's future stays small.
+            None => Box::pin(self.ask(token)).await,
+        }
+    }
+
+    /// The blocklist callback and the store, asked within `revocation_timeout`.
+    async fn ask(&self, token: &VerifiedToken) -> Result<(), JwtError> {
         let key = TokenKey::of(&token.claims, &self.identity_claim);
         let _probe = if self.failing.load(Ordering::Relaxed) {
             match Probe::take(&self.probing) {

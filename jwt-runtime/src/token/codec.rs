@@ -163,22 +163,33 @@ impl TokenCodec {
         }
     }
 
-    /// Whether validating a token never waits for I/O (static keys; a JWKS may need a fetch).
-    pub(crate) fn validates_without_io(&self) -> bool {
-        matches!(self.keys, KeySource::Static(_))
-    }
-
     /// The pipeline without awaiting anything, for a token not in the verified-token cache: with
     /// static keys, the whole validation; with a JWKS, only keys already held are used.
     pub(crate) fn validate_now(&self, token: &str, now: i64) -> Result<Checked, JwtError> {
         // Without fetching, no step awaits anything: the future is ready when first polled.
-        self.validate(token, Fetch::CachedOnly, now)
+        self.run(token, Fetch::CachedOnly, now)
             .now_or_never()
             .unwrap_or_else(|| Err(JwtError::internal("token validation did not complete")))
     }
 
+    /// The pipeline for a token not in the verified-token cache, then the cache for a token that
+    /// passed. With static keys (or `Fetch::CachedOnly`) it runs without awaiting; with a JWKS
+    /// the pipeline, which may wait for a fetch, runs in a future of its own, so that a request's
+    /// future stays small on the paths that never fetch.
+    pub(crate) async fn validate(
+        &self,
+        token: &str,
+        fetch: Fetch,
+        now: i64,
+    ) -> Result<Checked, JwtError> {
+        match (&self.keys, fetch) {
+            (KeySource::Static(_), _) | (_, Fetch::CachedOnly) => self.validate_now(token, now),
+            (KeySource::Jwks(_), Fetch::Allowed) => Box::pin(self.run(token, fetch, now)).await,
+        }
+    }
+
     /// The pipeline, then the verified-token cache for a token that passed.
-    async fn validate(&self, token: &str, fetch: Fetch, now: i64) -> Result<Checked, JwtError> {
+    async fn run(&self, token: &str, fetch: Fetch, now: i64) -> Result<Checked, JwtError> {
         let generation = self.keys.generation();
         let validated = validate::run(&self.rules, &self.keys, token, fetch, now, &mut Stop)
             .await?
