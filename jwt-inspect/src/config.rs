@@ -5,9 +5,7 @@ use std::path::Path;
 
 use rocket::figment::Figment;
 use rocket_flask_jwt_runtime::testing::{algorithm_name, minimum_secret_bytes};
-use rocket_flask_jwt_runtime::{
-    Algorithm, KeyMaterial, Secret, Settings, SettingsError, TokenCodec,
-};
+use rocket_flask_jwt_runtime::{Algorithm, KeyMaterial, Secret, Settings, SettingsError, Verifier};
 
 use crate::cli::Cli;
 use crate::Fatal;
@@ -137,22 +135,25 @@ fn too_short_for(settings: &Settings) -> Vec<(Algorithm, usize, usize)> {
     short
 }
 
-/// The codec checking `settings`' tokens. A secret too short for the API is used all the same
-/// (the note printed by [`apply_options`] says the API refuses it): `allow_short_secret` is set
-/// here for the codec only, and the runtime's warning, which would blame that setting on the
-/// user's configuration, is not shown.
-pub(crate) fn keyed_codec(mut settings: Settings) -> Result<TokenCodec, Fatal> {
+/// The validation of `settings`' tokens, resolved as the API's fairing resolves it at ignition
+/// (OIDC discovery, several trusted authorities). A secret too short for the API is used all the
+/// same (the note printed by [`apply_options`] says the API refuses it): `allow_short_secret` is
+/// set here only, and the runtime's warning, which would blame that setting on the user's
+/// configuration, is not shown.
+pub(crate) async fn verifier(mut settings: Settings) -> Result<Verifier, Fatal> {
     let forced = !settings.allow_short_secret && !too_short_for(&settings).is_empty();
     if !forced {
-        return TokenCodec::new(settings).map_err(|e| Fatal(describe_settings_error(&e)));
+        return Verifier::resolve(settings)
+            .await
+            .map_err(|e| Fatal(describe_settings_error(&e)));
     }
     settings.allow_short_secret = true;
-    // Building a codec only warns about a short secret; errors still show.
+    // Building the keys only warns about a short secret; errors still show.
     let level = log::max_level();
     log::set_max_level(log::LevelFilter::Error);
-    let codec = TokenCodec::new(settings);
+    let verifier = Verifier::resolve(settings).await;
     log::set_max_level(level);
-    codec.map_err(|e| Fatal(describe_settings_error(&e)))
+    verifier.map_err(|e| Fatal(describe_settings_error(&e)))
 }
 
 /// The algorithms a token may be signed with.
@@ -169,9 +170,12 @@ fn is_hmac(algorithm: Algorithm) -> bool {
     algorithm_name(algorithm).starts_with("HS")
 }
 
-/// Whether a key for `algorithm` is configured at all (it may still be unusable).
+/// Whether a key for `algorithm` is configured at all (it may still be unusable). Trusted
+/// authorities always have keys (a JWKS, derived from the issuer when not given, or a key).
 pub(crate) fn has_key(settings: &Settings, algorithm: Algorithm) -> bool {
-    if is_hmac(algorithm) {
+    if !settings.authorities.is_empty() {
+        true
+    } else if is_hmac(algorithm) {
         settings.secret_key.is_some()
     } else {
         settings.public_key.is_some() || settings.jwks_url.is_some() || settings.authority.is_some()

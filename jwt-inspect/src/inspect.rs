@@ -2,11 +2,9 @@
 //! that needs none), saying which option would let the signature be checked.
 
 use rocket_flask_jwt_runtime::testing::algorithm_name;
-use rocket_flask_jwt_runtime::{
-    Algorithm, Check, Inspection, JwtError, Secret, Settings, TokenCodec, Verdict,
-};
+use rocket_flask_jwt_runtime::{Algorithm, Check, Inspection, JwtError, Secret, Settings, Verdict};
 
-use crate::config::{accepted, describe_settings_error, has_key, key_hint, keyed_codec};
+use crate::config::{accepted, has_key, key_hint, verifier};
 use crate::Fatal;
 
 /// Runs the five checks. When the token's algorithm has no key configured, the header and
@@ -20,7 +18,7 @@ pub(crate) async fn inspect(mut settings: Settings, token: &str) -> Result<Inspe
 
     // A codec that needs no key: the same pipeline with signature checks turned off, which
     // decodes the header (for its `alg`) and runs every check that needs no key.
-    let keyless = TokenCodec::new(Settings {
+    let keyless = verifier(Settings {
         // 64 bytes: long enough for HS512, so no short-secret warning is logged for it.
         secret_key: Some(Secret::new(
             "jwt-inspect: no key is configured; this stand-in verifies nothing",
@@ -44,7 +42,7 @@ pub(crate) async fn inspect(mut settings: Settings, token: &str) -> Result<Inspe
         oidc_discovery: false,
         ..settings.clone()
     })
-    .map_err(|e| Fatal(describe_settings_error(&e)))?;
+    .await?;
     let mut inspection = keyless.inspect(token).await;
     let header_alg: Option<String> = inspection
         .header
@@ -71,8 +69,7 @@ pub(crate) async fn inspect(mut settings: Settings, token: &str) -> Result<Inspe
             );
             settings.algorithms = usable;
         }
-        let codec = keyed_codec(settings)?;
-        return Ok(codec.inspect(token).await);
+        return Ok(verifier(settings).await?.inspect(token).await);
     }
 
     // The signature was not checked: say what to pass, or that the API refuses the `alg`

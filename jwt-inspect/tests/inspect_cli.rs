@@ -900,3 +900,73 @@ fn a_missing_claim_names_the_setting_that_requires_it() {
         "{run:#?}"
     );
 }
+
+#[test]
+fn the_extended_profile_s_claim_rules_are_the_api_s() {
+    let dir = TempDir::new("extended-profile");
+    dir.file(
+        "Rocket.toml",
+        &format!("[default.jwt]\nprofile = \"extended\"\nsecret_key = \"{SECRET}\"\n"),
+    );
+    // Valid for the five checks, but without the identity claim (`sub`) the guard refuses.
+    let run = inspect(dir.path(), &[&hs256(&claims(json!({})))]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.check("well-formed").starts_with("[FAIL]")
+            && run.check("well-formed").contains("Missing claim: sub"),
+        "{run:#?}"
+    );
+    let run = inspect(
+        dir.path(),
+        &[&hs256(&claims(json!({"sub": "u", "jti": 7})))],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.check("well-formed").contains("JWT ID must be a string"),
+        "{run:#?}"
+    );
+    let run = inspect(dir.path(), &[&hs256(&claims(json!({"sub": "u"})))]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+}
+
+#[test]
+fn several_trusted_authorities_are_resolved_as_the_api_resolves_them() {
+    let dir = TempDir::new("authorities");
+    let authority = |name: &str, issuer: &str, key: &str| {
+        format!(
+            "[[default.jwt.authorities]]\nname = \"{name}\"\nissuer = \"{issuer}\"\n\
+             audience = \"api\"\nalgorithms = [\"RS256\"]\npublic_key = '''\n{}'''\n",
+            std::fs::read_to_string(key_path(key)).expect("test key")
+        )
+    };
+    dir.file(
+        "Rocket.toml",
+        &format!(
+            "{}{}",
+            authority("a", "https://a.example/", "rsa2_public.pem"),
+            authority("b", "https://b.example/", "rsa_public.pem")
+        ),
+    );
+    // Signed with b's key: checked with b's key, issuer and audience.
+    let from_b = rs256(&claims(json!({"iss": "https://b.example/", "aud": "api"})));
+    let run = inspect(dir.path(), &[&from_b]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(run.tags(), ["PASS"; 5], "{run:#?}");
+    // Claiming to be a's: a's key does not verify it.
+    let claims_a = rs256(&claims(json!({"iss": "https://a.example/", "aud": "api"})));
+    let run = inspect(dir.path(), &[&claims_a]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.check("signature").starts_with("[FAIL]"), "{run:#?}");
+    // No trusted authority issues as this `iss`: refused before any key, as the guard does.
+    let elsewhere = rs256(&claims(json!({"iss": "https://c.example/", "aud": "api"})));
+    let run = inspect(dir.path(), &[&elsewhere]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.check("intended authority").starts_with("[FAIL]")
+            && run
+                .check("intended authority")
+                .contains("https://c.example/"),
+        "{run:#?}"
+    );
+    assert!(run.check("signature").starts_with("[SKIP]"), "{run:#?}");
+}

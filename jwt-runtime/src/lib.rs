@@ -48,6 +48,7 @@ pub use settings::{ProtectedResource, TrustedAuthority, WELL_KNOWN_PATH};
 pub use token::access_token::{ACCESS_TOKEN_TYP, DEFAULT_MAX_AGE};
 pub use token::codec::TokenCodec;
 pub use token::inspect::{CheckReport, Inspection, Verdict};
+pub use token::verifier::Verifier;
 
 /// Internals that this workspace's tests, benchmarks, fuzz targets and the `jwt-inspect` command
 /// reach into. Not a public API: it may change in any release.

@@ -29,6 +29,7 @@ mod cookies;
 mod extended;
 mod extended_security;
 mod flask_jwt_suite;
+mod inspector_agrees;
 mod issuer_tokens;
 mod jwt_required;
 mod macro_expansion;

@@ -14,7 +14,8 @@ use crate::http::callbacks::Callbacks;
 use crate::http::engine::Engine;
 use crate::http::engine::Registered;
 use crate::revocation::{Revocation, Revoker};
-use crate::settings::{CodeSettings, Profile, Settings, SettingsError};
+use crate::settings::{CodeSettings, Profile, Settings};
+use crate::token::verifier::Verifier;
 
 /// Flask-JWT for Rocket: attach it with `rocket::build().attach(jwt)`.
 ///
@@ -56,33 +57,6 @@ impl<U: Send + Sync + 'static> Jwt<U> {
     }
 }
 
-/// With `oidc_discovery`, takes the JWKS URL from the authority's `openid-configuration`, after
-/// checking that its `issuer` is the configured one.
-async fn discover(mut settings: Settings) -> Result<Settings, SettingsError> {
-    if !settings.oidc_discovery {
-        return Ok(settings);
-    }
-    let invalid = |reason: String| SettingsError::Invalid {
-        setting: "oidc_discovery",
-        reason,
-    };
-    let authority = settings
-        .authority
-        .clone()
-        .ok_or_else(|| invalid("needs `authority`".into()))?;
-    let issuer = settings.issuer.clone().unwrap_or_else(|| authority.clone());
-    let found = crate::jwks::discover(&authority, &issuer, settings.jwks_timeout, 256 * 1024)
-        .await
-        .map_err(|e| invalid(e.to_string()))?;
-    log::info!(
-        "jwt: OIDC discovery at {authority}: issuer {:?}, keys at {}",
-        found.issuer,
-        found.jwks_uri
-    );
-    settings.jwks_url.get_or_insert(found.jwks_uri);
-    Ok(settings)
-}
-
 #[rocket::async_trait]
 impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
     fn info(&self) -> Info {
@@ -95,42 +69,18 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
     async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
         let in_code = |profile| Ok(self.code.under(profile));
         let resolved = match Settings::layered(&self.settings, in_code, rocket.figment()) {
-            Ok(settings) => discover(settings)
-                .await
-                .and_then(crate::authz::authorities::resolve),
+            Ok(settings) => Verifier::resolve(settings).await,
             Err(error) => Err(error),
         };
-        let (codec, authorities) = match resolved {
-            Ok(resolved) => resolved,
+        let verifier = match resolved {
+            Ok(verifier) => verifier,
             Err(error) => {
                 log::error!("jwt: {error}");
                 return Err(rocket);
             }
         };
-        // With several authorities, each authority's codec validates, with its own keys.
-        if let Some(jwks) = codec.jwks().filter(|_| authorities.is_none()) {
-            let url = &jwks.config().url;
-            match jwks.refresh().await {
-                Ok(count) => log::info!("jwt: JWKS {url}: {count} signing key(s) loaded"),
-                Err(error) => log::warn!(
-                    "jwt: JWKS {url}: first fetch FAILED ({error}); requests will retry the fetch \
-                     and fail until it succeeds"
-                ),
-            }
-        }
-        for (name, codec) in authorities.iter().flat_map(|a| a.codecs()) {
-            if let Some(jwks) = codec.jwks() {
-                let url = &jwks.config().url;
-                match jwks.refresh().await {
-                    Ok(count) => log::info!("jwt: authority {name}: JWKS {url}: {count} key(s)"),
-                    Err(error) => log::warn!(
-                        "jwt: authority {name}: JWKS {url}: first fetch FAILED ({error}); requests \
-                         will retry the fetch"
-                    ),
-                }
-            }
-        }
-        let settings = codec.settings();
+        verifier.load_keys().await;
+        let settings = verifier.settings();
         if !settings.verify {
             log::warn!("jwt: `verify` is false: tokens are NOT verified; never run like this in production");
         }
@@ -162,12 +112,11 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             .and_then(|revocation| revocation.store())
             .map(|store| Revoker::new(Arc::clone(store), settings));
         let engine = Arc::new(Engine::new(
-            codec,
-            authorities,
+            verifier,
             Arc::clone(&self.callbacks),
             revocation,
         ));
-        let metadata_route = crate::app::resource_metadata::route(engine.codec.settings());
+        let metadata_route = crate::app::resource_metadata::route(engine.codec().settings());
         let mut rocket = crate::http::catcher::register(rocket.manage(Registered(engine.clone())));
         if let Some(revoker) = revoker {
             rocket = rocket.manage(revoker);

@@ -1,14 +1,13 @@
-//! Admission: whether a token that passed the five checks is admitted to a route — the identity
-//! claim (extended profile), the CSRF double submit of a cookie token, the token type and
-//! freshness, in Flask-JWT-Extended's order, so the same token gets the same answer. The
-//! route's scopes and claim rules come after, in `authorization`.
+//! Admission: whether a token that passed the five checks and the claim requirements of every
+//! route (`token::claim_checks`) is admitted to this route — the CSRF double submit of a cookie
+//! token, the token type and freshness, in Flask-JWT-Extended's order, so the same token gets
+//! the same answer. The route's scopes and claim rules come after, in `authorization`.
 
 use serde_json::Value;
 
 use crate::authz::rules::RouteRules;
 use crate::claims::Payload;
 use crate::error::{Check, JwtError};
-use crate::settings::{Profile, Settings};
 
 /// Checks `claims` against `rules`; `csrf` is the value sent beside a cookie token on a
 /// CSRF-protected method; `now` is the current time in seconds.
@@ -16,23 +15,8 @@ pub(crate) fn check(
     claims: &Payload,
     rules: &RouteRules,
     csrf: Option<&str>,
-    settings: &Settings,
     now: f64,
 ) -> Result<(), JwtError> {
-    if settings.profile == Profile::Extended
-        && claims.get("jti").is_some_and(|jti| !jti.is_string())
-    {
-        return Err(JwtError::invalid_token(
-            Check::WellFormed,
-            "JWT ID must be a string",
-        ));
-    }
-    if settings.profile == Profile::Extended && !claims.contains_key(&settings.identity_claim) {
-        return Err(JwtError::invalid_token(
-            Check::WellFormed,
-            format!("Missing claim: {}", settings.identity_claim),
-        ));
-    }
     if let Some(sent) = csrf {
         match csrf_matches(claims, sent) {
             None => {
@@ -95,12 +79,8 @@ mod tests {
         serde_json::from_value(value).unwrap()
     }
 
-    fn extended() -> Settings {
-        Settings::for_profile(Profile::Extended)
-    }
-
     fn answer(value: Value, rules: RouteRules, csrf: Option<&str>) -> Result<(), String> {
-        check(&claims(value), &rules, csrf, &extended(), 1000.0)
+        check(&claims(value), &rules, csrf, 1000.0)
             .map_err(|error| format!("{} {}", error.status.code, error.description))
     }
 
@@ -184,26 +164,5 @@ mod tests {
             answer(json!({"sub": "u", "csrf": 1}), required, Some("1")),
             Err("401 Missing claim: csrf".into())
         );
-    }
-
-    #[test]
-    fn the_extended_profile_requires_the_identity_claim() {
-        assert_eq!(
-            answer(
-                json!({"type": "access"}),
-                RouteRules::of::<Required>(),
-                None
-            ),
-            Err("401 Missing claim: sub".into())
-        );
-        let flask_jwt = Settings::default();
-        assert!(check(
-            &claims(json!({})),
-            &RouteRules::of::<Required>(),
-            None,
-            &flask_jwt,
-            0.0
-        )
-        .is_ok());
     }
 }

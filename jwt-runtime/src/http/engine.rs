@@ -13,7 +13,6 @@ use rocket::Request;
 use serde_json::Value;
 
 use crate::authz::admission;
-use crate::authz::authorities::Authorities;
 use crate::authz::authorization;
 use crate::authz::rules::{Location, RouteRules};
 use crate::claims::{claim_text, now, Payload};
@@ -25,10 +24,10 @@ use crate::http::issue;
 use crate::http::locations::{self, Found};
 use crate::revocation::Revocation;
 use crate::settings::{Profile, Settings};
-use crate::token::access_token;
+use crate::token::claim_checks;
 use crate::token::codec::{Checked, TokenCodec};
-use crate::token::validate::Fetch;
 use crate::token::verified::VerifiedToken;
+use crate::token::verifier::Verifier;
 
 /// Managed state: the attached [`Jwt`](crate::Jwt), without its identity type; what the request
 /// guards ([`JwtAuth`](crate::JwtAuth), [`JwtCookies`](crate::JwtCookies),
@@ -59,9 +58,8 @@ pub(crate) trait Authenticator: Send + Sync + 'static {
 
 /// A [`Jwt`](crate::Jwt) resolved at ignition.
 pub(crate) struct Engine<U> {
-    pub(crate) codec: TokenCodec,
-    /// With the `authorities` setting, the codec of each trusted authority.
-    pub(crate) authorities: Option<Authorities>,
+    /// The token validation: the codec, or one per trusted authority.
+    pub(crate) verifier: Verifier,
     pub(crate) callbacks: Arc<Callbacks<U>>,
     /// The `identity_claim` setting, shared with every verified token (no copy per request).
     pub(crate) identity_claim: Arc<str>,
@@ -71,19 +69,22 @@ pub(crate) struct Engine<U> {
 
 impl<U> Engine<U> {
     pub(crate) fn new(
-        codec: TokenCodec,
-        authorities: Option<Authorities>,
+        verifier: Verifier,
         callbacks: Arc<Callbacks<U>>,
         revocation: Option<Arc<Revocation>>,
     ) -> Self {
-        let identity_claim = Arc::from(codec.settings().identity_claim.as_str());
+        let identity_claim = Arc::from(verifier.settings().identity_claim.as_str());
         Engine {
-            codec,
-            authorities,
+            verifier,
             callbacks,
             identity_claim,
             revocation,
         }
+    }
+
+    /// The codec of the settings (with several authorities, the first authority's), which signs.
+    pub(crate) fn codec(&self) -> &TokenCodec {
+        self.verifier.codec()
     }
 }
 
@@ -116,7 +117,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
         request: &Request<'_>,
         rules: &'static RouteRules,
     ) -> Result<Outcome<U>, JwtError> {
-        let settings = self.codec.settings();
+        let settings = self.codec().settings();
         if settings.profile == Profile::Extended && request.method() == Method::Options {
             // Flask-JWT-Extended's exempt method: CORS preflights are not authenticated.
             return Ok(Outcome::anonymous());
@@ -167,52 +168,27 @@ impl<U: Send + Sync + 'static> Engine<U> {
                 }),
                 None => Err(JwtError::missing_token(JwtError::NO_TOKEN)),
             },
-            None => locations::find(request, self.codec.settings(), rules),
+            None => locations::find(request, self.codec().settings(), rules),
         }
     }
 
-    /// The token's header and claims once verified: by the decode callback, or by the codec
-    /// (the verified-token cache, then the pipeline, fetching keys when needed). With several
-    /// authorities, the caches of those the route accepts are asked first, and only a token
-    /// none of them holds has its `iss` read to choose the authority that validates it.
+    /// The token's header and claims once through the five checks: by the decode callback,
+    /// or by the verifier (the verified-token cache, then the pipeline, fetching keys when
+    /// needed).
     async fn verify(
         &self,
         token: &str,
         rules: &'static RouteRules,
         now: i64,
     ) -> Result<Checked, JwtError> {
-        if let Some(decode) = &self.callbacks.decode {
-            let codec = self.verifier(token, rules)?;
-            // The callback validates without I/O: bring the JWKS up to date for it first (in a
-            // future of its own: the request's future stays small on the paths that never wait).
-            Box::pin(codec.prefetch_key(token)).await;
-            return decode(token, codec).map(|claims| decoded(codec, token, claims));
-        }
-        let codec = match &self.authorities {
-            None => &self.codec,
-            Some(authorities) => {
-                if let Some(hit) = authorities.cached(token, rules.authorities, now)? {
-                    return Ok(hit);
-                }
-                return authorities
-                    .select(token, rules.authorities)?
-                    .validate(token, Fetch::Allowed, now)
-                    .await;
-            }
+        let Some(decode) = &self.callbacks.decode else {
+            return self.verifier.checked(token, rules.authorities, now).await;
         };
-        match codec.cached(token, now)? {
-            Some(hit) => Ok(hit),
-            None => codec.validate(token, Fetch::Allowed, now).await,
-        }
-    }
-
-    /// The codec that validates `token`: the one codec, or that of the trusted authority its
-    /// `iss` names (no I/O: an unknown issuer is refused without a fetch).
-    fn verifier(&self, token: &str, rules: &'static RouteRules) -> Result<&TokenCodec, JwtError> {
-        match &self.authorities {
-            None => Ok(&self.codec),
-            Some(authorities) => authorities.select(token, rules.authorities),
-        }
+        let codec = self.verifier.codec_for(token, rules.authorities)?;
+        // The callback validates without I/O: bring the JWKS up to date for it first (in a
+        // future of its own: the request's future stays small on the paths that never wait).
+        Box::pin(codec.prefetch_key(token)).await;
+        decode(token, codec).map(|claims| decoded(codec, token, claims))
     }
 
     /// The route's requirements, on verified claims.
@@ -223,10 +199,10 @@ impl<U: Send + Sync + 'static> Engine<U> {
         rules: &'static RouteRules,
         now: i64,
     ) -> Result<VerifiedToken, JwtError> {
-        let settings = self.codec.settings();
+        let settings = self.codec().settings();
         let claims = &checked.claims;
-        access_token::check(claims, settings)?;
-        admission::check(claims, rules, found.csrf.as_deref(), settings, now as f64)?;
+        claim_checks::check(claims, settings)?;
+        admission::check(claims, rules, found.csrf.as_deref(), now as f64)?;
         authorization::check(claims, &rules.authorization, settings)?;
         let token = VerifiedToken::new(checked, found.location, Arc::clone(&self.identity_claim));
         Ok(token)
@@ -258,7 +234,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
     /// As Flask-JWT-Extended, which reads an expired token again to hand it over, a CSRF value
     /// sent with an expired cookie token is still compared: a wrong one is the answer.
     fn with_parts(&self, error: JwtError, found: &Found<'_>) -> JwtError {
-        if self.codec.settings().profile != Profile::Extended || !error.is_expired() {
+        if self.codec().settings().profile != Profile::Extended || !error.is_expired() {
             return error;
         }
         let Some((header, claims)) = issue::unverified_parts(&found.token) else {
@@ -274,7 +250,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
 
     /// 401 for a token whose identity the identity callback does not know.
     fn unknown_identity(&self, token: &VerifiedToken) -> JwtError {
-        match self.codec.settings().profile {
+        match self.codec().settings().profile {
             Profile::FlaskJwt => unknown_identity(),
             Profile::Extended => JwtError::new(
                 Status::Unauthorized,
@@ -305,7 +281,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
             let json: Value = serde_json::from_slice(&body).map_err(body_error)?;
             return handler.call(json).await;
         }
-        let settings = self.codec.settings();
+        let settings = self.codec().settings();
         let data: Payload = serde_json::from_slice(&body).map_err(body_error)?;
         let field = |key: &str| match data.get(key) {
             None | Some(Value::Null) => Ok(""),
@@ -343,15 +319,15 @@ impl<U: Send + Sync + 'static> Engine<U> {
     /// Flask-JWT's encode handler: payload and headers callbacks, required claims, signing.
     fn encode(&self, identity: &U) -> Result<String, JwtError> {
         if let Some(encode) = &self.callbacks.encode {
-            return encode(identity, &self.codec);
+            return encode(identity, self.codec());
         }
-        let settings = self.codec.settings();
+        let settings = self.codec().settings();
         let payload = match (&self.callbacks.payload, self.callbacks.identity_claim) {
             (Some(payload), _) => payload(identity, settings),
-            (None, Some(claim)) => self.codec.default_payload(claim(identity)?),
+            (None, Some(claim)) => self.codec().default_payload(claim(identity)?),
             (None, None) => return Err(JwtError::internal("no payload handler is configured")),
         };
-        let missing = self.codec.missing_required_claims(&payload);
+        let missing = self.codec().missing_required_claims(&payload);
         if !missing.is_empty() {
             return Err(JwtError::internal(format!(
                 "Payload is missing required claims: {}",
@@ -362,7 +338,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
             Some(headers) => headers(identity, settings),
             None => Payload::new(),
         };
-        self.codec.encode(&payload, &headers)
+        self.codec().encode(&payload, &headers)
     }
 }
 
@@ -391,15 +367,15 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
     }
 
     fn respond(&self, error: JwtError, realm: Option<&str>) -> JwtResponse {
-        answer::refusal(error, realm, self.codec.settings(), &self.callbacks)
+        answer::refusal(error, realm, self.codec().settings(), &self.callbacks)
     }
 
     fn settings(&self) -> &Settings {
-        self.codec.settings()
+        self.codec().settings()
     }
 
     fn create_token(&self, request: issue::TokenRequest) -> Result<String, JwtError> {
-        issue::create(&self.codec, &self.callbacks.loaders, request)
+        issue::create(self.codec(), &self.callbacks.loaders, request)
     }
 }
 

@@ -18,6 +18,7 @@ use crate::jwks::{Jwks, JwksConfig};
 use crate::keys::{self, algorithm_name, SigningKey};
 use crate::settings::{Settings, SettingsError};
 use crate::token::cache::{Verified, VerifiedTokens};
+use crate::token::claim_checks;
 use crate::token::validate::{self, validity, Fetch, KeySource, Policy, Stop};
 
 /// A token's claims and header once it passed the pipeline, shared with the verified-token cache.
@@ -125,24 +126,27 @@ impl TokenCodec {
         crate::token::encode::missing_required_claims(&self.settings, payload)
     }
 
-    /// Validates `token` and returns its claims, or the first check it fails.
+    /// Validates `token` and returns its claims, or the first check it fails: the five checks,
+    /// then the claim requirements of every route (RFC 9068's under `strict_access_tokens`, the
+    /// extended profile's `jti` and identity claim).
     ///
     /// No I/O: with a JWKS, only keys already fetched are used; [`verify`](Self::verify) fetches.
     pub fn decode(&self, token: &str) -> Result<Payload, JwtError> {
-        self.decode_shared(token)
-            .map(|checked| Arc::unwrap_or_clone(checked.claims))
+        let checked = self.decode_shared(token)?;
+        claim_checks::check(&checked.claims, &self.settings)?;
+        Ok(Arc::unwrap_or_clone(checked.claims))
     }
 
-    /// Validates `token` and returns its claims, fetching the JWKS when the token's key is not
-    /// held or the key set expired.
+    /// [`decode`](Self::decode), fetching the JWKS when the token's key is not held or the key
+    /// set expired.
     pub async fn verify(&self, token: &str) -> Result<Payload, JwtError> {
-        self.verify_shared(token, Fetch::Allowed)
-            .await
-            .map(|checked| Arc::unwrap_or_clone(checked.claims))
+        let checked = self.verify_shared(token, Fetch::Allowed).await?;
+        claim_checks::check(&checked.claims, &self.settings)?;
+        Ok(Arc::unwrap_or_clone(checked.claims))
     }
 
     /// [`decode`](Self::decode), sharing the claims and header with the verified-token cache.
-    pub(crate) fn decode_shared(&self, token: &str) -> Result<Checked, JwtError> {
+    fn decode_shared(&self, token: &str) -> Result<Checked, JwtError> {
         let now = now();
         match self.cached(token, now)? {
             Some(claims) => Ok(claims),
@@ -151,11 +155,7 @@ impl TokenCodec {
     }
 
     /// The verified-token cache, then the pipeline; the request path uses this.
-    pub(crate) async fn verify_shared(
-        &self,
-        token: &str,
-        fetch: Fetch,
-    ) -> Result<Checked, JwtError> {
+    async fn verify_shared(&self, token: &str, fetch: Fetch) -> Result<Checked, JwtError> {
         let now = now();
         match self.cached(token, now)? {
             Some(claims) => Ok(claims),
@@ -269,6 +269,18 @@ impl TokenCodec {
         let segments = validate::well_formed::segments(&self.rules, token)?;
         validate::well_formed::decode(&segments)?;
         Ok(segments.header.fields)
+    }
+
+    /// The header and claims of `token` as check 1 decodes them, verifying nothing; `None` for a
+    /// part that does not decode (the claims, when they are not a JSON object).
+    pub(crate) fn decoded_parts(&self, token: &str) -> (Option<Payload>, Option<Payload>) {
+        let Ok(segments) = validate::well_formed::segments(&self.rules, token) else {
+            return (None, None);
+        };
+        let claims = validate::well_formed::decode(&segments)
+            .ok()
+            .and_then(|(claims, _)| validate::well_formed::claims(&claims).ok());
+        (Some(Payload::clone(&segments.header.fields)), claims)
     }
 
     /// The token's header, as check 1 reads and checks it; the claims and signature segments

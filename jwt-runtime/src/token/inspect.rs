@@ -12,6 +12,8 @@ use std::fmt;
 
 use crate::claims::{now, Payload};
 use crate::error::{Check, JwtError};
+use crate::settings::Settings;
+use crate::token::claim_checks;
 use crate::token::codec::TokenCodec;
 use crate::token::validate::{self, Fetch, Recorder};
 
@@ -118,8 +120,10 @@ impl Recorder for Collect {
 }
 
 impl TokenCodec {
-    /// Runs the five checks on `token`, going on past failures where possible. Keys are fetched
-    /// from the JWKS as [`verify`](Self::verify) would; the verified-token cache is not used.
+    /// Runs the five checks on `token`, going on past failures where possible, then the claim
+    /// requirements of every route (RFC 9068's under `strict_access_tokens`, the extended
+    /// profile's `jti` and identity claim). Keys are fetched from the JWKS as
+    /// [`verify`](Self::verify) would; the verified-token cache is not used.
     pub async fn inspect(&self, token: &str) -> Inspection {
         let mut collect = Collect {
             verdicts: Default::default(),
@@ -147,6 +151,63 @@ impl TokenCodec {
             claims: collect.claims,
             checks,
             first_failure: collect.first_failure,
+        }
+        .with_claim_checks(self.settings())
+    }
+}
+
+impl Inspection {
+    /// The claim requirements of every route ([`claim_checks`]) on the decoded claims of a token
+    /// that passed the five checks: a failure is the first failure, under check 1 (well-formed),
+    /// as the request path answers it.
+    fn with_claim_checks(mut self, settings: &Settings) -> Self {
+        let Some(claims) = self
+            .claims
+            .as_ref()
+            .filter(|_| self.first_failure.is_none())
+        else {
+            return self;
+        };
+        if let Err(error) = claim_checks::check(claims, settings) {
+            if let Some(report) = self
+                .checks
+                .iter_mut()
+                .find(|r| Some(r.check) == error.check())
+            {
+                report.verdict = Verdict::Failed(error.clone());
+            }
+            self.first_failure = Some(error);
+        }
+        self
+    }
+
+    /// A token refused before any check that needs a key: `error` (check 1's, or the authority
+    /// check's when no trusted authority issues as the token's `iss`); `header` and `claims` as
+    /// far as they could be decoded. The checks after the failed one did not run.
+    pub(crate) fn refused(
+        error: JwtError,
+        header: Option<Payload>,
+        claims: Option<Payload>,
+    ) -> Inspection {
+        let failed = error.check().unwrap_or(Check::WellFormed);
+        let checks = Check::ALL
+            .into_iter()
+            .map(|check| CheckReport {
+                check,
+                verdict: if check == failed {
+                    Verdict::Failed(error.clone())
+                } else if check == Check::WellFormed {
+                    Verdict::Passed("decoded to choose the trusted authority".into())
+                } else {
+                    Verdict::Skipped("no trusted authority validates this token".into())
+                },
+            })
+            .collect();
+        Inspection {
+            header,
+            claims,
+            checks,
+            first_failure: Some(error),
         }
     }
 }
