@@ -24,8 +24,8 @@ extern crate rocket;
 use std::time::Duration;
 
 use rocket_flask_jwt::{
-    current_identity, jwt_required, Algorithm, Jwt, KeyMaterial, Location, Payload, Profile,
-    Secret, Settings, TokenCodec,
+    current_identity, extended::Location, jwt_required, settings::KeyMaterial, settings::Secret,
+    validation::TokenCodec, Algorithm, Jwt, Payload, Profile, Settings,
 };
 
 /// The caller, from the token's `sub` claim.

@@ -21,8 +21,9 @@ use rocket::serde::json::{json, Value};
 use rocket::serde::Serialize;
 use rocket::{delete, get, post, routes, Build, Rocket};
 use rocket_flask_jwt::{
-    current_identity, get_jwt, get_jwt_identity, jwt_required, Freshness, Jwt, JwtCookies,
-    JwtManager, JwtResponse, Location, Revoker,
+    current_identity, extended::Freshness, extended::JwtCookies, extended::JwtManager,
+    extended::Location, identity::get_jwt, identity::get_jwt_identity, jwt_required,
+    revocation::Revoker, Jwt, JwtResponse,
 };
 use subtle::ConstantTimeEq;
 

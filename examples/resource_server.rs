@@ -31,7 +31,7 @@
 use rocket::serde::json::{json, Json, Value};
 use rocket::{get, launch, routes};
 use rocket_flask_jwt::{
-    current_identity, jwt_required, Algorithm, Jwt, JwtBuilder, ProtectedResource,
+    current_identity, jwt_required, settings::ProtectedResource, Algorithm, Jwt, JwtBuilder,
 };
 
 /// The caller, as the identity callback builds it from the token's `sub` claim.
@@ -126,10 +126,10 @@ pub(crate) fn auth0_api(domain: &str, audience: &str) -> JwtBuilder<Caller> {
 /// key), carrying the scopes given.
 fn mint(scopes: &[String]) -> String {
     let key = include_str!("../testdata/keys/rsa_private.pem");
-    let codec = rocket_flask_jwt::TokenCodec::new(rocket_flask_jwt::Settings {
+    let codec = rocket_flask_jwt::validation::TokenCodec::new(rocket_flask_jwt::Settings {
         algorithm: Algorithm::RS256,
-        private_key: Some(rocket_flask_jwt::KeyMaterial::Pem(key.into())),
-        public_key: Some(rocket_flask_jwt::KeyMaterial::Pem(
+        private_key: Some(rocket_flask_jwt::settings::KeyMaterial::Pem(key.into())),
+        public_key: Some(rocket_flask_jwt::settings::KeyMaterial::Pem(
             include_str!("../testdata/keys/rsa_public.pem").into(),
         )),
         expiration_delta: std::time::Duration::from_secs(3600),

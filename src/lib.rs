@@ -16,12 +16,12 @@
 //!   `examples/seed.rs` is Flask-JWT's minimal application.
 //! - **Porting a Flask-JWT-Extended application**: the README's "Flask-JWT-Extended profile",
 //!   "Revocation (Redis)" and "Migrating from Flask-JWT-Extended". Start from
-//!   [`JwtBuilder::extended`]; issuing is [`JwtManager`], cookies [`JwtCookies`], route modes
+//!   [`JwtBuilder::extended`]; issuing is [`JwtManager`](extended::JwtManager), cookies [`JwtCookies`](extended::JwtCookies), route modes
 //!   [`Rules`] (or the attribute's arguments); `examples/extended.rs` is Flask-JWT-Extended's
 //!   documented application.
 //! - **A resource server behind Auth0 or any OIDC issuer**: the README's "Resource server
 //!   (Auth0, OIDC)", with its scopes, several authorities and the differences from Auth0's own
-//!   validator. Start from [`JwtBuilder::authority`] (or [`TrustedAuthority`] for several);
+//!   validator. Start from [`JwtBuilder::authority`] (or [`TrustedAuthority`](settings::TrustedAuthority) for several);
 //!   `examples/resource_server.rs` is Auth0's API quickstart.
 //!
 //! Every refusal names the check of Auth0's troubleshooting guide that failed ([`Check`]); the

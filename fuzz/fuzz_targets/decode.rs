@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey};
-use rocket_flask_jwt_runtime::{Secret, Settings, TokenCodec};
+use rocket_flask_jwt_runtime::{settings::Secret, Settings, validation::TokenCodec};
 use libfuzzer_sys::fuzz_target;
 
 const SECRET: &str = "fuzzing-secret-of-at-least-32-bytes!";

@@ -24,8 +24,8 @@ use rocket::http::{Cookie, Header};
 use rocket::local::asynchronous::Client;
 use rocket::{get, post, routes};
 use rocket_flask_jwt_runtime::{
-    get_jwt_identity, Jwt, JwtAuth, JwtResponse, Location, Payload, Profile, Rules, Secret,
-    Settings, TokenCodec,
+    extended::Location, identity::get_jwt_identity, settings::Secret, validation::TokenCodec, Jwt,
+    JwtAuth, JwtResponse, Payload, Profile, Rules, Settings,
 };
 
 /// An HS256 secret of 32 bytes or more (test value only).

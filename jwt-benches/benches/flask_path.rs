@@ -13,7 +13,9 @@ use std::time::Instant;
 use rocket::http::Header;
 use rocket::local::asynchronous::Client;
 use rocket::{get, routes};
-use rocket_flask_jwt_runtime::{Jwt, JwtAuth, JwtResponse, Payload, Secret, Settings, TokenCodec};
+use rocket_flask_jwt_runtime::{
+    settings::Secret, validation::TokenCodec, Jwt, JwtAuth, JwtResponse, Payload, Settings,
+};
 
 /// An HS256 secret of 32 bytes or more (test value only).
 const SECRET: &str = "bench-secret-bench-secret-bench-secret";

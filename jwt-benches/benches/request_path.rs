@@ -50,10 +50,11 @@ use rocket::http::Header;
 use rocket::local::asynchronous::{Client, LocalRequest};
 use rocket::request::FromRequest;
 use rocket::{Build, Rocket};
+use rocket_flask_jwt_runtime::identity::Identity;
 use rocket_flask_jwt_runtime::testing::{self, current_identity, parse_authorization, VerifyKey};
-use rocket_flask_jwt_runtime::Identity;
 use rocket_flask_jwt_runtime::{
-    Algorithm, Jwt, JwtAuth, JwtResponse, KeyMaterial, Payload, Secret, Settings, TokenCodec,
+    settings::KeyMaterial, settings::Secret, validation::TokenCodec, Algorithm, Jwt, JwtAuth,
+    JwtResponse, Payload, Settings,
 };
 use serde::Deserialize;
 use serde_json::{json, Map, Value};

@@ -4,8 +4,8 @@ use std::io::{IsTerminal as _, Read as _};
 use std::path::PathBuf;
 
 use clap::Parser;
-use rocket_flask_jwt_runtime::testing::parse_algorithm;
-use rocket_flask_jwt_runtime::{Algorithm, SettingsError};
+use rocket_flask_jwt_runtime::settings::parse_algorithm;
+use rocket_flask_jwt_runtime::{settings::SettingsError, Algorithm};
 
 use crate::Fatal;
 

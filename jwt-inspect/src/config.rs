@@ -4,8 +4,11 @@
 use std::path::Path;
 
 use rocket::figment::Figment;
-use rocket_flask_jwt_runtime::testing::{algorithm_name, minimum_secret_bytes};
-use rocket_flask_jwt_runtime::{Algorithm, KeyMaterial, Secret, Settings, SettingsError, Verifier};
+use rocket_flask_jwt_runtime::validation::{algorithm_name, minimum_secret_bytes};
+use rocket_flask_jwt_runtime::{
+    settings::KeyMaterial, settings::Secret, settings::SettingsError, validation::Verifier,
+    Algorithm, Settings,
+};
 
 use crate::cli::Cli;
 use crate::Fatal;

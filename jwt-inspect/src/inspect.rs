@@ -1,8 +1,11 @@
 //! The inspection: the API's pipeline with the configured keys, or without a key (every check
 //! that needs none), saying which option would let the signature be checked.
 
-use rocket_flask_jwt_runtime::testing::algorithm_name;
-use rocket_flask_jwt_runtime::{Algorithm, Check, Inspection, JwtError, Secret, Settings, Verdict};
+use rocket_flask_jwt_runtime::validation::algorithm_name;
+use rocket_flask_jwt_runtime::{
+    settings::Secret, validation::Inspection, validation::Verdict, Algorithm, Check, JwtError,
+    Settings,
+};
 
 use crate::config::{accepted, has_key, key_hint, verifier};
 use crate::Fatal;

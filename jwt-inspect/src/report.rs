@@ -1,7 +1,9 @@
 //! The report: header and claims (NumericDates annotated), one line per check, the result.
 
-use rocket_flask_jwt_runtime::testing::{now, numeric_date};
-use rocket_flask_jwt_runtime::{CheckReport, Inspection, Payload, Verdict};
+use rocket_flask_jwt_runtime::validation::{now, numeric_date};
+use rocket_flask_jwt_runtime::{
+    validation::CheckReport, validation::Inspection, validation::Verdict, Payload,
+};
 use serde_json::Value;
 
 /// The claims holding NumericDates (seconds since the epoch).

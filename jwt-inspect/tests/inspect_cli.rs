@@ -18,7 +18,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use rocket_flask_jwt::{Algorithm, KeyMaterial, Payload, Secret, Settings, TokenCodec};
+use rocket_flask_jwt::{
+    settings::KeyMaterial, settings::Secret, validation::TokenCodec, Algorithm, Payload, Settings,
+};
 use serde_json::{json, Value};
 
 /// A secret distinctive enough that finding it in the output can only be a leak.

@@ -17,51 +17,86 @@ mod error;
 mod http;
 mod jwks;
 mod keys;
-mod revocation;
-mod settings;
+pub mod revocation;
+pub mod settings;
 #[cfg(test)]
 mod test_keys;
 mod token;
 
+// The root: what a Flask-JWT application reaches for first.
 pub use app::builder::{BuildError, JwtBuilder};
 pub use app::fairing::Jwt;
-pub use app::manager::JwtManager;
-pub use authz::authorization::{
-    has_scope, has_scope_in_any, ClaimPredicate, ClaimRule, ClaimValue,
-};
-pub use authz::rules::{Fresh, Location, Optional, Refresh, Required, Rules};
+pub use authz::rules::{Fresh, Optional, Refresh, Required, Rules};
 pub use claims::Payload;
 pub use error::{Check, ErrorKind, JwtError, JwtResponse};
-pub use http::cookies::JwtCookies;
 pub use http::guard::{JwtAuth, Refused};
-pub use http::identity::{
-    get_jwt, get_jwt_header, get_jwt_identity, get_jwt_location, try_current_identity, Identity,
-    IdentityError,
-};
-pub use http::issue::{Freshness, TokenType};
 pub use jsonwebtoken::Algorithm;
-pub use revocation::{MemoryStore, RevocationState, RevocationStore, Revoker, StoreError};
-#[cfg(feature = "redis")]
-pub use revocation::{RedisOptions, RedisStore};
-pub use settings::{KeyMaterial, Profile, Secret, Settings, SettingsError};
-pub use settings::{ProtectedResource, TrustedAuthority, WELL_KNOWN_PATH};
-pub use token::access_token::{ACCESS_TOKEN_TYP, DEFAULT_MAX_AGE};
-pub use token::codec::TokenCodec;
-pub use token::inspect::{CheckReport, Inspection, Verdict};
-pub use token::verifier::Verifier;
+pub use settings::{Profile, Settings};
 
-/// Internals that this workspace's tests, benchmarks, fuzz targets and the `jwt-inspect` command
-/// reach into. Not a public API: it may change in any release.
+pub mod identity {
+    //! The identity and the verified token of the current request, outside the handler's
+    //! parameters: Flask-JWT's `current_identity` (the [`current_identity!`](crate::current_identity!) macro) and
+    //! Flask-JWT-Extended's `get_jwt_identity()`, `get_jwt()`, `get_jwt_header()`.
+
+    pub use crate::http::identity::{
+        get_jwt, get_jwt_header, get_jwt_identity, get_jwt_location, try_current_identity,
+        Identity, IdentityError,
+    };
+}
+
+pub mod extended {
+    //! The Flask-JWT-Extended profile's parts: issuing tokens in a handler ([`JwtManager`]), the
+    //! JWT cookies with their CSRF values ([`JwtCookies`]), token types, freshness and where a token
+    //! may be found.
+
+    pub use crate::app::manager::JwtManager;
+    pub use crate::http::cookies::JwtCookies;
+    pub use crate::http::issue::{Freshness, TokenType};
+    pub use crate::settings::Location;
+}
+
+pub mod authorization {
+    //! What a route demands beyond a valid token: scopes ([`has_scope`]) and claim rules
+    //! ([`ClaimRule`]), answered 403 with RFC 6750's `insufficient_scope`.
+
+    pub use crate::authz::authorization::{
+        has_scope, has_scope_in_any, ClaimPredicate, ClaimRule, ClaimValue,
+    };
+}
+
+pub mod validation {
+    //! Token validation without a request: the codec that signs and verifies with the configured
+    //! keys ([`TokenCodec`]), an application's resolved validation ([`Verifier`], several trusted
+    //! authorities included), the inspector's report ([`Inspection`]), and the helpers the
+    //! `jwt-inspect` command shows its findings with.
+
+    pub use crate::claims::{now, numeric_date};
+    pub use crate::keys::{algorithm_name, minimum_secret_bytes};
+    pub use crate::token::access_token::{ACCESS_TOKEN_TYP, DEFAULT_MAX_AGE};
+    pub use crate::token::codec::TokenCodec;
+    pub use crate::token::inspect::{CheckReport, Inspection, Verdict};
+    pub use crate::token::verifier::Verifier;
+}
+
+/// Internals that this workspace's tests, benchmarks and fuzz targets reach into, with the
+/// `testing` cargo feature (never in an application's build). Not a public API: it may change in
+/// any release.
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod testing {
-    pub use crate::claims::{now, numeric_date};
+    pub use crate::claims::now;
     pub use crate::http::extract::parse_authorization;
     pub use crate::http::identity::{current_identity, sync_scope, Authenticated};
     pub use crate::jwks::{Jwks, JwksConfig, JwksError};
-    pub use crate::keys::{algorithm_name, minimum_secret_bytes, VerifyKey};
-    pub use crate::settings::parse_algorithm;
+    pub use crate::keys::{algorithm_name, VerifyKey};
 
-    use crate::{JwtError, Payload, TokenCodec};
+    use crate::validation::TokenCodec;
+    use crate::{JwtError, Payload};
+
+    /// The JWKS cache of `codec`, when its keys come from one.
+    pub fn jwks(codec: &TokenCodec) -> Option<&Jwks> {
+        codec.jwks()
+    }
 
     /// How many verified tokens `codec` caches (0 when its cache is off).
     pub fn cached_tokens(codec: &TokenCodec) -> usize {

@@ -7,7 +7,9 @@ mod server;
 
 use std::path::PathBuf;
 
-use rocket_flask_jwt::{Algorithm, KeyMaterial, Payload, Settings, TokenCodec};
+use rocket_flask_jwt::{
+    settings::KeyMaterial, validation::TokenCodec, Algorithm, Payload, Settings,
+};
 use serde_json::Value;
 
 // Not every test binary that includes this file uses the server.

@@ -402,6 +402,7 @@ fn a_hand_written_handler_gives_the_identity_to_what_it_calls() {
         .header(Header::new("X-Tenant", "acme"))
         .dispatch();
     assert_eq!(response.into_string().as_deref(), Some("joe for acme"));
-    let identity: Option<Arc<User>> = rocket_flask_jwt::try_current_identity::<User>().ok();
+    let identity: Option<Arc<User>> =
+        rocket_flask_jwt::identity::try_current_identity::<User>().ok();
     assert!(identity.is_none(), "no identity outside the request");
 }

@@ -11,7 +11,8 @@ use rocket::http::{Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
 use rocket::routes;
 use rocket_flask_jwt::{
-    jwt_required, Algorithm, Jwt, JwtAuth, JwtBuilder, JwtResponse, Rules, TrustedAuthority,
+    jwt_required, settings::TrustedAuthority, Algorithm, Jwt, JwtAuth, JwtBuilder, JwtResponse,
+    Rules,
 };
 use serde_json::{json, Value};
 

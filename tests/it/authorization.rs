@@ -16,8 +16,8 @@ use rocket::http::{Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
 use rocket::{routes, Build, Rocket};
 use rocket_flask_jwt::{
-    current_identity, has_scope, jwt_required, ClaimRule, ClaimValue, Jwt, JwtAuth, JwtBuilder,
-    JwtResponse, Payload, Rules,
+    authorization::has_scope, authorization::ClaimRule, authorization::ClaimValue,
+    current_identity, jwt_required, Jwt, JwtAuth, JwtBuilder, JwtResponse, Payload, Rules,
 };
 use serde_json::{json, Value};
 
@@ -31,7 +31,7 @@ static NEXT_JTI: AtomicUsize = AtomicUsize::new(0);
 
 /// A handler body: records the token's `jti`.
 fn ran() -> String {
-    let claims = rocket_flask_jwt::get_jwt();
+    let claims = rocket_flask_jwt::identity::get_jwt();
     if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
         RAN_FOR
             .lock()

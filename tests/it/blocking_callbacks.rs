@@ -15,7 +15,9 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::local::blocking::Client;
 use rocket::serde::json::Value;
 use rocket::{get, routes, Build, Rocket, Shutdown};
-use rocket_flask_jwt::{Jwt, JwtBuilder, JwtManager, JwtResponse, Payload, TokenType};
+use rocket_flask_jwt::{
+    extended::JwtManager, extended::TokenType, Jwt, JwtBuilder, JwtResponse, Payload,
+};
 use serde_json::json;
 
 use crate::common::{self, joe, User, SECRET};
@@ -366,7 +368,7 @@ fn the_async_and_blocking_auth_request_handlers_answer_the_auth_resource() {
 #[rocket_flask_jwt::jwt_required]
 #[get("/sub")]
 fn sub() -> String {
-    rocket_flask_jwt::get_jwt_identity()
+    rocket_flask_jwt::identity::get_jwt_identity()
         .map(|sub| sub.to_string())
         .unwrap_or_default()
 }

@@ -16,7 +16,7 @@ use rocket::figment::Figment;
 use rocket::http::{Cookie, CookieJar, Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
 use rocket::{routes, Build, Rocket};
-use rocket_flask_jwt::{jwt_required, JwtCookies, JwtResponse};
+use rocket_flask_jwt::{extended::JwtCookies, jwt_required, JwtResponse};
 use serde_json::json;
 
 // ----- application -------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ use rocket::http::{ContentType, Cookie, Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
 use rocket::{get, post, routes};
 use rocket_flask_jwt::{
-    get_jwt_identity, get_jwt_location, jwt_required, optional_identity, Jwt, JwtAuth, JwtResponse,
-    Location, Optional, Profile, Refresh, Rules, Secret, Settings,
+    extended::Location, identity::get_jwt_identity, identity::get_jwt_location, jwt_required,
+    optional_identity, settings::Secret, Jwt, JwtAuth, JwtResponse, Optional, Profile, Refresh,
+    Rules, Settings,
 };
 use serde_json::{json, Value};
 

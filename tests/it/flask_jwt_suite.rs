@@ -203,7 +203,7 @@ fn test_jwt_required_decorator_with_invalid_request_current_identity() {
     let response = get_lower(&client, "/protected", "JWT bogus");
     assert_error(response, 401, "Invalid token", "Not enough segments");
     assert!(
-        rocket_flask_jwt::try_current_identity::<User>().is_err(),
+        rocket_flask_jwt::identity::try_current_identity::<User>().is_err(),
         "no current identity outside a request"
     );
     // The probe does count: a valid token runs it once.
@@ -212,7 +212,7 @@ fn test_jwt_required_decorator_with_invalid_request_current_identity() {
     assert_eq!(response.status(), Status::Ok);
     assert_eq!(json_body(response), json!({"id": 1, "username": "joe"}));
     assert_eq!(PROBE_CALLS.load(Ordering::SeqCst), 1);
-    assert!(rocket_flask_jwt::try_current_identity::<User>().is_err());
+    assert!(rocket_flask_jwt::identity::try_current_identity::<User>().is_err());
 }
 
 /// Flask-JWT `test_jwt_required_decorator_with_invalid_authorization_headers`.

@@ -19,7 +19,8 @@ use rocket::http::Header as HttpHeader;
 use rocket::local::blocking::Client;
 use rocket::State;
 use rocket_flask_jwt::{
-    Algorithm, Jwt, JwtAuth, KeyMaterial, Profile, Refused, Settings, TrustedAuthority, Verifier,
+    settings::KeyMaterial, settings::TrustedAuthority, validation::Verifier, Algorithm, Jwt,
+    JwtAuth, Profile, Refused, Settings,
 };
 use serde_json::{json, Map, Value};
 

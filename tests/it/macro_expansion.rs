@@ -21,7 +21,7 @@ use rocket::http::Method;
 use rocket::http::{Header, Status};
 use rocket::local::blocking::{Client, LocalRequest, LocalResponse};
 use rocket::{routes, State};
-use rocket_flask_jwt::{current_identity, jwt_required, Location, Rules};
+use rocket_flask_jwt::{current_identity, extended::Location, jwt_required, Rules};
 
 // ----- the handlers ------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ use rocket::figment::Figment;
 use rocket::http::{Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
 use rocket::{routes, Build, Rocket};
-use rocket_flask_jwt::{jwt_required, Jwt, JwtBuilder, ProtectedResource};
+use rocket_flask_jwt::{jwt_required, settings::ProtectedResource, Jwt, JwtBuilder};
 use serde_json::{json, Value};
 
 const SECRET: &str = "a secret of at least thirty-two bytes for HS256";

@@ -19,7 +19,10 @@ use rocket::figment::Figment;
 use rocket::http::{ContentType, Header};
 use rocket::local::blocking::{Client, LocalResponse};
 use rocket_flask_jwt::testing::parse_authorization;
-use rocket_flask_jwt::{Algorithm, ErrorKind, Jwt, KeyMaterial, Secret, Settings, TokenCodec};
+use rocket_flask_jwt::{
+    settings::KeyMaterial, settings::Secret, validation::TokenCodec, Algorithm, ErrorKind, Jwt,
+    Settings,
+};
 use serde_json::{json, Map, Value};
 
 const CASES: u32 = 256;
@@ -652,7 +655,11 @@ fn inspected_configurations(runtime: &tokio::runtime::Runtime, jwks_url: &str) -
     })
     .expect("JWKS settings");
     runtime
-        .block_on(jwks.jwks().expect("a JWKS").refresh())
+        .block_on(
+            rocket_flask_jwt::testing::jwks(&jwks)
+                .expect("a JWKS")
+                .refresh(),
+        )
         .expect("the local key set loads");
     let signed = |codec: &TokenCodec| codec.encode(&payload(1), &Map::new()).unwrap();
     let jwks_token = common::jwks_server::sign(
@@ -723,7 +730,10 @@ fn inspection_agrees(
                 .find(|r| r.check == check)
                 .expect("five");
             prop_assert!(
-                matches!(report.verdict, rocket_flask_jwt::Verdict::Failed(_)),
+                matches!(
+                    report.verdict,
+                    rocket_flask_jwt::validation::Verdict::Failed(_)
+                ),
                 "{}: {:?} is {}",
                 config.name,
                 check,

@@ -29,7 +29,8 @@ use rocket::local::blocking::{Client, LocalResponse};
 use rocket::{Build, Rocket};
 use rocket_flask_jwt::testing::parse_authorization;
 use rocket_flask_jwt::{
-    Algorithm, Check, Jwt, JwtBuilder, JwtError, KeyMaterial, Secret, Settings, TokenCodec,
+    settings::KeyMaterial, settings::Secret, validation::TokenCodec, Algorithm, Check, Jwt,
+    JwtBuilder, JwtError, Settings,
 };
 use serde_json::{json, Value};
 
@@ -92,7 +93,7 @@ fn ignite(settings: Settings) -> Client {
 /// A codec for `settings`, its JWKS (if any) loaded once.
 fn codec_for(settings: Settings) -> TokenCodec {
     let codec = TokenCodec::new(settings).expect("valid settings");
-    if let Some(jwks) = codec.jwks() {
+    if let Some(jwks) = rocket_flask_jwt::testing::jwks(&codec) {
         // A key set that does not load (the H cases serve some) leaves the codec without keys.
         let _ = runtime().block_on(jwks.refresh());
     }

@@ -11,8 +11,10 @@ use rocket::local::blocking::Client;
 use rocket::serde::json::{json, Value};
 use rocket::{delete, get, post, routes};
 use rocket_flask_jwt::{
-    get_jwt, get_jwt_identity, jwt_required, Freshness, Jwt, JwtManager, JwtResponse, MemoryStore,
-    Payload, RedisOptions, RedisStore, RevocationState, RevocationStore, Revoker, StoreError,
+    extended::Freshness, extended::JwtManager, identity::get_jwt, identity::get_jwt_identity,
+    jwt_required, revocation::MemoryStore, revocation::RedisOptions, revocation::RedisStore,
+    revocation::RevocationState, revocation::RevocationStore, revocation::Revoker,
+    revocation::StoreError, Jwt, JwtResponse, Payload,
 };
 
 use crate::common::redis_server::RedisServer;

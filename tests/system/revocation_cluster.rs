@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use rocket::serde::json::json;
-use rocket_flask_jwt::{RedisOptions, RedisStore, RevocationState, RevocationStore};
+use rocket_flask_jwt::{
+    revocation::RedisOptions, revocation::RedisStore, revocation::RevocationState,
+    revocation::RevocationStore,
+};
 
 use crate::common::now;
 use crate::common::redis_cluster::RedisCluster;

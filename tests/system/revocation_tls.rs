@@ -6,7 +6,9 @@
 use std::time::{Duration, Instant};
 
 use rocket::serde::json::json;
-use rocket_flask_jwt::{RedisOptions, RedisStore, RevocationStore};
+use rocket_flask_jwt::{
+    revocation::RedisOptions, revocation::RedisStore, revocation::RevocationStore,
+};
 
 use crate::common::logs;
 use crate::common::now;
@@ -91,7 +93,9 @@ async fn mutual_tls_shows_the_client_certificate() {
     );
     let options = RedisOptions {
         client_certificate: Some(ca.client.certificate.clone()),
-        client_key: Some(rocket_flask_jwt::Secret::new(ca.client.key.clone())),
+        client_key: Some(rocket_flask_jwt::settings::Secret::new(
+            ca.client.key.clone(),
+        )),
         ..trusting(&ca)
     };
     let store = RedisStore::connect_with(&redis.tls_url(), "m:", timeout, &options).unwrap();

@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use rocket::serde::json::json;
-use rocket_flask_jwt::RedisStore;
+use rocket_flask_jwt::revocation::RedisStore;
 
 use crate::common::redis_server::RedisServer;
 use crate::programs::Program;

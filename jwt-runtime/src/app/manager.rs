@@ -23,7 +23,7 @@ use crate::settings::Settings;
 /// ```
 /// # #[macro_use] extern crate rocket;
 /// use rocket::serde::json::{json, Value};
-/// use rocket_flask_jwt_runtime::{Freshness, JwtManager, JwtResponse};
+/// use rocket_flask_jwt_runtime::{extended::Freshness, extended::JwtManager, JwtResponse};
 ///
 /// #[post("/login")]
 /// fn login(jwt: JwtManager<'_>) -> Result<Value, JwtResponse> {

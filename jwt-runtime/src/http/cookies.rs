@@ -48,7 +48,7 @@ const NON_SESSION_MAX_AGE: u64 = 31_540_000;
 ///
 /// ```
 /// # #[macro_use] extern crate rocket;
-/// use rocket_flask_jwt_runtime::{Jwt, JwtCookies, JwtResponse};
+/// use rocket_flask_jwt_runtime::{Jwt, extended::JwtCookies, JwtResponse};
 ///
 /// #[post("/login/cookies", data = "<token>")]
 /// fn login(cookies: JwtCookies<'_>, token: &str) -> Result<&'static str, JwtResponse> {

@@ -30,8 +30,8 @@ use crate::token::verified::VerifiedToken;
 use crate::token::verifier::Verifier;
 
 /// Managed state: the attached [`Jwt`](crate::Jwt), without its identity type; what the request
-/// guards ([`JwtAuth`](crate::JwtAuth), [`JwtCookies`](crate::JwtCookies),
-/// [`JwtManager`](crate::JwtManager)) reach the engine through.
+/// guards ([`JwtAuth`](crate::JwtAuth), [`JwtCookies`](crate::extended::JwtCookies),
+/// [`JwtManager`](crate::extended::JwtManager)) reach the engine through.
 pub(crate) struct Registered(pub(crate) Arc<dyn Authenticator>);
 
 /// What the request guard needs, without the identity type.

@@ -14,7 +14,7 @@ use crate::error::JwtResponse;
 pub(crate) struct Finishing {
     /// The error callback's response for a request [`JwtAuth`](crate::JwtAuth) refused.
     pub(crate) refusal: OnceLock<JwtResponse>,
-    /// The cookies [`JwtCookies`](crate::JwtCookies) wrote, in order.
+    /// The cookies [`JwtCookies`](crate::extended::JwtCookies) wrote, in order.
     pub(crate) cookies: Mutex<Vec<JwtCookie>>,
 }
 
@@ -37,7 +37,7 @@ pub(crate) struct JwtCookie {
 }
 
 /// The response fairing's part: each `Set-Cookie` line the jar emitted for a cookie
-/// [`JwtCookies`](crate::JwtCookies) wrote is replaced by Flask-JWT-Extended's line for it. These come after the
+/// [`JwtCookies`](crate::extended::JwtCookies) wrote is replaced by Flask-JWT-Extended's line for it. These come after the
 /// other `Set-Cookie` lines, in the order they were written (the jar keeps one cookie per name:
 /// the last written).
 pub(crate) fn write_exact_lines(written: &Mutex<Vec<JwtCookie>>, response: &mut Response<'_>) {

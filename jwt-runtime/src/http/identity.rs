@@ -221,7 +221,7 @@ pub fn sync_scope<R>(current: impl Into<Authenticated>, f: impl FnOnce() -> R) -
 /// Usable in a `#[jwt_required]` handler and in any function it calls on the same task.
 ///
 /// ```
-/// # use rocket_flask_jwt_runtime::{current_identity, testing::sync_scope, Identity};
+/// # use rocket_flask_jwt_runtime::{current_identity, testing::sync_scope, identity::Identity};
 /// # use std::sync::Arc;
 /// #[derive(Debug, PartialEq)]
 /// struct User { id: u64 }
@@ -252,7 +252,7 @@ macro_rules! current_identity {
 /// `optional_identity!()` infers `T`; `optional_identity!(User)` names it.
 ///
 /// ```
-/// # use rocket_flask_jwt_runtime::{optional_identity, testing::sync_scope, Identity};
+/// # use rocket_flask_jwt_runtime::{optional_identity, testing::sync_scope, identity::Identity};
 /// # use std::sync::Arc;
 /// struct User { name: String }
 ///

@@ -303,6 +303,7 @@ impl Jwks {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// The cached key for `kid` and `alg` if the cache holds one that is fresh or within its stale
     /// window; no I/O.
     pub fn cached_key(&self, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyKey>> {

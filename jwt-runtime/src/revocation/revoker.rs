@@ -21,7 +21,7 @@ use crate::settings::Settings;
 ///
 /// ```
 /// # #[macro_use] extern crate rocket;
-/// use rocket_flask_jwt_runtime::{get_jwt, JwtResponse, Revoker};
+/// use rocket_flask_jwt_runtime::{identity::get_jwt, JwtResponse, revocation::Revoker};
 ///
 /// // Behind #[jwt_required(verify_type = false)] in an application:
 /// #[delete("/logout")]

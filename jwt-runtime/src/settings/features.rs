@@ -2,7 +2,7 @@
 //! `jwks_url`, `authority`, `oidc_discovery` and `authorities` with a JWKS need `remote-keys`.
 //!
 //! They are refused when Rocket ignites (by [`Settings::with_rocket_config`], which every
-//! ignition goes through) and by [`TokenCodec::new`](crate::TokenCodec::new), each with a
+//! ignition goes through) and by [`TokenCodec::new`](crate::validation::TokenCodec::new), each with a
 //! message naming the setting and the feature: never ignored, never a panic. The builder's
 //! `build()` does not refuse them, so that an application built without a feature fails the
 //! same way whether the setting comes from its code or from `Rocket.toml`.
@@ -81,7 +81,7 @@ fn check_remote_keys(settings: &Settings) -> Result<(), SettingsError> {
 mod tests {
     use super::*;
     use crate::settings::Secret;
-    use crate::TrustedAuthority;
+    use crate::settings::TrustedAuthority;
 
     fn message(settings: &Settings) -> Option<String> {
         check(settings).err().map(|error| error.to_string())

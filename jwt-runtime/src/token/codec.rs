@@ -97,7 +97,7 @@ impl TokenCodec {
     }
 
     /// The JWKS cache, when keys come from one.
-    pub fn jwks(&self) -> Option<&Jwks> {
+    pub(crate) fn jwks(&self) -> Option<&Jwks> {
         match &self.keys {
             KeySource::Jwks(jwks) => Some(jwks),
             KeySource::Static(_) => None,
@@ -258,11 +258,13 @@ impl TokenCodec {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// How many verified tokens are cached (0 when the cache is off).
     pub(crate) fn cached_tokens(&self) -> usize {
         self.verified.as_ref().map_or(0, VerifiedTokens::len)
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Check 1's parsing alone (segments, header, base64url of claims and signature): what the
     /// pipeline does before any key is involved. Returns the header.
     pub(crate) fn parse(&self, token: &str) -> Result<Arc<Payload>, JwtError> {

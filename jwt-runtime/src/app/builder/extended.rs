@@ -45,7 +45,7 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
     }
 
     /// `additional_claims_loader(identity)`: claims added to every access and refresh token
-    /// [`JwtManager`](crate::JwtManager) issues.
+    /// [`JwtManager`](crate::extended::JwtManager) issues.
     ///
     /// It runs on one of Rocket's async workers, inside `JwtManager`'s token issuing, and must
     /// not block; one that does is given with
@@ -59,7 +59,7 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
     }
 
     /// [`additional_claims_loader`](Self::additional_claims_loader) for a callback that blocks.
-    /// There is no async form: [`JwtManager::create_access_token`](crate::JwtManager) and its
+    /// There is no async form: [`JwtManager::create_access_token`](crate::extended::JwtManager) and its
     /// siblings, which call it, return the token without awaiting. It runs in Tokio's
     /// `block_in_place`, which hands the worker's other requests to another thread while it
     /// blocks; on a current-thread runtime (not Rocket's) it runs as the plain form does.

@@ -130,7 +130,7 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{MemoryStore, ProtectedResource, TrustedAuthority};
+    use crate::{revocation::MemoryStore, settings::ProtectedResource, settings::TrustedAuthority};
     use jsonwebtoken::Algorithm;
 
     /// Every settings setter, each with a value that is neither profile's default.

@@ -29,7 +29,7 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
     /// authority of `issuer`/`authority`/`jwks_url`/`public_key`.
     pub fn trusted_authorities(
         mut self,
-        authorities: impl IntoIterator<Item = crate::TrustedAuthority>,
+        authorities: impl IntoIterator<Item = crate::settings::TrustedAuthority>,
     ) -> Self {
         self.settings
             .set(|s| &mut s.authorities, authorities.into_iter().collect());
@@ -43,7 +43,7 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
     }
 
     /// Serves RFC 9728 protected-resource metadata and names it in `Bearer` challenges.
-    pub fn protected_resource(mut self, metadata: crate::ProtectedResource) -> Self {
+    pub fn protected_resource(mut self, metadata: crate::settings::ProtectedResource) -> Self {
         self.settings
             .set(|s| &mut s.protected_resource, Some(metadata));
         self

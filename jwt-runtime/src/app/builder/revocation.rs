@@ -31,7 +31,7 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
     }
 
     /// The store revoked tokens are kept in, in place of the Redis store of `redis_url`:
-    /// [`MemoryStore`](crate::MemoryStore) for a single instance, or the application's own.
+    /// [`MemoryStore`](crate::revocation::MemoryStore) for a single instance, or the application's own.
     pub fn revocation_store(mut self, store: impl RevocationStore) -> Self {
         self.callbacks.revocation_store = Some(Arc::new(store));
         self

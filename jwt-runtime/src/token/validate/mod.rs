@@ -1,5 +1,5 @@
 //! The validation pipeline: the five checks of a token, in the order of Auth0's troubleshooting
-//! guide, in one routine ([`run`]) that the request guard, [`TokenCodec`](crate::TokenCodec)'s
+//! guide, in one routine ([`run`]) that the request guard, [`TokenCodec`](crate::validation::TokenCodec)'s
 //! `decode`/`verify` and the inspector all call.
 //!
 //! 1. [`well_formed`] — three base64url segments, a JSON header with typed registered parameters,
@@ -12,7 +12,7 @@
 //! How a run reports is the caller's choice, through a [`Recorder`]: [`Stop`] ends the run at the
 //! first failure (the request path), the inspector's recorder notes every check and goes on where
 //! it can. Both see the same checks in the same order, so they cannot disagree. The
-//! verified-token cache sits around the pipeline (in [`TokenCodec`](crate::TokenCodec)), never
+//! verified-token cache sits around the pipeline (in [`TokenCodec`](crate::validation::TokenCodec)), never
 //! inside a step.
 
 pub(crate) mod audience;
