@@ -11,10 +11,12 @@
 //! When the state cannot be read within `revocation_timeout`, the request is refused with 503
 //! (the default), or accepted with one warning per outage (`revocation_fail_open`).
 //!
-//! [`RedisStore`] and what only it uses (`redis`, `redis_connection`, `near_cache`, and the store
-//! of the `redis_url` setting, `redis_url`) are the `redis` cargo feature. Without it,
-//! `without_redis` stands in for `redis_url`: the setting is refused at ignition, naming the
-//! feature.
+//! [`RedisStore`] is the `redis` cargo feature; without it the `redis_url` setting is refused at
+//! ignition, naming the feature.
+
+// What only the Redis store uses (`redis`, `redis_connection`, `near_cache`, and the store of the
+// `redis_url` setting, `redis_url`) is the `redis` feature; `without_redis` stands in for
+// `redis_url` without it.
 
 #[cfg(feature = "redis")]
 mod encoding;
