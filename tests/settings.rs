@@ -153,14 +153,19 @@ struct EnvVar(&'static str);
 
 impl EnvVar {
     fn set(name: &'static str, value: &str) -> Self {
-        std::env::set_var(name, value);
+        // SAFETY: the tests of this binary run on parallel threads, and read the environment
+        // through `std::env` (Rocket's figment), which std orders with this write. Only C code
+        // calling `getenv` meanwhile could race (aws-lc does, once, at its first use): the risk
+        // these tests took before edition 2024 made `set_var` unsafe, unchanged.
+        unsafe { std::env::set_var(name, value) };
         EnvVar(name)
     }
 }
 
 impl Drop for EnvVar {
     fn drop(&mut self) {
-        std::env::remove_var(self.0);
+        // SAFETY: as in `EnvVar::set`.
+        unsafe { std::env::remove_var(self.0) };
     }
 }
 

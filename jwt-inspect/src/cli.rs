@@ -107,18 +107,17 @@ pub(crate) fn read_token(argument: Option<&str>) -> Result<String, Fatal> {
 /// or the configured `auth_header_prefix`).
 pub(crate) fn strip_scheme<'t>(raw: &'t str, prefix: &str) -> &'t str {
     let mut token = raw.trim();
-    if let Some((name, rest)) = token.split_once(':') {
-        if name.trim().eq_ignore_ascii_case("authorization") {
-            token = rest.trim();
-        }
+    if let Some((name, rest)) = token.split_once(':')
+        && name.trim().eq_ignore_ascii_case("authorization")
+    {
+        token = rest.trim();
     }
-    if let Some((scheme, rest)) = token.split_once(char::is_whitespace) {
-        if ["JWT", "Bearer", prefix]
+    if let Some((scheme, rest)) = token.split_once(char::is_whitespace)
+        && ["JWT", "Bearer", prefix]
             .iter()
             .any(|known| scheme.eq_ignore_ascii_case(known))
-        {
-            token = rest.trim();
-        }
+    {
+        token = rest.trim();
     }
     token
 }

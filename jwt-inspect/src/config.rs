@@ -77,15 +77,15 @@ pub(crate) fn apply_options(cli: &Cli, settings: &mut Settings) -> Result<(), Fa
     }
     // The inspector diagnoses tokens whatever the secret; whether a short secret is acceptable is
     // the API's decision (its ignition refuses one without `allow_short_secret`).
-    if !settings.allow_short_secret {
-        if let Some((algorithm, minimum, length)) = too_short_for(settings).first() {
-            eprintln!(
-                "jwt-inspect: note: the secret has {length} bytes, fewer than the {minimum} {} \
+    if !settings.allow_short_secret
+        && let Some((algorithm, minimum, length)) = too_short_for(settings).first()
+    {
+        eprintln!(
+            "jwt-inspect: note: the secret has {length} bytes, fewer than the {minimum} {} \
                  needs: the API refuses it unless `allow_short_secret` is set (signatures are \
                  checked with it here all the same)",
-                algorithm_name(*algorithm)
-            );
-        }
+            algorithm_name(*algorithm)
+        );
     }
     // A JWKS holds public keys: with no algorithm chosen, assume RS256 (Auth0's and most OIDC
     // providers' default) rather than the HS256 default, which the API would refuse with a JWKS.

@@ -69,12 +69,12 @@ pub(super) fn handler(args: &Args, function: ItemFn) -> TokenStream {
     let mut sig = sig;
     let mut names = Vec::new();
     for input in sig.inputs.iter_mut() {
-        if let FnArg::Typed(argument) = input {
-            if let Pat::Ident(pat) = argument.pat.as_mut() {
-                pat.mutability = None;
-                pat.by_ref = None;
-                names.push(pat.ident.clone());
-            }
+        if let FnArg::Typed(argument) = input
+            && let Pat::Ident(pat) = argument.pat.as_mut()
+        {
+            pat.mutability = None;
+            pat.by_ref = None;
+            names.push(pat.ident.clone());
         }
     }
     sig.inputs.insert(0, syn::parse_quote!(#auth: #guard));

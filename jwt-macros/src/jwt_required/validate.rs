@@ -19,14 +19,14 @@ pub(super) fn args(args: &Args) -> syn::Result<()> {
     if let Some(locations) = &args.locations {
         self::locations(locations)?;
     }
-    if let Some(realm) = &args.realm {
-        if realm.value().is_empty() {
-            return Err(syn::Error::new_spanned(
-                realm,
-                "`realm` must not be empty: name the protected area, e.g. `realm = \"Admin area\"`, \
+    if let Some(realm) = &args.realm
+        && realm.value().is_empty()
+    {
+        return Err(syn::Error::new_spanned(
+            realm,
+            "`realm` must not be empty: name the protected area, e.g. `realm = \"Admin area\"`, \
                  or leave `realm` out for the `default_realm` setting",
-            ));
-        }
+        ));
     }
     for (name, list) in [("scopes", &args.scopes), ("any_scope", &args.any_scope)] {
         if let Some(list) = list {

@@ -33,13 +33,16 @@ fn ui() {
     if std::env::var("RUSTFLAGS").is_ok_and(|outer| outer.contains("-C instrument-coverage")) {
         flags.extend(["-C", "instrument-coverage"]);
     }
-    std::env::set_var("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
+    // SAFETY: `ui` is the only test of this binary, and trybuild has not started yet: no other
+    // thread reads or writes the environment meanwhile.
+    unsafe { std::env::set_var("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f")) };
     // trybuild's project does not inherit the workspace's profile, so its dependencies got full
     // debug information, which no case needs: Rocket's proc-macros and the crates they depend on
     // are built for the host. Without it, trybuild's first run takes about 10 % less CPU and
     // wall time. A `CARGO_PROFILE_DEV_DEBUG` set by the caller is kept.
     if std::env::var_os("CARGO_PROFILE_DEV_DEBUG").is_none() {
-        std::env::set_var("CARGO_PROFILE_DEV_DEBUG", "false");
+        // SAFETY: as above.
+        unsafe { std::env::set_var("CARGO_PROFILE_DEV_DEBUG", "false") };
     }
 
     let t = trybuild::TestCases::new();

@@ -21,7 +21,7 @@ use crate::settings::Settings;
 /// `additional_claims_loader` and `additional_headers_loader` callbacks add to every token.
 ///
 /// ```
-/// # #[macro_use] extern crate rocket;
+/// # use rocket::post;
 /// use rocket::serde::json::{json, Value};
 /// use rocket_flask_jwt_runtime::{extended::Freshness, extended::JwtManager, JwtResponse};
 ///

@@ -217,14 +217,14 @@ pub(crate) fn check(
             format!("The token does not satisfy the rule: {rule}"),
         ));
     }
-    if let Some(predicate) = authorization.predicate {
-        if !predicate(claims) {
-            return Err(insufficient(
-                authorization,
-                settings,
-                "The token does not satisfy the route's claim predicate".into(),
-            ));
-        }
+    if let Some(predicate) = authorization.predicate
+        && !predicate(claims)
+    {
+        return Err(insufficient(
+            authorization,
+            settings,
+            "The token does not satisfy the route's claim predicate".into(),
+        ));
     }
     Ok(())
 }

@@ -41,10 +41,10 @@ fn flask_jwt<U>(
     if error.kind == ErrorKind::MissingToken && error.headers.is_empty() {
         error = extract::authorization_required(&settings.auth_header_prefix, realm);
     }
-    if settings.detailed_errors {
-        if let Some(detail) = error.detail.take() {
-            error.description = format!("{} ({detail})", error.description).into();
-        }
+    if settings.detailed_errors
+        && let Some(detail) = error.detail.take()
+    {
+        error.description = format!("{} ({detail})", error.description).into();
     }
     if challenge::answers_rfc6750(settings) {
         challenge::set_challenge(&mut error, realm, settings);

@@ -47,7 +47,7 @@ const NON_SESSION_MAX_AGE: u64 = 31_540_000;
 /// The guard needs the [`Jwt`](crate::Jwt) fairing; without it, it fails the request with a 500.
 ///
 /// ```
-/// # #[macro_use] extern crate rocket;
+/// # use rocket::{post, routes};
 /// use rocket_flask_jwt_runtime::{Jwt, extended::JwtCookies, JwtResponse};
 ///
 /// #[post("/login/cookies", data = "<token>")]

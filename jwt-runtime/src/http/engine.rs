@@ -240,10 +240,10 @@ impl<U: Send + Sync + 'static> Engine<U> {
         let Some((header, claims)) = issue::unverified_parts(&found.token) else {
             return error;
         };
-        if let Some(sent) = found.csrf.as_deref() {
-            if admission::csrf_matches(&claims, sent) != Some(true) {
-                return admission::csrf_mismatch();
-            }
+        if let Some(sent) = found.csrf.as_deref()
+            && admission::csrf_matches(&claims, sent) != Some(true)
+        {
+            return admission::csrf_mismatch();
         }
         error.with_parts(Arc::new(header), Arc::new(claims))
     }

@@ -49,7 +49,7 @@ use crate::token::verified::VerifiedToken;
 /// `#[jwt_required(realm = "Admin area")] #[get("/admin")] fn admin() -> String { .. }`:
 ///
 /// ```
-/// # #[macro_use] extern crate rocket;
+/// # use rocket::{get, routes};
 /// use std::sync::Arc;
 /// use rocket_flask_jwt_runtime::{current_identity, Jwt, JwtAuth, JwtResponse, Rules};
 ///

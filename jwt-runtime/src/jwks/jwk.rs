@@ -80,14 +80,14 @@ pub(super) fn parse_key_set(
     }
     let mut seen = HashSet::new();
     for key in &loaded.keys {
-        if let Some(kid) = key.kid() {
-            if !seen.insert((kid, key.algorithm())) {
-                loaded.notes.push(format!(
-                    "{} appears more than once for {:?}: tokens naming it are refused",
-                    ShownKid(Some(kid)),
-                    key.algorithm()
-                ));
-            }
+        if let Some(kid) = key.kid()
+            && !seen.insert((kid, key.algorithm()))
+        {
+            loaded.notes.push(format!(
+                "{} appears more than once for {:?}: tokens naming it are refused",
+                ShownKid(Some(kid)),
+                key.algorithm()
+            ));
         }
     }
     Ok(loaded)
@@ -104,10 +104,10 @@ pub(super) fn usable_entry(
         Some(Value::String(kid)) => Some(kid.clone()),
         Some(_) => return Err("its `kid` is not a string".into()),
     };
-    if let Some(usage) = object.get("use") {
-        if usage.as_str() != Some("sig") {
-            return Err(format!("its `use` is {usage}, not \"sig\""));
-        }
+    if let Some(usage) = object.get("use")
+        && usage.as_str() != Some("sig")
+    {
+        return Err(format!("its `use` is {usage}, not \"sig\""));
     }
     if let Some(operations) = object.get("key_ops") {
         let verifies = operations

@@ -191,13 +191,13 @@ pub(crate) fn static_verify_key(
             KeyMaterial::Jwk(json) => {
                 let jwk: Jwk = serde_json::from_str(json)
                     .map_err(|e| invalid("public_key", format!("not a JWK: {e}")))?;
-                if let Some(jwk_alg) = jwk.common.key_algorithm {
-                    if format!("{jwk_alg:?}") != name {
-                        return Err(invalid(
-                            "public_key",
-                            format!("the JWK is for {jwk_alg:?}, not {name}"),
-                        ));
-                    }
+                if let Some(jwk_alg) = jwk.common.key_algorithm
+                    && format!("{jwk_alg:?}") != name
+                {
+                    return Err(invalid(
+                        "public_key",
+                        format!("the JWK is for {jwk_alg:?}, not {name}"),
+                    ));
                 }
                 let key = DecodingKey::from_jwk(&jwk)
                     .map_err(|e| invalid("public_key", format!("unusable JWK: {e}")))?;

@@ -219,13 +219,13 @@ impl Revocation {
             None
         };
         let lookup = async {
-            if let Some(blocklist) = &self.blocklist {
-                if blocklist(token.header(), Arc::clone(&token.claims)).await {
-                    return Ok(RevocationState {
-                        token_revoked: true,
-                        subject_revoked_at: None,
-                    });
-                }
+            if let Some(blocklist) = &self.blocklist
+                && blocklist(token.header(), Arc::clone(&token.claims)).await
+            {
+                return Ok(RevocationState {
+                    token_revoked: true,
+                    subject_revoked_at: None,
+                });
             }
             match &self.store {
                 Some(store) => store.state(&key.subject, key.jti.as_deref()).await,

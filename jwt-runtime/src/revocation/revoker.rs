@@ -20,7 +20,7 @@ use crate::settings::Settings;
 /// request guard (500 when no store is configured), or `rocket.state::<Revoker>()`.
 ///
 /// ```
-/// # #[macro_use] extern crate rocket;
+/// # use rocket::delete;
 /// use rocket_flask_jwt_runtime::{identity::get_jwt, JwtResponse, revocation::Revoker};
 ///
 /// // Behind #[jwt_required(verify_type = false)] in an application:

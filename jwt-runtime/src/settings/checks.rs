@@ -12,13 +12,13 @@ const REQUIRABLE_CLAIMS: &[&str] = &["exp", "iat", "nbf"];
 impl Settings {
     /// Checks the values that have a closed set of meanings.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        if let Some(same_site) = &self.cookie_samesite {
-            if !["Strict", "Lax", "None"].contains(&same_site.as_str()) {
-                return Err(SettingsError::Invalid {
-                    setting: "cookie_samesite",
-                    reason: format!("{same_site:?} is not one of \"Strict\", \"Lax\", \"None\""),
-                });
-            }
+        if let Some(same_site) = &self.cookie_samesite
+            && !["Strict", "Lax", "None"].contains(&same_site.as_str())
+        {
+            return Err(SettingsError::Invalid {
+                setting: "cookie_samesite",
+                reason: format!("{same_site:?} is not one of \"Strict\", \"Lax\", \"None\""),
+            });
         }
         if self.token_location.is_empty() {
             return Err(SettingsError::Invalid {
@@ -83,13 +83,13 @@ impl Settings {
             ("auth_url_rule", &self.auth_url_rule),
             ("refresh_url_rule", &self.refresh_url_rule),
         ] {
-            if let Some(rule) = rule {
-                if rocket::http::uri::Origin::parse_route(rule).is_err() || !rule.starts_with('/') {
-                    return Err(SettingsError::Invalid {
-                        setting,
-                        reason: format!("{rule:?} is not a route path such as \"/auth\""),
-                    });
-                }
+            if let Some(rule) = rule
+                && (rocket::http::uri::Origin::parse_route(rule).is_err() || !rule.starts_with('/'))
+            {
+                return Err(SettingsError::Invalid {
+                    setting,
+                    reason: format!("{rule:?} is not a route path such as \"/auth\""),
+                });
             }
         }
         Ok(())

@@ -219,10 +219,10 @@ impl Settings {
             (mine.as_object_mut(), old.as_object(), new.as_object())
         {
             for (key, value) in mine.iter_mut() {
-                if old.get(key) == Some(value) {
-                    if let Some(default) = new.get(key) {
-                        *value = default.clone();
-                    }
+                if old.get(key) == Some(value)
+                    && let Some(default) = new.get(key)
+                {
+                    *value = default.clone();
                 }
             }
         }

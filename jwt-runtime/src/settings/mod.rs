@@ -542,6 +542,21 @@ mod tests {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// `std::env::set_var`, unsafe since edition 2024; called with `ENVIRONMENT` held.
+    fn set_env(name: &str, value: &str) {
+        // SAFETY: the other tests of this binary run on other threads. Those that read the
+        // environment hold `ENVIRONMENT` and read it through `std::env`, which std orders with this
+        // write anyway. Only C code calling `getenv` meanwhile could race (aws-lc does, once, at
+        // its first use): the risk these tests took before edition 2024, unchanged.
+        unsafe { std::env::set_var(name, value) };
+    }
+
+    /// `std::env::remove_var`, unsafe since edition 2024; called with `ENVIRONMENT` held.
+    fn remove_env(name: &str) {
+        // SAFETY: as in `set_env`.
+        unsafe { std::env::remove_var(name) };
+    }
+
     /// `builder` under the `jwt` table `table`, the environment held still.
     fn resolve(builder: Settings, table: serde_json::Value) -> Result<Settings, SettingsError> {
         let _environment = environment();
@@ -564,11 +579,11 @@ mod tests {
     fn from_environment(variables: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let _environment = environment();
         for (name, value) in variables {
-            std::env::set_var(name, value);
+            set_env(name, value);
         }
         let resolved = Settings::default().with_rocket_config(&Figment::new());
         for (name, _) in variables {
-            std::env::remove_var(name);
+            remove_env(name);
         }
         resolved
     }
@@ -1016,11 +1031,11 @@ mod tests {
     #[test]
     fn rocket_jwt_sets_the_table_and_rocket_jwt_leeway_is_not_a_setting() {
         let _environment = environment();
-        std::env::set_var("ROCKET_JWT", "{expiration_delta=5, audience=[a, b]}");
-        std::env::set_var("ROCKET_JWT_LEEWAY", "7");
+        set_env("ROCKET_JWT", "{expiration_delta=5, audience=[a, b]}");
+        set_env("ROCKET_JWT_LEEWAY", "7");
         let resolved = Settings::default().with_rocket_config(&rocket::Config::figment());
-        std::env::remove_var("ROCKET_JWT");
-        std::env::remove_var("ROCKET_JWT_LEEWAY");
+        remove_env("ROCKET_JWT");
+        remove_env("ROCKET_JWT_LEEWAY");
         let s = resolved.expect("valid settings");
         assert_eq!(s.expiration_delta, Duration::from_secs(5));
         assert_eq!(s.audience, ["a", "b"]);

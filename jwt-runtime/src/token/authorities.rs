@@ -79,10 +79,10 @@ impl Authorities {
         now: i64,
     ) -> Result<Option<Checked>, JwtError> {
         for (authority, codec) in &self.list {
-            if allowed.is_empty() || allowed.contains(&authority.name.as_str()) {
-                if let Some(hit) = codec.cached(token, now)? {
-                    return Ok(Some(hit));
-                }
+            if (allowed.is_empty() || allowed.contains(&authority.name.as_str()))
+                && let Some(hit) = codec.cached(token, now)?
+            {
+                return Ok(Some(hit));
             }
         }
         Ok(None)

@@ -198,20 +198,19 @@ impl TokenCodec {
         let header = validated.header;
         if let (Some(cache), Some((kid, algorithm)), Some(window)) =
             (&self.verified, validated.key, validated.window)
+            && token.len() <= self.rules.max_token_bytes
         {
-            if token.len() <= self.rules.max_token_bytes {
-                cache.insert(
-                    token,
-                    Verified {
-                        payload: Arc::clone(&claims),
-                        header: Arc::clone(&header),
-                        window,
-                        kid,
-                        algorithm,
-                        generation,
-                    },
-                );
-            }
+            cache.insert(
+                token,
+                Verified {
+                    payload: Arc::clone(&claims),
+                    header: Arc::clone(&header),
+                    window,
+                    kid,
+                    algorithm,
+                    generation,
+                },
+            );
         }
         Ok(Checked { claims, header })
     }

@@ -145,10 +145,10 @@ pub(crate) fn check(rules: &TimeRules, claims: &Payload, now: i64) -> Result<Win
         (rules.require_iat, "iat", iat),
         (rules.require_nbf, "nbf", nbf),
     ] {
-        if let Some(setting) = required {
-            if value.is_none_or(Value::is_null) {
-                return Err(missing_claim(Check::ValidityPeriod, claim).with_detail(setting));
-            }
+        if let Some(setting) = required
+            && value.is_none_or(Value::is_null)
+        {
+            return Err(missing_claim(Check::ValidityPeriod, claim).with_detail(setting));
         }
     }
     let mut window = Window::default();

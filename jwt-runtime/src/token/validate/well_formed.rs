@@ -56,12 +56,11 @@ impl HeaderMemo {
     /// `segment`'s decoded and checked header, from the memo or decoded and checked now (and
     /// then kept).
     fn checked(&self, rules: &Policy, segment: &str) -> Result<Arc<Payload>, JwtError> {
-        if let Ok(last) = self.0.read() {
-            if let Some((text, fields)) = last.as_ref() {
-                if **text == *segment {
-                    return Ok(Arc::clone(fields));
-                }
-            }
+        if let Ok(last) = self.0.read()
+            && let Some((text, fields)) = last.as_ref()
+            && **text == *segment
+        {
+            return Ok(Arc::clone(fields));
         }
         let fields = decode_header(segment)?;
         check_header(rules, &fields)?;
@@ -141,10 +140,10 @@ fn check_header(rules: &Policy, fields: &Payload) -> Result<(), JwtError> {
     if fields.contains_key("zip") {
         return unsupported("Compressed tokens (zip) are not accepted");
     }
-    if let Some(Value::String(cty)) = fields.get("cty") {
-        if media_type_eq(cty, "JWT") {
-            return unsupported("Nested tokens (cty: JWT) are not accepted");
-        }
+    if let Some(Value::String(cty)) = fields.get("cty")
+        && media_type_eq(cty, "JWT")
+    {
+        return unsupported("Nested tokens (cty: JWT) are not accepted");
     }
     if let Some(expected) = &rules.expected_typ {
         let typ = fields.get("typ").and_then(Value::as_str);
@@ -338,19 +337,18 @@ pub(crate) fn registered_claim_types(names: &[&str], claims: &Payload) -> Result
                 .with_detail(format!("{claim} must be a string (RFC 7519 section 4.1)")));
         }
     }
-    if let Some(Value::Object(confirmation)) = claims.get("cnf") {
-        if let Some(binding) = ["jkt", "x5t#S256"]
+    if let Some(Value::Object(confirmation)) = claims.get("cnf")
+        && let Some(binding) = ["jkt", "x5t#S256"]
             .into_iter()
             .find(|member| confirmation.contains_key(*member))
-        {
-            return Err(JwtError::invalid_token(
-                Check::WellFormed,
-                "The token is bound to a key (cnf): it cannot be used as a bearer token",
-            )
-            .with_detail(format!(
-                "cnf.{binding}: a sender-constrained token (RFC 9449, RFC 8705)"
-            )));
-        }
+    {
+        return Err(JwtError::invalid_token(
+            Check::WellFormed,
+            "The token is bound to a key (cnf): it cannot be used as a bearer token",
+        )
+        .with_detail(format!(
+            "cnf.{binding}: a sender-constrained token (RFC 9449, RFC 8705)"
+        )));
     }
     Ok(())
 }
