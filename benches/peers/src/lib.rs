@@ -1,0 +1,44 @@
+//! What the peers' servers share (`scripts/bench-peers.sh`): the algorithm, the test keys, the
+//! subject of the minted token and the one handler body, so that every contender answers
+//! `/protected` and `/unprotected` alike.
+//!
+//! The keys are the repository's test keys (`testdata/keys`) and the secret a benchmark value:
+//! never use either anywhere else.
+
+#[macro_use]
+extern crate rocket;
+
+/// The HS256 secret every contender verifies with (a benchmark value, never a real one).
+pub const SECRET: &str = "bench-secret-bench-secret-bench-secret";
+/// The `sub` (and `identity`) claim of `mint`'s token, and the subject `/unprotected` answers.
+pub const SUBJECT: &str = "bench-user";
+/// The RS256 key pair (RSA 2048, PKCS#8 / SPKI PEM) of the repository's test suites.
+pub const RSA_PRIVATE_PEM: &str = include_str!("../../../testdata/keys/rsa_private.pem");
+pub const RSA_PUBLIC_PEM: &str = include_str!("../../../testdata/keys/rsa_public.pem");
+
+/// The algorithm of a run, from `BENCH_ALG`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alg {
+    HS256,
+    RS256,
+}
+
+/// `BENCH_ALG`: `HS256` (the default) or `RS256`.
+pub fn alg() -> Alg {
+    match std::env::var("BENCH_ALG").as_deref() {
+        Err(_) | Ok("HS256") => Alg::HS256,
+        Ok("RS256") => Alg::RS256,
+        Ok(other) => panic!("BENCH_ALG={other:?}: expected HS256 or RS256"),
+    }
+}
+
+/// Every contender's handler body for a caller.
+pub fn body(subject: &str) -> String {
+    format!("Caller(sub='{subject}')")
+}
+
+/// The unguarded twin of `/protected`: the same body for `mint`'s token.
+#[get("/unprotected")]
+pub fn unprotected() -> String {
+    body(SUBJECT)
+}
