@@ -95,22 +95,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-ncpu=$(nproc)
-pin="${PIN:-1}"
-if [ "$pin" = 1 ] && { [ "$ncpu" -lt 2 ] || ! command -v taskset >/dev/null; }; then
-    pin=0
-fi
-if [ "$pin" = 1 ]; then
-    server_cmd=(taskset -c 0)
-    wrk_cmd=(taskset -c 1 wrk)
-    threads="${WRK_THREADS:-1}"
-    workers="${ROCKET_WORKERS:-1}"
-else
-    server_cmd=()
-    wrk_cmd=(wrk)
-    threads="${WRK_THREADS:-2}"
-    workers="${ROCKET_WORKERS:-$ncpu}"
-fi
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
+pinning
 
 echo "Building the examples (release)"
 cargo build --release --quiet --example seed --example bench_server

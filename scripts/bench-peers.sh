@@ -85,22 +85,9 @@ if [ "$instructions" != 0 ]; then
     command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
 fi
 
-ncpu=$(nproc)
-pin="${PIN:-1}"
-if [ "$pin" = 1 ] && { [ "$ncpu" -lt 2 ] || ! command -v taskset >/dev/null; }; then
-    pin=0
-fi
-if [ "$pin" = 1 ]; then
-    server_cmd=(taskset -c 0)
-    wrk_cmd=(taskset -c 1 wrk)
-    threads="${WRK_THREADS:-1}"
-    workers="${ROCKET_WORKERS:-1}"
-else
-    server_cmd=()
-    wrk_cmd=(wrk)
-    threads="${WRK_THREADS:-2}"
-    workers="${ROCKET_WORKERS:-$ncpu}"
-fi
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
+pinning
 
 echo "Building benches/peers (release)"
 manifest=benches/peers/Cargo.toml
@@ -232,18 +219,7 @@ spread() {
 
 # The client: COUNT requests of PATH with HEADER (name: value, or empty) on one keep-alive
 # connection, each answered 200 (scripts/bench-server-instructions.sh's).
-cat >"$work/client.py" <<'EOF'
-import http.client, sys
-port, count, path, header = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-headers = dict([header.split(": ", 1)]) if header else {}
-connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-for _ in range(count):
-    connection.request("GET", path, headers=headers)
-    response = connection.getresponse()
-    body = response.read()
-    if response.status != 200:
-        sys.exit(f"{path}: {response.status} {body!r}")
-EOF
+keepalive_client "$work/client.py"
 
 # measure NAME ROUTE HEADER: instructions per request of REQUESTS requests (uses $alg).
 measure() {

@@ -42,18 +42,9 @@ trap cleanup EXIT
 
 # The client: COUNT requests of METHOD PATH with HEADER (name: value, or empty) on one keep-alive
 # connection, each answered 200.
-cat >"$work/client.py" <<'EOF'
-import http.client, sys
-port, count, path, header = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-headers = dict([header.split(": ", 1)]) if header else {}
-connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-for _ in range(count):
-    connection.request("GET", path, headers=headers)
-    response = connection.getresponse()
-    body = response.read()
-    if response.status != 200:
-        sys.exit(f"{path}: {response.status} {body!r}")
-EOF
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
+keepalive_client "$work/client.py"
 
 if [[ " $configs " == *" ext-near "* || " $configs " == *" ext-direct "* ]]; then
     command -v redis-server >/dev/null || { echo "redis-server is needed for ext-near/ext-direct" >&2; exit 1; }

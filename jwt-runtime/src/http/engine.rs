@@ -469,10 +469,26 @@ mod tests {
         .expect("signed")
     }
 
-    async fn client(jwt: Jwt<i64>) -> Client {
+    /// The application with `builder`'s identity callback, ignited.
+    async fn client(builder: crate::JwtBuilder<i64>) -> Client {
+        let jwt = builder.build().expect("valid");
         Client::tracked(rocket::build().attach(jwt))
             .await
             .expect("ignites")
+    }
+
+    /// A builder with the test secret and no auth resource.
+    fn builder() -> crate::JwtBuilder<()> {
+        Jwt::builder().secret_key(SECRET).disable_auth_url_rule()
+    }
+
+    /// The identity an authentication found, as the test's `i64`.
+    fn identity(authenticated: Authenticated) -> Option<i64> {
+        authenticated
+            .identity_as::<i64>()
+            .expect("an i64")
+            .as_deref()
+            .copied()
     }
 
     fn engine(client: &Client) -> &dyn Authenticator {
@@ -485,27 +501,17 @@ mod tests {
     /// too.
     #[rocket::async_test]
     async fn a_request_without_io_is_decided_in_one_poll() {
-        let jwt = Jwt::builder()
-            .secret_key(SECRET)
-            .disable_auth_url_rule()
-            .identity_handler(|payload| payload.get("identity").and_then(Value::as_i64))
-            .build()
-            .expect("valid");
-        let client = client(jwt).await;
+        let client = client(
+            builder().identity_handler(|payload| payload.get("identity").and_then(Value::as_i64)),
+        )
+        .await;
         let rules = RouteRules::of_route::<Required>();
         let request = client
             .get("/")
             .header(Header::new("Authorization", format!("JWT {}", token(7))));
         for round in ["pipeline", "cache"] {
             let decided = engine(&client).authenticate(&request, rules).now_or_never();
-            let authenticated = decided.expect(round).expect("accepted");
-            assert_eq!(
-                authenticated
-                    .identity_as::<i64>()
-                    .expect("an i64")
-                    .as_deref(),
-                Some(&7)
-            );
+            assert_eq!(identity(decided.expect(round).expect("accepted")), Some(7));
         }
         let refused = client.get("/");
         let decided = engine(&client).authenticate(&refused, rules).now_or_never();
@@ -519,16 +525,11 @@ mod tests {
     /// the same future then completes with its answer (nothing is verified twice).
     #[rocket::async_test]
     async fn a_blocking_identity_callback_is_awaited_by_the_same_flow() {
-        let jwt = Jwt::builder()
-            .secret_key(SECRET)
-            .disable_auth_url_rule()
-            .identity_handler_blocking(|payload| {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-                payload.get("identity").and_then(Value::as_i64)
-            })
-            .build()
-            .expect("valid");
-        let client = client(jwt).await;
+        let client = client(builder().identity_handler_blocking(|payload| {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            payload.get("identity").and_then(Value::as_i64)
+        }))
+        .await;
         let rules = RouteRules::of_route::<Required>();
         let request = client
             .get("/")
@@ -538,13 +539,6 @@ mod tests {
             (&mut pending).now_or_never().is_none(),
             "waits for the callback"
         );
-        let authenticated = pending.await.expect("accepted");
-        assert_eq!(
-            authenticated
-                .identity_as::<i64>()
-                .expect("an i64")
-                .as_deref(),
-            Some(&9)
-        );
+        assert_eq!(identity(pending.await.expect("accepted")), Some(9));
     }
 }
