@@ -23,7 +23,8 @@ use crate::settings::Settings;
 /// ```
 /// # use rocket::post;
 /// use rocket::serde::json::{json, Value};
-/// use rocket_flask_jwt_runtime::{extended::Freshness, extended::JwtManager, JwtResponse};
+/// use rocket_flask_jwt_runtime::extended::{Freshness, JwtManager};
+/// use rocket_flask_jwt_runtime::JwtResponse;
 ///
 /// #[post("/login")]
 /// fn login(jwt: JwtManager<'_>) -> Result<Value, JwtResponse> {

@@ -16,7 +16,8 @@ pub use crate::settings::Location;
 /// realm. `#[jwt_required(refresh, realm = "..")]` writes such a type for its handler; by hand:
 ///
 /// ```
-/// use rocket_flask_jwt_runtime::{extended::Location, Rules};
+/// use rocket_flask_jwt_runtime::extended::Location;
+/// use rocket_flask_jwt_runtime::Rules;
 ///
 /// /// A fresh access token from the `Authorization` header only, challenged as "Admin area".
 /// struct Admin;

@@ -48,7 +48,8 @@ const NON_SESSION_MAX_AGE: u64 = 31_540_000;
 ///
 /// ```
 /// # use rocket::{post, routes};
-/// use rocket_flask_jwt_runtime::{Jwt, extended::JwtCookies, JwtResponse};
+/// use rocket_flask_jwt_runtime::extended::JwtCookies;
+/// use rocket_flask_jwt_runtime::{Jwt, JwtResponse};
 ///
 /// #[post("/login/cookies", data = "<token>")]
 /// fn login(cookies: JwtCookies<'_>, token: &str) -> Result<&'static str, JwtResponse> {

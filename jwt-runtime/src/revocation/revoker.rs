@@ -21,7 +21,9 @@ use crate::settings::Settings;
 ///
 /// ```
 /// # use rocket::delete;
-/// use rocket_flask_jwt_runtime::{identity::get_jwt, JwtResponse, revocation::Revoker};
+/// use rocket_flask_jwt_runtime::identity::get_jwt;
+/// use rocket_flask_jwt_runtime::revocation::Revoker;
+/// use rocket_flask_jwt_runtime::JwtResponse;
 ///
 /// // Behind #[jwt_required(verify_type = false)] in an application:
 /// #[delete("/logout")]
