@@ -66,6 +66,8 @@ impl JwksConfig {
 /// Why no key could be had. Messages name `kid`s (shortened) but never tokens.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+// Without `remote-keys` only the refusal of a JWKS setting is built.
+#[cfg_attr(not(feature = "remote-keys"), allow(dead_code))]
 pub enum JwksError {
     /// No usable key has the token's `kid` and is bound to its `alg`.
     #[error("no usable key for {} and this algorithm", ShownKid(.kid.as_deref()))]

@@ -48,6 +48,7 @@ impl Jwks {
         match *self {}
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// The cached key for `kid` and `alg`.
     pub fn cached_key(&self, _kid: Option<&str>, _alg: Algorithm) -> Option<Arc<VerifyKey>> {
         match *self {}

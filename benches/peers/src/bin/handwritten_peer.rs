@@ -55,16 +55,25 @@ fn protected(claims: Claims) -> String {
 
 #[launch]
 fn rocket() -> _ {
-    let keys = match peers::alg() {
-        peers::Alg::HS256 => Keys {
-            algorithm: Algorithm::HS256,
-            decoding: DecodingKey::from_secret(peers::SECRET.as_bytes()),
-        },
-        peers::Alg::RS256 => Keys {
-            algorithm: Algorithm::RS256,
-            decoding: DecodingKey::from_rsa_pem(peers::RSA_PUBLIC_PEM.as_bytes())
-                .expect("the test key parses"),
-        },
+    let alg = peers::alg();
+    let pem = || {
+        alg.key_pair()
+            .expect("an asymmetric algorithm")
+            .1
+            .as_bytes()
+    };
+    let (algorithm, decoding) = match alg {
+        peers::Alg::HS256 => (
+            Algorithm::HS256,
+            Ok(DecodingKey::from_secret(peers::SECRET.as_bytes())),
+        ),
+        peers::Alg::RS256 => (Algorithm::RS256, DecodingKey::from_rsa_pem(pem())),
+        peers::Alg::ES256 => (Algorithm::ES256, DecodingKey::from_ec_pem(pem())),
+        peers::Alg::EdDSA => (Algorithm::EdDSA, DecodingKey::from_ed_pem(pem())),
+    };
+    let keys = Keys {
+        algorithm,
+        decoding: decoding.expect("the test key parses"),
     };
     rocket::build()
         .manage(keys)

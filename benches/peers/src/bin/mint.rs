@@ -36,17 +36,23 @@ fn main() {
             sub: peers::SUBJECT,
         },
     };
-    let (algorithm, key) = match peers::alg() {
+    let alg = peers::alg();
+    let pem = || {
+        alg.key_pair()
+            .expect("an asymmetric algorithm")
+            .0
+            .as_bytes()
+    };
+    let (algorithm, key) = match alg {
         peers::Alg::HS256 => (
             Algorithm::HS256,
-            EncodingKey::from_secret(peers::SECRET.as_bytes()),
+            Ok(EncodingKey::from_secret(peers::SECRET.as_bytes())),
         ),
-        peers::Alg::RS256 => (
-            Algorithm::RS256,
-            EncodingKey::from_rsa_pem(peers::RSA_PRIVATE_PEM.as_bytes())
-                .expect("the test key parses"),
-        ),
+        peers::Alg::RS256 => (Algorithm::RS256, EncodingKey::from_rsa_pem(pem())),
+        peers::Alg::ES256 => (Algorithm::ES256, EncodingKey::from_ec_pem(pem())),
+        peers::Alg::EdDSA => (Algorithm::EdDSA, EncodingKey::from_ed_pem(pem())),
     };
+    let key = key.expect("the test key parses");
     let token = encode(&Header::new(algorithm), &claims, &key).expect("signing with the test key");
     println!("{token}");
 }

@@ -27,16 +27,17 @@ fn rocket() -> _ {
         identity_claim: "sub".into(),
         ..Settings::default()
     };
-    match peers::alg() {
-        peers::Alg::HS256 => {
-            settings.algorithm = Algorithm::HS256;
-            settings.secret_key = Some(Secret::new(peers::SECRET));
-        }
-        peers::Alg::RS256 => {
-            settings.algorithm = Algorithm::RS256;
-            settings.public_key = Some(KeyMaterial::Pem(peers::RSA_PUBLIC_PEM.into()));
-        }
+    let alg = peers::alg();
+    match alg.key_pair() {
+        None => settings.secret_key = Some(Secret::new(peers::SECRET)),
+        Some((_, public)) => settings.public_key = Some(KeyMaterial::Pem(public.into())),
     }
+    settings.algorithm = match alg {
+        peers::Alg::HS256 => Algorithm::HS256,
+        peers::Alg::RS256 => Algorithm::RS256,
+        peers::Alg::ES256 => Algorithm::ES256,
+        peers::Alg::EdDSA => Algorithm::EdDSA,
+    };
     let jwt = Jwt::builder()
         .settings(settings)
         .identity_from_claim(|sub| {
