@@ -14,19 +14,21 @@
 # Every server answers `GET /protected` (the guard, then `Caller(sub='bench-user')`) and its twin
 # `GET /unprotected` (the same body, no guard), and accepts the same token (`mint`: claims `sub`,
 # `identity`, `iat`, `nbf`, `exp`, and `user`, where rocket-jwt reads its struct), sent as
-# `Authorization: Bearer <token>`. HS256 uses one secret, RS256 the repository's test key pair
-# (testdata/keys/rsa_*.pem).
+# `Authorization: Bearer <token>`. HS256 uses one secret, RS256, ES256 and EdDSA the repository's
+# test key pairs (testdata/keys/rsa_*.pem, ec_*.pem, ed_*.pem).
 #
 #   bash scripts/bench-peers.sh                       # HS256 and RS256, 3 rounds of 5 s
+#   BENCH_ALGS="ES256 EdDSA" bash scripts/bench-peers.sh   # the other asymmetric algorithms
 #   ROUNDS=5 DURATION=10 bash scripts/bench-peers.sh
 #   INSTRUCTIONS=1 bash scripts/bench-peers.sh        # also instructions per request (callgrind)
 #   INSTRUCTIONS=only bash scripts/bench-peers.sh     # instructions per request alone
 #
-# Environment: BENCH_ALGS ("HS256 RS256"), CONTENDERS (all five above), ROUNDS (3), DURATION (5 s
-# per wrk run), BENCH_PORT (18280: the servers take that port and the next ones), WRK_THREADS,
-# WRK_CONNECTIONS (64), ROCKET_WORKERS, PIN=0 (no CPU pinning), BENCH_RETRIES (2: a run whose
-# server stayed under 90 % CPU, i.e. other processes took its core, is retried), and for
-# INSTRUCTIONS: REQUESTS (2000) per route and round, IR_ROUNDS (2), KEEP=DIR (callgrind's dumps).
+# Environment: BENCH_ALGS ("HS256 RS256"; "ES256" and "EdDSA" too), CONTENDERS (all five above),
+# ROUNDS (3), DURATION (5 s per wrk run), BENCH_PORT (18280: the servers take that port and the
+# next ones), WRK_THREADS, WRK_CONNECTIONS (64), ROCKET_WORKERS, PIN=0 (no CPU pinning),
+# BENCH_RETRIES (2: a run whose server stayed under 90 % CPU, i.e. other processes took its core,
+# is retried), and for INSTRUCTIONS: REQUESTS (2000) per route and round, IR_ROUNDS (2), KEEP=DIR
+# (callgrind's dumps).
 #
 # For every algorithm, all its servers are started at once (pinned to the same CPU, one loaded at
 # a time), warmed up, then measured in ROUNDS rounds whose order of contenders alternates (forward,
