@@ -18,7 +18,7 @@ use crate::authz::rules::{Location, RouteRules};
 use crate::claims::{claim_text, now, Payload};
 use crate::error::{ErrorKind, JwtError, JwtResponse};
 use crate::http::answer;
-use crate::http::callbacks::{BoxFuture, Callbacks};
+use crate::http::callbacks::{BoxFuture, Callbacks, DecodeFn};
 use crate::http::identity::{Authenticated, Identity};
 use crate::http::issue;
 use crate::http::locations::{self, Found};
@@ -181,13 +181,23 @@ impl<U: Send + Sync + 'static> Engine<U> {
         rules: &'static RouteRules,
         now: i64,
     ) -> Result<Checked, JwtError> {
-        let Some(decode) = &self.callbacks.decode else {
-            return self.verifier.checked(token, rules.authorities, now).await;
-        };
+        match &self.callbacks.decode {
+            None => self.verifier.checked(token, rules.authorities, now).await,
+            // In a future of its own: the request's future stays small on the usual path.
+            Some(decode) => Box::pin(self.by_decode_callback(decode, token, rules)).await,
+        }
+    }
+
+    /// The decode callback's claims. The callback validates without I/O: the JWKS is brought up
+    /// to date for it first.
+    async fn by_decode_callback(
+        &self,
+        decode: &DecodeFn,
+        token: &str,
+        rules: &'static RouteRules,
+    ) -> Result<Checked, JwtError> {
         let codec = self.verifier.codec_for(token, rules.authorities)?;
-        // The callback validates without I/O: bring the JWKS up to date for it first (in a
-        // future of its own: the request's future stays small on the paths that never wait).
-        Box::pin(codec.prefetch_key(token)).await;
+        codec.prefetch_key(token).await;
         decode(token, codec).map(|claims| decoded(codec, token, claims))
     }
 

@@ -119,23 +119,35 @@ impl Verifier {
         allowed: &[&str],
         now: i64,
     ) -> Result<Checked, JwtError> {
+        // One await point, so that the request's future stays small.
+        match self.cached(token, allowed, now)? {
+            Cached::Hit(hit) => Ok(hit),
+            Cached::Miss(codec) => codec.validate(token, Fetch::Allowed, now).await,
+        }
+    }
+
+    /// `token` from a verified-token cache, or the codec that validates it.
+    fn cached(&self, token: &str, allowed: &[&str], now: i64) -> Result<Cached<'_>, JwtError> {
         let codec = match &self.authorities {
             None => &self.codec,
             Some(authorities) => {
                 if let Some(hit) = authorities.cached(token, allowed, now)? {
-                    return Ok(hit);
+                    return Ok(Cached::Hit(hit));
                 }
-                return authorities
-                    .select(token, allowed)?
-                    .validate(token, Fetch::Allowed, now)
-                    .await;
+                return Ok(Cached::Miss(authorities.select(token, allowed)?));
             }
         };
-        match codec.cached(token, now)? {
-            Some(hit) => Ok(hit),
-            None => codec.validate(token, Fetch::Allowed, now).await,
-        }
+        Ok(match codec.cached(token, now)? {
+            Some(hit) => Cached::Hit(hit),
+            None => Cached::Miss(codec),
+        })
     }
+}
+
+/// Where a token's verification stands after the caches were asked.
+enum Cached<'v> {
+    Hit(Checked),
+    Miss(&'v TokenCodec),
 }
 
 /// With `oidc_discovery`, takes the JWKS URL from the authority's `openid-configuration`, after
