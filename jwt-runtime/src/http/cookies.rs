@@ -127,15 +127,7 @@ impl<'r> JwtCookies<'r> {
         max_age: Option<Duration>,
         domain: Option<&str>,
     ) -> Result<(), JwtResponse> {
-        let now = OffsetDateTime::now_utc();
-        self.write(set(
-            self.settings(),
-            Kind::Access,
-            token,
-            max_age,
-            domain,
-            now,
-        ))
+        self.set_cookies(Kind::Access, token, max_age, domain)
     }
 
     /// Flask-JWT-Extended's `set_refresh_cookies(response, token)`: the refresh token cookie
@@ -153,15 +145,19 @@ impl<'r> JwtCookies<'r> {
         max_age: Option<Duration>,
         domain: Option<&str>,
     ) -> Result<(), JwtResponse> {
+        self.set_cookies(Kind::Refresh, token, max_age, domain)
+    }
+
+    /// The cookies of `kind` for `token`, as of now.
+    fn set_cookies(
+        &self,
+        kind: Kind,
+        token: &str,
+        max_age: Option<Duration>,
+        domain: Option<&str>,
+    ) -> Result<(), JwtResponse> {
         let now = OffsetDateTime::now_utc();
-        self.write(set(
-            self.settings(),
-            Kind::Refresh,
-            token,
-            max_age,
-            domain,
-            now,
-        ))
+        self.write(set(self.settings(), kind, token, max_age, domain, now))
     }
 
     /// Flask-JWT-Extended's `unset_jwt_cookies(response)`: unsets the access cookies, then the
