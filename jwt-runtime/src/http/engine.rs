@@ -198,7 +198,10 @@ impl<U: Send + Sync + 'static> Engine<U> {
     ) -> Result<Checked, JwtError> {
         let codec = self.verifier.codec_for(token, rules.authorities)?;
         codec.prefetch_key(token).await;
-        decode(token, codec).map(|claims| decoded(codec, token, claims))
+        let claims = decode(token, codec)?;
+        // The codec's own path checks these before its cache; the callback's claims here.
+        claim_checks::check(&claims, codec.settings())?;
+        Ok(decoded(codec, token, claims))
     }
 
     /// The route's requirements, on verified claims.
@@ -211,7 +214,6 @@ impl<U: Send + Sync + 'static> Engine<U> {
     ) -> Result<VerifiedToken, JwtError> {
         let settings = self.codec().settings();
         let claims = &checked.claims;
-        claim_checks::check(claims, settings)?;
         admission::check(claims, rules, found.csrf.as_deref(), now as f64)?;
         authorization::check(claims, &rules.authorization, settings)?;
         let token = VerifiedToken::new(checked, found.location, Arc::clone(&self.identity_claim));

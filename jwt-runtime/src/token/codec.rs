@@ -133,7 +133,6 @@ impl TokenCodec {
     /// No I/O: with a JWKS, only keys already fetched are used; [`verify`](Self::verify) fetches.
     pub fn decode(&self, token: &str) -> Result<Payload, JwtError> {
         let checked = self.decode_shared(token)?;
-        claim_checks::check(&checked.claims, &self.settings)?;
         Ok(Arc::unwrap_or_clone(checked.claims))
     }
 
@@ -141,7 +140,6 @@ impl TokenCodec {
     /// set expired.
     pub async fn verify(&self, token: &str) -> Result<Payload, JwtError> {
         let checked = self.verify_shared(token, Fetch::Allowed).await?;
-        claim_checks::check(&checked.claims, &self.settings)?;
         Ok(Arc::unwrap_or_clone(checked.claims))
     }
 
@@ -188,12 +186,15 @@ impl TokenCodec {
         }
     }
 
-    /// The pipeline, then the verified-token cache for a token that passed.
+    /// The pipeline and the claim requirements of every route, then the verified-token cache
+    /// for a token that passed both.
     async fn run(&self, token: &str, fetch: Fetch, now: i64) -> Result<Checked, JwtError> {
         let generation = self.keys.generation();
         let validated = validate::run(&self.rules, &self.keys, token, fetch, now, &mut Stop)
             .await?
             .ok_or_else(|| JwtError::internal("token validation ended without a result"))?;
+        // The claim requirements of every route, before the cache: a hit needs them no more.
+        claim_checks::check(&validated.claims, &self.settings)?;
         let claims = Arc::new(validated.claims);
         let header = validated.header;
         if let (Some(cache), Some((kid, algorithm)), Some(window)) =
