@@ -13,6 +13,7 @@ use crate::authz::rules::{Refresh, RouteRules};
 use crate::error::{JwtError, JwtResponse};
 use crate::http::engine::Authenticator;
 use crate::http::issue::{Freshness, TokenRequest, TokenType};
+use crate::token::verified::VerifiedToken;
 
 /// The route handler; it holds the resolved extension.
 #[derive(Clone)]
@@ -34,7 +35,7 @@ impl RefreshResource {
         let claims = current
             .token
             .as_ref()
-            .map(|token| Arc::clone(&token.claims))
+            .map(VerifiedToken::payload)
             .ok_or_else(|| JwtError::internal("a refresh without a token"))?;
         let identity = identity_of(&claims, self.0.settings());
         let token = self.0.create_token(TokenRequest::new(

@@ -6,13 +6,13 @@
 use serde_json::Value;
 
 use crate::authz::rules::RouteRules;
-use crate::claims::Payload;
 use crate::error::{Check, JwtError};
+use crate::token::claims::TokenClaims;
 
 /// Checks `claims` against `rules`; `csrf` is the value sent beside a cookie token on a
 /// CSRF-protected method; `now` is the current time in seconds.
 pub(crate) fn check(
-    claims: &Payload,
+    claims: &TokenClaims,
     rules: &RouteRules,
     csrf: Option<&str>,
     now: f64,
@@ -54,7 +54,7 @@ fn is_fresh(fresh: Option<&Value>, now: f64) -> bool {
 
 /// Whether the token's `csrf` claim is the value `sent` beside it (compared in constant time);
 /// `None` when the claim is absent or not a string.
-pub(crate) fn csrf_matches(claims: &Payload, sent: &str) -> Option<bool> {
+pub(crate) fn csrf_matches(claims: &TokenClaims, sent: &str) -> Option<bool> {
     let Some(Value::String(expected)) = claims.get("csrf") else {
         return None;
     };
@@ -75,8 +75,8 @@ mod tests {
     use crate::authz::rules::{Fresh, Refresh, Required, RouteRules, Rules};
     use serde_json::json;
 
-    fn claims(value: Value) -> Payload {
-        serde_json::from_value(value).unwrap()
+    fn claims(value: Value) -> TokenClaims {
+        TokenClaims::of(value)
     }
 
     fn answer(value: Value, rules: RouteRules, csrf: Option<&str>) -> Result<(), String> {

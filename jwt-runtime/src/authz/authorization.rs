@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::claims::Payload;
 use crate::error::{ErrorKind, JwtError};
 use crate::settings::Settings;
+use crate::token::claims::TokenClaims;
 
 /// The claim read as a space-delimited string of scopes; every other scope claim is an array.
 pub const SPACE_DELIMITED_SCOPE_CLAIM: &str = "scope";
@@ -178,13 +179,15 @@ fn grants(name: &str, value: &Value, scope: &str) -> bool {
 /// Checks `claims` against the route's `authorization`: every scope of `SCOPES`, one of
 /// `ANY_SCOPE`, every claim rule, then the predicate. The first failure is a 403.
 pub(crate) fn check(
-    claims: &Payload,
+    claims: &TokenClaims,
     authorization: &RouteAuthorization,
     settings: &Settings,
 ) -> Result<(), JwtError> {
     if authorization.is_empty() {
         return Ok(());
     }
+    // The public predicates and scope functions read a payload: built here, for such routes only.
+    let claims = &**claims.payload();
     let granted = |scope: &str| match settings.merge_scope_claims {
         false => has_scope(claims, scope, &settings.scope_claims),
         true => has_scope_in_any(claims, scope, &settings.scope_claims),
@@ -260,6 +263,10 @@ mod tests {
         serde_json::from_value(value).expect("an object")
     }
 
+    fn token_claims(value: Value) -> TokenClaims {
+        TokenClaims::of(value)
+    }
+
     fn default_sources() -> Vec<String> {
         Settings::default().scope_claims
     }
@@ -279,7 +286,7 @@ mod tests {
     }
 
     fn answer(value: Value, authorization: RouteAuthorization) -> Result<(), (u16, String)> {
-        check(&claims(value), &authorization, &Settings::default()).map_err(|error| {
+        check(&token_claims(value), &authorization, &Settings::default()).map_err(|error| {
             (
                 error.status.code,
                 error
@@ -426,7 +433,7 @@ mod tests {
     #[test]
     fn the_description_names_what_is_missing() {
         let error = check(
-            &claims(json!({"scope": "a"})),
+            &token_claims(json!({"scope": "a"})),
             &route(&["a", "b"], &[], &[], None),
             &Settings::default(),
         )
@@ -435,7 +442,7 @@ mod tests {
         assert_eq!(error.description, "The token lacks the scope \"b\"");
         const RULE: &[ClaimRule] = &[ClaimRule::Includes("roles", ClaimValue::Str("admin"))];
         let error = check(
-            &claims(json!({})),
+            &token_claims(json!({})),
             &route(&[], &[], RULE, None),
             &Settings::default(),
         )

@@ -16,6 +16,7 @@ use crate::claims::Payload;
 use crate::error::{Check, JwtError, JwtResponse};
 use crate::revocation::{BlocklistFn, RevocationStore};
 use crate::settings::Settings;
+use crate::token::claims::TokenClaims;
 use crate::token::codec::TokenCodec;
 
 /// A boxed, sendable future, as async callbacks return.
@@ -97,21 +98,21 @@ impl<U> IdentityLookup<U> {
     /// require (a token without it is not well-formed for this application).
     pub(crate) async fn call(
         &self,
-        payload: Arc<Payload>,
+        claims: &TokenClaims,
         claim: &str,
     ) -> Result<Option<U>, JwtError> {
         match self {
-            IdentityLookup::Sync(f) => Ok(f(&payload)),
-            IdentityLookup::SyncClaim(f) => claim_value(&payload, claim).map(f),
-            IdentityLookup::AsyncClaim(f) => Ok(f(claim_value(&payload, claim)?.clone()).await),
-            IdentityLookup::Async(f) => Ok(f(Arc::unwrap_or_clone(payload)).await),
+            IdentityLookup::Sync(f) => Ok(f(claims.payload())),
+            IdentityLookup::SyncClaim(f) => claim_value(claims, claim).map(f),
+            IdentityLookup::AsyncClaim(f) => Ok(f(claim_value(claims, claim)?.clone()).await),
+            IdentityLookup::Async(f) => Ok(f(claims.to_payload()).await),
         }
     }
 }
 
 /// The identity claim's value, which the claim forms of the identity callback require.
-fn claim_value<'p>(payload: &'p Payload, claim: &str) -> Result<&'p Value, JwtError> {
-    payload.get(claim).ok_or_else(|| {
+fn claim_value<'c>(claims: &'c TokenClaims, claim: &str) -> Result<&'c Value, JwtError> {
+    claims.get(claim).ok_or_else(|| {
         JwtError::invalid_token(
             Check::WellFormed,
             format!("Token is missing the \"{claim}\" claim"),

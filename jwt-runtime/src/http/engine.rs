@@ -25,6 +25,7 @@ use crate::http::locations::{self, Found};
 use crate::revocation::Revocation;
 use crate::settings::{Profile, Settings};
 use crate::token::claim_checks;
+use crate::token::claims::TokenClaims;
 use crate::token::codec::{Checked, TokenCodec};
 use crate::token::verified::VerifiedToken;
 use crate::token::verifier::Verifier;
@@ -139,15 +140,11 @@ impl<U: Send + Sync + 'static> Engine<U> {
             revocation.check(&token).await?;
         }
         if let Some(verify) = &self.callbacks.loaders.token_verification {
-            let accepted = verify.call(token.header(), Arc::clone(&token.claims)).await;
+            let accepted = verify.call(token.header(), token.payload()).await;
             claims_verified(accepted, &token)?;
         }
         let identity = match &self.callbacks.identity {
-            Some(lookup) => {
-                lookup
-                    .call(Arc::clone(&token.claims), &settings.identity_claim)
-                    .await
-            }
+            Some(lookup) => lookup.call(&token.claims, &settings.identity_claim).await,
             None => Ok(None),
         };
         self.conclude_identity(identity, token)
@@ -198,7 +195,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
     ) -> Result<Checked, JwtError> {
         let codec = self.verifier.codec_for(token, rules.authorities)?;
         codec.prefetch_key(token).await;
-        let claims = decode(token, codec)?;
+        let claims = TokenClaims::from_payload(decode(token, codec)?);
         // The codec's own path checks these before its cache; the callback's claims here.
         claim_checks::check(&claims, codec.settings())?;
         Ok(decoded(codec, token, claims))
@@ -237,7 +234,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
             }),
             None => Err(self
                 .unknown_identity(&token)
-                .with_parts(token.header(), Arc::clone(&token.claims))),
+                .with_parts(token.header(), token.payload())),
         }
     }
 
@@ -253,7 +250,8 @@ impl<U: Send + Sync + 'static> Engine<U> {
             return error;
         };
         if let Some(sent) = found.csrf.as_deref()
-            && admission::csrf_matches(&claims, sent) != Some(true)
+            && admission::csrf_matches(&TokenClaims::from_payload(claims.clone()), sent)
+                != Some(true)
         {
             return admission::csrf_mismatch();
         }
@@ -393,7 +391,7 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
 
 /// What a custom decode callback returned, with the token's header (read again: the callback
 /// gives only the claims).
-fn decoded(codec: &TokenCodec, token: &str, claims: Payload) -> Checked {
+fn decoded(codec: &TokenCodec, token: &str, claims: TokenClaims) -> Checked {
     Checked {
         claims: Arc::new(claims),
         header: codec.header(token).unwrap_or_default(),
@@ -424,7 +422,7 @@ fn claims_verified(accepted: bool, token: &VerifiedToken) -> Result<(), JwtError
         "Invalid token",
         "User claims verification failed",
     )
-    .with_parts(token.header(), Arc::clone(&token.claims)))
+    .with_parts(token.header(), token.payload()))
 }
 
 /// A callback panicked during `what`: 500 for this request only.

@@ -149,7 +149,7 @@ impl<R: Rules> JwtAuth<R> {
 
     /// The verified claims (`get_jwt()`); `None` on an optional route without a token.
     pub fn claims(&self) -> Option<Arc<Payload>> {
-        self.token().map(|token| Arc::clone(&token.claims))
+        self.token().map(VerifiedToken::payload)
     }
 
     /// The token's header (`get_jwt_header()`); `None` on an optional route without a token.

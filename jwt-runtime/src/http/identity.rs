@@ -157,7 +157,7 @@ fn with_token<T>(what: &str, f: impl FnOnce(&VerifiedToken) -> T) -> Option<T> {
 /// Outside a protected request (`#[jwt_required]`, `JwtAuth::run`, or what they call).
 #[track_caller]
 pub fn get_jwt() -> Arc<Payload> {
-    with_token("get_jwt()", |token| Arc::clone(&token.claims)).unwrap_or_default()
+    with_token("get_jwt()", VerifiedToken::payload).unwrap_or_default()
 }
 
 /// The header of the current request's token (`get_jwt_header()`): an empty map on an optional

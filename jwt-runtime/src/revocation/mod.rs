@@ -47,6 +47,7 @@ use serde_json::Value;
 use crate::claims::{claim_text, Payload};
 use crate::error::{ErrorKind, JwtError};
 use crate::settings::{Settings, SettingsError};
+use crate::token::claims::TokenClaims;
 use crate::token::verified::VerifiedToken;
 use futures_util::future::BoxFuture;
 
@@ -220,7 +221,7 @@ impl Revocation {
         };
         let lookup = async {
             if let Some(blocklist) = &self.blocklist
-                && blocklist(token.header(), Arc::clone(&token.claims)).await
+                && blocklist(token.header(), token.payload()).await
             {
                 return Ok(RevocationState {
                     token_revoked: true,
@@ -253,7 +254,7 @@ impl Revocation {
         token: &VerifiedToken,
     ) -> Result<(), JwtError> {
         if state.refuses(key.issued_at) {
-            return Err(revoked().with_parts(token.header(), Arc::clone(&token.claims)));
+            return Err(revoked().with_parts(token.header(), token.payload()));
         }
         Ok(())
     }
@@ -306,7 +307,7 @@ pub(crate) struct TokenKey<'c> {
 
 impl<'c> TokenKey<'c> {
     /// The key of a token with these claims; `identity_claim` names its subject.
-    pub(crate) fn of(claims: &'c Payload, identity_claim: &str) -> TokenKey<'c> {
+    pub(crate) fn of(claims: &'c TokenClaims, identity_claim: &str) -> TokenKey<'c> {
         TokenKey {
             subject: claims
                 .get(identity_claim)
@@ -389,17 +390,16 @@ mod tests {
 
     #[test]
     fn keys_read_the_subject_jti_and_iat() {
-        let claims: Payload = serde_json::from_value(serde_json::json!({
+        let claims = TokenClaims::of(serde_json::json!({
             "sub": "ann", "jti": "j-1", "iat": 1700000000.7, "identity": 7
-        }))
-        .expect("an object");
+        }));
         let key = TokenKey::of(&claims, "sub");
         assert_eq!(key.subject, "ann");
         assert_eq!(key.jti.as_deref(), Some("j-1"));
         assert_eq!(key.issued_at, Some(1_700_000_000));
         let key = TokenKey::of(&claims, "identity");
         assert_eq!(key.subject, "7");
-        let empty = Payload::new();
+        let empty = TokenClaims::of(serde_json::json!({}));
         let key = TokenKey::of(&empty, "sub");
         assert_eq!((&*key.subject, key.jti, key.issued_at), ("", None, None));
     }

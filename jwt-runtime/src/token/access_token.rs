@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::claims::Payload;
 use crate::error::{Check, JwtError};
 use crate::settings::Settings;
+use crate::token::claims::TokenClaims;
 
 /// The `typ` RFC 9068 §2.1 requires.
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
@@ -40,7 +40,7 @@ pub(crate) fn max_age(settings: &Settings) -> Option<Duration> {
 
 /// The claims the profile requires that the pipeline does not: `sub`, `client_id`, `jti` as
 /// strings, and (again, whatever the settings) `iss`, `aud`, `exp`, `iat`.
-pub(crate) fn check(claims: &Payload, settings: &Settings) -> Result<(), JwtError> {
+pub(crate) fn check(claims: &TokenClaims, settings: &Settings) -> Result<(), JwtError> {
     if !settings.strict_access_tokens {
         return Ok(());
     }
@@ -77,8 +77,8 @@ mod tests {
         }
     }
 
-    fn claims(value: Value) -> Payload {
-        serde_json::from_value(value).expect("an object")
+    fn claims(value: Value) -> TokenClaims {
+        TokenClaims::of(value)
     }
 
     fn good() -> Value {

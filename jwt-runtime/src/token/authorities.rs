@@ -145,8 +145,8 @@ pub(crate) fn resolve(
 fn unverified_issuer(rules: &Policy, token: &str) -> Result<String, JwtError> {
     let segments = well_formed::segments(rules, token)?;
     let (claims, _) = well_formed::decode(&segments)?;
-    match well_formed::claims(&claims)?.remove("iss") {
-        Some(Value::String(issuer)) => Ok(issuer),
+    match well_formed::claims(&claims)?.get("iss") {
+        Some(Value::String(issuer)) => Ok(issuer.clone()),
         _ => Err(JwtError::invalid_token(
             Check::Authority,
             "Invalid issuer: the token is not from the intended authority",

@@ -17,12 +17,13 @@ use std::sync::Arc;
 use jsonwebtoken::Algorithm;
 
 use crate::claims::Payload;
+use crate::token::claims::TokenClaims;
 use crate::token::validate::validity::Window;
 
 /// The claims of a verified token, and the key (`kid`, algorithm, key-set generation) that
 /// verified it.
 pub(crate) struct Verified {
-    pub(crate) payload: Arc<Payload>,
+    pub(crate) payload: Arc<TokenClaims>,
     /// Its header, for `get_jwt_header()` without decoding it again.
     pub(crate) header: Arc<Payload>,
     /// Its time claims, read when it was verified: a hit re-checks them without reading JSON.
@@ -78,11 +79,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn payload(n: u64) -> Payload {
-        json!({ "identity": n })
-            .as_object()
-            .cloned()
-            .unwrap_or_default()
+    fn payload(n: u64) -> TokenClaims {
+        TokenClaims::of(json!({ "identity": n }))
     }
 
     #[test]

@@ -6,13 +6,13 @@
 //! The request flow and the inspector both call [`check`], so a token the guard refuses for its
 //! claims is refused by the inspector with the same error.
 
-use crate::claims::Payload;
 use crate::error::{Check, JwtError};
 use crate::settings::{Profile, Settings};
 use crate::token::access_token;
+use crate::token::claims::TokenClaims;
 
 /// Checks the route-independent claim requirements of `settings` on verified `claims`.
-pub(crate) fn check(claims: &Payload, settings: &Settings) -> Result<(), JwtError> {
+pub(crate) fn check(claims: &TokenClaims, settings: &Settings) -> Result<(), JwtError> {
     access_token::check(claims, settings)?;
     if settings.profile != Profile::Extended {
         return Ok(());
@@ -38,8 +38,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn answer(value: Value, settings: &Settings) -> Result<(), String> {
-        let claims: Payload = serde_json::from_value(value).expect("an object");
-        check(&claims, settings).map_err(|error| error.description.to_string())
+        check(&TokenClaims::of(value), settings).map_err(|error| error.description.to_string())
     }
 
     #[test]

@@ -19,12 +19,13 @@ use crate::keys::{self, algorithm_name, SigningKey};
 use crate::settings::{Settings, SettingsError};
 use crate::token::cache::{Verified, VerifiedTokens};
 use crate::token::claim_checks;
+use crate::token::claims::TokenClaims;
 use crate::token::validate::{self, validity, Fetch, KeySource, Policy, Stop};
 
 /// A token's claims and header once it passed the pipeline, shared with the verified-token cache.
 #[derive(Debug, Clone)]
 pub(crate) struct Checked {
-    pub(crate) claims: Arc<Payload>,
+    pub(crate) claims: Arc<TokenClaims>,
     pub(crate) header: Arc<Payload>,
 }
 
@@ -132,15 +133,17 @@ impl TokenCodec {
     ///
     /// No I/O: with a JWKS, only keys already fetched are used; [`verify`](Self::verify) fetches.
     pub fn decode(&self, token: &str) -> Result<Payload, JwtError> {
-        let checked = self.decode_shared(token)?;
-        Ok(Arc::unwrap_or_clone(checked.claims))
+        Ok(self.decode_shared(token)?.claims.to_payload())
     }
 
     /// [`decode`](Self::decode), fetching the JWKS when the token's key is not held or the key
     /// set expired.
     pub async fn verify(&self, token: &str) -> Result<Payload, JwtError> {
-        let checked = self.verify_shared(token, Fetch::Allowed).await?;
-        Ok(Arc::unwrap_or_clone(checked.claims))
+        Ok(self
+            .verify_shared(token, Fetch::Allowed)
+            .await?
+            .claims
+            .to_payload())
     }
 
     /// [`decode`](Self::decode), sharing the claims and header with the verified-token cache.
@@ -281,7 +284,8 @@ impl TokenCodec {
         };
         let claims = validate::well_formed::decode(&segments)
             .ok()
-            .and_then(|(claims, _)| validate::well_formed::claims(&claims).ok());
+            .and_then(|(claims, _)| validate::well_formed::claims(&claims).ok())
+            .map(|claims| claims.to_payload());
         (Some(Payload::clone(&segments.header.fields)), claims)
     }
 

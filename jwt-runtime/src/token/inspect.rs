@@ -14,6 +14,7 @@ use crate::claims::{now, Payload};
 use crate::error::{Check, JwtError};
 use crate::settings::Settings;
 use crate::token::claim_checks;
+use crate::token::claims::TokenClaims;
 use crate::token::codec::TokenCodec;
 use crate::token::validate::{self, Fetch, Recorder};
 
@@ -114,8 +115,8 @@ impl Recorder for Collect {
         self.header = Some(header.clone());
     }
 
-    fn claims(&mut self, claims: &Payload) {
-        self.claims = Some(claims.clone());
+    fn claims(&mut self, claims: &TokenClaims) {
+        self.claims = Some(claims.to_payload());
     }
 }
 
@@ -168,7 +169,8 @@ impl Inspection {
         else {
             return self;
         };
-        if let Err(error) = claim_checks::check(claims, settings) {
+        let claims = TokenClaims::from_payload(claims.clone());
+        if let Err(error) = claim_checks::check(&claims, settings) {
             if let Some(report) = self
                 .checks
                 .iter_mut()

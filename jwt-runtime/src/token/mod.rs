@@ -1,4 +1,4 @@
-//! The token layer: the five checks of the validation pipeline (`validate/`, with the key source
+//! The token layer: a token's claims as read member by member (`claims`), the five checks of the validation pipeline (`validate/`, with the key source
 //! they verify with), the verified-token cache and the codec around them ([`TokenCodec`]:
 //! encode, decode, verify), the claim requirements of every route (`claim_checks`, RFC 9068's
 //! access-token profile), several trusted authorities (a codec each), the resolved validation of
@@ -13,6 +13,7 @@ pub(crate) mod access_token;
 pub(crate) mod authorities;
 pub(crate) mod cache;
 pub(crate) mod claim_checks;
+pub(crate) mod claims;
 pub(crate) mod codec;
 pub(crate) mod encode;
 pub(crate) mod inspect;

@@ -7,12 +7,13 @@ use serde_json::Value;
 
 use crate::claims::Payload;
 use crate::settings::Location;
+use crate::token::claims::TokenClaims;
 use crate::token::codec::Checked;
 
 /// A token that passed every check of its route, and where it was found.
 #[derive(Debug, Clone)]
 pub(crate) struct VerifiedToken {
-    pub(crate) claims: Arc<Payload>,
+    pub(crate) claims: Arc<TokenClaims>,
     header: Arc<Payload>,
     pub(crate) location: Location,
     pub(crate) identity_claim: Arc<str>,
@@ -33,8 +34,13 @@ impl VerifiedToken {
         Arc::clone(&self.header)
     }
 
+    /// The claims object (built when first asked for, then shared).
+    pub(crate) fn payload(&self) -> Arc<Payload> {
+        Arc::clone(self.claims.payload())
+    }
+
     /// The identity claim's value.
     pub(crate) fn identity(&self) -> Option<&Value> {
-        self.claims.get(&*self.identity_claim)
+        self.claims.get(&self.identity_claim)
     }
 }

@@ -4,11 +4,11 @@
 use serde_json::Value;
 
 use super::missing_claim;
-use crate::claims::Payload;
 use crate::error::{Check, JwtError};
+use crate::token::claims::TokenClaims;
 
 /// `aud` (a string, or an array of strings) against the `accepted` audiences.
-pub(crate) fn check(accepted: &[String], claims: &Payload) -> Result<(), JwtError> {
+pub(crate) fn check(accepted: &[String], claims: &TokenClaims) -> Result<(), JwtError> {
     let not_for_us = |detail: String| {
         JwtError::invalid_token(
             Check::Audience,
@@ -63,12 +63,12 @@ mod tests {
     const MISSING: &str = "Token is missing the \"aud\" claim";
 
     /// Claims holding `aud` (none when `None`).
-    fn claims(aud: Option<Value>) -> Payload {
-        let mut claims = json!({"sub": "1"}).as_object().cloned().unwrap();
+    fn claims(aud: Option<Value>) -> TokenClaims {
+        let mut claims = json!({"sub": "1"});
         if let Some(aud) = aud {
-            claims.insert("aud".into(), aud);
+            claims["aud"] = aud;
         }
-        claims
+        TokenClaims::of(claims)
     }
 
     fn configured(audiences: &[&str]) -> Vec<String> {

@@ -6,12 +6,12 @@ use rocket::http::Status;
 use serde_json::Value;
 
 use super::shorten;
-use crate::claims::Payload;
 use crate::error::{Check, ErrorKind, JwtError};
 use crate::jwks::JwksError;
+use crate::token::claims::TokenClaims;
 
 /// `iss` equal to `expected`, when an issuer is configured.
-pub(crate) fn issuer(expected: Option<&str>, claims: &Payload) -> Result<(), JwtError> {
+pub(crate) fn issuer(expected: Option<&str>, claims: &TokenClaims) -> Result<(), JwtError> {
     let Some(expected) = expected else {
         return Ok(());
     };
@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn issuer_is_compared_byte_for_byte() {
-        let claims = |iss: Value| json!({ "iss": iss }).as_object().cloned().unwrap();
+        let claims = |iss: Value| TokenClaims::of(json!({ "iss": iss }));
         let expected = Some("https://tenant.auth0.com/");
         assert!(issuer(expected, &claims(json!("https://tenant.auth0.com/"))).is_ok());
         for other in [
@@ -103,7 +103,7 @@ mod tests {
                 r#"expected iss "https://tenant.auth0.com/", received "https://tenant.auth0.com""#
             )
         );
-        let missing = issuer(expected, &Payload::new()).unwrap_err();
+        let missing = issuer(expected, &TokenClaims::of(json!({}))).unwrap_err();
         assert_eq!(missing.check(), Some(Check::Authority));
         assert_eq!(missing.description, "Token is missing the \"iss\" claim");
         assert!(issuer(None, &claims(json!("anything"))).is_ok());

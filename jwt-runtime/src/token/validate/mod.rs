@@ -29,6 +29,7 @@ use jsonwebtoken::Algorithm;
 use crate::claims::Payload;
 use crate::error::{Check, JwtError};
 use crate::settings::Settings;
+use crate::token::claims::TokenClaims;
 pub(crate) use key_source::KeySource;
 
 /// What the five checks demand, resolved once from the settings.
@@ -83,7 +84,7 @@ pub(crate) trait Recorder {
     /// The decoded header, once it is known to be a JSON object.
     fn header(&mut self, _header: &Payload) {}
     /// The decoded claims, once they are known to be a JSON object.
-    fn claims(&mut self, _claims: &Payload) {}
+    fn claims(&mut self, _claims: &TokenClaims) {}
 }
 
 /// The request path's recorder: the first failure ends the run.
@@ -107,7 +108,7 @@ impl Recorder for Stop {
 pub(crate) struct Validated {
     /// The header, as check 1 read it.
     pub(crate) header: Arc<Payload>,
-    pub(crate) claims: Payload,
+    pub(crate) claims: TokenClaims,
     /// The `kid` and algorithm of the key, when a signature was verified.
     pub(crate) key: Option<(Option<String>, Algorithm)>,
     /// The time claims read by check 3 (none when `verify` is off).
@@ -373,7 +374,8 @@ mod tests {
             .expect("with keys from the settings, no check waits")?;
             Ok(validated
                 .expect("Stop ends with the claims or a failure")
-                .claims)
+                .claims
+                .to_payload())
         }
 
         /// A token of `claims`, signed with the configured key.

@@ -9,9 +9,10 @@
 use serde_json::Value;
 
 use super::missing_claim;
-use crate::claims::{numeric_date, numeric_date_ceil, Payload};
+use crate::claims::{numeric_date, numeric_date_ceil};
 use crate::error::{Check, JwtError};
 use crate::settings::Settings;
+use crate::token::claims::TokenClaims;
 
 /// Which time checks run, resolved once from the settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +138,7 @@ impl Window {
 
 /// The time claims of `claims` at `now` (seconds since the epoch): each is read (present when
 /// required, a number) and compared in turn, as PyJWT does; the window read is returned.
-pub(crate) fn check(rules: &TimeRules, claims: &Payload, now: i64) -> Result<Window, JwtError> {
+pub(crate) fn check(rules: &TimeRules, claims: &TokenClaims, now: i64) -> Result<Window, JwtError> {
     // Each time claim is looked up once, for both its presence and its value.
     let (exp, iat, nbf) = (claims.get("exp"), claims.get("iat"), claims.get("nbf"));
     for (required, claim, value) in [
@@ -225,8 +226,8 @@ mod tests {
         })
     }
 
-    fn claims(value: Value) -> Payload {
-        value.as_object().cloned().unwrap()
+    fn claims(value: Value) -> TokenClaims {
+        TokenClaims::of(value)
     }
 
     const NOW: i64 = 1_800_000_000;

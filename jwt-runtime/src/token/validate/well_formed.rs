@@ -14,7 +14,7 @@ use std::sync::{Arc, RwLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::map::Entry;
 use serde_json::Value;
 use smallvec::SmallVec;
@@ -23,6 +23,7 @@ use super::Policy;
 use crate::claims::Payload;
 use crate::error::{Check, JwtError};
 use crate::settings::Settings;
+use crate::token::claims::{repeated, TokenClaims, DUPLICATE};
 
 /// A token cut into its segments, the header decoded.
 #[derive(Debug)]
@@ -216,11 +217,10 @@ fn decode_segment<A: smallvec::Array<Item = u8>>(segment: &str) -> Option<SmallV
 }
 
 /// The claims: a JSON object without repeated members, with a string `sub` if any.
-pub(crate) fn claims(bytes: &[u8]) -> Result<Payload, JwtError> {
-    let claims = serde_json::from_slice::<UniqueMap>(bytes)
-        .map_err(|e| malformed(json_error("Invalid payload string", &e)))?
-        .0;
-    if claims.get("sub").is_some_and(|sub| !sub.is_string()) {
+pub(crate) fn claims(bytes: &[u8]) -> Result<TokenClaims, JwtError> {
+    let claims = TokenClaims::parse(bytes)
+        .map_err(|e| malformed(json_error("Invalid payload string", &e)))?;
+    if claims.is_string("sub") == Some(false) {
         return Err(malformed("Invalid subject: sub must be a string"));
     }
     Ok(claims)
@@ -260,12 +260,7 @@ impl<'de> Deserialize<'de> for UniqueMap {
                 let mut map = Payload::new();
                 while let Some(key) = access.next_key::<String>()? {
                     match map.entry(key) {
-                        Entry::Occupied(repeated) => {
-                            return Err(de::Error::custom(format_args!(
-                                "{DUPLICATE} {:?}",
-                                super::shorten(repeated.key())
-                            )));
-                        }
+                        Entry::Occupied(member) => return Err(repeated(member.key())),
                         Entry::Vacant(member) => {
                             member.insert(access.next_value::<Value>()?);
                         }
@@ -278,8 +273,6 @@ impl<'de> Deserialize<'de> for UniqueMap {
         deserializer.deserialize_map(ObjectVisitor)
     }
 }
-
-const DUPLICATE: &str = "duplicate member";
 
 /// PyJWT's wording for a segment that is not a JSON object.
 fn json_error(what: &str, error: &serde_json::Error) -> String {
@@ -318,7 +311,7 @@ pub(crate) fn string_claims(settings: &Settings) -> &'static [&'static str] {
 /// which counts as absent), with PyJWT 2's messages; and the token is not bound to a key
 /// (`cnf`, RFC 7800): a DPoP-bound (RFC 9449 §7.2) or certificate-bound (RFC 8705 §3) token
 /// presented as a bearer token is refused, since this API cannot check the binding.
-pub(crate) fn registered_claim_types(names: &[&str], claims: &Payload) -> Result<(), JwtError> {
+pub(crate) fn registered_claim_types(names: &[&str], claims: &TokenClaims) -> Result<(), JwtError> {
     if names.is_empty() {
         return Ok(());
     }
