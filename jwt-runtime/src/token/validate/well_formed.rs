@@ -14,8 +14,6 @@ use std::sync::{Arc, RwLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::map::Entry;
 use serde_json::Value;
 use smallvec::SmallVec;
 
@@ -23,7 +21,8 @@ use super::Policy;
 use crate::claims::Payload;
 use crate::error::{Check, JwtError};
 use crate::settings::Settings;
-use crate::token::claims::{repeated, TokenClaims, DUPLICATE};
+use crate::token::claims::reference::{UniqueMap, DUPLICATE};
+use crate::token::claims::TokenClaims;
 
 /// A token cut into its segments, the header decoded.
 #[derive(Debug)]
@@ -237,41 +236,6 @@ fn media_type_eq(a: &str, b: &str) -> bool {
         }
     }
     normal(a) == normal(b)
-}
-
-/// A JSON object that refuses a repeated member name, which parsers resolve differently (first
-/// or last wins) and attackers use to smuggle a second `alg` or `exp` past one of them.
-struct UniqueMap(Payload);
-
-impl<'de> Deserialize<'de> for UniqueMap {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor;
-
-        impl<'de> Visitor<'de> for ObjectVisitor {
-            type Value = UniqueMap;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<UniqueMap, A::Error> {
-                // One search of the map per member: the entry both finds a repeated member and
-                // is where a new one goes.
-                let mut map = Payload::new();
-                while let Some(key) = access.next_key::<String>()? {
-                    match map.entry(key) {
-                        Entry::Occupied(member) => return Err(repeated(member.key())),
-                        Entry::Vacant(member) => {
-                            member.insert(access.next_value::<Value>()?);
-                        }
-                    }
-                }
-                Ok(UniqueMap(map))
-            }
-        }
-
-        deserializer.deserialize_map(ObjectVisitor)
-    }
 }
 
 /// PyJWT's wording for a segment that is not a JSON object.

@@ -1,0 +1,322 @@
+//! The index pass over a token's claims: each member's name and value as spans of the JSON text,
+//! found in one scan of its bytes. It takes only what it can vouch for (the JSON grammar, names
+//! without escapes, no repeated member, values that [`Value`](serde_json::Value) parses) and gives
+//! up on anything else, which the reference parse then decides. Arrays, objects and the rare
+//! values whose parse could fail (escapes, exponents, hundreds of digits) are read by serde_json.
+
+use std::ops::Range;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use smallvec::SmallVec;
+
+/// A member of the claims object: where its name (without the quotes) and its value are.
+pub(super) struct Span {
+    pub(super) name: Range<usize>,
+    pub(super) value: Range<usize>,
+}
+
+/// The most members the pass takes (tokens carry a dozen or two): finding a repeated name is
+/// quadratic here, so a token of many tiny members goes to the reference parse, whose map finds
+/// one in logarithmic time.
+const MAX_MEMBERS: usize = 64;
+
+/// How many arrays and objects a member's value may nest: serde_json allows 128 levels, the
+/// claims object itself counting as one (the pass may take less than the reference: it only
+/// gives up sooner).
+const MAX_DEPTH: u8 = 126;
+
+/// The members of the JSON object `json`, or `None` where the reference parse must decide.
+pub(super) fn members(json: &str) -> Option<SmallVec<[Span; 8]>> {
+    let bytes = json.as_bytes();
+    let mut members: SmallVec<[Span; 8]> = SmallVec::new();
+    let mut at = after(bytes, whitespace(bytes, 0), b'{')?;
+    at = whitespace(bytes, at);
+    if bytes.get(at) == Some(&b'}') {
+        return (whitespace(bytes, at + 1) == bytes.len()).then_some(members);
+    }
+    loop {
+        let name = plain_string(bytes, at)?;
+        let repeated = members
+            .iter()
+            .any(|member| bytes[member.name.clone()] == bytes[name.clone()]);
+        if repeated || members.len() == MAX_MEMBERS {
+            return None;
+        }
+        at = whitespace(bytes, after(bytes, whitespace(bytes, name.end + 1), b':')?);
+        let value = value(json, at)?;
+        at = whitespace(bytes, value.end);
+        members.push(Span { name, value });
+        match bytes.get(at) {
+            Some(b',') => at = whitespace(bytes, at + 1),
+            Some(b'}') => break,
+            _ => return None,
+        }
+    }
+    (whitespace(bytes, at + 1) == bytes.len()).then_some(members)
+}
+
+/// The index after JSON whitespace from `at`.
+fn whitespace(bytes: &[u8], mut at: usize) -> usize {
+    while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        at += 1;
+    }
+    at
+}
+
+/// The index after `byte`, if it is at `at`.
+fn after(bytes: &[u8], at: usize, byte: u8) -> Option<usize> {
+    (bytes.get(at) == Some(&byte)).then_some(at + 1)
+}
+
+/// The content of the string at `at` (its closing quote at the range's end), if it has no
+/// escapes and no control characters.
+fn plain_string(bytes: &[u8], at: usize) -> Option<Range<usize>> {
+    let start = after(bytes, at, b'"')?;
+    let length = bytes[start..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    let end = start + length;
+    (bytes[end] == b'"').then_some(start..end)
+}
+
+/// The span of the value at `at`.
+fn value(json: &str, at: usize) -> Option<Range<usize>> {
+    let bytes = json.as_bytes();
+    let (end, read_by_serde) = match bytes.get(at)? {
+        b'"' => match plain_string(bytes, at) {
+            Some(content) => (content.end + 1, false),
+            None => (string_end(bytes, at)?, true),
+        },
+        b'-' | b'0'..=b'9' => number_end(bytes, at)?,
+        b't' => (literal_end(bytes, at, b"true")?, false),
+        b'f' => (literal_end(bytes, at, b"false")?, false),
+        b'n' => (literal_end(bytes, at, b"null")?, false),
+        b'[' | b'{' => (nested_end(bytes, at)?, true),
+        _ => return None,
+    };
+    if read_by_serde {
+        let mut reader = serde_json::Deserializer::from_str(&json[at..end]);
+        Within(MAX_DEPTH).deserialize(&mut reader).ok()?;
+        reader.end().ok()?;
+    }
+    Some(at..end)
+}
+
+/// The index after the string at `at`, escapes skipped (not checked); `None` at a control
+/// character or the end of the text.
+fn string_end(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut i = at + 1;
+    loop {
+        match *bytes.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => i += 2,
+            b if b < 0x20 => return None,
+            _ => i += 1,
+        }
+    }
+}
+
+/// The index after the number at `at` (RFC 8259's grammar), and whether serde_json must read it
+/// to know it is in range (an exponent, or hundreds of digits).
+fn number_end(bytes: &[u8], at: usize) -> Option<(usize, bool)> {
+    let digits = |mut i: usize| {
+        while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = at + usize::from(bytes[at] == b'-');
+    i = match bytes.get(i)? {
+        b'0' => i + 1,
+        b'1'..=b'9' => digits(i + 1),
+        _ => return None,
+    };
+    if bytes.get(i) == Some(&b'.') {
+        let fraction = digits(i + 1);
+        if fraction == i + 1 {
+            return None;
+        }
+        i = fraction;
+    }
+    let exponent = matches!(bytes.get(i), Some(b'e' | b'E'));
+    if exponent {
+        i += 1;
+        if matches!(bytes.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let power = digits(i);
+        if power == i {
+            return None;
+        }
+        i = power;
+    }
+    Some((i, exponent || i - at > 300))
+}
+
+/// The index after `literal`, if it is at `at`.
+fn literal_end(bytes: &[u8], at: usize, literal: &[u8]) -> Option<usize> {
+    bytes[at..]
+        .starts_with(literal)
+        .then_some(at + literal.len())
+}
+
+/// The index after the array or object at `at`: where its brackets balance, strings skipped.
+/// What is inside is left to serde_json.
+fn nested_end(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut depth = 0u8;
+    let mut i = at;
+    loop {
+        match *bytes.get(i)? {
+            b'[' | b'{' => depth = depth.checked_add(1).filter(|&d| d <= MAX_DEPTH)?,
+            b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b'"' => {
+                i = string_end(bytes, i)?;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// Any JSON value, read as [`Value`](serde_json::Value) reads it (numbers in range, escapes
+/// decoded) and dropped, nesting at most `.0` levels of arrays and objects.
+struct Within(u8);
+
+impl<'de> DeserializeSeed<'de> for Within {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Within {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        let inner = self.inner()?;
+        while access.next_element_seed(Within(inner))?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        let inner = self.inner()?;
+        while access.next_key_seed(Within(0))?.is_some() {
+            access.next_value_seed(Within(inner))?;
+        }
+        Ok(())
+    }
+}
+
+impl Within {
+    /// The levels left inside an array or object at this level.
+    fn inner<E: de::Error>(self) -> Result<u8, E> {
+        self.0
+            .checked_sub(1)
+            .ok_or_else(|| E::custom("nested too deep"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(json: &str) -> Option<Vec<(&str, &str)>> {
+        let members = members(json)?;
+        Some(
+            members
+                .iter()
+                .map(|m| (&json[m.name.clone()], &json[m.value.clone()]))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn members_are_found_with_their_values() {
+        assert_eq!(
+            spans(
+                " {\"a\" : 1 ,\"b\":\"x y\",\"c\":[1, {\"d\": \"]\"}],\"e\":null,\"f\":-0.5e-3}\n"
+            ),
+            Some(vec![
+                ("a", "1"),
+                ("b", "\"x y\""),
+                ("c", "[1, {\"d\": \"]\"}]"),
+                ("e", "null"),
+                ("f", "-0.5e-3")
+            ])
+        );
+        assert_eq!(spans("{}"), Some(vec![]));
+        assert_eq!(spans(" { } "), Some(vec![]));
+    }
+
+    #[test]
+    fn what_it_cannot_vouch_for_is_left_to_the_reference() {
+        for json in [
+            "",
+            "[]",
+            "{",
+            "{,}",
+            "{\"a\":1,}",
+            "{\"a\":1}x",
+            "{\"a\" 1}",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":.5}",
+            "{\"a\":1e}",
+            "{\"a\":+1}",
+            "{\"a\":tru}",
+            "{\"a\":nul}",
+            "{\"a\":1,\"a\":2}",
+            "{\"\\u0061\":1}",
+            "{\"a\":\"\u{1}\"}",
+            "{\"a\":[1,}",
+            "{\"a\":[1}",
+            "{\"a\":1e400}",
+            "{\"a\":\"\\ud800\"}",
+            "{\"a\":{\"b\":\"\\q\"}}",
+        ] {
+            assert!(members(json).is_none(), "{json:?}");
+        }
+        let many: Vec<String> = (0..=MAX_MEMBERS).map(|i| format!("\"m{i}\":{i}")).collect();
+        assert!(members(&format!("{{{}}}", many[..MAX_MEMBERS].join(","))).is_some());
+        assert!(members(&format!("{{{}}}", many.join(","))).is_none());
+        let nested =
+            |levels: usize| format!("{{\"a\":{}{}}}", "[".repeat(levels), "]".repeat(levels));
+        assert!(members(&nested(126)).is_some());
+        assert!(members(&nested(127)).is_none());
+    }
+}
