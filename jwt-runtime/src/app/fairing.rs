@@ -72,13 +72,16 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             Ok(settings) => Verifier::resolve(settings).await,
             Err(error) => Err(error),
         };
-        let verifier = match resolved {
+        let mut verifier = match resolved {
             Ok(verifier) => verifier,
             Err(error) => {
                 log::error!("jwt: {error}");
                 return Err(rocket);
             }
         };
+        if self.callbacks.read_every_payload() {
+            verifier.read_whole_claims();
+        }
         verifier.load_keys().await;
         let settings = verifier.settings();
         if !settings.verify {

@@ -220,6 +220,18 @@ pub(crate) struct Callbacks<U> {
     pub(crate) revocation_store: Option<Arc<dyn RevocationStore>>,
 }
 
+impl<U> Callbacks<U> {
+    /// Whether these callbacks read the whole payload of every verified token: the identity
+    /// callback's payload forms, the token verification and blocklist callbacks.
+    pub(crate) fn read_every_payload(&self) -> bool {
+        matches!(
+            self.identity,
+            Some(IdentityLookup::Sync(_) | IdentityLookup::Async(_))
+        ) || self.loaders.token_verification.is_some()
+            || self.loaders.token_in_blocklist.is_some()
+    }
+}
+
 impl<U> Default for Callbacks<U> {
     fn default() -> Self {
         Callbacks {
@@ -357,6 +369,22 @@ mod tests {
         assert_eq!(identity_claim(&"joe").unwrap(), json!("joe"));
         assert!(identity_claim(&json!({"name": "x"})).is_err());
         assert!(identity_claim(&Option::<u8>::None).is_err());
+    }
+
+    #[test]
+    fn the_payload_forms_read_every_payload_and_the_claim_forms_do_not() {
+        let with_identity = |identity| Callbacks::<u8> {
+            identity: Some(identity),
+            ..Callbacks::default()
+        };
+        assert!(!Callbacks::<u8>::default().read_every_payload());
+        assert!(
+            !with_identity(IdentityLookup::SyncClaim(Box::new(|_| Some(1)))).read_every_payload()
+        );
+        assert!(with_identity(IdentityLookup::Sync(Box::new(|_| Some(1)))).read_every_payload());
+        let mut verifying = Callbacks::<u8>::default();
+        verifying.loaders.token_verification = Some(TokenVerification::Sync(Box::new(|_, _| true)));
+        assert!(verifying.read_every_payload());
     }
 
     #[tokio::test]

@@ -127,6 +127,12 @@ impl TokenCodec {
         crate::token::encode::missing_required_claims(&self.settings, payload)
     }
 
+    /// Reads the claims of every token whole into a payload at once (see
+    /// [`Policy::whole_claims`]).
+    pub(crate) fn read_whole_claims(&mut self) {
+        self.rules.whole_claims = true;
+    }
+
     /// Validates `token` and returns its claims, or the first check it fails: the five checks,
     /// then the claim requirements of every route (RFC 9068's under `strict_access_tokens`, the
     /// extended profile's `jti` and identity claim).
@@ -284,7 +290,7 @@ impl TokenCodec {
         };
         let claims = validate::well_formed::decode(&segments)
             .ok()
-            .and_then(|(claims, _)| validate::well_formed::claims(&claims).ok())
+            .and_then(|(claims, _)| validate::well_formed::claims(&claims, true).ok())
             .map(|claims| claims.to_payload());
         (Some(Payload::clone(&segments.header.fields)), claims)
     }
@@ -644,6 +650,45 @@ mod tests {
             signature_checks(&codec),
             4,
             "every failing attempt is verified again"
+        );
+    }
+
+    #[test]
+    fn claims_read_whole_or_member_by_member_give_the_same_answers() {
+        let by_member = codec();
+        let mut whole = codec();
+        whole.read_whole_claims();
+        let now = now();
+        let good = by_member
+            .encode(
+                &claims(
+                    json!({"identity": 1, "iat": now, "nbf": now, "exp": now + 60,
+                               "user": {"roles": ["a"]}, "name": "caf\u{e9}"}),
+                ),
+                &Payload::new(),
+            )
+            .unwrap();
+        let header = good.split('.').next().unwrap();
+        let signed = |claims: &str| {
+            let message = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims));
+            let key = jsonwebtoken::EncodingKey::from_secret(b"super-secret");
+            let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::HS256);
+            format!("{message}.{}", signature.unwrap())
+        };
+        let times = format!(r#""iat": {now}, "nbf": {now}, "exp": {}"#, now + 60);
+        for token in [
+            good.clone(),
+            signed(&format!(r#"{{"identity": 1, {times}, "identity": 2}}"#)),
+            signed(&format!(r#"{{"identity": 1, {times}, "n": 1e400}}"#)),
+            signed(&format!(r#"{{"identity": 1, {times}, "sub": 7}}"#)),
+            signed(&format!(r#"{{"identity": 1, {times}}} x"#)),
+            signed("[1]"),
+        ] {
+            assert_eq!(by_member.decode(&token), whole.decode(&token), "{token}");
+        }
+        assert_eq!(
+            by_member.decode(&good).unwrap()["user"],
+            json!({"roles": ["a"]})
         );
     }
 

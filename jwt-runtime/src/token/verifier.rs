@@ -99,6 +99,19 @@ impl Verifier {
         }
     }
 
+    /// Reads the claims of every token whole into a payload at once, in every codec: for an
+    /// application whose callbacks read the payload of every token.
+    pub(crate) fn read_whole_claims(&mut self) {
+        self.codec.read_whole_claims();
+        for codec in self
+            .authorities
+            .iter_mut()
+            .flat_map(Authorities::codecs_mut)
+        {
+            codec.read_whole_claims();
+        }
+    }
+
     /// The codec that validates `token`: the one codec, or that of the trusted authority its
     /// `iss` names, if the route (`allowed`, empty for any) accepts it. No I/O.
     pub(crate) fn codec_for(&self, token: &str, allowed: &[&str]) -> Result<&TokenCodec, JwtError> {

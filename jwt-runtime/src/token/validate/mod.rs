@@ -51,6 +51,9 @@ pub(crate) struct Policy {
     pub(crate) string_claims: &'static [&'static str],
     /// The last header segment decoded (check 1).
     pub(crate) header_memo: well_formed::HeaderMemo,
+    /// Whether the claims are read whole into a payload at once (when the application reads
+    /// the payload of every token), rather than member by member as the checks ask.
+    pub(crate) whole_claims: bool,
 }
 
 impl Policy {
@@ -69,6 +72,7 @@ impl Policy {
             max_token_bytes: settings.max_token_bytes,
             string_claims: well_formed::string_claims(settings),
             header_memo: well_formed::HeaderMemo::default(),
+            whole_claims: false,
         }
     }
 }
@@ -206,7 +210,7 @@ pub(crate) async fn run<R: Recorder>(
     }
 
     // 1, continued: the claims, read once the signature vouches for them.
-    let claims = well_formed::claims(&claim_bytes).and_then(|claims| {
+    let claims = well_formed::claims(&claim_bytes, rules.whole_claims).and_then(|claims| {
         well_formed::registered_claim_types(rules.string_claims, &claims)?;
         Ok(claims)
     });

@@ -216,9 +216,13 @@ fn decode_segment<A: smallvec::Array<Item = u8>>(segment: &str) -> Option<SmallV
 }
 
 /// The claims: a JSON object without repeated members, with a string `sub` if any.
-pub(crate) fn claims(bytes: &[u8]) -> Result<TokenClaims, JwtError> {
-    let claims = TokenClaims::parse(bytes)
-        .map_err(|e| malformed(json_error("Invalid payload string", &e)))?;
+/// `whole`: parsed at once into a payload (see [`Policy::whole_claims`]).
+pub(crate) fn claims(bytes: &[u8], whole: bool) -> Result<TokenClaims, JwtError> {
+    let parsed = match whole {
+        false => TokenClaims::parse(bytes),
+        true => TokenClaims::parse_whole(bytes),
+    };
+    let claims = parsed.map_err(|e| malformed(json_error("Invalid payload string", &e)))?;
     if claims.is_string("sub") == Some(false) {
         return Err(malformed("Invalid subject: sub must be a string"));
     }
@@ -489,22 +493,27 @@ mod tests {
     #[test]
     fn claims_must_be_an_object_with_a_string_subject() {
         let rules = rules();
-        let claims_of = |json: &str| {
-            let token = format!("{}.{}.", encoded(r#"{"alg":"HS256"}"#), encoded(json));
-            claims(&decode(&segments(&rules, &token).unwrap()).unwrap().0)
-        };
-        assert!(claims_of(r#"{"sub":"42"}"#).is_ok());
-        assert_eq!(
-            claims_of(r#"{"sub":42}"#).unwrap_err().description,
-            "Invalid subject: sub must be a string"
-        );
-        assert_eq!(
-            claims_of("[]").unwrap_err().description,
-            "Invalid payload string: must be a json object"
-        );
-        assert_eq!(
-            claims_of(r#"{"a":1,"a":2}"#).unwrap_err().description,
-            "Invalid payload string: duplicate member \"a\""
-        );
+        for whole in [false, true] {
+            let claims_of = |json: &str| {
+                let token = format!("{}.{}.", encoded(r#"{"alg":"HS256"}"#), encoded(json));
+                claims(
+                    &decode(&segments(&rules, &token).unwrap()).unwrap().0,
+                    whole,
+                )
+            };
+            assert!(claims_of(r#"{"sub":"42"}"#).is_ok());
+            assert_eq!(
+                claims_of(r#"{"sub":42}"#).unwrap_err().description,
+                "Invalid subject: sub must be a string"
+            );
+            assert_eq!(
+                claims_of("[]").unwrap_err().description,
+                "Invalid payload string: must be a json object"
+            );
+            assert_eq!(
+                claims_of(r#"{"a":1,"a":2}"#).unwrap_err().description,
+                "Invalid payload string: duplicate member \"a\""
+            );
+        }
     }
 }
