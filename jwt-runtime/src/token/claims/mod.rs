@@ -21,7 +21,6 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
-use smallvec::SmallVec;
 
 use crate::claims::Payload;
 use index::Span;
@@ -30,7 +29,8 @@ use reference::UniqueMap;
 /// A token's claims: a JSON object without repeated members, each member parsed when first read.
 pub(crate) struct TokenClaims {
     json: Box<str>,
-    members: SmallVec<[Member; 8]>,
+    /// On the heap: the claims are moved several times on their way to the verified token.
+    members: Box<[Member]>,
     payload: OnceLock<Arc<Payload>>,
 }
 
@@ -79,7 +79,7 @@ impl TokenClaims {
     pub(crate) fn from_payload(payload: Payload) -> TokenClaims {
         TokenClaims {
             json: Box::default(),
-            members: SmallVec::new(),
+            members: Box::default(),
             payload: OnceLock::from(Arc::new(payload)),
         }
     }
