@@ -36,12 +36,14 @@ use serde_json::{json, Value};
 use sha2::Sha512;
 
 /// The Python side: Flask-JWT-Extended 4.7.1 and the versions pip resolves for it.
+pub(crate) const EXTENDED_ENV: PythonEnv = PythonEnv {
+    name: "flask-jwt-extended",
+    requirements: "tests/interop/extended-requirements.txt",
+    override_var: "FLASK_JWT_EXTENDED_PYTHON",
+};
+
 pub(crate) static EXTENDED_APP: AppSpec = AppSpec {
-    env: PythonEnv {
-        name: "flask-jwt-extended",
-        requirements: "tests/interop/extended-requirements.txt",
-        override_var: "FLASK_JWT_EXTENDED_PYTHON",
-    },
+    env: EXTENDED_ENV,
     script: "tests/interop/extended_app.py",
     name: "the Flask-JWT-Extended application",
     ready_path: "/optional",

@@ -3,6 +3,10 @@
 //! `DELETE /logout`, `DELETE /logout/everywhere` and revoked tokens the same way, and a token
 //! revoked by either is refused by both (they share the key layout and the invalidation channel).
 //!
+//! And beside Flask-JWT-Extended's own Redis blocklist recipe (`tests/interop/blocklist_redis_app.py`,
+//! as its documentation writes it): with `revocation_key_layout = "flask-jwt-extended"`, a token
+//! revoked by either application is refused by both.
+//!
 //! Without `python3` or `redis-server` the harness reports the tests as ignored, saying why, or as
 //! failed when `CI` is set.
 
@@ -12,11 +16,11 @@ use serde_json::{json, Value};
 
 use crate::common::redis_server::RedisServer;
 use crate::extended_example;
-use crate::extended_interop::EXTENDED_APP;
+use crate::extended_interop::{EXTENDED_APP, EXTENDED_ENV};
 use crate::http_client::{self, HttpResponse};
 use crate::live_rocket::LiveRocket;
 use crate::programs::Program;
-use crate::reference_app::ReferenceApp;
+use crate::reference_app::{AppSpec, ReferenceApp};
 
 /// The two applications on one Redis: (Python, Rust) ports, kept alive by the returned guards.
 struct Sides {
@@ -204,6 +208,86 @@ fn a_token_revoked_by_either_application_is_refused_by_both() {
     }
 }
 
+/// Flask-JWT-Extended's Redis blocklist recipe, as its documentation writes it.
+static RECIPE_APP: AppSpec = AppSpec {
+    env: EXTENDED_ENV,
+    script: "tests/interop/blocklist_redis_app.py",
+    name: "Flask-JWT-Extended's Redis blocklist recipe",
+    ready_path: "/ready",
+};
+
+fn the_recipe_of_flask_jwt_extended_and_ours_share_revoked_tokens() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let recipe = ReferenceApp::start_with(&RECIPE_APP, &[("REDIS_URL", &url)]);
+    let rocket = crate::common::with_test_secret(extended_example::app(Some(url)));
+    let figment = rocket
+        .figment()
+        .clone()
+        .merge(("jwt.revocation_key_layout", "flask-jwt-extended"));
+    let rust = LiveRocket::launch(rocket.configure(figment));
+    let sides = [("the recipe", recipe.port()), ("Rust", rust.port())];
+    let accepted = |token: &str| {
+        for (name, port) in sides {
+            let answer = answer(send(port, "GET", "/protected", Some(token)));
+            assert_eq!(answer.0, 200, "{name}: {answer:?}");
+        }
+    };
+    // No near-cache to wait for: each side reads Redis on every request.
+    let refused = |token: &str, revoker: &str| {
+        for (name, port) in sides {
+            assert_eq!(
+                answer(send(port, "GET", "/protected", Some(token))),
+                revoked(),
+                "revoked by {revoker}, used on {name}"
+            );
+        }
+    };
+    for (revoker, port) in sides {
+        let (access, _) = login(rust.port());
+        accepted(&access);
+        let logout = answer(send(port, "DELETE", "/logout", Some(&access)));
+        assert_eq!(
+            logout,
+            (200, json!({"msg": "Access token revoked"})),
+            "{revoker}"
+        );
+        refused(&access, revoker);
+    }
+    // A token the recipe issued (for its `example_user`, whom the Rust side's user lookup does not
+    // know) and revoked is refused as revoked by the Rust side too: revocation comes first.
+    let issued = http_client::request(recipe.port(), "POST", "/login", &[], b"").expect("login");
+    let body: Value = serde_json::from_slice(&issued.body).expect("JSON");
+    let theirs = body["access_token"].as_str().expect("access").to_owned();
+    let unknown = answer(send(rust.port(), "GET", "/protected", Some(&theirs)));
+    assert_eq!(unknown.0, 401, "{unknown:?}");
+    assert_ne!(unknown, revoked());
+    assert_eq!(
+        answer(send(recipe.port(), "DELETE", "/logout", Some(&theirs))).0,
+        200
+    );
+    refused(&theirs, "the recipe");
+    // Logging out everywhere still works on the Rust side; the recipe does not read the
+    // subject's key (the README says what it must add for that).
+    let (access, _) = login(rust.port());
+    accepted(&access);
+    let everywhere = answer(send(
+        rust.port(),
+        "DELETE",
+        "/logout/everywhere",
+        Some(&access),
+    ));
+    assert_eq!(everywhere, (200, json!({"msg": "All tokens revoked"})));
+    assert_eq!(
+        answer(send(rust.port(), "GET", "/protected", Some(&access))),
+        revoked()
+    );
+    assert_eq!(
+        answer(send(recipe.port(), "GET", "/protected", Some(&access))).0,
+        200
+    );
+}
+
 // ----- the tests, for the harness ----------------------------------------------------------------
 
 /// This module's tests, each with the programs it needs (see `main.rs`).
@@ -216,6 +300,10 @@ pub fn tests() -> Vec<crate::Test> {
         test!(
             a_token_revoked_by_either_application_is_refused_by_both,
             needs [Program::RedisServer, Program::Python(&EXTENDED_APP.env)]
+        ),
+        test!(
+            the_recipe_of_flask_jwt_extended_and_ours_share_revoked_tokens,
+            needs [Program::RedisServer, Program::Python(&RECIPE_APP.env)]
         ),
     ]
 }

@@ -7,6 +7,10 @@
 //! - `<prefix>{<subject>}:s`: the time every token of the subject issued until then was revoked,
 //!   expiring after the longest token lifetime.
 //!
+//! With the `flask-jwt-extended` layout (`revocation_key_layout`), a revoked token's key is its
+//! `jti` alone, as Flask-JWT-Extended's Redis blocklist recipe has it; the subject's key stays,
+//! and no near-cache is kept (the Flask side publishes nothing on the channel).
+//!
 //! The braces make the subject the hash tag: every key of a subject is in one hash slot of a
 //! Redis Cluster, so one `MGET` reads both. Each revocation is also published on
 //! `<prefix>invalidations` (see [`super::near_cache`]).
@@ -22,6 +26,7 @@ use super::near_cache::{Invalidation, NearCache};
 use super::redis_connection::{self, Connection, RedisOptions, Subscriptions};
 use super::{RevocationState, RevocationStore, StoreError};
 use crate::claims::now;
+use crate::settings::RevocationKeyLayout;
 
 /// How often the subscription is pinged: a connection that died silently is noticed (and the
 /// near-cache dropped) within this period plus the timeout.
@@ -39,6 +44,7 @@ pub struct RedisStore {
     channel: String,
     near: Arc<NearCache>,
     timeout: Duration,
+    layout: RevocationKeyLayout,
 }
 
 impl RedisStore {
@@ -64,7 +70,7 @@ impl RedisStore {
         let (connection, subscriptions) = redis_connection::open(url, options, timeout)?;
         let near = Arc::new(NearCache::new());
         let channel = format!("{key_prefix}invalidations");
-        if options.near_cache {
+        if options.near_cache && options.layout == RevocationKeyLayout::Default {
             runtime.spawn(subscribe(
                 subscriptions,
                 channel.clone(),
@@ -78,6 +84,7 @@ impl RedisStore {
             channel,
             near,
             timeout,
+            layout: options.layout,
         })
     }
 
@@ -99,7 +106,12 @@ impl RedisStore {
 
     /// The key of `subject`'s revoked token `jti`.
     fn token_key(&self, subject: &str, jti: &str) -> String {
-        format!("{}{{{}}}:t:{}", self.prefix, encode(subject), encode(jti))
+        match self.layout {
+            RevocationKeyLayout::Default => {
+                format!("{}{{{}}}:t:{}", self.prefix, encode(subject), encode(jti))
+            }
+            RevocationKeyLayout::FlaskJwtExtended => jti.to_owned(),
+        }
     }
 
     /// The key of `subject`'s revocation time.
@@ -166,6 +178,18 @@ impl RevocationStore for RedisStore {
             Some(jti) => {
                 let token_key = self.token_key(subject, jti);
                 self.run(|mut connection| async move {
+                    if connection.is_cluster() && self.layout != RevocationKeyLayout::Default {
+                        // The two keys are in different hash slots: one read each.
+                        let token = redis::cmd("GET")
+                            .arg(token_key)
+                            .query_async(&mut connection)
+                            .await?;
+                        let at = redis::cmd("GET")
+                            .arg(subject_key)
+                            .query_async(&mut connection)
+                            .await?;
+                        return Ok((token, at));
+                    }
                     redis::cmd("MGET")
                         .arg(token_key)
                         .arg(subject_key)
@@ -337,6 +361,22 @@ mod tests {
         assert_eq!(store.subject_key("ann"), "app:{YW5u}:s");
         // A subject holding the separators stays inside its braces.
         assert_eq!(store.subject_key("a}:t:x"), "app:{YX06dDp4}:s");
+        let recipe = RedisStore::connect_with(
+            "redis://127.0.0.1:1",
+            "app:",
+            HEARTBEAT,
+            &RedisOptions {
+                layout: RevocationKeyLayout::FlaskJwtExtended,
+                ..RedisOptions::default()
+            },
+        )
+        .expect("a valid URL connects lazily");
+        assert_eq!(
+            recipe.token_key("ann", "j1"),
+            "j1",
+            "Flask-JWT-Extended's recipe"
+        );
+        assert_eq!(recipe.subject_key("ann"), "app:{YW5u}:s");
         assert!(RedisStore::connect("http://x", "app:", HEARTBEAT).is_err());
         assert!(RedisStore::connect("rediss://127.0.0.1:1", "app:", HEARTBEAT).is_ok());
     }

@@ -11,11 +11,11 @@ use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{ClientTlsConfig, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, TlsCertificates};
 
 use super::StoreError;
-use crate::settings::{Secret, Settings};
+use crate::settings::{RevocationKeyLayout, Secret, Settings};
 
 /// How a [`RedisStore`](super::RedisStore) reaches Redis, beyond its URL: the settings
-/// `redis_ca_certificate`, `redis_client_certificate`, `redis_client_key`, `redis_cluster` and
-/// `revocation_near_cache`.
+/// `redis_ca_certificate`, `redis_client_certificate`, `redis_client_key`, `redis_cluster`,
+/// `revocation_near_cache` and `revocation_key_layout`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisOptions {
     /// PEM certificates of the CAs a `rediss://` server's certificate must chain to, in place of
@@ -31,6 +31,9 @@ pub struct RedisOptions {
     /// Keep the near-cache (see [`RedisStore::connect`](super::RedisStore::connect)); `false`
     /// reads Redis on every lookup.
     pub near_cache: bool,
+    /// How a revoked token's key is laid out; with Flask-JWT-Extended's layout the near-cache is
+    /// not kept (the Flask side publishes no invalidations).
+    pub layout: RevocationKeyLayout,
 }
 
 impl Default for RedisOptions {
@@ -43,6 +46,7 @@ impl Default for RedisOptions {
             client_key: None,
             cluster: false,
             near_cache: true,
+            layout: RevocationKeyLayout::Default,
         }
     }
 }
@@ -56,6 +60,7 @@ impl RedisOptions {
             client_key: settings.redis_client_key.clone(),
             cluster: settings.redis_cluster,
             near_cache: settings.revocation_near_cache,
+            layout: settings.revocation_key_layout,
         }
     }
 

@@ -353,6 +353,13 @@ pub struct Settings {
     /// share a server; default `jwt:revocation:`.
     #[default = "jwt:revocation:"]
     pub redis_key_prefix: String,
+    /// How the Redis store lays out a revoked token's key: `default` (this library's, under
+    /// `redis_key_prefix`), or `flask-jwt-extended` (Flask-JWT-Extended's Redis blocklist
+    /// recipe: the token's `jti` alone), so that a Flask application written as that recipe and
+    /// this one refuse each other's revoked tokens. A subject's revocation ("log out everywhere")
+    /// keeps this library's key, which the Flask side honours only with the check the README
+    /// shows; and the near-cache is off, since the Flask side publishes no invalidations.
+    pub revocation_key_layout: RevocationKeyLayout,
     /// PEM certificates of the CAs that a `rediss://` server's certificate must chain to, in
     /// place of the system's roots: a self-hosted Redis with its own CA. Default none (the
     /// system's roots). `redis_ca_certificate_file` reads it from a file.
@@ -408,6 +415,19 @@ pub struct Settings {
     /// checked against the one its `iss` names. Default: none. An authority whose keys come from
     /// a JWKS needs the `remote-keys` feature.
     pub authorities: Vec<TrustedAuthority>,
+}
+
+/// How the Redis store lays out a revoked token's key (the `revocation_key_layout` setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RevocationKeyLayout {
+    /// `<redis_key_prefix>{<subject>}:t:<jti>` (subject and `jti` base64url-encoded), the subject
+    /// as the hash tag of a Redis Cluster, each revocation published on the invalidation channel.
+    #[default]
+    Default,
+    /// The `jti` alone, as Flask-JWT-Extended's Redis blocklist recipe writes and reads it (any
+    /// value, expiring with the token).
+    FlaskJwtExtended,
 }
 
 /// Whose defaults, claims and error answers apply (the `profile` setting).
@@ -660,6 +680,33 @@ mod tests {
 
         let figment = Figment::new().merge(Serialized::default("jwt.auth_header_prefix", "A B"));
         assert!(Settings::default().with_rocket_config(&figment).is_err());
+
+        let figment = Figment::new().merge(Serialized::default(
+            "jwt.revocation_key_layout",
+            "flask_jwt",
+        ));
+        let err = Settings::default()
+            .with_rocket_config(&figment)
+            .unwrap_err();
+        assert!(err.to_string().contains("revocation_key_layout"), "{err}");
+    }
+
+    #[test]
+    fn the_revocation_key_layout_is_read_by_its_name() {
+        let _environment = environment();
+        assert_eq!(
+            Settings::default().revocation_key_layout,
+            RevocationKeyLayout::Default
+        );
+        for (text, layout) in [
+            ("default", RevocationKeyLayout::Default),
+            ("flask-jwt-extended", RevocationKeyLayout::FlaskJwtExtended),
+        ] {
+            let figment =
+                Figment::new().merge(Serialized::default("jwt.revocation_key_layout", text));
+            let settings = Settings::default().with_rocket_config(&figment).unwrap();
+            assert_eq!(settings.revocation_key_layout, layout, "{text}");
+        }
     }
 
     #[test]

@@ -130,6 +130,7 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::RevocationKeyLayout;
     use crate::{revocation::MemoryStore, settings::ProtectedResource, settings::TrustedAuthority};
     use jsonwebtoken::Algorithm;
 
@@ -178,6 +179,7 @@ mod tests {
             .refresh_url_rule("/token/refresh")
             .redis_url("redis://127.0.0.1:1/")
             .redis_key_prefix("app:")
+            .revocation_key_layout(RevocationKeyLayout::FlaskJwtExtended)
             .redis_ca_certificate("-----BEGIN CERTIFICATE-----")
             .redis_client_certificate("-----BEGIN CERTIFICATE-----", "key")
             .redis_cluster(true)

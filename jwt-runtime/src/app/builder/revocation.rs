@@ -2,6 +2,7 @@
 //! callback and revoked-token answer.
 
 use super::*;
+use crate::settings::RevocationKeyLayout;
 
 /// Revocation: the store, Flask-JWT-Extended's blocklist callback and revoked-token answer.
 impl<U: Send + Sync + 'static> JwtBuilder<U> {
@@ -73,6 +74,13 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         );
         self.settings
             .set(|s| &mut s.redis_client_key, Some(Secret::new(key)));
+        self
+    }
+
+    /// How the Redis store lays out a revoked token's key (default [`RevocationKeyLayout::Default`];
+    /// see [`Settings::revocation_key_layout`]).
+    pub fn revocation_key_layout(mut self, layout: RevocationKeyLayout) -> Self {
+        self.settings.set(|s| &mut s.revocation_key_layout, layout);
         self
     }
 
