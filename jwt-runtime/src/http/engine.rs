@@ -249,13 +249,13 @@ impl<U: Send + Sync + 'static> Engine<U> {
         let Some((header, claims)) = issue::unverified_parts(&found.token) else {
             return error;
         };
+        let claims = TokenClaims::from_payload(claims);
         if let Some(sent) = found.csrf.as_deref()
-            && admission::csrf_matches(&TokenClaims::from_payload(claims.clone()), sent)
-                != Some(true)
+            && admission::csrf_matches(&claims, sent) != Some(true)
         {
             return admission::csrf_mismatch();
         }
-        error.with_parts(Arc::new(header), Arc::new(claims))
+        error.with_parts(Arc::new(header), Arc::clone(claims.payload()))
     }
 
     /// 401 for a token whose identity the identity callback does not know.

@@ -131,6 +131,15 @@ impl TokenClaims {
     pub(crate) fn to_payload(&self) -> Payload {
         Payload::clone(self.payload())
     }
+
+    /// The claims object, without a copy where it is built already and not shared.
+    pub(crate) fn into_payload(self) -> Payload {
+        let _built = self.payload();
+        self.payload
+            .into_inner()
+            .map(Arc::unwrap_or_clone)
+            .unwrap_or_default()
+    }
 }
 
 /// A member's value from its JSON text, which the index pass vouched for: the usual strings
@@ -166,6 +175,7 @@ impl fmt::Debug for TokenClaims {
     }
 }
 
+#[cfg(test)]
 impl PartialEq for TokenClaims {
     fn eq(&self, other: &TokenClaims) -> bool {
         self.payload() == other.payload()
@@ -197,6 +207,12 @@ mod tests {
         assert_eq!(claims.is_string("missing"), None);
         assert_eq!(**claims.payload(), payload);
         assert_eq!(claims.to_payload(), payload);
+        assert_eq!(claims.into_payload(), payload);
+        assert_eq!(
+            parsed(json).unwrap().into_payload(),
+            payload,
+            "not built before"
+        );
     }
 
     /// The reference parse's answer for `json`: the payload or its error's text.
