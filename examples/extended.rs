@@ -14,6 +14,12 @@
 //! presented token, access or refresh, as Flask-JWT-Extended's Redis blocklist example does) and
 //! `DELETE /logout/everywhere` (every token of the presented token's subject).
 //!
+//! With `JWT_REFRESH_TOKEN_ROTATION=true`, every refresh also answers a new refresh token and the
+//! presented one stops working; presenting it again revokes the session
+//! (`JWT_REFRESH_TOKEN_REUSE_GRACE=<seconds>` lets the token replaced last be presented again for
+//! that long, for the same answer). `GET /sessions` lists the caller's sessions and
+//! `DELETE /sessions/<id>` ends one.
+//!
 //! Every answer is the one Flask-JWT-Extended 4.7.1 gives for the same application
 //! (`tests/interop/extended_app.py`), apart from token values.
 use rocket::http::{ContentType, Status};
@@ -74,7 +80,7 @@ fn bad_credentials() -> (Status, Value) {
 }
 
 #[post("/login", data = "<body>")]
-fn login(jwt: JwtManager<'_>, body: Vec<u8>) -> Result<(Status, Value), JwtResponse> {
+async fn login(jwt: JwtManager<'_>, body: Vec<u8>) -> Result<(Status, Value), JwtResponse> {
     let Some(user) = authenticate(&body) else {
         return Ok(bad_credentials());
     };
@@ -82,13 +88,14 @@ fn login(jwt: JwtManager<'_>, body: Vec<u8>) -> Result<(Status, Value), JwtRespo
         Status::Ok,
         json!({
             "access_token": jwt.create_access_token(user.username, Freshness::Fresh)?,
-            "refresh_token": jwt.create_refresh_token(user.username)?,
+            // `create_refresh_token`, and with rotation on the session is listed from now on.
+            "refresh_token": jwt.start_session(user.username).await?,
         }),
     ))
 }
 
 #[post("/login/cookies", data = "<body>")]
-fn login_cookies(
+async fn login_cookies(
     jwt: JwtManager<'_>,
     cookies: JwtCookies<'_>,
     body: Vec<u8>,
@@ -97,7 +104,7 @@ fn login_cookies(
         return Ok(bad_credentials());
     };
     cookies.set_access_cookies(&jwt.create_access_token(user.username, Freshness::Fresh)?)?;
-    cookies.set_refresh_cookies(&jwt.create_refresh_token(user.username)?)?;
+    cookies.set_refresh_cookies(&jwt.start_session(user.username).await?)?;
     Ok((Status::Ok, json!({"login": true})))
 }
 
@@ -107,11 +114,43 @@ fn logout_cookies(cookies: JwtCookies<'_>) -> Result<Value, JwtResponse> {
     Ok(json!({"logout": true}))
 }
 
+/// A new access token; with rotation on, the refresh token that replaces the presented one
+/// too (a refresh cookie is replaced without the handler's help).
 #[jwt_required(refresh)]
 #[post("/refresh")]
 fn refresh(jwt: JwtManager<'_>) -> Result<Value, JwtResponse> {
     let access_token = jwt.create_access_token(get_jwt_identity(), Freshness::NotFresh)?;
-    Ok(json!({ "access_token": access_token }))
+    Ok(match jwt.rotated_refresh_token() {
+        Some(refresh_token) => {
+            json!({ "access_token": access_token, "refresh_token": refresh_token })
+        }
+        None => json!({ "access_token": access_token }),
+    })
+}
+
+/// The caller's sessions (with rotation on: each login's family of refresh tokens).
+#[jwt_required]
+#[get("/sessions")]
+async fn sessions(revoker: Option<&Revoker>) -> Result<Value, JwtResponse> {
+    let sessions = match revoker {
+        Some(revoker) => revoker.sessions(get_jwt_identity()).await?,
+        None => Vec::new(),
+    };
+    Ok(json!({ "sessions": sessions }))
+}
+
+/// Ends one of the caller's sessions, leaving the others.
+#[jwt_required]
+#[delete("/sessions/<id>")]
+async fn end_session(revoker: Option<&Revoker>, id: &str) -> Result<(Status, Value), JwtResponse> {
+    let ended = match revoker {
+        Some(revoker) => revoker.revoke_session(get_jwt_identity(), id).await?,
+        None => false,
+    };
+    Ok(match ended {
+        true => (Status::Ok, json!({"msg": "Session revoked"})),
+        false => (Status::NotFound, json!({"msg": "No such session"})),
+    })
 }
 
 #[jwt_required]
@@ -227,6 +266,8 @@ pub fn app(redis_url: Option<String>) -> Rocket<Build> {
             login_cookies,
             logout_cookies,
             refresh,
+            sessions,
+            end_session,
             protected,
             protected_post,
             fresh,

@@ -36,6 +36,7 @@ mod macro_expansion;
 mod oauth_resource;
 mod properties;
 mod resource_server;
+mod rotation;
 mod security;
 
 /// Installs the log capture of [`common::logs`] before `main`, so before any test builds a Rocket

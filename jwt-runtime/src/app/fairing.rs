@@ -13,7 +13,8 @@ use crate::app::refresh::RefreshResource;
 use crate::http::callbacks::Callbacks;
 use crate::http::engine::Engine;
 use crate::http::engine::Registered;
-use crate::revocation::{Revocation, Revoker};
+use crate::http::rotation::Rotator;
+use crate::revocation::{MemoryStore, Revocation, RevocationStore, Revoker};
 use crate::settings::{CodeSettings, Profile, Settings};
 use crate::token::verifier::Verifier;
 
@@ -54,6 +55,18 @@ impl<U: Send + Sync + 'static> Jwt<U> {
     /// The settings given in code (before Rocket's configuration is applied at ignition).
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+}
+
+impl<U> Jwt<U> {
+    /// The application's revocation store; with `refresh_token_rotation` on and neither a
+    /// store nor `redis_url`, a [`MemoryStore`] of this instance's own for the families.
+    fn rotation_store(&self, settings: &Settings) -> Option<Arc<dyn RevocationStore>> {
+        let store = self.callbacks.revocation_store.clone();
+        if store.is_none() && settings.refresh_token_rotation && settings.redis_url.is_none() {
+            return Some(Arc::new(MemoryStore::new()));
+        }
+        store
     }
 }
 
@@ -98,7 +111,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
         }
         let revocation = match Revocation::new(
             settings,
-            self.callbacks.revocation_store.clone(),
+            self.rotation_store(settings),
             self.callbacks.loaders.token_in_blocklist.clone(),
         ) {
             Ok(revocation) => revocation.map(Arc::new),
@@ -110,14 +123,31 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
         if let Some(revocation) = &revocation {
             revocation.log_reachability().await;
         }
-        let revoker = revocation
+        let store = revocation
             .as_ref()
             .and_then(|revocation| revocation.store())
+            .cloned();
+        let revoker = store
+            .as_ref()
             .map(|store| Revoker::new(Arc::clone(store), settings));
+        let rotation = match store.filter(|_| settings.refresh_token_rotation) {
+            None => None,
+            Some(store) => {
+                let on_reuse = self.callbacks.refresh_token_reuse.clone();
+                match Rotator::new(store, settings, on_reuse) {
+                    Ok(rotator) => Some(rotator),
+                    Err(error) => {
+                        log::error!("jwt: {error}");
+                        return Err(rocket);
+                    }
+                }
+            }
+        };
         let engine = Arc::new(Engine::new(
             verifier,
             Arc::clone(&self.callbacks),
             revocation,
+            rotation,
         ));
         let metadata_route = crate::app::resource_metadata::route(engine.codec().settings());
         let mut rocket = crate::http::catcher::register(rocket.manage(Registered(engine.clone())));

@@ -11,7 +11,8 @@ use crate::claims::Payload;
 use crate::error::JwtError;
 use crate::http::engine::Authenticator;
 use crate::http::engine::Registered;
-use crate::http::issue::{Freshness, TokenRequest, TokenType};
+use crate::http::issue::{unverified_parts, Freshness, TokenRequest, TokenType};
+use crate::http::rotation::Rotated;
 use crate::settings::Settings;
 
 /// A request guard that issues tokens signed with the configured key: Flask-JWT-Extended's
@@ -37,6 +38,7 @@ use crate::settings::Settings;
 /// ```
 pub struct JwtManager<'r> {
     engine: &'r dyn Authenticator,
+    request: &'r Request<'r>,
 }
 
 impl JwtManager<'_> {
@@ -61,19 +63,74 @@ impl JwtManager<'_> {
 
     /// A token of `kind` for `identity` with `claims` added last (Flask-JWT-Extended's
     /// `additional_claims` argument).
+    ///
+    /// With `refresh_token_rotation` on, the first access token issued in a request whose
+    /// refresh token was rotated is recorded with the token's family, so that a reuse of the
+    /// family revokes it too.
     pub fn create(
         &self,
         identity: impl Serialize,
         kind: TokenType,
         fresh: Freshness,
-        claims: Payload,
+        mut claims: Payload,
     ) -> Result<String, JwtError> {
         let identity = serde_json::to_value(identity).map_err(|e| {
             JwtError::internal(format!("the identity could not be serialised: {e}"))
         })?;
+        if kind == TokenType::Access
+            && let Some(jti) = self.rotated().and_then(Rotated::take_access_jti)
+        {
+            claims.entry("jti").or_insert(Value::String(jti));
+        }
         let mut request = TokenRequest::new(identity, kind, fresh);
         request.claims = claims;
         self.engine.create_token(request)
+    }
+
+    /// With `refresh_token_rotation` on, in a refresh route's handler: the refresh token that
+    /// replaced the presented one, to send to the client (in the body; a token that came in a
+    /// cookie is already in the response's refresh cookies). `None` without rotation.
+    ///
+    /// ```
+    /// # use rocket::post;
+    /// use rocket::serde::json::{json, Value};
+    /// use rocket_flask_jwt_runtime::extended::{Freshness, JwtManager};
+    /// use rocket_flask_jwt_runtime::{JwtAuth, JwtResponse, Refresh};
+    ///
+    /// // `#[jwt_required(refresh)]` in an application.
+    /// #[post("/refresh")]
+    /// fn refresh(auth: JwtAuth<Refresh>, jwt: JwtManager<'_>) -> Result<Value, JwtResponse> {
+    ///     let identity = auth.claims().and_then(|claims| claims.get("sub").cloned());
+    ///     let access_token = jwt.create_access_token(identity, Freshness::NotFresh)?;
+    ///     Ok(json!({
+    ///         "access_token": access_token,
+    ///         "refresh_token": jwt.rotated_refresh_token(),
+    ///     }))
+    /// }
+    /// ```
+    pub fn rotated_refresh_token(&self) -> Option<&str> {
+        self.rotated().map(|rotated| rotated.refresh_token.as_str())
+    }
+
+    /// A login's refresh token for `identity` that starts a session: with
+    /// `refresh_token_rotation` on, its family is recorded now (with the client's `User-Agent`
+    /// when `refresh_token_record_user_agent` is on), so that the session is listed
+    /// ([`Revoker::sessions`](crate::revocation::Revoker::sessions)) before its first refresh.
+    /// Without rotation, [`create_refresh_token`](Self::create_refresh_token). 503 when the
+    /// store does not answer.
+    pub async fn start_session(&self, identity: impl Serialize) -> Result<String, JwtError> {
+        let token = self.create_refresh_token(identity)?;
+        if let Some(rotation) = self.engine.rotation() {
+            let (_, claims) = unverified_parts(&token)
+                .ok_or_else(|| JwtError::internal("an issued token cannot be read"))?;
+            rotation.start(self.request, &claims).await?;
+        }
+        Ok(token)
+    }
+
+    /// The request's rotation, if its refresh token was rotated.
+    fn rotated(&self) -> Option<&Rotated> {
+        crate::http::finish::of(self.request).rotated.get()
     }
 
     /// The resolved settings.
@@ -99,6 +156,7 @@ impl<'r> FromRequest<'r> for JwtManager<'r> {
         match request.rocket().state::<Registered>() {
             Some(Registered(engine)) => Outcome::Success(JwtManager {
                 engine: engine.as_ref(),
+                request,
             }),
             None => {
                 let error = JwtError::internal(

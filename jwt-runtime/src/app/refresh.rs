@@ -1,6 +1,8 @@
 //! The refresh resource: `POST <refresh_url_rule>` trades a valid refresh token for a new,
 //! non-fresh access token (`{"access_token": ..}`), as Flask-JWT-Extended's documented
-//! `/refresh` route does.
+//! `/refresh` route does. With `refresh_token_rotation` on, the answer also carries the
+//! successor (`{"access_token": .., "refresh_token": ..}`; a token that came in a cookie gets
+//! it in the refresh cookies as well).
 
 use std::sync::Arc;
 
@@ -13,7 +15,9 @@ use crate::authz::rules::{Refresh, RouteRules};
 use crate::error::{JwtError, JwtResponse};
 use crate::http::engine::Authenticator;
 use crate::http::issue::{Freshness, TokenRequest, TokenType};
+use crate::http::rotation::Rotated;
 use crate::token::verified::VerifiedToken;
+use serde_json::{json, Value};
 
 /// The route handler; it holds the resolved extension.
 #[derive(Clone)]
@@ -38,15 +42,19 @@ impl RefreshResource {
             .map(VerifiedToken::payload)
             .ok_or_else(|| JwtError::internal("a refresh without a token"))?;
         let identity = identity_of(&claims, self.0.settings());
-        let token = self.0.create_token(TokenRequest::new(
-            identity,
-            TokenType::Access,
-            Freshness::NotFresh,
-        ))?;
-        Ok(JwtResponse::json(
-            Status::Ok,
-            &serde_json::json!({ "access_token": token }),
-        ))
+        let mut access = TokenRequest::new(identity, TokenType::Access, Freshness::NotFresh);
+        let rotated = crate::http::finish::of(request).rotated.get();
+        if let Some(jti) = rotated.and_then(Rotated::take_access_jti) {
+            access.claims.insert("jti".into(), Value::String(jti));
+        }
+        let token = self.0.create_token(access)?;
+        let body = match rotated {
+            Some(rotated) => {
+                json!({ "access_token": token, "refresh_token": rotated.refresh_token })
+            }
+            None => json!({ "access_token": token }),
+        };
+        Ok(JwtResponse::json(Status::Ok, &body))
     }
 }
 

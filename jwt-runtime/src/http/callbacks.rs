@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::claims::Payload;
 use crate::error::{Check, JwtError, JwtResponse};
+use crate::http::rotation::ReuseFn;
 use crate::revocation::{BlocklistFn, RevocationStore};
 use crate::settings::Settings;
 use crate::token::claims::TokenClaims;
@@ -218,6 +219,8 @@ pub(crate) struct Callbacks<U> {
     pub(crate) loaders: Loaders,
     /// Where revoked tokens are kept, when the application gives the store.
     pub(crate) revocation_store: Option<Arc<dyn RevocationStore>>,
+    /// Told of every refresh-token reuse (`refresh_token_rotation`).
+    pub(crate) refresh_token_reuse: Option<Arc<ReuseFn>>,
 }
 
 impl<U> Callbacks<U> {
@@ -248,6 +251,7 @@ impl<U> Default for Callbacks<U> {
             error: None,
             loaders: Loaders::default(),
             revocation_store: None,
+            refresh_token_reuse: None,
         }
     }
 }
@@ -270,6 +274,7 @@ impl<U: 'static> Callbacks<U> {
             error,
             loaders,
             revocation_store,
+            refresh_token_reuse,
         } = self;
         let given = [
             ("authentication_handler", authentication.is_some()),
@@ -312,6 +317,7 @@ impl<U: 'static> Callbacks<U> {
             error,
             loaders,
             revocation_store,
+            refresh_token_reuse,
         };
         (callbacks, dropped)
     }

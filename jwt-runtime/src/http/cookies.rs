@@ -202,17 +202,30 @@ impl<'r> JwtCookies<'r> {
 
     /// Adds `cookies` to the jar and records their exact lines for the response hook; an error
     /// becomes the error callback's response.
+    /// The refresh cookies of a rotated refresh token (the rotation's own, so the error stays
+    /// a [`JwtError`] for the guard to answer).
+    pub(crate) fn write_refresh(&self, token: &str) -> Result<(), JwtError> {
+        let now = OffsetDateTime::now_utc();
+        self.push(set(self.settings(), Kind::Refresh, token, None, None, now)?);
+        Ok(())
+    }
+
     fn write(&self, cookies: Result<Vec<JwtCookie>, JwtError>) -> Result<(), JwtResponse> {
         let cookies = cookies.map_err(|error| {
             log::error!("jwt: {error}");
             self.engine.respond(error, None)
         })?;
+        self.push(cookies);
+        Ok(())
+    }
+
+    /// Adds `cookies` to the jar, and to the lines the response fairing writes.
+    fn push(&self, cookies: Vec<JwtCookie>) {
         let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
         for cookie in cookies {
             self.jar.add(cookie.jar.clone());
             written.push(cookie);
         }
-        Ok(())
     }
 }
 

@@ -22,6 +22,7 @@ use crate::http::callbacks::{BoxFuture, Callbacks, DecodeFn};
 use crate::http::identity::{Authenticated, Identity};
 use crate::http::issue;
 use crate::http::locations::{self, Found};
+use crate::http::rotation::Rotator;
 use crate::revocation::Revocation;
 use crate::settings::{Profile, Settings};
 use crate::token::claim_checks;
@@ -55,6 +56,9 @@ pub(crate) trait Authenticator: Send + Sync + 'static {
 
     /// Issues an access or refresh token for `identity` (the identity claim's value).
     fn create_token(&self, request: issue::TokenRequest) -> Result<String, JwtError>;
+
+    /// The refresh-token rotation, when `refresh_token_rotation` is on.
+    fn rotation(&self) -> Option<&Rotator>;
 }
 
 /// A [`Jwt`](crate::Jwt) resolved at ignition.
@@ -66,6 +70,8 @@ pub(crate) struct Engine<U> {
     pub(crate) identity_claim: Arc<str>,
     /// The revocation check, when a store or the blocklist callback is configured.
     pub(crate) revocation: Option<Arc<Revocation>>,
+    /// The refresh-token rotation of refresh routes, when `refresh_token_rotation` is on.
+    pub(crate) rotation: Option<Rotator>,
 }
 
 impl<U> Engine<U> {
@@ -73,6 +79,7 @@ impl<U> Engine<U> {
         verifier: Verifier,
         callbacks: Arc<Callbacks<U>>,
         revocation: Option<Arc<Revocation>>,
+        rotation: Option<Rotator>,
     ) -> Self {
         let identity_claim = Arc::from(verifier.settings().identity_claim.as_str());
         Engine {
@@ -80,6 +87,7 @@ impl<U> Engine<U> {
             callbacks,
             identity_claim,
             revocation,
+            rotation,
         }
     }
 
@@ -108,7 +116,8 @@ impl<U> Outcome<U> {
 impl<U: Send + Sync + 'static> Engine<U> {
     /// The request flow, written once: the token, its verification (the verified-token cache,
     /// then the pipeline, fetching keys when needed), the route's admission, the revocation
-    /// check, the token verification callback, then the identity.
+    /// check, the token verification callback, the identity, then, on a refresh route with
+    /// `refresh_token_rotation` on, the rotation.
     ///
     /// Every step that has nothing to wait for (a cache hit, static keys, a sync callback, a
     /// revocation state the near-cache holds) completes when first polled, so a request that
@@ -147,7 +156,16 @@ impl<U: Send + Sync + 'static> Engine<U> {
             Some(lookup) => lookup.call(&token.claims, &settings.identity_claim).await,
             None => Ok(None),
         };
-        self.conclude_identity(identity, token)
+        let outcome = self.conclude_identity(identity, token)?;
+        if let Some(rotation) = &self.rotation
+            && rules.refresh
+            && let Some(token) = outcome.token.as_ref().filter(|token| is_refresh(token))
+        {
+            // In a future of its own: the request's future stays small on the usual path.
+            let create = |request| issue::create(self.codec(), &self.callbacks.loaders, request);
+            Box::pin(rotation.rotate(request, token, create)).await?;
+        }
+        Ok(outcome)
     }
 
     /// The request's token: the request callback's, or the first of the route's locations.
@@ -387,6 +405,19 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
     fn create_token(&self, request: issue::TokenRequest) -> Result<String, JwtError> {
         issue::create(self.codec(), &self.callbacks.loaders, request)
     }
+
+    fn rotation(&self) -> Option<&Rotator> {
+        self.rotation.as_ref()
+    }
+}
+
+/// Whether `token` is a refresh token (`"type": "refresh"`): a route that takes either type
+/// rotates only refresh tokens.
+fn is_refresh(token: &VerifiedToken) -> bool {
+    token
+        .claims
+        .get("type")
+        .is_some_and(|kind| kind == "refresh")
 }
 
 /// What a custom decode callback returned, with the token's header (read again: the callback

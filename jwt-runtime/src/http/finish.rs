@@ -8,6 +8,7 @@ use rocket::http::Cookie;
 use rocket::{Request, Response};
 
 use crate::error::JwtResponse;
+use crate::http::rotation::Rotated;
 
 /// What the response of one request still needs.
 #[derive(Default)]
@@ -16,6 +17,8 @@ pub(crate) struct Finishing {
     pub(crate) refusal: OnceLock<JwtResponse>,
     /// The cookies [`JwtCookies`](crate::extended::JwtCookies) wrote, in order.
     pub(crate) cookies: Mutex<Vec<JwtCookie>>,
+    /// The refresh-token rotation of a refresh route's request.
+    pub(crate) rotated: OnceLock<Rotated>,
 }
 
 /// The request's [`Finishing`].

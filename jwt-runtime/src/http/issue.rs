@@ -145,7 +145,7 @@ pub(crate) fn create(
 }
 
 /// A random (version 4) UUID in its usual text form, as Python's `str(uuid.uuid4())`.
-fn uuid4() -> Result<String, JwtError> {
+pub(crate) fn uuid4() -> Result<String, JwtError> {
     let mut bytes = [0u8; 16];
     crate::crypto::fill_random(&mut bytes)
         .map_err(|()| JwtError::internal("the random number generator failed"))?;

@@ -17,3 +17,4 @@ pub(crate) mod guard;
 pub(crate) mod identity;
 pub(crate) mod issue;
 pub(crate) mod locations;
+pub(crate) mod rotation;

@@ -1,9 +1,12 @@
-//! [`MemoryStore`]: revoked tokens in this process only, for tests and single instances.
+//! [`MemoryStore`]: revoked tokens and refresh-token families in this process only, for tests
+//! and single instances.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
+use super::families::{FamilyRecord, FamilyStart, IssuedAccess, RefreshFamilies};
 use super::{RevocationState, RevocationStore, StoreError};
+use super::{Rotation, RotationAttempt, Session};
 use crate::claims::now;
 
 /// Revoked tokens and subjects in memory. Every answer is known without waiting, so the check
@@ -19,6 +22,8 @@ struct Entries {
     tokens: HashMap<(String, String), i64>,
     /// Subject to `(revoked at, dropped at)`.
     subjects: HashMap<String, (i64, i64)>,
+    /// `(subject, family)` to the family's record.
+    families: HashMap<(String, String), FamilyRecord>,
     /// Entries at which expired ones are dropped next.
     purge_at: usize,
 }
@@ -42,7 +47,7 @@ impl MemoryStore {
     /// How many revocations (tokens and subjects) are kept.
     pub fn len(&self) -> usize {
         let entries = self.entries();
-        entries.tokens.len() + entries.subjects.len()
+        entries.tokens.len() + entries.subjects.len() + entries.families.len()
     }
 
     /// Whether no revocation is kept.
@@ -71,12 +76,14 @@ impl Entries {
 
     /// Drops expired entries once the store doubled since the last time.
     fn purge(&mut self, now: i64) {
-        if self.tokens.len() + self.subjects.len() < self.purge_at.max(FIRST_PURGE) {
+        let kept = || self.tokens.len() + self.subjects.len() + self.families.len();
+        if kept() < self.purge_at.max(FIRST_PURGE) {
             return;
         }
         self.tokens.retain(|_, until| *until > now);
         self.subjects.retain(|_, (_, until)| *until > now);
-        self.purge_at = 2 * (self.tokens.len() + self.subjects.len());
+        self.families.retain(|_, family| family.until > now);
+        self.purge_at = 2 * (self.tokens.len() + self.subjects.len() + self.families.len());
     }
 }
 
@@ -110,6 +117,61 @@ impl RevocationStore for MemoryStore {
             .or_insert((at, until));
         *kept = (kept.0.max(at), kept.1.max(until));
         Ok(())
+    }
+
+    fn families(&self) -> Option<&dyn RefreshFamilies> {
+        Some(self)
+    }
+}
+
+#[rocket::async_trait]
+impl RefreshFamilies for MemoryStore {
+    async fn start(&self, start: &FamilyStart<'_>) -> Result<(), StoreError> {
+        let mut entries = self.entries();
+        entries.purge(start.now);
+        entries.families.insert(
+            (start.subject.to_owned(), start.family.to_owned()),
+            FamilyRecord::started(start),
+        );
+        Ok(())
+    }
+
+    async fn rotate(&self, attempt: &RotationAttempt<'_>) -> Result<Rotation, StoreError> {
+        let mut entries = self.entries();
+        entries.purge(attempt.now);
+        let key = (attempt.subject.to_owned(), attempt.family.to_owned());
+        let mut record = entries.families.remove(&key);
+        let rotation = FamilyRecord::rotate(&mut record, attempt);
+        if let Some(record) = record {
+            entries.families.insert(key, record);
+        }
+        Ok(rotation)
+    }
+
+    async fn sessions(&self, subject: &str, now: i64) -> Result<Vec<Session>, StoreError> {
+        let entries = self.entries();
+        let mut sessions: Vec<Session> = entries
+            .families
+            .iter()
+            .filter(|((owner, _), _)| owner == subject)
+            .filter_map(|((_, family), record)| record.session(family, now))
+            .collect();
+        sessions.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+        Ok(sessions)
+    }
+
+    async fn revoke_family(
+        &self,
+        subject: &str,
+        family: &str,
+        now: i64,
+    ) -> Result<Option<Option<IssuedAccess>>, StoreError> {
+        let mut entries = self.entries();
+        let record = entries
+            .families
+            .get_mut(&(subject.to_owned(), family.to_owned()))
+            .filter(|record| !record.revoked && record.until > now);
+        Ok(record.map(FamilyRecord::revoke))
     }
 }
 

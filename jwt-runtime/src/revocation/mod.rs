@@ -20,6 +20,7 @@
 
 #[cfg(feature = "redis")]
 mod encoding;
+mod families;
 mod memory;
 #[cfg(feature = "redis")]
 mod near_cache;
@@ -27,6 +28,8 @@ mod near_cache;
 mod redis;
 #[cfg(feature = "redis")]
 mod redis_connection;
+#[cfg(feature = "redis")]
+mod redis_families;
 #[cfg(feature = "redis")]
 mod redis_url;
 mod revoker;
@@ -51,6 +54,10 @@ use crate::token::claims::TokenClaims;
 use crate::token::verified::VerifiedToken;
 use futures_util::future::BoxFuture;
 
+pub use families::{
+    AccessToken, FamilyRecord, FamilyStart, IssuedAccess, RefreshFamilies, RefreshTokenReuse,
+    Rotation, RotationAttempt, Session, FAMILY_CLAIM,
+};
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
@@ -119,6 +126,12 @@ pub trait RevocationStore: Send + Sync + 'static {
     /// Revokes every token of `subject` issued at or before `at`, remembered until `until`
     /// (seconds since the epoch). A later call with a later `at` replaces it.
     async fn revoke_subject(&self, subject: &str, at: i64, until: i64) -> Result<(), StoreError>;
+
+    /// The refresh-token families this store keeps, for `refresh_token_rotation`; `None` (the
+    /// default) when it keeps none, and rotation cannot be switched on with it.
+    fn families(&self) -> Option<&dyn RefreshFamilies> {
+        None
+    }
 }
 
 /// Flask-JWT-Extended's `token_in_blocklist_loader(jwt_header, jwt_payload)`: `true` refuses

@@ -5,7 +5,10 @@
 //!
 //! - `<prefix>{<subject>}:t:<jti>`: a revoked token, expiring with the token (`exp` + leeway);
 //! - `<prefix>{<subject>}:s`: the time every token of the subject issued until then was revoked,
-//!   expiring after the longest token lifetime.
+//!   expiring after the longest token lifetime;
+//! - `<prefix>{<subject>}:f:<family>` (a hash), `<prefix>{<subject>}:f:<family>:s` and
+//!   `<prefix>{<subject>}:fs` (a sorted set): a refresh-token family, its successor during the
+//!   grace period, and the subject's live families (see [`super::redis_families`]).
 //!
 //! With the `flask-jwt-extended` layout (`revocation_key_layout`), a revoked token's key is its
 //! `jti` alone, as Flask-JWT-Extended's Redis blocklist recipe has it; the subject's key stays,
@@ -116,11 +119,19 @@ impl RedisStore {
 
     /// The key of `subject`'s revocation time.
     fn subject_key(&self, subject: &str) -> String {
-        format!("{}{{{}}}:s", self.prefix, encode(subject))
+        self.key_of(subject, "s")
+    }
+
+    /// The key `tail` of `subject`: `<prefix>{<subject>}:<tail>`.
+    pub(super) fn key_of(&self, subject: &str, tail: &str) -> String {
+        format!("{}{{{}}}:{tail}", self.prefix, encode(subject))
     }
 
     /// `command` on a connection, within the timeout.
-    async fn run<T, F>(&self, command: impl FnOnce(Connection) -> F) -> Result<T, StoreError>
+    pub(super) async fn run<T, F>(
+        &self,
+        command: impl FnOnce(Connection) -> F,
+    ) -> Result<T, StoreError>
     where
         F: Future<Output = redis::RedisResult<T>>,
     {
@@ -243,6 +254,10 @@ impl RevocationStore for RedisStore {
         };
         self.revoke(self.subject_key(subject), at, until - now(), message)
             .await
+    }
+
+    fn families(&self) -> Option<&dyn super::RefreshFamilies> {
+        Some(self)
     }
 }
 

@@ -8,7 +8,7 @@ use rocket::request::{FromRequest, Outcome};
 use rocket::Request;
 use serde_json::Value;
 
-use super::{RevocationStore, StoreError};
+use super::{RevocationStore, Session, StoreError, FAMILY_CLAIM};
 use crate::claims::{claim_text, now, Payload};
 use crate::error::{ErrorKind, JwtError};
 use crate::settings::Settings;
@@ -40,6 +40,8 @@ pub struct Revoker {
     leeway: i64,
     /// Seconds the longest token this application issues is valid for, leeway included.
     longest_lifetime: i64,
+    /// `refresh_token_rotation`: revoking a refresh token revokes its family.
+    rotation: bool,
 }
 
 impl Revoker {
@@ -54,12 +56,16 @@ impl Revoker {
             identity_claim: settings.identity_claim.clone(),
             leeway,
             longest_lifetime: longest.as_secs() as i64 + leeway,
+            rotation: settings.refresh_token_rotation,
         }
     }
 
     /// Revokes the token with these (verified) claims until it expires (`exp` plus the leeway;
     /// without `exp`, the longest token lifetime). It needs a `jti`: tokens without one (the
     /// Flask-JWT profile's) are revoked with [`revoke_subject`](Self::revoke_subject).
+    ///
+    /// With `refresh_token_rotation` on, revoking a refresh token revokes its session (the
+    /// family, and the newest access token it issued).
     pub async fn revoke_token(&self, claims: &Payload) -> Result<(), JwtError> {
         let jti = claims.get("jti").map(claim_text).ok_or_else(|| {
             JwtError::internal("the token has no jti: revoke every token of its subject instead")
@@ -75,7 +81,59 @@ impl Revoker {
         self.store
             .revoke_token(&owner, &jti, until)
             .await
+            .map_err(failed)?;
+        if self.rotation && claims.get("type").is_some_and(|kind| kind == "refresh") {
+            let family = match claims.get(FAMILY_CLAIM) {
+                Some(family) => claim_text(family),
+                None => jti,
+            };
+            // The subject as text: `claim_text` of a string is the string itself.
+            self.revoke_session(owner.into_owned(), &family).await?;
+        }
+        Ok(())
+    }
+
+    /// The live sessions (refresh-token families) of `identity`, oldest first; empty when the
+    /// store keeps no families. Only sessions whose refresh token was issued with
+    /// `refresh_token_rotation` on are kept: from their login when it used
+    /// [`JwtManager::start_session`](crate::extended::JwtManager::start_session), else from
+    /// their first refresh.
+    pub async fn sessions(&self, identity: impl Into<Value>) -> Result<Vec<Session>, JwtError> {
+        let Some(families) = self.store.families() else {
+            return Ok(Vec::new());
+        };
+        families
+            .sessions(&claim_text(&identity.into()), now())
+            .await
             .map_err(failed)
+    }
+
+    /// Revokes one session of `identity` (its refresh tokens, and the newest access token it
+    /// issued through a refresh), leaving the others alone. `false` when there is no such live
+    /// session.
+    pub async fn revoke_session(
+        &self,
+        identity: impl Into<Value>,
+        session: &str,
+    ) -> Result<bool, JwtError> {
+        let Some(families) = self.store.families() else {
+            return Ok(false);
+        };
+        let subject = claim_text(&identity.into()).into_owned();
+        let revoked = families
+            .revoke_family(&subject, session, now())
+            .await
+            .map_err(failed)?;
+        let Some(access) = revoked else {
+            return Ok(false);
+        };
+        if let Some(access) = access {
+            self.store
+                .revoke_token(&subject, &access.jti, access.until)
+                .await
+                .map_err(failed)?;
+        }
+        Ok(true)
     }
 
     /// Revokes every token of `identity` (the identity claim's value) issued until now, on

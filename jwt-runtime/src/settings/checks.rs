@@ -49,6 +49,14 @@ impl Settings {
                 ),
             });
         }
+        if self.refresh_token_rotation && self.refresh_token_expires.is_zero() {
+            return Err(SettingsError::Invalid {
+                setting: "refresh_token_rotation",
+                reason: "needs refresh tokens that expire (refresh_token_expires), so that a \
+                         token family ends and the store stays bounded"
+                    .into(),
+            });
+        }
         if self.max_token_bytes == 0 {
             return Err(SettingsError::Invalid {
                 setting: "max_token_bytes",

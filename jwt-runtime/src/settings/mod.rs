@@ -390,6 +390,29 @@ pub struct Settings {
     #[default(Duration::from_millis(500))]
     #[serde(with = "forms::seconds")]
     pub revocation_timeout: Duration,
+    // ----- Refresh-token rotation ---------------------------------------------------------------
+    /// Refresh-token rotation with reuse detection (RFC 9700 §4.14.2); default `false`, as in
+    /// Flask-JWT-Extended. When `true`, every refresh (a route with `#[jwt_required(refresh)]`,
+    /// or the refresh resource) replaces the presented refresh token with a successor of the
+    /// same family (the `fam` claim), and the presented one stops working. Presenting a token
+    /// that was already replaced revokes its whole family, on every instance sharing the store,
+    /// and answers 401. The families are kept in the revocation store (`redis_url`, or a
+    /// [`MemoryStore`](crate::revocation::MemoryStore) when none is configured). Needs
+    /// `refresh_token_expires`, so that a family ends.
+    pub refresh_token_rotation: bool,
+    /// How long (seconds) a replaced refresh token may be presented again and get the same
+    /// successor, for clients that refresh twice at once; only the token replaced last, never
+    /// an older one. Default 0 (none).
+    #[default(Duration::ZERO)]
+    #[serde(with = "forms::seconds")]
+    pub refresh_token_reuse_grace: Duration,
+    /// Whether a reuse also revokes the newest access token the family issued (through a
+    /// refresh); default `true`.
+    #[default = true]
+    pub refresh_token_reuse_revokes_access: bool,
+    /// Whether a family records the `User-Agent` of its login and refreshes, for the sessions a
+    /// user can see; default `false`.
+    pub refresh_token_record_user_agent: bool,
     // ----- OAuth resource server -----------------------------------------------------------------
     /// The claims a token's scopes are read from, for routes with `scopes` or `any_scope`, in
     /// order: the first the token carries is read (`scope` as a space-delimited string, any

@@ -2,6 +2,7 @@
 //! callback and revoked-token answer.
 
 use super::*;
+use crate::revocation::RefreshTokenReuse;
 use crate::settings::RevocationKeyLayout;
 
 /// Revocation: the store, Flask-JWT-Extended's blocklist callback and revoked-token answer.
@@ -109,6 +110,47 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
     /// How long a revocation lookup may take (default 0.5 s).
     pub fn revocation_timeout(mut self, timeout: Duration) -> Self {
         self.settings.set(|s| &mut s.revocation_timeout, timeout);
+        self
+    }
+
+    /// Refresh-token rotation with reuse detection (default `false`; see
+    /// [`Settings::refresh_token_rotation`]).
+    pub fn refresh_token_rotation(mut self, rotation: bool) -> Self {
+        self.settings
+            .set(|s| &mut s.refresh_token_rotation, rotation);
+        self
+    }
+
+    /// How long a replaced refresh token may be presented again for the same successor
+    /// (default none; see [`Settings::refresh_token_reuse_grace`]). Whole seconds.
+    pub fn refresh_token_reuse_grace(mut self, grace: Duration) -> Self {
+        self.settings
+            .set(|s| &mut s.refresh_token_reuse_grace, grace);
+        self
+    }
+
+    /// Whether a reuse also revokes the family's newest access token (default `true`).
+    pub fn refresh_token_reuse_revokes_access(mut self, revokes: bool) -> Self {
+        self.settings
+            .set(|s| &mut s.refresh_token_reuse_revokes_access, revokes);
+        self
+    }
+
+    /// Whether families record the client's `User-Agent` (default `false`).
+    pub fn refresh_token_record_user_agent(mut self, record: bool) -> Self {
+        self.settings
+            .set(|s| &mut s.refresh_token_record_user_agent, record);
+        self
+    }
+
+    /// Called on every detected refresh-token reuse, after the family is revoked: for alerting
+    /// (a stolen refresh token, or a client that lost a rotated one). Runs on the request's
+    /// task: keep it short.
+    pub fn on_refresh_token_reuse<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&RefreshTokenReuse) + Send + Sync + 'static,
+    {
+        self.callbacks.refresh_token_reuse = Some(Arc::new(f));
         self
     }
 }
