@@ -65,6 +65,7 @@ mod revocation_cluster;
 mod revocation_interop;
 mod revocation_live;
 mod revocation_tls;
+mod rotation;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod revocation_valkey;
 
@@ -96,6 +97,7 @@ fn main() {
     tests.extend(revocation_interop::tests());
     tests.extend(revocation_live::tests());
     tests.extend(revocation_tls::tests());
+    tests.extend(rotation::tests());
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     tests.extend(revocation_valkey::tests());
     tests.sort_by(|a, b| a.name.cmp(&b.name));
