@@ -357,7 +357,9 @@ fn issue(
 #[test]
 fn rotation_needs_refresh_tokens_that_expire() {
     let rocket = rotating(&[("refresh_token_expires", json!(false))]);
-    let error = Client::untracked(rocket).err().expect("ignition fails");
+    let Err(error) = Client::untracked(rocket) else {
+        panic!("ignition must fail");
+    };
     // Reading the kind marks the error handled (an unhandled one panics when dropped).
     assert!(format!("{:?}", error.kind()).contains("FailedFairings"));
     assert!(

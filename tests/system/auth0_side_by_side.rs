@@ -24,10 +24,9 @@
 //! `npm` is not installed the harness reports the test as ignored, saying why, except under CI
 //! (`CI` set), where it fails.
 
-use std::fs::{self, File};
 use std::io::{BufRead as _, BufReader, Read as _};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,12 +34,12 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm as Alg, EncodingKey};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::common::jwks_server::{JwksServer, TestKey};
 use crate::common::now;
 use crate::http_client::{self, HttpResponse};
 use crate::live_rocket::LiveRocket;
+use crate::node_packages::NodePackages;
 use crate::programs::Program;
 
 /// Our side: the resource-server example itself.
@@ -875,98 +874,12 @@ fn standard_alphabet_claims(now: i64) -> Vec<u8> {
 
 // ----- Auth0's side: the Node application -----------------------------------------------------
 
-/// The folder of Auth0's quickstart application, relative to the workspace root.
-const APP_DIR: &str = "tests/interop/auth0";
-
-fn workspace_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `program --version`, or `None` when it cannot be run.
-fn version_of(program: &str) -> Option<String> {
-    let output = Command::new(program).arg("--version").output().ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
-/// The `node_modules` folder with the application's packages installed, made first if needed
-/// (the harness runs this test only where `node` and `npm` are installed).
-fn node_modules() -> PathBuf {
-    let node = version_of("node").expect("node is installed (the harness checked)");
-    match install(&node) {
-        Ok(path) => path,
-        Err(error) => panic!("cannot install the Node packages of {APP_DIR}: {error}"),
-    }
-}
-
-/// `npm ci` into `<target>/tmp/node/auth0` from copies of `package.json` and `package-lock.json`,
-/// unless its stamp (the lock file's SHA-256 and Node's version) says it is done. Under an
-/// exclusive lock on a file beside it, the stamp written last.
-fn install(node_version: &str) -> Result<PathBuf, String> {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("node");
-    fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
-    let dir = root.join("auth0");
-    let modules = dir.join("node_modules");
-    let source = workspace_root().join(APP_DIR);
-    let read = |name: &str| {
-        let path = source.join(name);
-        fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
-    };
-    let (manifest, lock_file) = (read("package.json")?, read("package-lock.json")?);
-    let stamp = format!(
-        "package-lock.json sha256 {:x}\npackage.json sha256 {:x}\nnode {node_version}\n",
-        Sha256::digest(&lock_file),
-        Sha256::digest(&manifest)
-    );
-    let stamp_path = root.join("auth0.stamp");
-    let lock_path = root.join("auth0.lock");
-    let lock = File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
-    lock.lock()
-        .map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
-    if fs::read_to_string(&stamp_path).is_ok_and(|done| done == stamp)
-        && modules.join("express-oauth2-jwt-bearer").is_dir()
-    {
-        return Ok(modules);
-    }
-    let _ = fs::remove_file(&stamp_path);
-    if dir.exists() {
-        fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    fs::write(dir.join("package.json"), &manifest).map_err(|e| e.to_string())?;
-    fs::write(dir.join("package-lock.json"), &lock_file).map_err(|e| e.to_string())?;
-    eprintln!(
-        "Installing the Node packages of {APP_DIR} into {} (npm ci)",
-        dir.display()
-    );
-    let mut npm = Command::new("npm");
-    npm.args([
-        "ci",
-        "--no-audit",
-        "--no-fund",
-        "--loglevel=error",
-        "--prefix",
-    ])
-    .arg(&dir);
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = npm
-        .output()
-        .map_err(|e| format!("cannot run {npm:?}: {e}"))?;
-    if !status.success() {
-        return Err(format!(
-            "{npm:?} failed ({status}):\n{}{}",
-            String::from_utf8_lossy(&stdout),
-            String::from_utf8_lossy(&stderr)
-        ));
-    }
-    fs::write(&stamp_path, stamp).map_err(|e| format!("{}: {e}", stamp_path.display()))?;
-    Ok(modules)
-}
+/// Auth0's quickstart application: its folder, relative to the workspace root, and its packages.
+const APP: NodePackages = NodePackages {
+    app_dir: "tests/interop/auth0",
+    name: "auth0",
+    package: "express-oauth2-jwt-bearer",
+};
 
 /// Auth0's quickstart running under `node` on 127.0.0.1; stopped when dropped.
 struct Auth0App {
@@ -977,7 +890,7 @@ struct Auth0App {
 
 impl Auth0App {
     fn start(node_modules: &Path, jwks_uri: &str) -> Auth0App {
-        let server = workspace_root().join(APP_DIR).join("server.js");
+        let server = APP.source().join("server.js");
         let mut child = Command::new("node")
             .arg(&server)
             .env("NODE_PATH", node_modules)
@@ -1072,7 +985,7 @@ enum Verdict {
 
 fn every_token_gets_the_answer_auth0s_validator_gives() {
     let started = Instant::now();
-    let node_modules = node_modules();
+    let node_modules = APP.node_modules();
     let jwks = JwksServer::start(&[TestKey::Rsa.jwk(), TestKey::Rsa2.jwk()]);
     let auth0 = Auth0App::start(&node_modules, &jwks.jwks_url());
     let ours = LiveRocket::launch(example::mount(

@@ -1,6 +1,6 @@
 //! The root package's integration tests that run programs of the system — `redis-server`,
 //! `python3` (the Python reference applications, Valkey), `chromium` and `chromedriver`, `node`
-//! (Auth0's validator) — with
+//! (Auth0's validator, panva's `oidc-provider`) — with
 //! the helpers only they use. A binary of its own with its own harness (`libtest-mimic`), so that
 //! a test that cannot run for want of a program is reported as ignored, with the reason, in the
 //! harness's output and summary, never as passed; with the `CI` environment variable set it fails
@@ -45,6 +45,7 @@ macro_rules! test {
 mod extended_example;
 mod http_client;
 mod live_rocket;
+mod node_packages;
 mod programs;
 mod python_env;
 mod reference_app;
@@ -60,14 +61,16 @@ mod auth0_side_by_side;
 mod browser;
 mod extended_interop;
 mod interop;
+mod oidc_provider;
 mod revocation;
 mod revocation_cluster;
 mod revocation_interop;
 mod revocation_live;
 mod revocation_tls;
-mod rotation;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod revocation_valkey;
+mod rotation;
+mod rotation_side_by_side;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -92,12 +95,14 @@ fn main() {
     tests.extend(http_client::tests::tests());
     tests.extend(interop::tests());
     tests.extend(live_rocket::tests());
+    tests.extend(oidc_provider::tests());
     tests.extend(revocation::tests());
     tests.extend(revocation_cluster::tests());
     tests.extend(revocation_interop::tests());
     tests.extend(revocation_live::tests());
     tests.extend(revocation_tls::tests());
     tests.extend(rotation::tests());
+    tests.extend(rotation_side_by_side::tests());
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     tests.extend(revocation_valkey::tests());
     tests.sort_by(|a, b| a.name.cmp(&b.name));

@@ -106,7 +106,11 @@ fn rotate_on_a_reuse_on_b_kills_the_family_on_both() {
         "r0, rotated on A, presented again on B"
     );
     for (name, server) in [("A", &a), ("B", &b)] {
-        assert_eq!(refresh(server, &r2).status, 401, "the newest token on {name}");
+        assert_eq!(
+            refresh(server, &r2).status,
+            401,
+            "the newest token on {name}"
+        );
         assert_eq!(refresh(server, &r1).status, 401, "r1 on {name}");
         assert_eq!(
             protected_settles(server, &a2, 401),
@@ -118,7 +122,9 @@ fn rotate_on_a_reuse_on_b_kills_the_family_on_both() {
     let (access, other) = login(&b);
     assert_eq!(refresh(&a, &other).status, 200);
     assert_eq!(protected_settles(&a, &access, 200), 200);
-    println!("rotate on A, rotate on B, reuse on B: family and newest access token refused on both");
+    println!(
+        "rotate on A, rotate on B, reuse on B: family and newest access token refused on both"
+    );
 }
 
 fn the_grace_period_holds_across_instances_and_a_race_yields_one_successor() {
@@ -131,7 +137,11 @@ fn the_grace_period_holds_across_instances_and_a_race_yields_one_successor() {
     let r1 = text(&first.json(), "refresh_token");
     let again = refresh(&b, &r0);
     assert_eq!(again.status, 200, "{}", again.text());
-    assert_eq!(text(&again.json(), "refresh_token"), r1, "the same successor on B");
+    assert_eq!(
+        text(&again.json(), "refresh_token"),
+        r1,
+        "the same successor on B"
+    );
 
     // The same token on both instances at once, twenty times: one successor each time.
     let mut token = r1;
@@ -230,7 +240,9 @@ fn redis_that_stops_answering_fails_the_refresh_closed_without_a_second_successo
     let (_, r2) = login(&a);
     let up_again = refresh(&a, &r2);
     assert_eq!(up_again.status, 200, "{}", up_again.text());
-    println!("Redis paused: 503, the retried token then refused as reuse; Redis down: 503; back: 200");
+    println!(
+        "Redis paused: 503, the retried token then refused as reuse; Redis down: 503; back: 200"
+    );
 }
 
 fn the_redis_store_decides_as_the_memory_store_does() {
@@ -240,8 +252,8 @@ fn the_redis_store_decides_as_the_memory_store_does() {
         .build()
         .expect("a runtime");
     runtime.block_on(async {
-        let on_redis = RedisStore::connect(&redis.url(), "t:", Duration::from_secs(2))
-            .expect("a store");
+        let on_redis =
+            RedisStore::connect(&redis.url(), "t:", Duration::from_secs(2)).expect("a store");
         let in_memory = MemoryStore::new();
         let now = rocket_flask_jwt::testing::now();
         // (presented, successor, seconds later, grace), in order, on one family "r0".
@@ -289,7 +301,10 @@ fn the_redis_store_decides_as_the_memory_store_does() {
         assert!(matches!(answers[6], Rotation::Refused));
         assert!(matches!(answers[7], Rotation::Refused));
         let sessions = on_redis.sessions("ann", now).await.expect("sessions");
-        assert!(sessions.is_empty(), "a revoked family is no session: {sessions:?}");
+        assert!(
+            sessions.is_empty(),
+            "a revoked family is no session: {sessions:?}"
+        );
     });
 }
 

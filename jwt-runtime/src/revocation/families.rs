@@ -233,12 +233,13 @@ impl FamilyRecord {
             kept.advance(attempt);
             return Rotation::Rotated;
         }
-        if kept.previous.as_deref() == Some(attempt.presented) && attempt.now <= kept.grace_until {
-            if let Some(successor) = &kept.successor {
-                return Rotation::Repeated {
-                    successor: successor.clone(),
-                };
-            }
+        if kept.previous.as_deref() == Some(attempt.presented)
+            && attempt.now <= kept.grace_until
+            && let Some(successor) = &kept.successor
+        {
+            return Rotation::Repeated {
+                successor: successor.clone(),
+            };
         }
         kept.revoked = true;
         kept.successor = None;
@@ -295,7 +296,7 @@ mod tests {
             presented,
             root: presented == "r0",
             successor_jti: successor,
-            successor: successor,
+            successor,
             access: Some(AccessToken {
                 jti: "a",
                 until: now + 900,
