@@ -14,6 +14,7 @@ use std::net::TcpListener;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -221,15 +222,15 @@ fn start_app() -> (String, impl Drop) {
 // ----- chromium and chromedriver ----------------------------------------------------------------
 
 /// The programs the test runs.
-struct BrowserTools {
-    chromium: PathBuf,
+pub(crate) struct BrowserTools {
+    pub(crate) chromium: PathBuf,
     chromedriver: PathBuf,
 }
 
 impl BrowserTools {
     /// `chromium` and `chromedriver` from `PATH`. Panics when one is missing (the harness runs
     /// this test only where both are found).
-    fn find() -> BrowserTools {
+    pub(crate) fn find() -> BrowserTools {
         let find = |name| on_path(name).unwrap_or_else(|| panic!("{name} not found on PATH"));
         BrowserTools {
             chromium: find("chromium"),
@@ -248,7 +249,7 @@ fn free_port() -> u16 {
 
 /// A running chromedriver and its WebDriver HTTP client. It runs in a process group of its own,
 /// which the browsers it starts join; dropping it kills the group, also when the test panics.
-struct Chromedriver {
+pub(crate) struct Chromedriver {
     child: Child,
     url: String,
     profile: PathBuf,
@@ -258,11 +259,18 @@ struct Chromedriver {
 }
 
 impl Chromedriver {
-    /// Starts chromedriver on a free port and waits until it is ready.
-    fn start(tools: &BrowserTools) -> Chromedriver {
+    /// Starts chromedriver on a free port and waits until it is ready. Each has a Chromium
+    /// profile and a log of its own, also beside others of the same process.
+    pub(crate) fn start(tools: &BrowserTools) -> Chromedriver {
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
-        let profile = dir.join(format!("chromium-profile-{}", std::process::id()));
-        let log = dir.join(format!("chromedriver-{}.log", std::process::id()));
+        let instance = format!(
+            "{}-{}",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        );
+        let profile = dir.join(format!("chromium-profile-{instance}"));
+        let log = dir.join(format!("chromedriver-{instance}.log"));
         if profile.exists() {
             fs::remove_dir_all(&profile).expect("remove the previous Chromium profile");
         }
@@ -312,7 +320,7 @@ impl Chromedriver {
     }
 
     /// Starts headless Chromium with a fresh profile.
-    fn new_session(&self, chromium: &Path) -> Session<'_> {
+    pub(crate) fn new_session(&self, chromium: &Path) -> Session<'_> {
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| a.to_string()).collect();
         args.push(format!("--user-data-dir={}", self.profile.display()));
         let capabilities = json!({"capabilities": {"alwaysMatch": {
@@ -381,21 +389,21 @@ impl Drop for Chromedriver {
 }
 
 /// A browser session; dropping it closes the browser.
-struct Session<'d> {
+pub(crate) struct Session<'d> {
     driver: &'d Chromedriver,
     id: String,
 }
 
 impl Session<'_> {
     /// A command of this session; panics on an error.
-    fn command(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) fn command(&self, method: Method, path: &str, body: Option<Value>) -> Value {
         let path = format!("/session/{}{path}", self.id);
         self.driver
             .send(method, &path, body.as_ref())
             .unwrap_or_else(|e| self.driver.fail(&e))
     }
 
-    fn navigate(&self, url: &str) {
+    pub(crate) fn navigate(&self, url: &str) {
         self.command(Method::POST, "/url", Some(json!({"url": url})));
     }
 
@@ -463,7 +471,7 @@ impl Session<'_> {
     }
 
     /// `document.cookie`, as the page's JavaScript sees it.
-    fn script_cookies(&self) -> String {
+    pub(crate) fn script_cookies(&self) -> String {
         let cookies = self.command(
             Method::POST,
             "/execute/sync",
@@ -476,7 +484,7 @@ impl Session<'_> {
     }
 
     /// Every cookie the browser holds for the page, `HttpOnly` ones included.
-    fn all_cookies(&self) -> Vec<Value> {
+    pub(crate) fn all_cookies(&self) -> Vec<Value> {
         match self.command(Method::GET, "/cookie", None) {
             Value::Array(cookies) => cookies,
             other => panic!("the cookies are not a list: {other}"),

@@ -1,6 +1,6 @@
 //! The root package's integration tests that run programs of the system — `redis-server`,
 //! `python3` (the Python reference applications, Valkey), `chromium` and `chromedriver`, `node`
-//! (Auth0's validator, panva's `oidc-provider`) — with
+//! (Auth0's validator, panva's `oidc-provider`), `nginx` (the proxy in front of a fleet) — with
 //! the helpers only they use. A binary of its own with its own harness (`libtest-mimic`), so that
 //! a test that cannot run for want of a program is reported as ignored, with the reason, in the
 //! harness's output and summary, never as passed; with the `CI` environment variable set it fails
@@ -60,6 +60,7 @@ mod resource_server_example;
 mod auth0_side_by_side;
 mod browser;
 mod extended_interop;
+mod fleet;
 mod interop;
 mod oidc_provider;
 mod revocation;
@@ -92,6 +93,7 @@ fn main() {
     tests.extend(auth0_side_by_side::tests());
     tests.extend(browser::tests());
     tests.extend(extended_interop::tests());
+    tests.extend(fleet::tests());
     tests.extend(http_client::tests::tests());
     tests.extend(interop::tests());
     tests.extend(live_rocket::tests());

@@ -8,9 +8,11 @@
 //!   succeeds, or when the environment's override variable names an interpreter.
 //! - `chromium` and `chromedriver`: found as executable files in a directory of `PATH`.
 //! - `node` and `npm` (Auth0's validator): found when `<program> --version` succeeds.
+//! - `nginx` (the proxy in front of a fleet): found as an executable file in a directory of `PATH`,
+//!   or in `/usr/sbin`, where Debian installs it and which is not on every user's `PATH`.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::common::redis_server;
 use crate::python_env::{self, PythonEnv};
@@ -25,6 +27,8 @@ pub enum Program {
     Chromium,
     /// `node` and `npm`.
     Node,
+    /// `nginx`.
+    Nginx,
 }
 
 /// What was found when the harness started.
@@ -36,6 +40,7 @@ pub struct Programs {
     browser_missing: Vec<&'static str>,
     /// `node` and `npm`, those that cannot be run.
     node_missing: Vec<&'static str>,
+    nginx: bool,
 }
 
 impl Programs {
@@ -54,6 +59,7 @@ impl Programs {
                 .into_iter()
                 .filter(|name| !runs(name))
                 .collect(),
+            nginx: nginx().is_some(),
         }
     }
 
@@ -89,6 +95,10 @@ impl Programs {
                     self.browser_missing.join(" and ")
                 )
             }),
+            Program::Nginx => (!self.nginx).then(|| {
+                "nginx not found on PATH nor in /usr/sbin: install the Debian package nginx"
+                    .to_owned()
+            }),
         }
     }
 }
@@ -101,13 +111,24 @@ fn runs(program: &str) -> bool {
         .is_ok_and(|output| output.status.success())
 }
 
+/// The `nginx` program: on `PATH`, else Debian's `/usr/sbin/nginx`.
+pub fn nginx() -> Option<PathBuf> {
+    on_path("nginx").or_else(|| {
+        let debian = Path::new("/usr/sbin/nginx");
+        is_executable(debian).then(|| debian.to_owned())
+    })
+}
+
 /// The executable file `name` in a directory of `PATH`.
 pub fn on_path(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt as _;
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
-        .find(|file| {
-            fs::metadata(file).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+        .find(|file| is_executable(file))
+}
+
+/// Whether `file` is a file that someone may execute.
+fn is_executable(file: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::metadata(file).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
