@@ -11,8 +11,8 @@ use crate::claims::Payload;
 use crate::error::JwtError;
 use crate::http::engine::Authenticator;
 use crate::http::engine::Registered;
+use crate::http::finish::Rotated;
 use crate::http::issue::{unverified_parts, Freshness, TokenRequest, TokenType};
-use crate::http::rotation::Rotated;
 use crate::settings::Settings;
 
 /// A request guard that issues tokens signed with the configured key: Flask-JWT-Extended's

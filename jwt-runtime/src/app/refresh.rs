@@ -14,8 +14,8 @@ use crate::app::manager::identity_of;
 use crate::authz::rules::{Refresh, RouteRules};
 use crate::error::{JwtError, JwtResponse};
 use crate::http::engine::Authenticator;
+use crate::http::finish::Rotated;
 use crate::http::issue::{Freshness, TokenRequest, TokenType};
-use crate::http::rotation::Rotated;
 use crate::token::verified::VerifiedToken;
 use serde_json::{json, Value};
 
@@ -36,6 +36,7 @@ impl RefreshResource {
             .0
             .authenticate(request, RouteRules::of_route::<Refresh>())
             .await?;
+        crate::http::cookies::write_rotated(request)?;
         let claims = current
             .token
             .as_ref()

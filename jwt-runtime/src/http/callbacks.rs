@@ -14,8 +14,7 @@ use serde_json::Value;
 
 use crate::claims::Payload;
 use crate::error::{Check, JwtError, JwtResponse};
-use crate::http::rotation::ReuseFn;
-use crate::revocation::{BlocklistFn, RevocationStore};
+use crate::revocation::{BlocklistFn, ReuseFn, RevocationStore};
 use crate::settings::Settings;
 use crate::token::claims::TokenClaims;
 use crate::token::codec::TokenCodec;

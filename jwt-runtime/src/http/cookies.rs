@@ -204,7 +204,7 @@ impl<'r> JwtCookies<'r> {
     /// becomes the error callback's response.
     /// The refresh cookies of a rotated refresh token (the rotation's own, so the error stays
     /// a [`JwtError`] for the guard to answer).
-    pub(crate) fn write_refresh(&self, token: &str) -> Result<(), JwtError> {
+    fn write_refresh(&self, token: &str) -> Result<(), JwtError> {
         let now = OffsetDateTime::now_utc();
         self.push(set(self.settings(), Kind::Refresh, token, None, None, now)?);
         Ok(())
@@ -226,6 +226,25 @@ impl<'r> JwtCookies<'r> {
             self.jar.add(cookie.jar.clone());
             written.push(cookie);
         }
+    }
+}
+
+/// After a refresh-token rotation of `request` whose token came in a cookie, its successor in
+/// the refresh cookies (once): the guard's and the refresh resource's last step.
+pub(crate) fn write_rotated(request: &Request<'_>) -> Result<(), JwtError> {
+    let Some(rotated) = crate::http::finish::of(request).rotated.get() else {
+        return Ok(());
+    };
+    if !rotated.in_cookie
+        || rotated
+            .cookies_written
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        return Ok(());
+    }
+    match JwtCookies::of(request) {
+        Some(cookies) => cookies.write_refresh(&rotated.refresh_token),
+        None => Ok(()),
     }
 }
 

@@ -8,7 +8,6 @@ use rocket::http::Cookie;
 use rocket::{Request, Response};
 
 use crate::error::JwtResponse;
-use crate::http::rotation::Rotated;
 
 /// What the response of one request still needs.
 #[derive(Default)]
@@ -24,6 +23,29 @@ pub(crate) struct Finishing {
 /// The request's [`Finishing`].
 pub(crate) fn of<'r>(request: &'r Request<'_>) -> &'r Finishing {
     request.local_cache(Finishing::default)
+}
+
+/// What a rotation left for the rest of the request: the successor to send, and the `jti`
+/// reserved for the access token the handler issues beside it (recorded with the family, so
+/// that a reuse revokes it too).
+#[derive(Debug)]
+pub(crate) struct Rotated {
+    pub(crate) refresh_token: String,
+    pub(crate) access_jti: Mutex<Option<String>>,
+    /// The rotated token came in a cookie: the successor goes in the refresh cookies.
+    pub(crate) in_cookie: bool,
+    /// Whether those cookies were written.
+    pub(crate) cookies_written: std::sync::atomic::AtomicBool,
+}
+
+impl Rotated {
+    /// The reserved access `jti`, once.
+    pub(crate) fn take_access_jti(&self) -> Option<String> {
+        self.access_jti
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
 }
 
 /// One cookie as Rocket's jar holds it and as Flask-JWT-Extended writes it.

@@ -208,7 +208,8 @@ impl<'r, R: Rules> FromRequest<'r> for JwtAuth<R> {
         };
         let outcome = engine
             .authenticate(request, RouteRules::of_route::<R>())
-            .await;
+            .await
+            .and_then(|current| crate::http::cookies::write_rotated(request).map(|()| current));
         match outcome {
             Ok(current) => Outcome::Success(JwtAuth {
                 current: Ok(current),

@@ -3,13 +3,13 @@
 //! token passed every other check and before the handler runs. The handler then finds the
 //! successor ([`JwtManager::rotated_refresh_token`](crate::extended::JwtManager::rotated_refresh_token));
 //! a token that came in a cookie gets its successor in the refresh cookies without the
-//! handler's help.
+//! handler's help (written by the guard, [`crate::http::cookies::write_rotated`]).
 //!
 //! The rules of a family are in [`crate::revocation::FamilyRecord`]. A store that cannot answer
 //! within `revocation_timeout` fails the refresh closed (503) whatever `revocation_fail_open`
 //! says: a successor is issued only once the store took it.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rocket::http::Status;
@@ -19,36 +19,14 @@ use serde_json::{json, Value};
 use crate::authz::rules::Location;
 use crate::claims::{claim_text, now, Payload};
 use crate::error::{ErrorKind, JwtError};
-use crate::http::cookies::JwtCookies;
+use crate::http::finish::Rotated;
 use crate::http::issue::{self, Freshness, TokenRequest, TokenType};
 use crate::revocation::{
-    self, AccessToken, FamilyStart, RefreshFamilies, RefreshTokenReuse, RevocationStore, Rotation,
-    RotationAttempt, FAMILY_CLAIM,
+    self, AccessToken, FamilyStart, RefreshFamilies, RefreshTokenReuse, ReuseFn, RevocationStore,
+    Rotation, RotationAttempt, FAMILY_CLAIM,
 };
 use crate::settings::Settings;
 use crate::token::verified::VerifiedToken;
-
-/// The `on_refresh_token_reuse` callback.
-pub(crate) type ReuseFn = dyn Fn(&RefreshTokenReuse) + Send + Sync;
-
-/// What a rotation left for the rest of the request: the successor to send, and the `jti`
-/// reserved for the access token the handler issues beside it (recorded with the family, so
-/// that a reuse revokes it too).
-#[derive(Debug)]
-pub(crate) struct Rotated {
-    pub(crate) refresh_token: String,
-    access_jti: Mutex<Option<String>>,
-}
-
-impl Rotated {
-    /// The reserved access `jti`, once.
-    pub(crate) fn take_access_jti(&self) -> Option<String> {
-        self.access_jti
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-    }
-}
 
 /// The rotation of an engine: the store's families and the settings that shape them.
 pub(crate) struct Rotator {
@@ -163,10 +141,14 @@ impl Rotator {
             Rotation::Rotated => Rotated {
                 refresh_token: successor,
                 access_jti: Mutex::new(Some(access_jti)),
+                in_cookie: token.location == Location::Cookies,
+                cookies_written: Default::default(),
             },
             Rotation::Repeated { successor } => Rotated {
                 refresh_token: successor,
                 access_jti: Mutex::new(None),
+                in_cookie: token.location == Location::Cookies,
+                cookies_written: Default::default(),
             },
             Rotation::Reused { access } => {
                 log::warn!(
@@ -193,12 +175,8 @@ impl Rotator {
                 return Err(refused(token, "its family is revoked, or unknown"));
             }
         };
-        if token.location == Location::Cookies
-            && let Some(cookies) = JwtCookies::of(request)
-        {
-            cookies.write_refresh(&rotated.refresh_token)?;
-        }
-        // The flow runs once per request: the first rotation is the request's.
+        // The flow runs once per request: the first rotation is the request's. The refresh
+        // cookies are written by the guard (`cookies::write_rotated`).
         let _ = crate::http::finish::of(request).rotated.set(rotated);
         Ok(())
     }

@@ -120,6 +120,9 @@ pub struct RefreshTokenReuse {
     pub jti: String,
 }
 
+/// The `on_refresh_token_reuse` callback.
+pub(crate) type ReuseFn = dyn Fn(&RefreshTokenReuse) + Send + Sync;
+
 /// One live family: a session a user can see.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Session {

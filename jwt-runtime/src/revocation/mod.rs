@@ -54,6 +54,7 @@ use crate::token::claims::TokenClaims;
 use crate::token::verified::VerifiedToken;
 use futures_util::future::BoxFuture;
 
+pub(crate) use families::ReuseFn;
 pub use families::{
     AccessToken, FamilyRecord, FamilyStart, IssuedAccess, RefreshFamilies, RefreshTokenReuse,
     Rotation, RotationAttempt, Session, FAMILY_CLAIM,
