@@ -10,8 +10,9 @@
 //! ```
 //!
 //! With `REDIS_URL` set (e.g. `REDIS_URL=redis://127.0.0.1:6379/`), revoked tokens are kept in
-//! that Redis, shared by every instance, and two routes revoke them: `DELETE /logout` (the
-//! presented token, access or refresh, as Flask-JWT-Extended's Redis blocklist example does) and
+//! that Redis, shared by every instance, and three routes revoke them: `DELETE /logout` (the
+//! presented token, access or refresh, as Flask-JWT-Extended's Redis blocklist example does),
+//! `DELETE /logout/refresh` (a refresh token, e.g. the refresh cookie's) and
 //! `DELETE /logout/everywhere` (every token of the presented token's subject).
 //!
 //! With `JWT_REFRESH_TOKEN_ROTATION=true`, every refresh also answers a new refresh token and the
@@ -128,6 +129,16 @@ fn refresh(jwt: JwtManager<'_>) -> Result<Value, JwtResponse> {
     })
 }
 
+/// A new access token in the access cookies (for a refresh token in a cookie); with rotation
+/// on, the refresh cookies carry the successor too.
+#[jwt_required(refresh)]
+#[post("/refresh/cookies")]
+fn refresh_cookies(jwt: JwtManager<'_>, cookies: JwtCookies<'_>) -> Result<Value, JwtResponse> {
+    cookies
+        .set_access_cookies(&jwt.create_access_token(get_jwt_identity(), Freshness::NotFresh)?)?;
+    Ok(json!({"refresh": true}))
+}
+
 /// The caller's sessions (with rotation on: each login's family of refresh tokens).
 #[jwt_required]
 #[get("/sessions")]
@@ -210,6 +221,16 @@ async fn logout(revoker: &Revoker) -> Result<Value, JwtResponse> {
     Ok(json!({"msg": format!("{kind} token revoked")}))
 }
 
+/// Revokes the presented refresh token (a refresh cookie's, with its CSRF value) and unsets the
+/// refresh cookies.
+#[jwt_required(refresh)]
+#[delete("/logout/refresh")]
+async fn logout_refresh(revoker: &Revoker, cookies: JwtCookies<'_>) -> Result<Value, JwtResponse> {
+    revoker.revoke_token(&get_jwt()).await?;
+    cookies.unset_refresh_cookies()?;
+    Ok(json!({"msg": "Refresh token revoked"}))
+}
+
 /// Revokes every token of the presented token's subject issued until now ("log out
 /// everywhere").
 #[jwt_required(verify_type = false)]
@@ -255,7 +276,7 @@ pub fn app(redis_url: Option<String>) -> Rocket<Build> {
     }
     let jwt = jwt.build().expect("valid Jwt configuration");
     let rocket = match redis_url {
-        Some(_) => rocket::build().mount("/", routes![logout, logout_everywhere]),
+        Some(_) => rocket::build().mount("/", routes![logout, logout_refresh, logout_everywhere]),
         None => rocket::build(),
     };
     rocket.attach(jwt).mount(
@@ -266,6 +287,7 @@ pub fn app(redis_url: Option<String>) -> Rocket<Build> {
             login_cookies,
             logout_cookies,
             refresh,
+            refresh_cookies,
             sessions,
             end_session,
             protected,

@@ -28,6 +28,8 @@ Routes:
 - ``GET /optional``: access token optional; ``{"logged_in_as": sub or null}``.
 - ``GET /claims``: ``{"sub", "type", "fresh"}`` from the verified claims.
 - ``GET /user``: ``{"id", "username"}`` of the looked-up user.
+- ``POST /refresh/cookies``: refresh token required; sets a new (non-fresh) access token's
+  cookies, answers ``{"refresh": true}``.
 - ``GET /headers-only``: access token required, looked for in the headers only.
 
 With ``REDIS_URL`` set, revoked tokens are kept in that Redis, as Flask-JWT-Extended's
@@ -40,6 +42,8 @@ published on ``<prefix>invalidations``. Two more routes:
 
 - ``DELETE /logout``: any token (``verify_type=False``); revokes it until it expires, answers
   ``{"msg": "Access token revoked"}`` or ``{"msg": "Refresh token revoked"}``.
+- ``DELETE /logout/refresh``: a refresh token (a refresh cookie's, with its CSRF value);
+  revokes it, unsets the refresh cookies, answers ``{"msg": "Refresh token revoked"}``.
 - ``DELETE /logout/everywhere``: any token; revokes every token of its subject issued until
   now, answers ``{"msg": "All tokens revoked"}``.
 """
@@ -63,6 +67,7 @@ from flask_jwt_extended import (
     set_access_cookies,
     set_refresh_cookies,
     unset_jwt_cookies,
+    unset_refresh_cookies,
 )
 from werkzeug.serving import make_server
 
@@ -218,6 +223,14 @@ def create_app():
             blocklist.revoke_token(token)
             return jsonify(msg="%s token revoked" % token["type"].capitalize())
 
+        @app.route("/logout/refresh", methods=["DELETE"])
+        @jwt_required(refresh=True)
+        def logout_refresh():
+            blocklist.revoke_token(get_jwt())
+            response = jsonify(msg="Refresh token revoked")
+            unset_refresh_cookies(response)
+            return response
+
         @app.route("/logout/everywhere", methods=["DELETE"])
         @jwt_required(verify_type=False)
         def logout_everywhere():
@@ -229,6 +242,13 @@ def create_app():
     def refresh():
         access_token = create_access_token(identity=get_jwt_identity(), fresh=False)
         return jsonify(access_token=access_token)
+
+    @app.route("/refresh/cookies", methods=["POST"])
+    @jwt_required(refresh=True)
+    def refresh_cookies():
+        response = jsonify({"refresh": True})
+        set_access_cookies(response, create_access_token(identity=get_jwt_identity(), fresh=False))
+        return response
 
     @app.route("/protected", methods=["GET", "POST"])
     @jwt_required()

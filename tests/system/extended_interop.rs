@@ -1287,6 +1287,20 @@ fn cases() -> Vec<Case> {
             post("/refresh").cookie(a).header("X-CSRF-TOKEN", "{XA}"),
         ),
         same(
+            "refresh into cookies, right CSRF",
+            post("/refresh/cookies")
+                .cookie("refresh_token_cookie={CR}")
+                .header("X-CSRF-TOKEN", "{XR}"),
+        ),
+        same(
+            "refresh into cookies, no CSRF",
+            post("/refresh/cookies").cookie("refresh_token_cookie={CR}"),
+        ),
+        same(
+            "refresh into cookies, header token",
+            post("/refresh/cookies").bearer("{R}"),
+        ),
+        same(
             "refresh with the header, access cookie present",
             post("/refresh").cookie(a).bearer("{R}"),
         ),
