@@ -346,6 +346,41 @@ fn the_refresh_resource_answers_the_successor_and_the_reuse_callback_is_told() {
     );
 }
 
+#[test]
+fn two_refresh_guards_on_one_route_rotate_once() {
+    let jwt = Jwt::builder()
+        .extended()
+        .refresh_token_rotation(true)
+        .build()
+        .expect("valid configuration");
+    let rocket = crate::common::with_test_secret(rocket::build().attach(jwt).mount(
+        "/",
+        rocket::routes![super::rotation::issue, super::rotation::twice],
+    ));
+    let client = Client::untracked(rocket).expect("ignites");
+    let r0 = client
+        .get("/issue")
+        .dispatch()
+        .into_string()
+        .expect("a token");
+    let response = client.post("/twice").header(bearer(&r0)).dispatch();
+    assert_eq!(response.status(), Status::Ok);
+    let r1 = response.into_string().expect("the successor");
+    assert_eq!(claims(&r1)["fam"], claims(&r0)["jti"]);
+    let again = client.post("/twice").header(bearer(&r1)).dispatch();
+    assert_eq!(again.status(), Status::Ok, "the family is alive");
+}
+
+/// Two guards that both want a refresh token; answers the successor.
+#[rocket::post("/twice")]
+fn twice(
+    _first: rocket_flask_jwt::JwtAuth<rocket_flask_jwt::Refresh>,
+    _second: rocket_flask_jwt::JwtAuth<rocket_flask_jwt::Refresh>,
+    jwt: rocket_flask_jwt::extended::JwtManager<'_>,
+) -> Option<String> {
+    jwt.rotated_refresh_token().map(str::to_owned)
+}
+
 /// A refresh token for `ann`.
 #[rocket::get("/issue")]
 fn issue(

@@ -86,6 +86,11 @@ impl Rotator {
         token: &VerifiedToken,
         create: impl Fn(TokenRequest) -> Result<String, JwtError>,
     ) -> Result<(), JwtError> {
+        if crate::http::finish::of(request).rotated.get().is_some() {
+            // A second guard of the same request: the token was rotated by the first (presenting
+            // it again would be a reuse).
+            return Ok(());
+        }
         let claims = &token.claims;
         let subject = claims
             .get(&self.identity_claim)
@@ -175,8 +180,8 @@ impl Rotator {
                 return Err(refused(token, "its family is revoked, or unknown"));
             }
         };
-        // The flow runs once per request: the first rotation is the request's. The refresh
-        // cookies are written by the guard (`cookies::write_rotated`).
+        // Set once per request (see above). The refresh cookies are written by the guard
+        // (`cookies::write_rotated`).
         let _ = crate::http::finish::of(request).rotated.set(rotated);
         Ok(())
     }
