@@ -71,10 +71,11 @@ impl Rotator {
         })
     }
 
-    fn families(&self) -> &dyn RefreshFamilies {
+    /// The store's families (checked when the rotator was made: never an error in practice).
+    fn families(&self) -> Result<&dyn RefreshFamilies, JwtError> {
         self.store
             .families()
-            .expect("checked when the rotator was made")
+            .ok_or_else(|| JwtError::internal("the revocation store keeps no families"))
     }
 
     /// Rotates `token` (a verified refresh token) for `request`: the successor is issued with
@@ -142,7 +143,7 @@ impl Rotator {
                 .unwrap_or(now),
             user_agent,
         };
-        let rotated = match self.within(self.families().rotate(&attempt)).await? {
+        let rotated = match self.within(self.families()?.rotate(&attempt)).await? {
             Rotation::Rotated => Rotated {
                 refresh_token: successor,
                 access_jti: Mutex::new(Some(access_jti)),
@@ -214,7 +215,7 @@ impl Rotator {
             until,
             user_agent: self.user_agent(request),
         };
-        self.within(self.families().start(&start)).await
+        self.within(self.families()?.start(&start)).await
     }
 
     /// Revokes the access token `jti` of `subject`; a failure is logged (the family is revoked
