@@ -9,19 +9,23 @@
 //!
 //! - Cookies, in headless Chromium (the page's `fetch`, with the value of the `csrf_access_token`
 //!   or `csrf_refresh_token` cookie in `X-CSRF-TOKEN`): logged in on one side, the protected
-//!   routes of both answer, with the CSRF header and not without it; the other side refreshes;
-//!   that side logs the session out; the cookies the browser held just before the logout, put
-//!   back, are then refused by every route of both that reads them.
+//!   routes of both answer, with the CSRF header and not without it; the other side refreshes
+//!   through the refresh cookie into new access cookies (the Flask side at `POST /py/refresh`, the
+//!   Rust side at `POST /rs/refresh/cookies`), which the protected routes of both take; that side
+//!   logs the session out (`DELETE /logout/refresh` with the refresh cookie, `DELETE /logout` with
+//!   the access cookie); the cookies the browser held just before the logout, put back, are then
+//!   refused by every route of both that reads them.
 //! - Tokens in headers, over plain HTTP through nginx: logged in on either side, refreshed on the
 //!   other, logged out on either; every route of both then refuses each token of the session.
 //!
 //! A logout revokes the tokens it is shown, and no other, as the recipe does: the client shows
-//! each token it holds (the access token, the refresh token and, in headers, a refreshed access
-//! token). The access token that a refresh replaced in the browser's cookies is not revoked by a
-//! logout that cannot be shown it (the page cannot read an `HttpOnly` cookie); the tests check
-//! that too. The extended example reads a refresh token to revoke it only from a header, so a
-//! browser logged out on the Rust side has its refresh cookie revoked through the Flask side's
-//! `DELETE /py/logout/refresh`.
+//! each token it holds. In headers, those are the refreshed access token, the refresh token and
+//! the login's access token, which the refresh replaced. In cookies, those are the two token
+//! cookies held just before the logout, each shown with its CSRF value: the access cookie, which
+//! holds the refreshed access token, and the refresh cookie; the replay puts back both, with their
+//! CSRF cookies. The login's access token, which the refresh replaced in the browser's cookies,
+//! is not revoked by a logout that cannot be shown it (the page cannot read an `HttpOnly`
+//! cookie); the tests check that too.
 //!
 //! The tests need `redis-server`, `python3` (the Flask-JWT-Extended environment of
 //! `extended_interop`), `nginx`, and those with cookies `chromium` and `chromedriver`: where one
@@ -132,7 +136,12 @@ impl Side {
                 ("DELETE", "/logout/refresh", true),
                 ("DELETE", "/logout", false),
             ],
-            Side::Rust => &[("POST", "/refresh", true), ("DELETE", "/logout", false)],
+            Side::Rust => &[
+                ("POST", "/refresh", true),
+                ("POST", "/refresh/cookies", true),
+                ("DELETE", "/logout/refresh", true),
+                ("DELETE", "/logout", false),
+            ],
         }
     }
 }
@@ -581,99 +590,86 @@ fn cookies_across_the_fleet(login: Side) {
         t.expect(&call, answer, missing_csrf());
     }
 
-    // The other side refreshes through the refresh cookie, with its own CSRF value.
-    let (call, answer) = page.call("POST", &refresher.path("/refresh"), With::Cookies);
+    // The other side refreshes through the refresh cookie, with its own CSRF value, and sets the
+    // new access token's cookies: the Flask side at `/refresh` (which answers the token too), the
+    // Rust side at `/refresh/cookies` (which answers only that it refreshed).
+    let refresh_path = refresher.path(match refresher {
+        Side::Flask => "/refresh",
+        Side::Rust => "/refresh/cookies",
+    });
+    let (call, answer) = page.call("POST", &refresh_path, With::Cookies);
     t.expect(&call, answer, missing_csrf());
-    let (call, answer) = page.call("POST", &refresher.path("/refresh"), With::RefreshCsrf);
-    let refreshed = member(&t.expect_status(&call, answer, 200), "access_token");
-    assert_refreshed(&refreshed);
-    // The Rust side answers the new access token in the body only (the example sets no cookie
-    // there): the page keeps it and sends it in the Authorization header. The Flask side sets it
-    // as the access cookie as well.
-    let held = match refresher {
-        Side::Rust => {
-            assert_eq!(
-                page.cookie("access_token_cookie").as_deref(),
-                Some(login_access.as_str()),
-                "the cookies stay as they were"
-            );
-            for side in SIDES {
-                for method in ["GET", "POST"] {
-                    let with = With::Bearer("the refreshed token", &refreshed);
-                    let (call, answer) = page.call(method, &side.path("/protected"), with);
-                    t.expect(&call, answer, logged_in_as_user1());
-                }
-            }
-            Some(refreshed)
-        }
+    let (call, answer) = page.call("POST", &refresh_path, With::RefreshCsrf);
+    let refreshed = page
+        .cookie("access_token_cookie")
+        .expect("an access cookie");
+    match refresher {
         Side::Flask => {
+            let answered = member(&t.expect_status(&call, answer, 200), "access_token");
             assert_eq!(
-                page.cookie("access_token_cookie").as_deref(),
-                Some(refreshed.as_str()),
+                refreshed, answered,
                 "the refresh sets the new access cookie"
             );
-            assert_eq!(
-                page.cookie("csrf_access_token").as_deref(),
-                claims_of(&refreshed)["csrf"].as_str(),
-                "and its CSRF cookie"
-            );
-            for side in SIDES {
-                let (call, answer) = page.call("GET", &side.path("/protected"), With::Cookies);
-                t.expect(&call, answer, logged_in_as_user1());
-                let (call, answer) = page.call("POST", &side.path("/protected"), With::AccessCsrf);
-                t.expect(&call, answer, logged_in_as_user1());
-            }
-            None
         }
-    };
-
-    // The same side logs the session out.
-    let before_logout = page.session.all_cookies();
-    match refresher {
-        Side::Rust => {
-            let (call, answer) = page.call("DELETE", "/rs/logout", With::Cookies);
-            t.expect(&call, answer, missing_csrf());
-            let (call, answer) = page.call("DELETE", "/rs/logout", With::AccessCsrf);
-            t.expect(&call, answer, token_revoked("Access"));
-            let token = held.as_deref().expect("the refreshed token");
-            let with = With::Bearer("the refreshed token", token);
-            let (call, answer) = page.call("DELETE", "/rs/logout", with);
-            t.expect(&call, answer, token_revoked("Access"));
-            let (call, answer) = page.call("POST", "/rs/logout/cookies", With::Cookies);
-            t.expect(&call, answer, (200, json!({"logout": true})));
-            assert_eq!(
-                page.session.all_cookies(),
-                Vec::<Value>::new(),
-                "no cookie left"
-            );
-            // The example reads a refresh token to revoke it only from a header, which the page
-            // cannot fill from its HttpOnly cookie: the refresh cookie, put back, is revoked
-            // through the Flask side (which shows that it was still valid).
-            page.restore(&before_logout);
-            let (call, answer) = page.call("DELETE", "/py/logout/refresh", With::RefreshCsrf);
-            t.expect(&call, answer, token_revoked("Refresh"));
-        }
-        Side::Flask => {
-            let (call, answer) = page.call("DELETE", "/py/logout/refresh", With::Cookies);
-            t.expect(&call, answer, missing_csrf());
-            let (call, answer) = page.call("DELETE", "/py/logout/refresh", With::RefreshCsrf);
-            t.expect(&call, answer, token_revoked("Refresh"));
-            let (call, answer) = page.call("DELETE", "/py/logout", With::Cookies);
-            t.expect(&call, answer, missing_csrf());
-            let (call, answer) = page.call("DELETE", "/py/logout", With::AccessCsrf);
-            t.expect(&call, answer, token_revoked("Access"));
-            assert_eq!(
-                page.session.all_cookies(),
-                Vec::<Value>::new(),
-                "no cookie left"
-            );
-        }
+        Side::Rust => t.expect(&call, answer, (200, json!({"refresh": true}))),
+    }
+    assert_ne!(
+        refreshed, login_access,
+        "the refresh replaces the access cookie"
+    );
+    assert_refreshed(&refreshed);
+    assert_eq!(
+        page.cookie("csrf_access_token").as_deref(),
+        claims_of(&refreshed)["csrf"].as_str(),
+        "and its CSRF cookie"
+    );
+    assert_eq!(cookie_shapes(&page.session.all_cookies()), shapes(true));
+    // Both sides take the new access cookie.
+    for side in SIDES {
+        let (call, answer) = page.call("GET", &side.path("/protected"), With::Cookies);
+        t.expect(&call, answer, logged_in_as_user1());
+        let (call, answer) = page.call("POST", &side.path("/protected"), With::AccessCsrf);
+        t.expect(&call, answer, logged_in_as_user1());
     }
 
+    // The same side logs the session out: it revokes the refresh cookie, then the access cookie,
+    // each shown with its own CSRF value.
+    let before_logout = page.session.all_cookies();
+    for (route, with, kind) in [
+        ("/logout/refresh", With::RefreshCsrf, "Refresh"),
+        ("/logout", With::AccessCsrf, "Access"),
+    ] {
+        let path = refresher.path(route);
+        let (call, answer) = page.call("DELETE", &path, With::Cookies);
+        t.expect(&call, answer, missing_csrf());
+        let (call, answer) = page.call("DELETE", &path, with);
+        t.expect(&call, answer, token_revoked(kind));
+    }
+    // The Flask side's `/logout` unsets every cookie; the Rust side's `/logout/refresh` unsets
+    // the refresh cookies, and its `/logout` no cookie: `/logout/cookies` unsets the rest.
+    if refresher == Side::Rust {
+        assert_eq!(
+            cookie_shapes(&page.session.all_cookies()),
+            shapes(true)
+                .into_iter()
+                .filter(|(name, _, _)| name.contains("access"))
+                .collect::<Vec<_>>(),
+            "the access cookies are left"
+        );
+        let (call, answer) = page.call("POST", "/rs/logout/cookies", With::Cookies);
+        t.expect(&call, answer, (200, json!({"logout": true})));
+    }
+    assert_eq!(
+        page.session.all_cookies(),
+        Vec::<Value>::new(),
+        "no cookie left"
+    );
+
     // The cookies held before the logout, put back: every route of both that reads them refuses
-    // them, and so does every route that takes the refreshed token the page held.
+    // them.
     page.restore(&before_logout);
     let cookie_access = access_cookie_in(&before_logout);
+    assert_eq!(cookie_access, refreshed);
     for side in SIDES {
         for &(method, route, _) in side.access_routes().iter().filter(|r| r.2) {
             let (call, answer) = page.call(method, &side.path(route), With::AccessCsrf);
@@ -683,23 +679,13 @@ fn cookies_across_the_fleet(login: Side) {
             let (call, answer) = page.call(method, &side.path(route), With::RefreshCsrf);
             t.expect(&call, answer, revoked());
         }
-        if let Some(token) = &held {
-            for &(method, route, _) in side.access_routes() {
-                let with = With::Bearer("the refreshed token", token);
-                let (call, answer) = page.call(method, &side.path(route), with);
-                t.expect(&call, answer, refusal(route, token));
-            }
-        }
     }
-    // The login's access token, which the Flask side's refresh replaced in the cookies, was never
-    // shown to the logout: both sides still take it, until it expires.
-    if refresher == Side::Flask {
-        assert_ne!(login_access, cookie_access);
-        for side in SIDES {
-            let with = With::Bearer("the login's access token", &login_access);
-            let (call, answer) = page.call("GET", &side.path("/protected"), with);
-            t.expect(&call, answer, logged_in_as_user1());
-        }
+    // The login's access token, which the refresh replaced in the cookies, was never shown to the
+    // logout: both sides still take it, until it expires.
+    for side in SIDES {
+        let with = With::Bearer("the login's access token", &login_access);
+        let (call, answer) = page.call("GET", &side.path("/protected"), with);
+        t.expect(&call, answer, logged_in_as_user1());
     }
 }
 
