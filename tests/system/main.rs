@@ -62,6 +62,7 @@ mod browser;
 mod extended_interop;
 mod fleet;
 mod interop;
+mod jwks_verifiers;
 mod oidc_provider;
 mod revocation;
 mod revocation_cluster;
@@ -96,6 +97,7 @@ fn main() {
     tests.extend(fleet::tests());
     tests.extend(http_client::tests::tests());
     tests.extend(interop::tests());
+    tests.extend(jwks_verifiers::tests());
     tests.extend(live_rocket::tests());
     tests.extend(oidc_provider::tests());
     tests.extend(revocation::tests());
