@@ -67,10 +67,12 @@ pub mod authorization {
 pub mod validation {
     //! Token validation without a request: the codec that signs and verifies with the configured
     //! keys ([`TokenCodec`]), an application's resolved validation ([`Verifier`], several trusted
-    //! authorities included), the inspector's report ([`Inspection`]), and the helpers the
-    //! `jwt-inspect` command shows its findings with.
+    //! authorities included), the inspector's report ([`Inspection`]), the key ring of issued
+    //! tokens ([`KeyRing`], read from `signing_keys_dir`), and the helpers the `jwt-inspect`
+    //! command shows its findings with.
 
     pub use crate::claims::{now, numeric_date};
+    pub use crate::keys::ring::{KeyFileError, KeyRing, KeyState, KeyTimes, RingKey, SharedRing};
     pub use crate::keys::{algorithm_name, minimum_secret_bytes};
     pub use crate::token::access_token::{ACCESS_TOKEN_TYP, DEFAULT_MAX_AGE};
     pub use crate::token::codec::TokenCodec;

@@ -32,6 +32,7 @@ mod flask_jwt_suite;
 mod inspector_agrees;
 mod issuer_tokens;
 mod jwt_required;
+mod key_ring;
 mod macro_expansion;
 mod oauth_resource;
 mod properties;

@@ -150,12 +150,19 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             rotation,
         ));
         let metadata_route = crate::app::resource_metadata::route(engine.codec().settings());
+        let key_set_routes = engine
+            .codec()
+            .ring()
+            .map(|ring| crate::app::key_set::routes(ring, engine.codec().settings()));
         let mut rocket = crate::http::catcher::register(rocket.manage(Registered(engine.clone())));
         if let Some(revoker) = revoker {
             rocket = rocket.manage(revoker);
         }
         if let Some(route) = metadata_route {
             rocket = rocket.mount("/", vec![route]);
+        }
+        if let Some(routes) = key_set_routes {
+            rocket = rocket.mount("/", routes);
         }
         if let Some(rule) = refresh_route {
             rocket = rocket.mount("/", vec![RefreshResource::route(engine.clone(), &rule)]);

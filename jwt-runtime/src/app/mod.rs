@@ -6,6 +6,7 @@
 pub(crate) mod auth;
 pub(crate) mod builder;
 pub(crate) mod fairing;
+pub(crate) mod key_set;
 pub(crate) mod manager;
 pub(crate) mod refresh;
 pub(crate) mod resource_metadata;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use jsonwebtoken::{Algorithm, DecodingKey};
 
 mod load;
+pub(crate) mod ring;
 mod signing;
 
 use crate::crypto::{KeyProblem, Verifier};

@@ -112,6 +112,26 @@ pub struct Settings {
     /// Public key (PEM, DER or JWK) used to verify RS*, PS*, ES* or EdDSA tokens.
     #[serde(with = "forms::key_material")]
     pub public_key: Option<KeyMaterial>,
+    /// A directory of signing keys (one PEM private key per `*.pem` file, its times before the
+    /// PEM): a key ring in place of `private_key`. Each key's `kid` is its RFC 7638 thumbprint;
+    /// the key that signs, the keys that verify and the keys published at `jwks_path` follow
+    /// from each key's times and the clock. Looked at again every second: rotate by adding a
+    /// file. Default none.
+    pub signing_keys_dir: Option<String>,
+    /// With `signing_keys_dir`, until when (seconds since the epoch) tokens signed by the static
+    /// `secret_key` or `public_key` still verify: the window of a migration to the ring, after
+    /// which they are refused. Needed when a static key is set beside the ring. Default none.
+    pub static_keys_until: Option<i64>,
+    /// Where the public keys of the ring are served as a JWKS (`GET`); default
+    /// `/.well-known/jwks.json`. Served only with `signing_keys_dir`.
+    #[default = "/.well-known/jwks.json"]
+    pub jwks_path: String,
+    /// The longest a verifier may cache the JWKS (`Cache-Control: max-age`), seconds; default 300.
+    /// A key must be published at least this long before it signs (its `signs-from` after its
+    /// `published-at`); the JWKS answers the smaller of the two.
+    #[default(Duration::from_secs(300))]
+    #[serde(with = "forms::seconds")]
+    pub jwks_max_age: Duration,
     /// `JWT_DEFAULT_REALM`: the realm in `WWW-Authenticate`; default `Login Required`.
     #[default = "Login Required"]
     pub default_realm: String,

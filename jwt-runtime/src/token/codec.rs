@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::claims::{now, Payload};
 use crate::error::JwtError;
 use crate::jwks::{Jwks, JwksConfig};
+use crate::keys::ring::SharedRing;
 use crate::keys::{self, algorithm_name, SigningKey};
 use crate::settings::{Settings, SettingsError};
 use crate::token::cache::{Verified, VerifiedTokens};
@@ -55,24 +56,27 @@ impl TokenCodec {
     pub fn new(settings: Settings) -> Result<Self, SettingsError> {
         settings.validate()?;
         crate::settings::check_features(&settings)?;
-        let accepted = if settings.algorithms.is_empty() {
+        let mut accepted = if settings.algorithms.is_empty() {
             vec![settings.algorithm]
         } else {
             settings.algorithms.clone()
         };
-        let keys = match jwks_config(&settings, &accepted)? {
-            Some(config) => KeySource::Jwks(Arc::new(Jwks::new(config).map_err(|e| {
-                SettingsError::Invalid {
-                    setting: "jwks_url",
-                    reason: e.to_string(),
-                }
-            })?)),
-            None => KeySource::Static(
-                accepted
-                    .iter()
-                    .map(|&algorithm| keys::static_verify_key(&settings, algorithm))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
+        let keys = match key_ring(&settings, &mut accepted)? {
+            Some(ring) => ring,
+            None => match jwks_config(&settings, &accepted)? {
+                Some(config) => KeySource::Jwks(Arc::new(Jwks::new(config).map_err(|e| {
+                    SettingsError::Invalid {
+                        setting: "jwks_url",
+                        reason: e.to_string(),
+                    }
+                })?)),
+                None => KeySource::Static(
+                    accepted
+                        .iter()
+                        .map(|&algorithm| keys::static_verify_key(&settings, algorithm))
+                        .collect::<Result<Vec<_>, _>>()?,
+                ),
+            },
         };
         let signing_key = keys::signing_key(&settings)?;
         if let Some(warning) = keys::short_secret_warning(&settings, &accepted) {
@@ -101,13 +105,46 @@ impl TokenCodec {
     pub(crate) fn jwks(&self) -> Option<&Jwks> {
         match &self.keys {
             KeySource::Jwks(jwks) => Some(jwks),
-            KeySource::Static(_) => None,
+            KeySource::Static(_) | KeySource::Ring { .. } => None,
         }
     }
 
-    /// Signs `claims` with the configured key and algorithm. `extra_headers` are added to the
-    /// header after `typ` and `alg` (which they cannot replace).
+    /// With a key directory, starts looking at it every second for as long as the ring lives
+    /// (called once, at ignition, within the runtime).
+    pub(crate) fn watch_key_directory(&self) {
+        if let (KeySource::Ring { ring, listing, .. }, Some(directory)) =
+            (&self.keys, &self.settings.signing_keys_dir)
+        {
+            tokio::spawn(keys::ring::directory::watch(
+                directory.into(),
+                verifies_for(&self.settings),
+                Arc::downgrade(ring),
+                listing.clone(),
+            ));
+        }
+    }
+
+    /// The key ring, when keys come from one (`signing_keys_dir`).
+    pub(crate) fn ring(&self) -> Option<&Arc<SharedRing>> {
+        match &self.keys {
+            KeySource::Ring { ring, .. } => Some(ring),
+            _ => None,
+        }
+    }
+
+    /// Signs `claims` with the configured key and algorithm (with a key ring, its current key,
+    /// named by `kid`). `extra_headers` are added to the header after `typ` and `alg` (which they
+    /// cannot replace).
     pub fn encode(&self, claims: &Payload, extra_headers: &Payload) -> Result<String, JwtError> {
+        if let Some(ring) = self.ring() {
+            let ring = ring.load();
+            let key = ring.current(crate::claims::now()).ok_or_else(|| {
+                JwtError::internal("no key of the signing key ring signs now (signing_keys_dir)")
+            })?;
+            let mut headers = extra_headers.clone();
+            headers.insert("kid".into(), Value::String(key.kid().to_owned()));
+            return crate::token::encode::sign(key.signer(), claims, &headers);
+        }
         let key = self.signing_key.as_ref().ok_or_else(|| {
             JwtError::internal(
                 "no signing key is configured: set `secret_key` or `private_key` to issue tokens",
@@ -190,7 +227,9 @@ impl TokenCodec {
         now: i64,
     ) -> Result<Checked, JwtError> {
         match (&self.keys, fetch) {
-            (KeySource::Static(_), _) | (_, Fetch::CachedOnly) => self.validate_now(token, now),
+            (KeySource::Static(_) | KeySource::Ring { .. }, _) | (_, Fetch::CachedOnly) => {
+                self.validate_now(token, now)
+            }
             (KeySource::Jwks(_), Fetch::Allowed) => Box::pin(self.run(token, fetch, now)).await,
         }
     }
@@ -311,6 +350,87 @@ impl TokenCodec {
 
 /// The JWKS to use, if `jwks_url` or `authority` is set. Keys from a JWKS are asymmetric only, and
 /// exclusive of a configured public key.
+/// The key ring of `signing_keys_dir`, with the static keys of a migration window beside it;
+/// `accepted` becomes every asymmetric algorithm a ring key may have (a key is bound to its own),
+/// and the static keys' algorithms during the window.
+fn key_ring(
+    settings: &Settings,
+    accepted: &mut Vec<Algorithm>,
+) -> Result<Option<KeySource>, SettingsError> {
+    let Some(directory) = &settings.signing_keys_dir else {
+        return Ok(None);
+    };
+    let invalid = |setting, reason: String| SettingsError::Invalid { setting, reason };
+    if settings.jwks_url.is_some() || settings.authority.is_some() {
+        return Err(invalid(
+            "signing_keys_dir",
+            "a key ring verifies this application's own tokens: set it or a JWKS (`jwks_url` / \
+             `authority`), not both"
+                .into(),
+        ));
+    }
+    let has_static = settings.secret_key.is_some() || settings.public_key.is_some();
+    let static_until = match (has_static, settings.static_keys_until) {
+        (true, Some(until)) => until,
+        (true, None) => {
+            return Err(invalid(
+                "static_keys_until",
+                "with signing_keys_dir, a static `secret_key` or `public_key` needs the time it \
+                 stops verifying (seconds since the epoch): the end of the migration window"
+                    .into(),
+            ));
+        }
+        (false, _) => i64::MIN,
+    };
+    let static_keys = if has_static {
+        accepted
+            .iter()
+            .map(|&algorithm| keys::static_verify_key(settings, algorithm))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        accepted.clear();
+        Vec::new()
+    };
+    for algorithm in RING_ALGORITHMS {
+        if !accepted.contains(&algorithm) {
+            accepted.push(algorithm);
+        }
+    }
+    let (ring, refused, listing) =
+        keys::ring::directory::read(std::path::Path::new(directory), verifies_for(settings))
+            .map_err(|reason| invalid("signing_keys_dir", reason))?;
+    keys::ring::directory::log_refused(&refused);
+    Ok(Some(KeySource::Ring {
+        ring: Arc::new(SharedRing::new(ring)),
+        static_keys,
+        static_until,
+        listing,
+    }))
+}
+
+/// The algorithms a ring key may have.
+const RING_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
+
+/// How long a ring key verifies after its successor took over: the longest token lifetime
+/// plus the leeway.
+pub(crate) fn verifies_for(settings: &Settings) -> i64 {
+    let longest = settings
+        .expiration_delta
+        .max(settings.refresh_token_expires)
+        .max(settings.max_age.unwrap_or_default());
+    (longest + settings.leeway).as_secs() as i64
+}
+
 fn jwks_config(
     settings: &Settings,
     accepted: &[Algorithm],

@@ -63,6 +63,7 @@ impl Verifier {
                 .collect(),
         };
         for (name, codec) in codecs {
+            codec.watch_key_directory();
             let Some(jwks) = codec.jwks() else { continue };
             let whose = name
                 .map(|name| format!("authority {name}: "))

@@ -46,6 +46,33 @@ impl<U: Send + Sync + 'static> JwtBuilder<U> {
         self
     }
 
+    /// A directory of signing keys, a key ring in place of a static key (see
+    /// [`Settings::signing_keys_dir`]): its public keys are served at `jwks_path`.
+    pub fn signing_keys_dir(mut self, directory: impl Into<String>) -> Self {
+        self.settings
+            .set(|s| &mut s.signing_keys_dir, Some(directory.into()));
+        self
+    }
+
+    /// Until when (seconds since the epoch) tokens of the static secret or key still verify
+    /// beside a key ring (see [`Settings::static_keys_until`]).
+    pub fn static_keys_until(mut self, until: i64) -> Self {
+        self.settings.set(|s| &mut s.static_keys_until, Some(until));
+        self
+    }
+
+    /// Where the key ring's JWKS is served (default `/.well-known/jwks.json`).
+    pub fn jwks_path(mut self, path: impl Into<String>) -> Self {
+        self.settings.set(|s| &mut s.jwks_path, path.into());
+        self
+    }
+
+    /// The longest a verifier may cache the key ring's JWKS (default 300 s).
+    pub fn jwks_max_age(mut self, max_age: Duration) -> Self {
+        self.settings.set(|s| &mut s.jwks_max_age, max_age);
+        self
+    }
+
     /// Algorithms accepted on presented tokens (default: `algorithm` alone).
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
         self.settings

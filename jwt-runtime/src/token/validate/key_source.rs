@@ -8,8 +8,11 @@ use jsonwebtoken::Algorithm;
 
 use super::authority::key_error;
 use super::Fetch;
+use crate::claims::now;
 use crate::error::JwtError;
-use crate::jwks::Jwks;
+use crate::jwks::{Jwks, JwksError};
+use crate::keys::ring::directory::Listing;
+use crate::keys::ring::SharedRing;
 use crate::keys::{KeyRef, VerifyKey};
 
 /// Where verification keys come from.
@@ -18,6 +21,16 @@ pub(crate) enum KeySource {
     Static(Vec<VerifyKey>),
     /// Keys from the authority's JWKS, selected by `kid` and `alg`.
     Jwks(Arc<Jwks>),
+    /// This application's own key ring (`signing_keys_dir`), selected by `kid` and `alg` among
+    /// the keys that verify now; and, until `static_until`, the settings' own keys (a secret or
+    /// key being replaced by the ring) for tokens they signed.
+    Ring {
+        ring: Arc<SharedRing>,
+        static_keys: Vec<VerifyKey>,
+        static_until: i64,
+        /// The key directory's files when the ring was read, for its watch.
+        listing: Listing,
+    },
 }
 
 impl KeySource {
@@ -45,6 +58,25 @@ impl KeySource {
             }
             .map(KeyRef::Shared)
             .map_err(key_error),
+            KeySource::Ring {
+                ring,
+                static_keys,
+                static_until,
+                ..
+            } => {
+                let now = now();
+                if let Some(kid) = kid
+                    && let Some(key) = ring.load().verifier(kid, algorithm, now)
+                {
+                    return Ok(KeyRef::Shared(Arc::clone(key)));
+                }
+                match static_keys.iter().find(|key| key.algorithm() == algorithm) {
+                    Some(key) if now < *static_until => Ok(KeyRef::Borrowed(key)),
+                    _ => Err(key_error(JwksError::UnknownKid {
+                        kid: kid.map(str::to_owned),
+                    })),
+                }
+            }
         }
     }
 
@@ -53,6 +85,7 @@ impl KeySource {
         match self {
             KeySource::Static(_) => 0,
             KeySource::Jwks(jwks) => jwks.generation(),
+            KeySource::Ring { ring, .. } => ring.generation(),
         }
     }
 
@@ -66,6 +99,16 @@ impl KeySource {
         match self {
             KeySource::Static(_) => true,
             KeySource::Jwks(jwks) => jwks.is_current(kid, algorithm, generation),
+            KeySource::Ring {
+                ring, static_until, ..
+            } => {
+                let now = now();
+                ring.generation() == generation
+                    && match kid {
+                        Some(kid) => ring.load().verifier(kid, algorithm, now).is_some(),
+                        None => now < *static_until,
+                    }
+            }
         }
     }
 }
