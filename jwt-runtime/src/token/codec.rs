@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::claims::{now, Payload};
 use crate::error::JwtError;
 use crate::jwks::{Jwks, JwksConfig};
-use crate::keys::ring::SharedRing;
+use crate::keys::ring::{KeyRing, SharedRing};
 use crate::keys::{self, algorithm_name, SigningKey};
 use crate::settings::{Settings, SettingsError};
 use crate::token::cache::{Verified, VerifiedTokens};
@@ -122,6 +122,12 @@ impl TokenCodec {
                 listing.clone(),
             ));
         }
+    }
+
+    /// The key ring as it is now, when keys come from one (`signing_keys_dir`): the
+    /// inspector shows a token's key's state from it.
+    pub fn key_ring(&self) -> Option<Arc<KeyRing>> {
+        self.ring().map(|ring| ring.load())
     }
 
     /// The key ring, when keys come from one (`signing_keys_dir`).
