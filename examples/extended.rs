@@ -21,6 +21,10 @@
 //! that long, for the same answer). `GET /sessions` lists the caller's sessions and
 //! `DELETE /sessions/<id>` ends one.
 //!
+//! With `JWT_SIGNING_KEYS_DIR=<directory>` (in place of `JWT_SECRET_KEY`), tokens are signed by
+//! the key ring of that directory's key files and its public keys are served at
+//! `/.well-known/jwks.json` (see the README's "Our own signing keys").
+//!
 //! Every answer is the one Flask-JWT-Extended 4.7.1 gives for the same application
 //! (`tests/interop/extended_app.py`), apart from token values.
 use rocket::http::{ContentType, Status};
