@@ -23,6 +23,9 @@
 //!
 //! All three refetch the key set for a `kid` they do not know at most once per cooldown (30 s, the
 //! default of each), so a key must be published before tokens signed by it are handed to them.
+//! [`Verifiers::start_with_cooldown`] sets that cooldown through each library's documented
+//! option (jose's and express-oauth2-jwt-bearer's `cooldownDuration`, PyJWT's `cooldown_duration`),
+//! for a test that rotates keys more often than every 30 s.
 //!
 //! The Node packages are installed under the target directory (`npm ci` from the committed
 //! `package-lock.json`, again only when it or Node changes; see `node_packages.rs`), and so is the
@@ -238,6 +241,31 @@ impl Verifiers {
     /// Installs the Node packages and the Python environment if needed, then starts both
     /// verifiers and waits until each is ready for tokens.
     pub(crate) fn start(jwks_url: &str, issuer: &str, audience: &str) -> Result<Verifiers, String> {
+        Verifiers::launch(jwks_url, issuer, audience, None)
+    }
+
+    /// As [`start`](Self::start), with `cooldown` as every verifier's least time between two
+    /// fetches of the key set for a `kid` it does not know, in place of their 30 s default.
+    pub(crate) fn start_with_cooldown(
+        jwks_url: &str,
+        issuer: &str,
+        audience: &str,
+        cooldown: Duration,
+    ) -> Result<Verifiers, String> {
+        Verifiers::launch(jwks_url, issuer, audience, Some(cooldown))
+    }
+
+    fn launch(
+        jwks_url: &str,
+        issuer: &str,
+        audience: &str,
+        cooldown: Option<Duration>,
+    ) -> Result<Verifiers, String> {
+        // The scripts' optional fourth argument, in seconds.
+        let cooldown: Vec<String> = cooldown
+            .iter()
+            .map(|cooldown| cooldown.as_secs_f64().to_string())
+            .collect();
         let node_modules = APP.try_node_modules()?;
         let python = std::panic::catch_unwind(|| PYJWT_ENV.interpreter()).map_err(|panic| {
             panic
@@ -251,6 +279,7 @@ impl Verifiers {
             let mut node = Command::new("node");
             node.arg(source.join("verify.js"))
                 .args([jwks_url, issuer, audience])
+                .args(&cooldown)
                 .env("NODE_PATH", &node_modules)
                 .env_remove("NODE_OPTIONS");
             node
@@ -261,6 +290,7 @@ impl Verifiers {
                 .arg("-u")
                 .arg(source.join("pyjwk_verify.py"))
                 .args([jwks_url, issuer, audience])
+                .args(&cooldown)
                 .env_remove("PYTHONPATH")
                 .env("PYTHONDONTWRITEBYTECODE", "1");
             command

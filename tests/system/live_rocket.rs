@@ -25,6 +25,18 @@ pub struct LiveRocket {
     thread: Option<JoinHandle<()>>,
 }
 
+/// `examples/extended.rs` with the test secret, revoked tokens in the Redis at `redis_url` when
+/// given, and `settings` over its configuration (`("<name>", value)` of its `jwt` table).
+pub fn extended(redis_url: Option<&str>, settings: &[(&str, serde_json::Value)]) -> LiveRocket {
+    let rocket =
+        crate::common::with_test_secret(crate::extended_example::app(redis_url.map(str::to_owned)));
+    let mut figment = rocket.figment().clone();
+    for (name, value) in settings {
+        figment = figment.merge((format!("jwt.{name}"), value.clone()));
+    }
+    LiveRocket::launch(rocket.configure(figment))
+}
+
 impl LiveRocket {
     /// Ignites and launches `rocket` on a free port of 127.0.0.1; returns once it listens.
     /// Panics when it does not launch (the tests that need it cannot run).

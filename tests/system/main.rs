@@ -63,6 +63,7 @@ mod extended_interop;
 mod fleet;
 mod interop;
 mod jwks_verifiers;
+mod key_ring_rotation;
 mod oidc_provider;
 mod revocation;
 mod revocation_cluster;
@@ -98,6 +99,7 @@ fn main() {
     tests.extend(http_client::tests::tests());
     tests.extend(interop::tests());
     tests.extend(jwks_verifiers::tests());
+    tests.extend(key_ring_rotation::tests());
     tests.extend(live_rocket::tests());
     tests.extend(oidc_provider::tests());
     tests.extend(revocation::tests());

@@ -10,12 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rocket::{Build, Rocket};
 use serde_json::{json, Value};
 
 use crate::common::redis_server::RedisServer;
 use crate::common::{logs, next_second};
-use crate::extended_example;
 use crate::http_client::HttpResponse;
 use crate::live_rocket::LiveRocket;
 use crate::programs::Program;
@@ -23,17 +21,11 @@ use crate::programs::Program;
 /// The example application on the Redis at `url`, with `settings` over its configuration
 /// (`jwt.<name>` of Rocket's configuration).
 fn instance(url: &str, settings: &[(&str, Value)]) -> LiveRocket {
-    let rocket: Rocket<Build> =
-        crate::common::with_test_secret(extended_example::app(Some(url.to_owned())));
-    let mut figment = rocket.figment().clone();
-    for (name, value) in settings {
-        figment = figment.merge((format!("jwt.{name}"), value.clone()));
-    }
-    LiveRocket::launch(rocket.configure(figment))
+    crate::live_rocket::extended(Some(url), settings)
 }
 
 /// A fresh access and refresh token for user1 from `server`.
-fn login(server: &LiveRocket) -> (String, String) {
+pub(crate) fn login(server: &LiveRocket) -> (String, String) {
     let response = server.request(
         "POST",
         "/login",

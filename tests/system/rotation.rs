@@ -12,44 +12,23 @@ use std::sync::Barrier;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rocket::{Build, Rocket};
 use rocket_flask_jwt::revocation::{
     AccessToken, MemoryStore, RedisStore, RefreshFamilies, Rotation, RotationAttempt,
 };
 use serde_json::{json, Value};
 
 use crate::common::redis_server::RedisServer;
-use crate::extended_example;
 use crate::http_client::HttpResponse;
 use crate::live_rocket::LiveRocket;
 use crate::programs::Program;
+use crate::revocation_live::login;
 
 /// The example application on the Redis at `url` with rotation on, and `settings` over its
 /// configuration (`jwt.<name>`).
 fn instance(url: &str, settings: &[(&str, Value)]) -> LiveRocket {
-    let rocket: Rocket<Build> =
-        crate::common::with_test_secret(extended_example::app(Some(url.to_owned())));
-    let mut figment = rocket
-        .figment()
-        .clone()
-        .merge(("jwt.refresh_token_rotation", true));
-    for (name, value) in settings {
-        figment = figment.merge((format!("jwt.{name}"), value.clone()));
-    }
-    LiveRocket::launch(rocket.configure(figment))
-}
-
-/// A fresh access and refresh token for user1 from `server`.
-fn login(server: &LiveRocket) -> (String, String) {
-    let response = server.request(
-        "POST",
-        "/login",
-        &[("Content-Type", "application/json")],
-        br#"{"username": "user1", "password": "abcxyz"}"#,
-    );
-    assert_eq!(response.status, 200, "{}", response.text());
-    let body = response.json();
-    (text(&body, "access_token"), text(&body, "refresh_token"))
+    let mut all = vec![("refresh_token_rotation", json!(true))];
+    all.extend(settings.iter().cloned());
+    crate::live_rocket::extended(Some(url), &all)
 }
 
 fn text(body: &Value, member: &str) -> String {

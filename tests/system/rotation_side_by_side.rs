@@ -19,10 +19,8 @@
 use std::sync::Barrier;
 use std::thread;
 
-use rocket::{Build, Rocket};
 use serde_json::{json, Value};
 
-use crate::extended_example;
 use crate::http_client::HttpResponse;
 use crate::live_rocket::LiveRocket;
 use crate::oidc_provider::oidc_provider_rotation;
@@ -30,15 +28,9 @@ use crate::programs::Program;
 
 /// The example with rotation on (the memory store), and `settings` over its configuration.
 fn instance(settings: &[(&str, Value)]) -> LiveRocket {
-    let rocket: Rocket<Build> = crate::common::with_test_secret(extended_example::app(None));
-    let mut figment = rocket
-        .figment()
-        .clone()
-        .merge(("jwt.refresh_token_rotation", true));
-    for (name, value) in settings {
-        figment = figment.merge((format!("jwt.{name}"), value.clone()));
-    }
-    LiveRocket::launch(rocket.configure(figment))
+    let mut all = vec![("refresh_token_rotation", json!(true))];
+    all.extend(settings.iter().cloned());
+    crate::live_rocket::extended(None, &all)
 }
 
 /// A token step as `scenario.js` writes it: status, error, whether a new refresh token came.

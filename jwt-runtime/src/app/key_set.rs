@@ -17,6 +17,7 @@ use rocket::route::{Handler, Outcome, Route};
 use rocket::{Data, Request};
 use serde_json::{json, Value};
 
+use crate::app::resource_metadata::Document;
 use crate::claims::now;
 use crate::error::JwtResponse;
 use crate::keys::ring::{KeyRing, KeyState, SharedRing};
@@ -47,7 +48,7 @@ pub(crate) fn routes(ring: &Arc<SharedRing>, settings: &Settings) -> Vec<Route> 
         routes.push(Route::new(
             Method::Get,
             METADATA_PATH,
-            Metadata(document.to_string().into_bytes()),
+            Document(document.to_string().into_bytes()),
         ));
     }
     routes
@@ -111,20 +112,6 @@ impl Handler for KeySet {
         let response = response
             .with_header("ETag", etag)
             .with_header("Cache-Control", cache);
-        Outcome::from(request, response)
-    }
-}
-
-/// The metadata handler: the serialized document.
-#[derive(Clone)]
-struct Metadata(Vec<u8>);
-
-#[rocket::async_trait]
-impl Handler for Metadata {
-    async fn handle<'r>(&self, request: &'r Request<'_>, _: Data<'r>) -> Outcome<'r> {
-        let response = JwtResponse::new(Status::Ok)
-            .with_header("Content-Type", "application/json")
-            .with_body(self.0.clone());
         Outcome::from(request, response)
     }
 }

@@ -20,9 +20,9 @@ pub(crate) fn route(settings: &Settings) -> Option<Route> {
     Some(Route::new(Method::Get, &path, Document(body)))
 }
 
-/// The handler: the serialized document.
+/// The handler of a fixed JSON document: its serialized bytes.
 #[derive(Clone)]
-struct Document(Vec<u8>);
+pub(crate) struct Document(pub(crate) Vec<u8>);
 
 #[rocket::async_trait]
 impl Handler for Document {

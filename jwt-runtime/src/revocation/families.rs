@@ -163,6 +163,12 @@ pub trait RefreshFamilies: Send + Sync {
     ) -> Result<Option<Option<IssuedAccess>>, StoreError>;
 }
 
+/// `sessions` oldest first (ties by id), as [`RefreshFamilies::sessions`] answers them.
+pub(crate) fn oldest_first(mut sessions: Vec<Session>) -> Vec<Session> {
+    sessions.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+    sessions
+}
+
 /// One family as a store keeps it; the rules of rotation, written once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FamilyRecord {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use super::families::{FamilyRecord, FamilyStart, IssuedAccess, RefreshFamilies};
+use super::families::{oldest_first, FamilyRecord, FamilyStart, IssuedAccess, RefreshFamilies};
 use super::{RevocationState, RevocationStore, StoreError};
 use super::{Rotation, RotationAttempt, Session};
 use crate::claims::now;
@@ -150,14 +150,13 @@ impl RefreshFamilies for MemoryStore {
 
     async fn sessions(&self, subject: &str, now: i64) -> Result<Vec<Session>, StoreError> {
         let entries = self.entries();
-        let mut sessions: Vec<Session> = entries
+        let sessions = entries
             .families
             .iter()
             .filter(|((owner, _), _)| owner == subject)
             .filter_map(|((_, family), record)| record.session(family, now))
             .collect();
-        sessions.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
-        Ok(sessions)
+        Ok(oldest_first(sessions))
     }
 
     async fn revoke_family(

@@ -20,7 +20,7 @@ use std::sync::LazyLock;
 use redis::Script;
 
 use super::encoding::encode;
-use super::families::{FamilyRecord, FamilyStart, IssuedAccess, RefreshFamilies};
+use super::families::{oldest_first, FamilyRecord, FamilyStart, IssuedAccess, RefreshFamilies};
 use super::{RedisStore, Rotation, RotationAttempt, Session, StoreError};
 
 /// [`FamilyRecord::rotate`] in one step. The reply: `{"rotated"}`, `{"repeated", successor}`,
@@ -208,7 +208,7 @@ impl RefreshFamilies for RedisStore {
         let records: Vec<Fields> = self
             .run(|mut connection| async move { pipeline.query_async(&mut connection).await })
             .await?;
-        let mut sessions: Vec<Session> = families
+        let sessions = families
             .into_iter()
             .zip(records)
             .filter_map(
@@ -229,8 +229,7 @@ impl RefreshFamilies for RedisStore {
                 },
             )
             .collect();
-        sessions.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
-        Ok(sessions)
+        Ok(oldest_first(sessions))
     }
 
     async fn revoke_family(

@@ -8,13 +8,16 @@
 //   fetches and caches the key set itself (its own copy of `jose` 4, `createRemoteJWKSet` kept
 //   per `jwksUri`).
 //
-// Usage: node verify.js <jwks_url> <issuer> <audience>, with NODE_PATH naming the installed
-// node_modules. It prints `ready` as its first line of stdout once both verifiers are made. Tokens
-// come on stdin, one per line, and each is verified by both as soon as its line arrives; one
-// instance of each serves the whole run, so each keeps its key set cache (and its cooldown between
-// refetches) across tokens, with its library's defaults. When stdin ends, the key set is fetched
-// once more and every key's RFC 7638 thumbprint (`calculateJwkThumbprint`, SHA-256) is compared
-// with its `kid`; then one JSON object is printed on a line of its own:
+// Usage: node verify.js <jwks_url> <issuer> <audience> [<cooldown_seconds>], with NODE_PATH naming
+// the installed node_modules. It prints `ready` as its first line of stdout once both verifiers
+// are made. Tokens come on stdin, one per line, and each is verified by both as soon as its line
+// arrives; one instance of each serves the whole run, so each keeps its key set cache (and its
+// cooldown between refetches) across tokens, with its library's defaults, except that
+// `cooldown_seconds`, when given, is both libraries' `cooldownDuration` (in milliseconds there):
+// the least time between two fetches of the key set for a `kid` it does not know (30 s by
+// default). When stdin ends, the key set is fetched once more and every key's RFC 7638
+// thumbprint (`calculateJwkThumbprint`, SHA-256) is compared with its `kid`; then one JSON object
+// is printed on a line of its own:
 //
 //   {"jose": {"verified": n, "failed": n, "failures": [...]}, "auth0": {...},
 //    "thumbprints": {"keys": n, "kid_equals_thumbprint": n}}
@@ -30,10 +33,22 @@ const { auth } = require('express-oauth2-jwt-bearer');
 const ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'];
 const FAILURES_KEPT = 5;
 
-const [jwksUrl, issuer, audience] = process.argv.slice(2);
+const [jwksUrl, issuer, audience, cooldownArgument] = process.argv.slice(2);
 if (!jwksUrl || !issuer || !audience) {
-  process.stderr.write('usage: node verify.js <jwks_url> <issuer> <audience>\n');
+  process.stderr.write(
+    'usage: node verify.js <jwks_url> <issuer> <audience> [<cooldown_seconds>]\n',
+  );
   process.exit(2);
+}
+// The key set options both libraries share: none (their defaults), or `cooldownDuration`.
+const keySetOptions = {};
+if (cooldownArgument !== undefined) {
+  const seconds = Number(cooldownArgument);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    process.stderr.write(`cooldown_seconds ${JSON.stringify(cooldownArgument)} is not >= 0\n`);
+    process.exit(2);
+  }
+  keySetOptions.cooldownDuration = Math.round(seconds * 1000);
 }
 
 // jose 6 is an ES module: found through NODE_PATH as `require` finds it, then imported.
@@ -75,7 +90,7 @@ function describe(error) {
 // express-oauth2-jwt-bearer's middleware on a request of its own: a GET with the token as a
 // Bearer credential. Resolves to the verification's error, or null when the token is accepted.
 function auth0Verifier() {
-  const middleware = auth({ issuer, jwksUri: jwksUrl, audience });
+  const middleware = auth({ issuer, jwksUri: jwksUrl, audience, ...keySetOptions });
   return (token) =>
     new Promise((resolve) => {
       const headers = { host: 'verifier.invalid', authorization: `Bearer ${token}` };
@@ -121,7 +136,7 @@ async function thumbprints(jose) {
 
 async function main() {
   const jose = await loadJose();
-  const jwks = jose.createRemoteJWKSet(new URL(jwksUrl));
+  const jwks = jose.createRemoteJWKSet(new URL(jwksUrl), keySetOptions);
   const auth0 = auth0Verifier();
   const tallies = { jose: new Tally(), auth0: new Tally() };
   const pending = new Set();
