@@ -20,6 +20,14 @@ variables (JWT_SECRET_KEY, JWT_ALGORITHM, JWT_LEEWAY, ...); the options above ov
 There is deliberately no option taking the secret itself, which would show in `ps` and in the \
 shell history: use --secret-file or JWT_SECRET_KEY.
 
+Keys: --secret-file for HMAC tokens; --public-key, --jwks-url or --authority for tokens from an \
+issuer; --signing-keys-dir for the tokens an application issues from its key ring (each key \
+file a PEM private key preceded by its alg, published-at, signs-from and retires-at lines). \
+A key source given as an option replaces a configured one of another kind. With a key ring, \
+the report shows the token's key: its kid, algorithm, state now (pending, next, current, \
+previous or retired, or not in the ring) and times; a token whose key is retired or unknown is \
+refused, as the API refuses it.
+
 The token is never sent anywhere; the only network access is fetching the configured JWKS.
 
 Exit status: 0 when all five checks pass, 1 when any check fails or is skipped, 2 for usage or \
@@ -48,6 +56,11 @@ pub(crate) struct Cli {
     /// The token issuer's base URL: keys from its `.well-known/jwks.json`, and the default issuer.
     #[arg(long, value_name = "URL")]
     pub(crate) authority: Option<String>,
+
+    /// Key directory of an application's key ring (`signing_keys_dir`): verifies the tokens it
+    /// issued, offline, and shows the token's key and its state.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["jwks_url", "authority"])]
+    pub(crate) signing_keys_dir: Option<PathBuf>,
 
     /// Expected `iss`, compared byte for byte (a trailing slash matters).
     #[arg(long, value_name = "ISS")]

@@ -54,6 +54,37 @@ pub(crate) fn apply_options(cli: &Cli, settings: &mut Settings) -> Result<(), Fa
             .map_err(|e| format!("--public-key {}: cannot read: {e}", path.display()))?;
         settings.public_key = Some(KeyMaterial::detect(bytes));
     }
+    // A key source on the command line replaces a configured one of another kind (the API takes
+    // a key ring or a JWKS, not both).
+    if let Some(path) = &cli.signing_keys_dir {
+        let directory = path.to_str().ok_or_else(|| {
+            format!(
+                "--signing-keys-dir {}: the path is not UTF-8",
+                path.display()
+            )
+        })?;
+        settings.signing_keys_dir = Some(directory.to_owned());
+        let jwks_url = settings.jwks_url.take();
+        let authority = settings.authority.take();
+        if jwks_url.is_some() || authority.is_some() {
+            eprintln!(
+                "jwt-inspect: note: --signing-keys-dir replaces the configured JWKS \
+                 (`jwks_url` / `authority`)"
+            );
+        }
+    }
+    if (cli.jwks_url.is_some() || cli.authority.is_some())
+        && settings.signing_keys_dir.take().is_some()
+    {
+        let option = if cli.jwks_url.is_some() {
+            "--jwks-url"
+        } else {
+            "--authority"
+        };
+        eprintln!(
+            "jwt-inspect: note: {option} replaces the configured key ring (`signing_keys_dir`)"
+        );
+    }
     if let Some(url) = &cli.jwks_url {
         settings.jwks_url = Some(url.clone());
     }
@@ -159,13 +190,43 @@ pub(crate) async fn verifier(mut settings: Settings) -> Result<Verifier, Fatal> 
     verifier.map_err(|e| Fatal(describe_settings_error(&e)))
 }
 
-/// The algorithms a token may be signed with.
+/// The algorithms a key of a key ring may have: every asymmetric one (a key is bound to its own).
+const RING_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
+
+/// Whether `settings` has keys of its own besides a key ring (a migration window's).
+fn has_static_keys(settings: &Settings) -> bool {
+    settings.secret_key.is_some() || settings.public_key.is_some()
+}
+
+/// The algorithms a token may be signed with; with a key ring, as the API accepts them: those of
+/// its keys, and the configured ones only while static keys are kept beside it.
 pub(crate) fn accepted(settings: &Settings) -> Vec<Algorithm> {
-    if settings.algorithms.is_empty() {
+    let mut accepted = if settings.algorithms.is_empty() {
         vec![settings.algorithm]
     } else {
         settings.algorithms.clone()
+    };
+    if settings.signing_keys_dir.is_some() {
+        if !has_static_keys(settings) {
+            accepted.clear();
+        }
+        for algorithm in RING_ALGORITHMS {
+            if !accepted.contains(&algorithm) {
+                accepted.push(algorithm);
+            }
+        }
     }
+    accepted
 }
 
 /// Whether `algorithm` is an HMAC one (keyed by the secret).
@@ -174,9 +235,12 @@ fn is_hmac(algorithm: Algorithm) -> bool {
 }
 
 /// Whether a key for `algorithm` is configured at all (it may still be unusable). Trusted
-/// authorities always have keys (a JWKS, derived from the issuer when not given, or a key).
+/// authorities always have keys (a JWKS, derived from the issuer when not given, or a key), and
+/// a key ring has the asymmetric algorithms (a token whose key it lacks is refused).
 pub(crate) fn has_key(settings: &Settings, algorithm: Algorithm) -> bool {
-    if !settings.authorities.is_empty() {
+    if !settings.authorities.is_empty()
+        || (settings.signing_keys_dir.is_some() && RING_ALGORITHMS.contains(&algorithm))
+    {
         true
     } else if is_hmac(algorithm) {
         settings.secret_key.is_some()
@@ -196,7 +260,7 @@ pub(crate) fn key_hint(algorithm: Algorithm) -> String {
     } else {
         format!(
             "no key to verify {name} signatures: pass --public-key PATH (PEM, DER or JWK), \
-             --jwks-url URL or --authority URL"
+             --jwks-url URL, --authority URL or --signing-keys-dir PATH"
         )
     }
 }

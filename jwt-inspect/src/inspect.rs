@@ -1,7 +1,9 @@
 //! The inspection: the API's pipeline with the configured keys, or without a key (every check
 //! that needs none), saying which option would let the signature be checked.
 
-use rocket_flask_jwt_runtime::validation::algorithm_name;
+use std::sync::Arc;
+
+use rocket_flask_jwt_runtime::validation::{algorithm_name, KeyRing};
 use rocket_flask_jwt_runtime::{
     settings::Secret, validation::Inspection, validation::Verdict, Algorithm, Check, JwtError,
     Settings,
@@ -10,10 +12,17 @@ use rocket_flask_jwt_runtime::{
 use crate::config::{accepted, has_key, key_hint, verifier};
 use crate::Fatal;
 
+/// What the inspection found: the five checks, and the key ring the token was checked against
+/// when keys come from one (`signing_keys_dir`), for the line on the token's key.
+pub(crate) struct Findings {
+    pub(crate) inspection: Inspection,
+    pub(crate) key_ring: Option<Arc<KeyRing>>,
+}
+
 /// Runs the five checks. When the token's algorithm has no key configured, the header and
 /// claims are still decoded and every key-independent check still runs; the signature check is
 /// skipped with a hint naming the option to pass.
-pub(crate) async fn inspect(mut settings: Settings, token: &str) -> Result<Inspection, Fatal> {
+pub(crate) async fn inspect(mut settings: Settings, token: &str) -> Result<Findings, Fatal> {
     let accepted = accepted(&settings);
     let (usable, missing): (Vec<Algorithm>, Vec<Algorithm>) = accepted
         .iter()
@@ -43,6 +52,8 @@ pub(crate) async fn inspect(mut settings: Settings, token: &str) -> Result<Inspe
         authority: None,
         jwks_url: None,
         oidc_discovery: false,
+        signing_keys_dir: None,
+        static_keys_until: None,
         ..settings.clone()
     })
     .await?;
@@ -72,7 +83,12 @@ pub(crate) async fn inspect(mut settings: Settings, token: &str) -> Result<Inspe
             );
             settings.algorithms = usable;
         }
-        return Ok(verifier(settings).await?.inspect(token).await);
+        let verifier = verifier(settings).await?;
+        let inspection = verifier.inspect(token).await;
+        return Ok(Findings {
+            inspection,
+            key_ring: verifier.codec().key_ring(),
+        });
     }
 
     // The signature was not checked: say what to pass, or that the API refuses the `alg`
@@ -95,5 +111,8 @@ pub(crate) async fn inspect(mut settings: Settings, token: &str) -> Result<Inspe
             report.verdict = signature.clone();
         }
     }
-    Ok(inspection)
+    Ok(Findings {
+        inspection,
+        key_ring: None,
+    })
 }

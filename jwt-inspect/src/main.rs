@@ -60,9 +60,9 @@ fn run(cli: Cli) -> Result<bool, Fatal> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let inspection = runtime.block_on(inspect(settings, token))?;
-    print_inspection(&inspection);
-    Ok(all_passed(&inspection))
+    let findings = runtime.block_on(inspect(settings, token))?;
+    print_inspection(&findings.inspection, findings.key_ring.as_deref());
+    Ok(all_passed(&findings.inspection))
 }
 
 /// Prints the runtime's warnings (unknown settings, JWKS trouble) on stderr.

@@ -1,6 +1,9 @@
-//! The report: header and claims (NumericDates annotated), one line per check, the result.
+//! The report: header and claims (NumericDates annotated), the token's key when keys come from
+//! a key ring, one line per check, the result.
 
-use rocket_flask_jwt_runtime::validation::{now, numeric_date};
+use rocket_flask_jwt_runtime::validation::{
+    algorithm_name, now, numeric_date, KeyRing, KeyState, RingKey,
+};
 use rocket_flask_jwt_runtime::{
     validation::CheckReport, validation::Inspection, validation::Verdict, Payload,
 };
@@ -9,7 +12,8 @@ use serde_json::Value;
 /// The claims holding NumericDates (seconds since the epoch).
 const TIME_CLAIMS: [&str; 4] = ["exp", "nbf", "iat", "auth_time"];
 
-pub(crate) fn print_inspection(inspection: &Inspection) {
+/// Prints the report; `key_ring`, when keys come from one, adds the line on the token's key.
+pub(crate) fn print_inspection(inspection: &Inspection, key_ring: Option<&KeyRing>) {
     let now = now();
     match &inspection.header {
         Some(header) => println!("Header:\n{}", pretty(header)),
@@ -31,6 +35,10 @@ pub(crate) fn print_inspection(inspection: &Inspection) {
         None => println!("Claims: (not decoded: the token is not well-formed)"),
     }
     println!();
+    if let (Some(ring), Some(header)) = (key_ring, &inspection.header) {
+        println!("{}", key_line(ring, header, now));
+        println!();
+    }
     println!("Checks:");
     for report in &inspection.checks {
         println!("{}", check_line(report));
@@ -84,18 +92,100 @@ fn check_line(report: &CheckReport) -> String {
     format!("[{tag}] {}: {text}", report.check.as_str())
 }
 
-/// `2025-11-23T12:00:00Z (expires in 4 min 59 s)` for a NumericDate claim.
-fn describe_time(claim: &str, value: &Value, now: i64) -> String {
-    let Some(seconds) = numeric_date(value) else {
-        return format!("{value} is not a NumericDate (seconds since 1970-01-01T00:00:00Z)");
+/// `Key: kid "…" (ES256) of the key ring: current, signs the tokens issued now; published at …`:
+/// the key the token names, its state now (as the API computes it, so a retired or unknown key
+/// is refused by the checks below), and its times.
+fn key_line(ring: &KeyRing, header: &Payload, now: i64) -> String {
+    let Some(kid) = header.get("kid").and_then(Value::as_str) else {
+        return "Key: the token names no key of the key ring (no kid): none of its keys verifies \
+                it"
+        .into();
     };
-    let utc = time::OffsetDateTime::from_unix_timestamp(seconds)
+    // The kid is the token's own text: shown as far as a thumbprint goes, escaped.
+    let shown: String = kid.chars().take(64).collect();
+    let Some(key) = ring.keys().iter().find(|key| key.kid() == kid) else {
+        let held = ring.keys().len();
+        return format!(
+            "Key: kid {shown:?} is not in the key ring ({held} key{} read): not a key of this \
+             application, or removed; the token is refused",
+            if held == 1 { "" } else { "s" }
+        );
+    };
+    let alg = algorithm_name(key.algorithm());
+    let state = ring.state(kid, now).unwrap_or(KeyState::Retired);
+    let mut line = format!(
+        "Key: kid {shown:?} ({alg}) of the key ring: {}",
+        describe_state(key, state, now)
+    );
+    let token_alg = header.get("alg").and_then(Value::as_str);
+    if let Some(token_alg) = token_alg.filter(|token_alg| *token_alg != alg) {
+        line.push_str(&format!(
+            "; the token's alg {token_alg:?} is not the key's, so the key does not verify it"
+        ));
+    }
+    let times = key.times();
+    let retires = match times.retires_at {
+        Some(at) => format!("retires at {}", moment(at, now)),
+        None => "retires when its tokens have expired".into(),
+    };
+    line.push_str(&format!(
+        "; published at {}, signs from {}, {retires}",
+        moment(times.published_at, now),
+        moment(times.signs_from, now)
+    ));
+    line
+}
+
+/// A key's state, and what it means for its tokens.
+fn describe_state(key: &RingKey, state: KeyState, now: i64) -> String {
+    match state {
+        KeyState::Pending => "pending: not published yet, so its tokens are refused".into(),
+        KeyState::Next => "next: published, not signing yet; its tokens verify".into(),
+        KeyState::Current => "current: signs the tokens issued now".into(),
+        KeyState::Previous => {
+            "previous: a later key signs; its tokens verify until it retires".into()
+        }
+        KeyState::Retired => {
+            let why = match key.times().retires_at {
+                Some(at) if now >= at => "its retires-at time has passed",
+                _ => "a later key took over and every token it signed has expired",
+            };
+            format!("retired: {why}, so it is gone from the key set and its tokens are refused")
+        }
+    }
+}
+
+/// `2026-12-06T00:00:00Z (1 h ago)`; a time a key file leaves unset is the start of time.
+fn moment(seconds: i64, now: i64) -> String {
+    if seconds == i64::MIN {
+        return "the start (not set)".into();
+    }
+    let delta = seconds.saturating_sub(now);
+    let span = human_duration(delta.unsigned_abs());
+    if delta > 0 {
+        format!("{} (in {span})", utc(seconds))
+    } else {
+        format!("{} ({span} ago)", utc(seconds))
+    }
+}
+
+/// `2025-11-23T12:00:00Z`.
+fn utc(seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(seconds)
         .ok()
         .and_then(|t| {
             t.format(&time::format_description::well_known::Rfc3339)
                 .ok()
         })
-        .unwrap_or_else(|| format!("{seconds} (out of range)"));
+        .unwrap_or_else(|| format!("{seconds} (out of range)"))
+}
+
+/// `2025-11-23T12:00:00Z (expires in 4 min 59 s)` for a NumericDate claim.
+fn describe_time(claim: &str, value: &Value, now: i64) -> String {
+    let Some(seconds) = numeric_date(value) else {
+        return format!("{value} is not a NumericDate (seconds since 1970-01-01T00:00:00Z)");
+    };
+    let utc = utc(seconds);
     let delta = seconds.saturating_sub(now);
     let ago = human_duration(delta.unsigned_abs());
     let relative = match (claim, delta.signum()) {

@@ -1,6 +1,6 @@
 //! The `jwt-inspect` command, run as a process: output and exit status for good, expired,
-//! tampered, misaddressed and malformed tokens, keys from files, settings from Rocket.toml, and
-//! that the secret is never printed.
+//! tampered, misaddressed and malformed tokens, keys from files, a JWKS and a key ring, settings
+//! from Rocket.toml, and that the secret is never printed.
 //!
 //! Each test runs the binary in its own empty directory (so no Rocket.toml is found unless the
 //! test writes one) with every `JWT_*` and `ROCKET_*` variable removed from its environment.
@@ -19,7 +19,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use rocket_flask_jwt::{
-    settings::KeyMaterial, settings::Secret, validation::TokenCodec, Algorithm, Payload, Settings,
+    settings::KeyMaterial, settings::Secret, validation::TokenCodec, Algorithm, Payload, Profile,
+    Settings,
 };
 use serde_json::{json, Value};
 
@@ -971,4 +972,263 @@ fn several_trusted_authorities_are_resolved_as_the_api_resolves_them() {
         "{run:#?}"
     );
     assert!(run.check("signature").starts_with("[SKIP]"), "{run:#?}");
+}
+
+// ----- keys from a key ring -------------------------------------------------------------------------
+
+/// A key directory in `dir`: key files as an application with a key ring (`signing_keys_dir`)
+/// reads them.
+struct KeyDir(PathBuf);
+
+impl KeyDir {
+    fn new(dir: &TempDir) -> KeyDir {
+        let path = dir.path().join("keys");
+        std::fs::create_dir_all(&path).expect("a key directory");
+        KeyDir(path)
+    }
+
+    /// Writes `<file>`: the times `preamble`, then the ring test key `key`'s PEM.
+    fn add(&self, file: &str, preamble: &str, key: &str) {
+        let pem = std::fs::read_to_string(testdata(&format!("keys/ring/{key}.pem")))
+            .expect("a ring test key");
+        std::fs::write(self.0.join(file), format!("{preamble}{pem}")).expect("a key file");
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("utf-8 path")
+    }
+
+    /// The application's codec: signs with the current key, named by its thumbprint.
+    fn codec(&self) -> TokenCodec {
+        TokenCodec::new(Settings {
+            signing_keys_dir: Some(self.path().to_owned()),
+            ..Settings::for_profile(Profile::Extended)
+        })
+        .expect("a codec with a key ring")
+    }
+
+    /// A token for `claims` signed by the current key, and that key's kid and public JWK.
+    fn token(&self, claims: &Payload) -> (String, String, Value) {
+        let codec = self.codec();
+        let token = codec.encode(claims, &Payload::new()).expect("token");
+        let ring = codec.key_ring().expect("a key ring");
+        let key = ring.current(now()).expect("a current key");
+        (token, key.kid().to_owned(), key.public_jwk().clone())
+    }
+}
+
+impl Run {
+    /// The line on the token's key.
+    fn key_line(&self) -> &str {
+        self.stdout
+            .lines()
+            .find(|line| line.starts_with("Key: "))
+            .unwrap_or_else(|| panic!("no key line in {self:#?}"))
+    }
+}
+
+#[test]
+fn a_token_of_a_key_ring_verifies_with_its_key_directory_and_shows_its_key() {
+    let dir = TempDir::new("ring-current");
+    let keys = KeyDir::new(&dir);
+    let (published, signs) = (now() - 7200, now() - 3600);
+    keys.add(
+        "a.pem",
+        &format!("alg: ES256\npublished-at: {published}\nsigns-from: {signs}\n"),
+        "ec_a",
+    );
+    let (token, kid, _) = keys.token(&claims(json!({})));
+    let run = inspect(dir.path(), &["--signing-keys-dir", keys.path(), &token]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(run.tags(), ["PASS"; 5], "{run:#?}");
+    assert_eq!(
+        run.key_line(),
+        format!(
+            "Key: kid {kid:?} (ES256) of the key ring: current: signs the tokens issued now; \
+             published at {} (2 h ago), signs from {} (1 h ago), retires when its tokens have \
+             expired",
+            rfc3339(published),
+            rfc3339(signs)
+        ),
+        "{run:#?}"
+    );
+    assert_eq!(
+        run.check("signature"),
+        "[PASS] signature: ES256 signature verified"
+    );
+    assert!(
+        run.check("intended authority")
+            .contains(&format!("signed with key {kid:?}")),
+        "{run:#?}"
+    );
+    // The setting reaches the inspector as it reaches the API.
+    let run = inspect_with(
+        dir.path(),
+        &[&token],
+        None,
+        &[("JWT_SIGNING_KEYS_DIR", keys.path())],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert!(run.key_line().contains(": current: "), "{run:#?}");
+    // Without a key ring, no key line.
+    let run = inspect(dir.path(), &["--secret-file", &dir.secret_file(), &token]);
+    assert!(!run.stdout.contains("Key: "), "{run:#?}");
+    let help = inspect(dir.path(), &["--help"]);
+    assert!(
+        help.stdout.contains("--signing-keys-dir <PATH>"),
+        "{help:#?}"
+    );
+}
+
+#[test]
+fn a_token_whose_key_was_replaced_and_retired_is_refused_saying_why() {
+    let dir = TempDir::new("ring-retired");
+    let keys = KeyDir::new(&dir);
+    let times = format!(
+        "published-at: {}\nsigns-from: {}\n",
+        now() - 7200,
+        now() - 3600
+    );
+    keys.add("a.pem", &times, "ec_a");
+    let (token, kid, _) = keys.token(&claims(json!({})));
+    // A second key took over two minutes ago: the first still verifies.
+    keys.add(
+        "b.pem",
+        &format!(
+            "published-at: {}\nsigns-from: {}\n",
+            now() - 600,
+            now() - 120
+        ),
+        "ec_b",
+    );
+    let run = inspect(dir.path(), &["--signing-keys-dir", keys.path(), &token]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert!(
+        run.key_line().starts_with(&format!(
+            "Key: kid {kid:?} (ES256) of the key ring: previous: a later key signs; its tokens \
+             verify until it retires; "
+        )),
+        "{run:#?}"
+    );
+    // Retired a minute ago.
+    let retired = now() - 60;
+    keys.add("a.pem", &format!("{times}retires-at: {retired}\n"), "ec_a");
+    let run = inspect(dir.path(), &["--signing-keys-dir", keys.path(), &token]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert_eq!(
+        run.tags(),
+        ["PASS", "FAIL", "PASS", "FAIL", "PASS"],
+        "{run:#?}"
+    );
+    let line = run.key_line();
+    assert!(
+        line.starts_with(&format!(
+            "Key: kid {kid:?} (ES256) of the key ring: retired: its retires-at time has passed, \
+             so it is gone from the key set and its tokens are refused; "
+        )) && line.contains(&format!("retires at {} (1 min ", rfc3339(retired))),
+        "{line}"
+    );
+    assert!(
+        run.check("intended authority")
+            .starts_with("[FAIL] intended authority: Unknown signing key"),
+        "{run:#?}"
+    );
+    // Its file removed: not in the ring at all.
+    std::fs::remove_file(keys.0.join("a.pem")).expect("removed");
+    let run = inspect(dir.path(), &["--signing-keys-dir", keys.path(), &token]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.key_line().starts_with(&format!(
+            "Key: kid {kid:?} is not in the key ring (1 key read)"
+        )),
+        "{run:#?}"
+    );
+    assert!(run.check("signature").starts_with("[FAIL]"), "{run:#?}");
+}
+
+#[test]
+fn a_broken_key_file_is_named_and_the_other_keys_used() {
+    let dir = TempDir::new("ring-broken");
+    let keys = KeyDir::new(&dir);
+    keys.add("a.pem", "", "ec_a");
+    keys.add("broken.pem", "signs-from: soon\n", "ec_b");
+    let (token, _, _) = keys.token(&claims(json!({})));
+    let run = inspect(dir.path(), &["--signing-keys-dir", keys.path(), &token]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let refused = run
+        .stderr
+        .lines()
+        .find(|line| line.contains("broken.pem"))
+        .unwrap_or_else(|| panic!("the broken file named in {run:#?}"));
+    assert!(
+        refused.contains("neither RFC 3339") && refused.contains("the other keys are used"),
+        "{refused}"
+    );
+    assert!(
+        run.key_line().contains(": current: ")
+            && run
+                .key_line()
+                .contains("published at the start (not set), signs from the start (not set)"),
+        "{run:#?}"
+    );
+    // A directory without a usable key is a configuration error, as at the API's ignition.
+    std::fs::remove_file(keys.0.join("a.pem")).expect("removed");
+    let run = inspect(dir.path(), &["--signing-keys-dir", keys.path(), &token]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(
+        run.stderr.contains("no usable signing key") && run.stderr.contains("broken.pem"),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn a_token_of_a_key_ring_verifies_against_a_jwks_holding_its_key() {
+    let dir = TempDir::new("ring-jwks");
+    let keys = KeyDir::new(&dir);
+    keys.add("a.pem", "", "ec_a");
+    let (token, kid, jwk) = keys.token(&claims(json!({})));
+    let server = JwksServer::start(&[jwk]);
+    let args = [
+        "--jwks-url",
+        &server.jwks_url(),
+        "--algorithm",
+        "ES256",
+        &token,
+    ];
+    let run = inspect(dir.path(), &args);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(run.tags(), ["PASS"; 5], "{run:#?}");
+    assert!(
+        run.check("intended authority")
+            .contains(&format!("signed with key {kid:?}")),
+        "{run:#?}"
+    );
+    assert!(!run.stdout.contains("Key: "), "{run:#?}");
+    // With the key ring configured, --jwks-url replaces it.
+    dir.file(
+        "Rocket.toml",
+        &format!("[default.jwt]\nsigning_keys_dir = {:?}\n", keys.path()),
+    );
+    let run = inspect(dir.path(), &args);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("--jwks-url replaces the configured key ring"),
+        "{run:#?}"
+    );
+    let run = inspect(dir.path(), &[&token]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert!(run.key_line().contains(": current: "), "{run:#?}");
+    // Both on the command line: a usage error.
+    let run = inspect(
+        dir.path(),
+        &[
+            "--signing-keys-dir",
+            keys.path(),
+            "--jwks-url",
+            &server.jwks_url(),
+            &token,
+        ],
+    );
+    assert_eq!(run.code, Some(2), "{run:#?}");
 }

@@ -46,6 +46,7 @@ use serde_json::{json, Value};
 use crate::common::jwks_server::{testdata, JwksServer};
 use crate::common::now;
 use crate::node_packages::NodePackages;
+use crate::pipes::collect;
 use crate::programs::Program;
 use crate::python_env::PythonEnv;
 
@@ -67,22 +68,6 @@ pub(crate) static PYJWT_ENV: PythonEnv = PythonEnv {
 const STARTUP: Duration = Duration::from_secs(30);
 /// How long a verifier may take to finish once its input is closed.
 const FINISH: Duration = Duration::from_secs(60);
-
-/// A pipe of a child process read to its end on a thread of its own.
-fn collect(mut pipe: impl Read + Send + 'static) -> (Arc<Mutex<String>>, JoinHandle<()>) {
-    let text = Arc::new(Mutex::new(String::new()));
-    let collected = Arc::clone(&text);
-    let reader = std::thread::spawn(move || {
-        let mut buffer = [0u8; 4096];
-        while let Ok(n @ 1..) = pipe.read(&mut buffer) {
-            collected
-                .lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buffer[..n]));
-        }
-    });
-    (text, reader)
-}
 
 /// One verifier process: tokens go to its stdin, its answer comes on its stdout.
 struct Process {

@@ -23,7 +23,7 @@
 //! 22 LTS or later); it runs on it. Where `node` or `npm` is not installed the harness reports the
 //! test as ignored, saying why, except under CI (`CI` set), where it fails.
 
-use std::io::{BufRead as _, BufReader, Read};
+use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::node_packages::NodePackages;
+use crate::pipes::collect;
 use crate::programs::Program;
 
 /// The OpenID Provider and the scenario: their folder and their packages.
@@ -46,22 +47,6 @@ const APP: NodePackages = NodePackages {
 const STARTUP: Duration = Duration::from_secs(30);
 /// How long the scenario may take.
 const SCENARIO: Duration = Duration::from_secs(60);
-
-/// A pipe of a child process read to its end on a thread of its own.
-fn collect(mut pipe: impl Read + Send + 'static) -> (Arc<Mutex<String>>, JoinHandle<()>) {
-    let text = Arc::new(Mutex::new(String::new()));
-    let collected = Arc::clone(&text);
-    let reader = std::thread::spawn(move || {
-        let mut buffer = [0u8; 4096];
-        while let Ok(n @ 1..) = pipe.read(&mut buffer) {
-            collected
-                .lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buffer[..n]));
-        }
-    });
-    (text, reader)
-}
 
 /// `server.js` running under `node` on 127.0.0.1; stopped when dropped.
 struct Provider {

@@ -1,0 +1,24 @@
+//! A child process's output read to its end on a thread of its own, so that a full pipe never
+//! blocks the child (the Node and Python programs the side-by-side tests run).
+
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// Reads `pipe` to its end on a thread of its own: the text so far, and the thread.
+pub(crate) fn collect(
+    mut pipe: impl Read + Send + 'static,
+) -> (Arc<Mutex<String>>, JoinHandle<()>) {
+    let text = Arc::new(Mutex::new(String::new()));
+    let collected = Arc::clone(&text);
+    let reader = std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n @ 1..) = pipe.read(&mut buffer) {
+            collected
+                .lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buffer[..n]));
+        }
+    });
+    (text, reader)
+}
