@@ -64,6 +64,7 @@ mod extended_interop;
 mod fleet;
 mod interop;
 mod jwks_verifiers;
+mod key_ring_redis;
 mod key_ring_rotation;
 mod oidc_provider;
 mod revocation;
@@ -100,6 +101,7 @@ fn main() {
     tests.extend(http_client::tests::tests());
     tests.extend(interop::tests());
     tests.extend(jwks_verifiers::tests());
+    tests.extend(key_ring_redis::tests());
     tests.extend(key_ring_rotation::tests());
     tests.extend(live_rocket::tests());
     tests.extend(oidc_provider::tests());

@@ -150,6 +150,14 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             rotation,
         ));
         let metadata_route = crate::app::resource_metadata::route(engine.codec().settings());
+        #[cfg(all(feature = "redis", feature = "aws-lc-rs"))]
+        if let Some(ring) = engine.codec().ring()
+            && let Err(error) =
+                crate::app::key_rotation::start(engine.codec().settings(), ring).await
+        {
+            log::error!("jwt: {error}");
+            return Err(rocket);
+        }
         let key_set_routes = engine
             .codec()
             .ring()

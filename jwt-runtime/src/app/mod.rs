@@ -6,6 +6,8 @@
 pub(crate) mod auth;
 pub(crate) mod builder;
 pub(crate) mod fairing;
+#[cfg(all(feature = "redis", feature = "aws-lc-rs"))]
+pub(crate) mod key_rotation;
 pub(crate) mod key_set;
 pub(crate) mod manager;
 pub(crate) mod refresh;

@@ -4,6 +4,8 @@
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
+#[cfg(feature = "redis")]
+use aws_lc_rs::aead;
 use aws_lc_rs::{hmac, signature};
 use jsonwebtoken::crypto::CryptoProvider;
 use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind, EncodingKey};
@@ -21,6 +23,77 @@ pub(crate) fn fill_random(bytes: &mut [u8]) -> Result<(), ()> {
 /// Whether `a` and `b` are equal, in time that does not depend on where they differ.
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
+
+#[cfg(feature = "redis")]
+/// A new private key for `algorithm` (ES256, ES384 or EdDSA), PKCS#8 DER: the key ring on Redis
+/// creates its keys with it.
+pub(crate) fn generate_pkcs8(algorithm: Algorithm) -> Result<Vec<u8>, String> {
+    let rng = SystemRandom::new();
+    let document = match algorithm {
+        Algorithm::ES256 => signature::EcdsaKeyPair::generate_pkcs8(
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &rng,
+        ),
+        Algorithm::ES384 => signature::EcdsaKeyPair::generate_pkcs8(
+            &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+            &rng,
+        ),
+        Algorithm::EdDSA => signature::Ed25519KeyPair::generate_pkcs8(&rng),
+        other => {
+            return Err(format!(
+                "keys for {other:?} are not generated (ES256, ES384, EdDSA)"
+            ))
+        }
+    };
+    document
+        .map(|document| document.as_ref().to_vec())
+        .map_err(|e| format!("key generation failed: {e}"))
+}
+
+#[cfg(feature = "redis")]
+/// `plaintext` sealed with AES-256-GCM under `key`, bound to `aad`: a random 12-byte nonce, then
+/// the ciphertext and its tag.
+pub(crate) fn seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, String> {
+    let sealing = aead_key(key)?;
+    let mut nonce = [0u8; aead::NONCE_LEN];
+    fill_random(&mut nonce).map_err(|()| "the random number generator failed".to_string())?;
+    let mut sealed = plaintext.to_vec();
+    sealing
+        .seal_in_place_append_tag(
+            aead::Nonce::assume_unique_for_key(nonce),
+            aead::Aad::from(aad),
+            &mut sealed,
+        )
+        .map_err(|e| format!("encryption failed: {e}"))?;
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&sealed);
+    Ok(out)
+}
+
+#[cfg(feature = "redis")]
+/// What [`seal`] sealed under `key` with `aad`; an error when either differs or the data was
+/// changed.
+pub(crate) fn open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, String> {
+    if sealed.len() < aead::NONCE_LEN {
+        return Err("the sealed data is too short".into());
+    }
+    let (nonce, ciphertext) = sealed.split_at(aead::NONCE_LEN);
+    let nonce = aead::Nonce::try_assume_unique_for_key(nonce).map_err(|e| e.to_string())?;
+    let mut buffer = ciphertext.to_vec();
+    let opened = aead_key(key)?
+        .open_in_place(nonce, aead::Aad::from(aad), &mut buffer)
+        .map_err(|_| {
+            "decryption failed: another key-encryption key, or changed data".to_string()
+        })?;
+    Ok(opened.to_vec())
+}
+
+#[cfg(feature = "redis")]
+fn aead_key(key: &[u8; 32]) -> Result<aead::LessSafeKey, String> {
+    aead::UnboundKey::new(&aead::AES_256_GCM, key)
+        .map(aead::LessSafeKey::new)
+        .map_err(|e| format!("the key-encryption key: {e}"))
 }
 
 /// The JWKS fetcher's HTTP client as it is: reqwest's `rustls` feature runs on aws-lc-rs.

@@ -2,7 +2,8 @@
 //! exactly one. Everything else in the crate reaches cryptography through this module: signing
 //! and verification keys prepared once ([`Signer`], [`Verifier`]), random bytes (the `jti` and CSRF
 //! values of issued tokens), constant-time comparison (the CSRF double submit), the RSA modulus
-//! of a public key, and (with `remote-keys`) the TLS configuration of the JWKS fetcher.
+//! of a public key, (with `remote-keys`) the TLS configuration of the JWKS fetcher, and (the
+//! `aws-lc-rs` backend with `redis`) the key ring on Redis's key generation and AES-256-GCM.
 //!
 //! - `aws-lc-rs` (`aws_lc.rs`): AWS-LC through aws-lc-rs, and jsonwebtoken's `aws_lc_rs` provider;
 //!   rustls (JWKS fetching, Redis over TLS) runs on aws-lc-rs too.
@@ -36,6 +37,10 @@ use rust_crypto as backend;
 #[cfg(feature = "remote-keys")]
 pub(crate) use backend::with_tls;
 pub(crate) use backend::{constant_time_eq, fill_random, Signer, Verifier};
+/// Key generation and key encryption, for the key ring on Redis (only this backend has them;
+/// `key_rotation_period` is refused without it).
+#[cfg(all(feature = "aws-lc-rs", feature = "redis"))]
+pub(crate) use backend::{generate_pkcs8, open, seal};
 
 /// A signature, inline up to ECDSA P-384's 96 bytes (RSA's go to the heap).
 pub(crate) type Signature = smallvec::SmallVec<[u8; 96]>;

@@ -64,6 +64,9 @@ pub use memory::MemoryStore;
 pub use redis::RedisStore;
 #[cfg(feature = "redis")]
 pub use redis_connection::RedisOptions;
+/// The Redis connection of the stores, for the key ring on Redis.
+#[cfg(all(feature = "redis", feature = "aws-lc-rs"))]
+pub(crate) use redis_connection::{open as connect_redis, Connection as RedisConnection};
 pub use revoker::Revoker;
 
 use redis_url::UrlStore;

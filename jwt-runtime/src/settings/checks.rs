@@ -49,6 +49,30 @@ impl Settings {
                 ),
             });
         }
+        if let Some(period) = self.key_rotation_period {
+            let invalid = |reason: &str| SettingsError::Invalid {
+                setting: "key_rotation_period",
+                reason: reason.into(),
+            };
+            if self.redis_url.is_none() {
+                return Err(invalid("the key ring on Redis needs `redis_url`"));
+            }
+            if self.key_encryption_key.is_none() {
+                return Err(invalid(
+                    "needs `key_encryption_key` (or `key_encryption_key_file`): the private keys \
+                     are kept in Redis encrypted under it",
+                ));
+            }
+            if self.signing_keys_dir.is_some() {
+                return Err(invalid("set either it or `signing_keys_dir`, not both"));
+            }
+            if period <= self.jwks_max_age {
+                return Err(invalid(
+                    "must be longer than `jwks_max_age`: each key is published that long before \
+                     it signs",
+                ));
+            }
+        }
         if self.refresh_token_rotation && self.refresh_token_expires.is_zero() {
             return Err(SettingsError::Invalid {
                 setting: "refresh_token_rotation",

@@ -27,10 +27,36 @@ fn missing(setting: &'static str, what: &str, feature: &str) -> SettingsError {
     }
 }
 
+/// Whether this build's crypto backend generates and encrypts keys (the key ring on Redis).
+const KEY_GENERATION: bool = cfg!(feature = "aws-lc-rs");
+
 /// Refuses the settings whose feature this build leaves out.
 pub(crate) fn check(settings: &Settings) -> Result<(), SettingsError> {
     check_redis(settings)?;
-    check_remote_keys(settings)
+    check_remote_keys(settings)?;
+    check_key_rotation(settings)
+}
+
+/// Refuses `key_rotation_period` without the `redis` feature or the `aws-lc-rs` backend.
+fn check_key_rotation(settings: &Settings) -> Result<(), SettingsError> {
+    if settings.key_rotation_period.is_none() {
+        return Ok(());
+    }
+    if !REDIS {
+        return Err(missing(
+            "key_rotation_period",
+            "the key ring on Redis",
+            "redis",
+        ));
+    }
+    if !KEY_GENERATION {
+        return Err(missing(
+            "key_rotation_period",
+            "generating and encrypting signing keys",
+            "aws-lc-rs",
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses `redis_url` without the `redis` feature.

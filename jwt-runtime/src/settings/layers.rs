@@ -51,16 +51,18 @@ pub(super) struct KeyFiles {
     pub(super) redis_ca_certificate_file: Option<PathBuf>,
     pub(super) redis_client_certificate_file: Option<PathBuf>,
     pub(super) redis_client_key_file: Option<PathBuf>,
+    pub(super) key_encryption_key_file: Option<PathBuf>,
 }
 
 impl KeyFiles {
     /// The configuration keys of this struct, which [`Settings`] itself does not have.
-    pub(super) const KEYS: [&'static str; 5] = [
+    pub(super) const KEYS: [&'static str; 6] = [
         "private_key_file",
         "public_key_file",
         "redis_ca_certificate_file",
         "redis_client_certificate_file",
         "redis_client_key_file",
+        "key_encryption_key_file",
     ];
 }
 
@@ -197,6 +199,10 @@ impl Settings {
         if let Some(path) = files.redis_client_key_file {
             let pem = read_pem_file("redis_client_key_file", &path)?;
             settings.redis_client_key = Some(Secret::new(pem));
+        }
+        if let Some(path) = files.key_encryption_key_file {
+            let text = read_pem_file("key_encryption_key_file", &path)?;
+            settings.key_encryption_key = Some(Secret::new(text.trim()));
         }
         settings.validate()?;
         check_features(&settings)?;

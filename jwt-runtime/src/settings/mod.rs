@@ -126,6 +126,18 @@ pub struct Settings {
     /// `/.well-known/jwks.json`. Served only with `signing_keys_dir`.
     #[default = "/.well-known/jwks.json"]
     pub jwks_path: String,
+    /// Automatic rotation of the key ring on Redis (`redis_url`), for a fleet: every this many
+    /// seconds a new key signs; it is created by one instance (under a lock with a lease),
+    /// published `jwks_max_age` before it signs, and picked up by every instance. The private
+    /// keys are kept in Redis encrypted (AES-256-GCM) under `key_encryption_key`. In place of
+    /// `signing_keys_dir`. Default none. Needs the `redis` feature and the `aws-lc-rs` backend.
+    #[serde(with = "forms::optional_seconds")]
+    pub key_rotation_period: Option<Duration>,
+    /// The key-encryption key of `key_rotation_period`: 32 bytes, base64 (standard or URL-safe
+    /// alphabet); `key_encryption_key_file` reads it from a file. Never logged (its `Debug`
+    /// output is redacted).
+    #[serde(with = "forms::secret")]
+    pub key_encryption_key: Option<Secret>,
     /// The longest a verifier may cache the JWKS (`Cache-Control: max-age`), seconds; default 300.
     /// A key must be published at least this long before it signs (its `signs-from` after its
     /// `published-at`); the JWKS answers the smaller of the two.
@@ -936,6 +948,7 @@ mod tests {
                 "redis_ca_certificate_file": "ca.pem",
                 "redis_client_certificate_file": "client.pem",
                 "redis_client_key_file": "client.key",
+                "key_encryption_key_file": "kek.b64",
             }),
         ));
         let table = rocket::figment::value::Value::from(
@@ -969,9 +982,15 @@ mod tests {
             .focus("jwt")
             .extract::<figment::value::Dict>()
             .unwrap();
+        assert_eq!(
+            files.key_encryption_key_file,
+            Some(PathBuf::from("kek.b64"))
+        );
         let mut keys: Vec<&str> = dict.keys().map(String::as_str).collect();
         keys.sort_unstable();
-        assert_eq!(keys, KeyFiles::KEYS);
+        let mut expected = KeyFiles::KEYS;
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
     }
 
     #[test]

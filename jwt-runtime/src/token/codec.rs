@@ -363,9 +363,9 @@ fn key_ring(
     settings: &Settings,
     accepted: &mut Vec<Algorithm>,
 ) -> Result<Option<KeySource>, SettingsError> {
-    let Some(directory) = &settings.signing_keys_dir else {
+    if settings.signing_keys_dir.is_none() && settings.key_rotation_period.is_none() {
         return Ok(None);
-    };
+    }
     let invalid = |setting, reason: String| SettingsError::Invalid { setting, reason };
     if settings.jwks_url.is_some() || settings.authority.is_some() {
         return Err(invalid(
@@ -402,10 +402,24 @@ fn key_ring(
             accepted.push(algorithm);
         }
     }
-    let (ring, refused, listing) =
-        keys::ring::directory::read(std::path::Path::new(directory), verifies_for(settings))
+    let (ring, listing) = match &settings.signing_keys_dir {
+        Some(directory) => {
+            let (ring, refused, listing) = keys::ring::directory::read(
+                std::path::Path::new(directory),
+                verifies_for(settings),
+            )
             .map_err(|reason| invalid("signing_keys_dir", reason))?;
-    keys::ring::directory::log_refused(&refused);
+            keys::ring::directory::log_refused(&refused);
+            (ring, listing)
+        }
+        // The ring on Redis (`key_rotation_period`): read from Redis at ignition, before any
+        // request.
+        None => (
+            KeyRing::new(Vec::new(), verifies_for(settings))
+                .map_err(|e| invalid("key_rotation_period", e.to_string()))?,
+            Default::default(),
+        ),
+    };
     Ok(Some(KeySource::Ring {
         ring: Arc::new(SharedRing::new(ring)),
         static_keys,
