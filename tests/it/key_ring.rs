@@ -2,7 +2,7 @@
 //! signed by the current key and named by its RFC 7638 thumbprint, the JWKS (`ETag`, `304`,
 //! `Cache-Control`), a key added to the directory taking over without a restart while tokens of
 //! the one before keep verifying, a key file that does not parse, the migration from a static
-//! HS256 secret, and RFC 8414 metadata.
+//! HS256 secret and from a static ES256 key, and RFC 8414 metadata.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -309,6 +309,57 @@ fn migrating_from_a_static_secret_keeps_its_tokens_for_the_window_only() {
         panic!("a static secret beside the ring needs its window");
     };
     assert!(format!("{:?}", error.kind()).contains("FailedFairings"));
+}
+
+#[test]
+fn migrating_from_a_static_asymmetric_key_keeps_its_tokens_for_the_window_only() {
+    let pem = |name: &str| {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("testdata/keys/{name}.pem")),
+        )
+        .expect("a test key")
+    };
+    let before = client(
+        Jwt::builder()
+            .extended()
+            .algorithm(rocket_flask_jwt::Algorithm::ES256)
+            .private_key_pem(pem("ec_private"))
+            .public_key_pem(pem("ec_public")),
+    );
+    let old = before
+        .get("/issue")
+        .dispatch()
+        .into_string()
+        .expect("a token");
+    assert_eq!(header(&old)["alg"], "ES256");
+    assert!(header(&old).get("kid").is_none(), "a static key names none");
+
+    let directory = KeyDir::new();
+    directory.add("a.pem", "", "ec_b");
+    let during = client(
+        ring(&directory)
+            .algorithm(rocket_flask_jwt::Algorithm::ES256)
+            .public_key_pem(pem("ec_public"))
+            .static_keys_until(now() + 2),
+    );
+    let new = during
+        .get("/issue")
+        .dispatch()
+        .into_string()
+        .expect("a token");
+    assert!(header(&new).get("kid").is_some(), "signed by the ring");
+    assert_eq!(
+        status(&during, &old),
+        Status::Ok,
+        "the static key's tokens, in the window"
+    );
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(
+        status(&during, &old),
+        Status::UnprocessableEntity,
+        "after the window"
+    );
+    assert_eq!(status(&during, &new), Status::Ok);
 }
 
 #[test]

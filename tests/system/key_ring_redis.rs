@@ -7,7 +7,12 @@
 //! answering at rotation time leaves the current key signing, and the rotation happens once it is
 //! back (its writes paused: the revocation checks' reads still go through).
 //!
-//! Test settings: a rotation period of 4 s and a publication lead (`jwks_max_age`) of 2 s.
+//! Every token also goes to verifiers we did not write (panva's `jose`, Auth0's
+//! `express-oauth2-jwt-bearer`, PyJWT's `PyJWKClient`; `jwks_verifiers.rs`), each fetching and
+//! caching the JWKS itself.
+//!
+//! Test settings: a rotation period of 4 s and a publication lead (`jwks_max_age`) of 2 s; the
+//! verifiers' refetch cooldowns at 1 s (their own options).
 //!
 //! Skipped (saying why) where `redis-server` is not installed, unless `CI` is set.
 
@@ -18,6 +23,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use crate::common::redis_server::RedisServer;
+use crate::jwks_verifiers::{Verifiers, PYJWT_ENV};
 use crate::live_rocket::LiveRocket;
 use crate::programs::Program;
 
@@ -39,6 +45,10 @@ fn ring_settings(kek: &str) -> Vec<(&'static str, Value)> {
 fn instance(redis: &RedisServer, kek: &str) -> LiveRocket {
     crate::live_rocket::extended(Some(&redis.url()), &ring_settings(kek))
 }
+
+/// The `iss` and `aud` of the tokens the verifiers check.
+const ISSUER: &str = "https://issuer.key-ring-redis.invalid/";
+const AUDIENCE: &str = "https://api.key-ring-redis.invalid/";
 
 fn login(server: &LiveRocket) -> String {
     crate::revocation_live::login(server).0
@@ -79,8 +89,20 @@ fn published(server: &LiveRocket) -> Vec<String> {
 
 fn keys_rotate_across_instances_and_every_token_verifies_on_both() {
     let redis = RedisServer::start();
-    let a = instance(&redis, &kek(1));
-    let b = instance(&redis, &kek(1));
+    let mut settings = ring_settings(&kek(1));
+    settings.extend([
+        ("encode_issuer", json!(ISSUER)),
+        ("encode_audience", json!(AUDIENCE)),
+        ("audience", json!(AUDIENCE)),
+    ]);
+    let a = crate::live_rocket::extended(Some(&redis.url()), &settings);
+    let b = crate::live_rocket::extended(Some(&redis.url()), &settings);
+    // Verifiers we did not write, each fetching and caching A's JWKS itself (their refetch
+    // cooldowns at 1 s, under the 4 s period).
+    let jwks_url = format!("http://127.0.0.1:{}/.well-known/jwks.json", a.port());
+    let mut verifiers =
+        Verifiers::start_with_cooldown(&jwks_url, ISSUER, AUDIENCE, Duration::from_secs(1))
+            .unwrap_or_else(|error| panic!("{error}"));
     let first = kid(&login(&a));
     assert_eq!(kid(&login(&b)), first, "one first key for the fleet");
     let mut kids = BTreeSet::from([first.clone()]);
@@ -90,6 +112,7 @@ fn keys_rotate_across_instances_and_every_token_verifies_on_both() {
         for (issuer, other) in [(&a, &b), (&b, &a)] {
             let token = login(issuer);
             kids.insert(kid(&token));
+            verifiers.verify(&token);
             tokens += 1;
             assert_eq!(protected(issuer, &token), 200, "on its issuer");
             assert_eq!(protected(other, &token), 200, "on the other instance");
@@ -97,6 +120,19 @@ fn keys_rotate_across_instances_and_every_token_verifies_on_both() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(kids.len() >= 3, "at least two rotations in 13 s: {kids:?}");
+    let answers = verifiers.finish().unwrap_or_else(|error| panic!("{error}"));
+    for verifier in ["jose", "auth0", "pyjwt"] {
+        println!("{verifier}: {}", answers[verifier]);
+        assert_eq!(
+            answers[verifier]["verified"], tokens,
+            "{verifier}: {answers}"
+        );
+        assert_eq!(answers[verifier]["failed"], 0, "{verifier}: {answers}");
+    }
+    assert_eq!(
+        answers["thumbprints"]["keys"], answers["thumbprints"]["kid_equals_thumbprint"],
+        "every kid is its key's thumbprint: {answers}"
+    );
     assert_eq!(published(&a), published(&b), "both publish the same keys");
 
     // In Redis, each key only sealed: no PEM, no PKCS#8 structure in clear.
@@ -172,7 +208,7 @@ pub fn tests() -> Vec<crate::Test> {
     vec![
         test!(
             keys_rotate_across_instances_and_every_token_verifies_on_both,
-            needs[Program::RedisServer]
+            needs[Program::RedisServer, Program::Node, Program::Python(&PYJWT_ENV)]
         ),
         test!(
             another_key_encryption_key_or_no_redis_fails_at_start_naming_the_setting,
