@@ -9,7 +9,7 @@
 //!
 //! Every token also goes to verifiers we did not write (panva's `jose`, Auth0's
 //! `express-oauth2-jwt-bearer`, PyJWT's `PyJWKClient`; `jwks_verifiers.rs`), each fetching and
-//! caching the JWKS itself.
+//! caching the JWKS itself, and to this library's `resource_server` example pointed at it.
 //!
 //! Test settings: a rotation period of 4 s and a publication lead (`jwks_max_age`) of 2 s; the
 //! verifiers' refetch cooldowns at 1 s (their own options).
@@ -103,6 +103,13 @@ fn keys_rotate_across_instances_and_every_token_verifies_on_both() {
     let mut verifiers =
         Verifiers::start_with_cooldown(&jwks_url, ISSUER, AUDIENCE, Duration::from_secs(1))
             .unwrap_or_else(|error| panic!("{error}"));
+    // And this library's resource-server example, taking its keys from the same JWKS.
+    let ours = crate::key_ring_rotation::resource_server(
+        &jwks_url,
+        ISSUER,
+        AUDIENCE,
+        Duration::from_secs(1),
+    );
     let first = kid(&login(&a));
     assert_eq!(kid(&login(&b)), first, "one first key for the fleet");
     let mut kids = BTreeSet::from([first.clone()]);
@@ -116,6 +123,18 @@ fn keys_rotate_across_instances_and_every_token_verifies_on_both() {
             tokens += 1;
             assert_eq!(protected(issuer, &token), 200, "on its issuer");
             assert_eq!(protected(other, &token), 200, "on the other instance");
+            let private = ours.request(
+                "GET",
+                "/api/private",
+                &[("Authorization", &format!("Bearer {token}"))],
+                b"",
+            );
+            assert_eq!(
+                private.status,
+                200,
+                "the resource server: {}",
+                private.text()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }

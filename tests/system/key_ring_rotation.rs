@@ -142,20 +142,26 @@ fn instance(keys: &KeyDir) -> LiveRocket {
     LiveRocket::launch(rocket.configure(figment))
 }
 
-/// The resource-server example taking its keys from `jwks_url`, with the instances' issuer and
-/// audience, their algorithms and the test's cooldown.
-fn resource_server(jwks_url: &str) -> LiveRocket {
+/// The resource-server example taking its keys from `jwks_url`, with the instances' `issuer`
+/// and `audience`, their algorithms and a JWKS refetch `cooldown`: `GET /api/private` answers
+/// 200 to their access tokens.
+pub(crate) fn resource_server(
+    jwks_url: &str,
+    issuer: &str,
+    audience: &str,
+    cooldown: Duration,
+) -> LiveRocket {
     let rocket = resource_server::mount(
         resource_server::api()
             .jwks_url(jwks_url)
-            .issuer(ISSUER)
-            .audience([AUDIENCE])
+            .issuer(issuer)
+            .audience([audience])
             .algorithms([Algorithm::ES256, Algorithm::EdDSA]),
     );
     let figment = rocket
         .figment()
         .clone()
-        .merge(("jwt.jwks_cooldown", COOLDOWN.as_secs()));
+        .merge(("jwt.jwks_cooldown", cooldown.as_secs()));
     LiveRocket::launch(rocket.configure(figment))
 }
 
@@ -336,7 +342,7 @@ fn signing_keys_rotate_under_load_without_a_failed_verification() {
     let a = instance(&keys);
     let b = instance(&keys);
     let jwks_url = format!("http://127.0.0.1:{}/.well-known/jwks.json", a.port());
-    let ours = resource_server(&jwks_url);
+    let ours = resource_server(&jwks_url, ISSUER, AUDIENCE, COOLDOWN);
     let verifiers = Verifiers::start_with_cooldown(&jwks_url, ISSUER, AUDIENCE, COOLDOWN)
         .unwrap_or_else(|error| panic!("{error}"));
     let ready = started.elapsed();
