@@ -153,6 +153,14 @@ fn keys_rotate_across_instances_and_every_token_verifies_on_both() {
         "every kid is its key's thumbprint: {answers}"
     );
     assert_eq!(published(&a), published(&b), "both publish the same keys");
+    // Each new key was announced (no revocation happens here, so every PUBLISH is one).
+    assert!(
+        redis.calls("publish") as usize >= kids.len() - 1,
+        "{} announcements for {} keys",
+        redis.calls("publish"),
+        kids.len()
+    );
+    assert!(redis.calls("subscribe") >= 2, "both instances listen");
 
     // In Redis, each key only sealed: no PEM, no PKCS#8 structure in clear.
     let stored = redis.command("HGETALL jwt:revocation:signing-keys");

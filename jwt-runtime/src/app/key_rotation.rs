@@ -3,8 +3,10 @@
 //! times and its PKCS#8 private key sealed with AES-256-GCM under `key_encryption_key` (the
 //! `kid` bound as associated data): never written in clear, never logged.
 //!
-//! Every instance reads the hash when it ignites and then every few seconds (at most a third of
-//! the publication lead, so that every instance holds a key before it signs), and computes each
+//! Every instance reads the hash when it ignites, then whenever a new key is announced on
+//! `<prefix>signing-keys:changed` (pub/sub, as revocation does), and every few seconds besides
+//! (at most a third of the publication lead, so that every instance holds a key before it signs
+//! even when a notice is lost), and computes each
 //! key's state from its times and the clock, as with a key directory. When the newest key has
 //! signed for `key_rotation_period` less `jwks_max_age`, the instance that takes the lock
 //! (`<prefix>signing-keys:lock`, `SET NX` with a lease: two instances racing create one key)
@@ -16,6 +18,9 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
+use tokio::sync::Notify;
+
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey};
@@ -24,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::claims::now;
 use crate::crypto;
 use crate::keys::ring::{KeyRing, KeyState, KeyTimes, RingKey, SharedRing};
-use crate::revocation::{connect_redis, RedisConnection, RedisOptions};
+use crate::revocation::{connect_redis, RedisConnection, RedisOptions, Subscriptions};
 use crate::settings::Settings;
 
 /// How long the creation lock is held at most.
@@ -45,8 +50,12 @@ struct Record {
 /// The ring's keys in Redis.
 struct RedisKeys {
     connection: RedisConnection,
+    /// Where the change notices are subscribed to.
+    subscriptions: Option<Subscriptions>,
     hash: String,
     lock: String,
+    /// The channel a new key is announced on: every instance reads the hash at once.
+    channel: String,
     kek: [u8; 32],
     timeout: Duration,
 }
@@ -65,7 +74,7 @@ impl RedisKeys {
             .as_ref()
             .ok_or("key_rotation_period: needs `redis_url`")?;
         let kek = key_encryption_key(settings)?;
-        let (connection, _) = connect_redis(
+        let (connection, subscriptions) = connect_redis(
             url.expose(),
             &RedisOptions::from_settings(settings),
             settings.revocation_timeout,
@@ -74,8 +83,10 @@ impl RedisKeys {
         let prefix = &settings.redis_key_prefix;
         Ok(RedisKeys {
             connection,
+            subscriptions: Some(subscriptions),
             hash: format!("{prefix}signing-keys"),
             lock: format!("{prefix}signing-keys:lock"),
+            channel: format!("{prefix}signing-keys:changed"),
             kek,
             timeout: settings.revocation_timeout.max(Duration::from_secs(2)),
         })
@@ -201,6 +212,10 @@ impl RedisKeys {
                     .arg(record),
             )
             .await?;
+        // Polling finds it too: a lost notice only delays the other instances' reading.
+        let _ = self
+            .run::<i64>(redis::cmd("PUBLISH").arg(&self.channel).arg(key.kid()))
+            .await;
         log::info!(
             "jwt: signing key {} ({algorithm:?}) created in Redis, signing from {}",
             key.kid(),
@@ -308,14 +323,27 @@ impl Rotation {
         Ok(())
     }
 
-    /// Rounds every `every` for as long as `ring` lives; one warning per outage.
-    async fn run(self, ring: Weak<SharedRing>) {
+    /// Rounds every `every`, and at once when another instance announces a new key, for as long
+    /// as `ring` lives; one warning per outage.
+    async fn run(mut self, ring: Weak<SharedRing>) {
+        let announced = Arc::new(Notify::new());
+        if let Some(subscriptions) = self.keys.subscriptions.take() {
+            tokio::spawn(listen(
+                subscriptions,
+                self.keys.channel.clone(),
+                Arc::downgrade(&announced),
+                self.keys.timeout,
+            ));
+        }
         let mut failing = false;
         let mut ticks = tokio::time::interval(self.every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticks.tick().await;
         loop {
-            ticks.tick().await;
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = announced.notified() => {}
+            }
             let Some(shared) = ring.upgrade() else {
                 return;
             };
@@ -335,6 +363,34 @@ impl Rotation {
                 Err(_) => {}
             }
         }
+    }
+}
+
+/// Listens on `channel` for new keys while `announced` lives, waking the rounds; resubscribes
+/// after a failure (the rounds poll meanwhile).
+async fn listen(
+    subscriptions: Subscriptions,
+    channel: String,
+    announced: Weak<Notify>,
+    timeout: Duration,
+) {
+    let mut failures = 0;
+    while announced.strong_count() > 0 {
+        let client = subscriptions.client(failures, timeout).await;
+        if let Ok(Ok(mut pubsub)) = tokio::time::timeout(timeout, client.get_async_pubsub()).await
+            && let Ok(Ok(())) = tokio::time::timeout(timeout, pubsub.subscribe(&channel)).await
+        {
+            failures = 0;
+            let mut messages = pubsub.on_message();
+            while messages.next().await.is_some() {
+                match announced.upgrade() {
+                    Some(announced) => announced.notify_one(),
+                    None => return,
+                }
+            }
+        }
+        failures += 1;
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 

@@ -2,10 +2,10 @@
 //! cost the signature alone, never a key parse (`jsonwebtoken::crypto::sign` parses the key for
 //! every token).
 
-use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rand::SystemRandom;
 #[cfg(feature = "redis")]
 use aws_lc_rs::aead;
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::{hmac, signature};
 use jsonwebtoken::crypto::CryptoProvider;
 use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind, EncodingKey};

@@ -66,7 +66,9 @@ pub use redis::RedisStore;
 pub use redis_connection::RedisOptions;
 /// The Redis connection of the stores, for the key ring on Redis.
 #[cfg(all(feature = "redis", feature = "aws-lc-rs"))]
-pub(crate) use redis_connection::{open as connect_redis, Connection as RedisConnection};
+pub(crate) use redis_connection::{
+    open as connect_redis, Connection as RedisConnection, Subscriptions,
+};
 pub use revoker::Revoker;
 
 use redis_url::UrlStore;
