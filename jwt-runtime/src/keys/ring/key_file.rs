@@ -43,7 +43,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<RingKey, KeyFileError> {
     };
     let pem_at = text
         .find("-----BEGIN ")
-        .ok_or_else(|| error("no PEM private key (-----BEGIN ... PRIVATE KEY-----)".into()))?;
+        .ok_or_else(|| error("no PEM private key in it".into()))?;
     let (preamble, pem) = text.split_at(pem_at);
     let mut algorithm = None;
     let mut times = KeyTimes {
