@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use rocket::figment::Figment;
-use rocket_flask_jwt_runtime::validation::{algorithm_name, minimum_secret_bytes};
+use rocket_flask_jwt_runtime::validation::{algorithm_name, minimum_secret_bytes, RING_ALGORITHMS};
 use rocket_flask_jwt_runtime::{
     settings::KeyMaterial, settings::Secret, settings::SettingsError, validation::Verifier,
     Algorithm, Settings,
@@ -189,19 +189,6 @@ pub(crate) async fn verifier(mut settings: Settings) -> Result<Verifier, Fatal> 
     log::set_max_level(level);
     verifier.map_err(|e| Fatal(describe_settings_error(&e)))
 }
-
-/// The algorithms a key of a key ring may have: every asymmetric one (a key is bound to its own).
-const RING_ALGORITHMS: [Algorithm; 9] = [
-    Algorithm::ES256,
-    Algorithm::ES384,
-    Algorithm::EdDSA,
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-];
 
 /// Whether `settings` has keys of its own besides a key ring (a migration window's).
 fn has_static_keys(settings: &Settings) -> bool {

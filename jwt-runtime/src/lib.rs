@@ -72,7 +72,9 @@ pub mod validation {
     //! command shows its findings with.
 
     pub use crate::claims::{now, numeric_date};
-    pub use crate::keys::ring::{KeyFileError, KeyRing, KeyState, KeyTimes, RingKey, SharedRing};
+    pub use crate::keys::ring::{
+        KeyFileError, KeyRing, KeyState, KeyTimes, RingKey, SharedRing, RING_ALGORITHMS,
+    };
     pub use crate::keys::{algorithm_name, minimum_secret_bytes};
     pub use crate::token::access_token::{ACCESS_TOKEN_TYP, DEFAULT_MAX_AGE};
     pub use crate::token::codec::TokenCodec;

@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::claims::{now, Payload};
 use crate::error::JwtError;
 use crate::jwks::{Jwks, JwksConfig};
-use crate::keys::ring::{KeyRing, SharedRing};
+use crate::keys::ring::{KeyRing, SharedRing, RING_ALGORITHMS};
 use crate::keys::{self, algorithm_name, SigningKey};
 use crate::settings::{Settings, SettingsError};
 use crate::token::cache::{Verified, VerifiedTokens};
@@ -427,19 +427,6 @@ fn key_ring(
         listing,
     }))
 }
-
-/// The algorithms a ring key may have.
-const RING_ALGORITHMS: [Algorithm; 9] = [
-    Algorithm::ES256,
-    Algorithm::ES384,
-    Algorithm::EdDSA,
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-];
 
 /// How long a ring key verifies after its successor took over: the longest token lifetime
 /// plus the leeway.

@@ -25,6 +25,20 @@ use super::{algorithm_name, KeyError, SigningKey, VerifyKey};
 
 pub use key_file::KeyFileError;
 
+/// The algorithms a ring key may have: every asymmetric one (each key is bound to its own, so a
+/// token's `alg` only selects among keys already tied to it).
+pub const RING_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
+
 /// When a key is published, signs, and retires (seconds since the epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyTimes {
