@@ -42,3 +42,35 @@ for _ in range(count):
         sys.exit(f"{path}: {response.status} {body!r}")
 PY
 }
+
+# The servers of examples/extended.rs (release build), for the benchmarks of its routes:
+# `example_servers` builds it and makes `work` (a directory removed on exit, with each server's
+# log) and `pids` (killed on exit); `start_example NAME PORT [ENV=VALUE...]` starts one, pinned as
+# `pinning` says, and records its port in `port[NAME]`; `wait_ready NAME...` waits until each
+# answers. Call `pinning` and `declare -A port` first.
+example_servers() {
+    cargo build --release --example extended >/dev/null 2>&1
+    example_binary="target/release/examples/extended"
+    work=$(mktemp -d)
+    pids=()
+    trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+}
+
+start_example() {
+    local name=$1 p=$2
+    shift 2
+    env ROCKET_PORT="$p" ROCKET_WORKERS="$workers" ROCKET_LOG_LEVEL=off "$@" \
+        "${server_cmd[@]}" "$example_binary" >"$work/$name.log" 2>&1 &
+    pids+=($!)
+    port[$name]=$p
+}
+
+wait_ready() {
+    local name
+    for name in "$@"; do
+        for _ in $(seq 100); do
+            curl -s -o /dev/null "http://127.0.0.1:${port[$name]}/optional" && break
+            sleep 0.1
+        done
+    done
+}

@@ -24,12 +24,8 @@ base="${BENCH_PORT:-18480}"
 pinning
 secret="bench-secret-of-at-least-thirty-two-bytes"
 
-cargo build --release --example extended >/dev/null 2>&1
-binary="target/release/examples/extended"
-work=$(mktemp -d)
-pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+declare -A port
+example_servers
 
 ring() { # dir keys...: key files signing one after the other, the last one current
     local dir="$work/$1" from=1
@@ -42,27 +38,14 @@ ring() { # dir keys...: key files signing one after the other, the last one curr
     echo "$dir"
 }
 
-declare -A port
-start() { # name port env...
-    local name=$1 p=$2
-    shift 2
-    env ROCKET_PORT="$p" ROCKET_WORKERS="$workers" ROCKET_LOG_LEVEL=off JWT_TOKEN_CACHE_ENTRIES=0 \
-        REDIS_URL= "$@" "${server_cmd[@]}" "$binary" >"$work/$name.log" 2>&1 &
-    pids+=($!)
-    port[$name]=$p
-}
+start() { start_example "$@" JWT_TOKEN_CACHE_ENTRIES=0 REDIS_URL=; }
 start hs256 $((base)) JWT_SECRET_KEY="$secret"
 start static-es256 $((base + 1)) JWT_ALGORITHM=ES256 \
     JWT_PRIVATE_KEY_FILE=testdata/keys/ec_private.pem JWT_PUBLIC_KEY_FILE=testdata/keys/ec_public.pem
 start ring-es256 $((base + 2)) JWT_SIGNING_KEYS_DIR="$(ring es256 ec_a)"
 start ring-eddsa $((base + 3)) JWT_SIGNING_KEYS_DIR="$(ring eddsa ed_a)"
 start ring3-es256 $((base + 4)) JWT_SIGNING_KEYS_DIR="$(ring ring3 ec_a ec_b ec_c)"
-for name in "${!port[@]}"; do
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:${port[$name]}/optional" && break
-        sleep 0.1
-    done
-done
+wait_ready "${!port[@]}"
 
 body='{"username": "user1", "password": "abcxyz"}'
 printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' \
@@ -103,7 +86,8 @@ run() {
     measure "$label" "$url" "${extra[@]}"
 }
 echo "keys: $connections connections, ${duration}s per run, $rounds rounds, pinned=$pin, token cache off"
-for entry in "${runs[@]}"; do run "$entry" >/dev/null; done # warm-up
+for entry in "${runs[@]}"; do run "$entry" >/dev/null; done # warm-up, not counted
+results=()
 for round in $(seq "$rounds"); do
     echo "round $round"
     if ((round % 2 == 1)); then

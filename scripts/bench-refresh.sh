@@ -27,12 +27,8 @@ base="${BENCH_PORT:-18380}"
 pinning
 secret="bench-secret-of-at-least-thirty-two-bytes"
 
-cargo build --release --example extended >/dev/null 2>&1
-binary="target/release/examples/extended"
-work=$(mktemp -d)
-pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+declare -A port
+example_servers
 
 redis_port=$((base + 10))
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
@@ -40,26 +36,13 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
 pids+=($!)
 
 contenders=(off memory redis-off redis)
-declare -A port
-start() { # name port env...
-    local name=$1 p=$2
-    shift 2
-    env JWT_SECRET_KEY="$secret" ROCKET_PORT="$p" ROCKET_WORKERS="$workers" \
-        ROCKET_LOG_LEVEL=off "$@" "${server_cmd[@]}" "$binary" >"$work/$name.log" 2>&1 &
-    pids+=($!)
-    port[$name]=$p
-}
 redis_url="redis://127.0.0.1:$redis_port/"
+start() { start_example "$@" JWT_SECRET_KEY="$secret"; }
 start off $((base)) REDIS_URL=
 start memory $((base + 1)) REDIS_URL= JWT_REFRESH_TOKEN_ROTATION=true
 start redis-off $((base + 2)) REDIS_URL="$redis_url"
 start redis $((base + 3)) REDIS_URL="$redis_url" JWT_REFRESH_TOKEN_ROTATION=true
-for name in "${contenders[@]}"; do
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:${port[$name]}/optional" && break
-        sleep 0.1
-    done
-done
+wait_ready "${contenders[@]}"
 
 # A fresh pool of sessions for each run (a rotated pool cannot be used twice), one more per wrk
 # thread (see scripts/bench-refresh.lua).
@@ -87,7 +70,8 @@ run() {
 }
 
 echo "refreshes per second: $sessions sessions, ${duration}s per run, $rounds rounds, pinned=$pin"
-for name in "${contenders[@]}"; do run "$name" >/dev/null; done # warm-up
+for name in "${contenders[@]}"; do run "$name" >/dev/null; done # warm-up, not counted
+results=()
 for round in $(seq "$rounds"); do
     echo "round $round"
     order=("${contenders[@]}")
