@@ -202,7 +202,17 @@ fn redis_that_stops_answering_leaves_the_current_key_signing() {
     let redis = RedisServer::start();
     let a = instance(&redis, &kek(3));
     let b = instance(&redis, &kek(3));
-    let first = kid(&login(&a));
+    // Just after a key starts signing, the next is due `period - lead` (2 s) later.
+    let before = kid(&login(&a));
+    let waiting = Instant::now();
+    let first = loop {
+        let signing = kid(&login(&a));
+        if signing != before {
+            break signing;
+        }
+        assert!(waiting.elapsed() < Duration::from_secs(10), "no rotation");
+        std::thread::sleep(Duration::from_millis(20));
+    };
     // Redis holds every write for six seconds, past the time the next key was due: the key
     // cannot be created (reads, as the revocation checks', go through).
     assert!(redis.command("CLIENT PAUSE 6000 WRITE").contains("OK"));

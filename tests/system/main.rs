@@ -66,6 +66,7 @@ mod interop;
 mod jwks_verifiers;
 mod key_ring_redis;
 mod key_ring_rotation;
+mod key_ring_skew;
 mod oidc_provider;
 mod revocation;
 mod revocation_cluster;
@@ -103,6 +104,7 @@ fn main() {
     tests.extend(jwks_verifiers::tests());
     tests.extend(key_ring_redis::tests());
     tests.extend(key_ring_rotation::tests());
+    tests.extend(key_ring_skew::tests());
     tests.extend(live_rocket::tests());
     tests.extend(oidc_provider::tests());
     tests.extend(revocation::tests());

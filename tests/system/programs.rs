@@ -10,6 +10,8 @@
 //! - `node` and `npm` (Auth0's validator): found when `<program> --version` succeeds.
 //! - `nginx` (the proxy in front of a fleet): found as an executable file in a directory of `PATH`,
 //!   or in `/usr/sbin`, where Debian installs it and which is not on every user's `PATH`.
+//! - `faketime` (libfaketime: a program run with its clock shifted): found as an executable file
+//!   in a directory of `PATH`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,6 +31,8 @@ pub enum Program {
     Node,
     /// `nginx`.
     Nginx,
+    /// `faketime`.
+    Faketime,
 }
 
 /// What was found when the harness started.
@@ -41,6 +45,7 @@ pub struct Programs {
     /// `node` and `npm`, those that cannot be run.
     node_missing: Vec<&'static str>,
     nginx: bool,
+    faketime: bool,
 }
 
 impl Programs {
@@ -60,6 +65,7 @@ impl Programs {
                 .filter(|name| !runs(name))
                 .collect(),
             nginx: nginx().is_some(),
+            faketime: on_path("faketime").is_some(),
         }
     }
 
@@ -98,6 +104,9 @@ impl Programs {
             Program::Nginx => (!self.nginx).then(|| {
                 "nginx not found on PATH nor in /usr/sbin: install the Debian package nginx"
                     .to_owned()
+            }),
+            Program::Faketime => (!self.faketime).then(|| {
+                "faketime not found on PATH: install the Debian package faketime".to_owned()
             }),
         }
     }

@@ -263,28 +263,14 @@ struct Rotation {
 }
 
 impl Rotation {
-    /// The times of the key to create after `reading` at `now`, if one is due: the first key
-    /// signs at once; the next is published now and signs `lead` later, once the newest has
-    /// signed for the period less the lead. Never while a record cannot be read (its key may
-    /// be the newest), nor while a later key already waits.
+    /// The times of the key to create after `reading` at `now`, if one is due (see
+    /// [`next_key_times`]). Never while a record cannot be read: its key may be the newest.
     fn due(&self, reading: &Reading, now: i64) -> Option<KeyTimes> {
         if !reading.unreadable.is_empty() {
             return None;
         }
         let newest = reading.ring.keys().last().map(|key| key.times().signs_from);
-        match newest {
-            None => Some(KeyTimes {
-                published_at: now,
-                signs_from: now,
-                retires_at: None,
-            }),
-            Some(from) if from <= now && now >= from + self.period - self.lead => Some(KeyTimes {
-                published_at: now,
-                signs_from: (now + self.lead).max(from + self.period),
-                retires_at: None,
-            }),
-            Some(_) => None,
-        }
+        next_key_times(newest, now, self.period, self.lead)
     }
 
     /// One round: read the hash, take its ring, create the key that is due, remove the retired.
@@ -394,6 +380,26 @@ async fn listen(
     }
 }
 
+/// The times of the next key at `now`, when the newest key signs from `newest`, if one is due.
+/// The first key signs at once, dated `lead` back, so that an instance whose clock is up to
+/// `lead` behind sees it signing too. The next is published now and signs `lead` later, once
+/// the newest has signed for `period` less `lead`; none while a later key already waits.
+fn next_key_times(newest: Option<i64>, now: i64, period: i64, lead: i64) -> Option<KeyTimes> {
+    match newest {
+        None => Some(KeyTimes {
+            published_at: now - lead,
+            signs_from: now - lead,
+            retires_at: None,
+        }),
+        Some(from) if from <= now && now >= from + period - lead => Some(KeyTimes {
+            published_at: now,
+            signs_from: (now + lead).max(from + period),
+            retires_at: None,
+        }),
+        Some(_) => None,
+    }
+}
+
 /// Whether two rings hold the same keys with the same times.
 fn same_keys(a: &KeyRing, b: &KeyRing) -> bool {
     let keys = |ring: &KeyRing| -> Vec<(String, KeyTimes)> {
@@ -460,6 +466,34 @@ mod tests {
         assert!(short.contains("16 bytes, not 32"), "{short}");
         assert!(key_encryption_key(&with("not base64!")).is_err());
         assert!(key_encryption_key(&Settings::default()).is_err());
+    }
+
+    #[test]
+    fn keys_are_due_once_the_newest_has_signed_for_the_period_less_the_lead() {
+        let times = |published_at, signs_from| {
+            Some(KeyTimes {
+                published_at,
+                signs_from,
+                retires_at: None,
+            })
+        };
+        assert_eq!(
+            next_key_times(None, 1000, 60, 10),
+            times(990, 990),
+            "dated the lead back"
+        );
+        assert_eq!(next_key_times(Some(1000), 1049, 60, 10), None, "not yet");
+        assert_eq!(next_key_times(Some(1000), 1050, 60, 10), times(1050, 1060));
+        assert_eq!(
+            next_key_times(Some(1000), 1200, 60, 10),
+            times(1200, 1210),
+            "late: still published the lead ahead"
+        );
+        assert_eq!(
+            next_key_times(Some(1060), 1055, 60, 10),
+            None,
+            "a later key waits"
+        );
     }
 
     #[test]
