@@ -363,6 +363,75 @@ fn migrating_from_a_static_asymmetric_key_keeps_its_tokens_for_the_window_only()
 }
 
 #[test]
+fn a_static_asymmetric_key_is_published_alone_and_a_secret_never() {
+    let pem = |name: &str| {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("testdata/keys/{name}.pem")),
+        )
+        .expect("a test key")
+    };
+    let es256 = client(
+        Jwt::builder()
+            .extended()
+            .algorithm(rocket_flask_jwt::Algorithm::ES256)
+            .private_key_pem(pem("ec_private"))
+            .public_key_pem(pem("ec_public")),
+    );
+    let keys = jwks(&es256)["keys"].as_array().cloned().expect("keys");
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(
+        (&keys[0]["kty"], &keys[0]["alg"]),
+        (&"EC".into(), &"ES256".into())
+    );
+    assert_eq!(
+        keys[0]["kid"].as_str().map(str::len),
+        Some(43),
+        "its thumbprint"
+    );
+    assert!(keys[0].get("d").is_none());
+    let token = es256
+        .get("/issue")
+        .dispatch()
+        .into_string()
+        .expect("a token");
+    assert!(header(&token).get("kid").is_none(), "its tokens unchanged");
+
+    let hs256 = client(
+        Jwt::builder()
+            .extended()
+            .secret_key("a secret of at least thirty-two bytes!"),
+    );
+    assert_eq!(
+        hs256.get("/.well-known/jwks.json").dispatch().status(),
+        Status::NotFound,
+        "a secret is never published"
+    );
+
+    // An application serving its own JWKS at the path keeps it.
+    #[get("/.well-known/jwks.json")]
+    fn own() -> &'static str {
+        "the application's own"
+    }
+    let jwt = Jwt::builder()
+        .extended()
+        .algorithm(rocket_flask_jwt::Algorithm::ES256)
+        .private_key_pem(pem("ec_private"))
+        .public_key_pem(pem("ec_public"))
+        .build()
+        .expect("a valid configuration");
+    let with_own = Client::untracked(rocket::build().attach(jwt).mount("/", routes![own]))
+        .expect("no collision at launch");
+    assert_eq!(
+        with_own
+            .get("/.well-known/jwks.json")
+            .dispatch()
+            .into_string()
+            .as_deref(),
+        Some("the application's own")
+    );
+}
+
+#[test]
 fn the_issuer_metadata_names_the_key_set() {
     let directory = KeyDir::new();
     directory.add("a.pem", "", "ec_a");

@@ -160,8 +160,8 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
         }
         let key_set_routes = engine
             .codec()
-            .ring()
-            .map(|ring| crate::app::key_set::routes(ring, engine.codec().settings()));
+            .published_keys()
+            .map(|keys| crate::app::key_set::routes(keys, engine.codec().settings()));
         let mut rocket = crate::http::catcher::register(rocket.manage(Registered(engine.clone())));
         if let Some(revoker) = revoker {
             rocket = rocket.manage(revoker);

@@ -6,8 +6,9 @@
 //! (`encode_issuer`), RFC 8414 metadata at `/.well-known/oauth-authorization-server` names it
 //! (`issuer`, `jwks_uri`).
 //!
-//! Served only with a key ring (`signing_keys_dir`): never a private member, never an HMAC
-//! secret.
+//! Served with a key ring, or with a static asymmetric signing key (a JWKS of that one key, named
+//! by its thumbprint; the tokens it signs carry no `kid`, as before): never a private member,
+//! never an HMAC secret. An application route at the same path answers in its place.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
@@ -23,12 +24,17 @@ use crate::error::JwtResponse;
 use crate::keys::ring::{KeyRing, KeyState, SharedRing};
 use crate::settings::Settings;
 
+/// The routes' rank: after the application's own routes at the same paths (which then answer
+/// instead, with no collision at launch).
+const RANK: isize = 100;
+
 /// The path of RFC 8414's metadata.
 const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 
 /// The routes of `ring`: the JWKS, and the metadata when an issuer is set.
 pub(crate) fn routes(ring: &Arc<SharedRing>, settings: &Settings) -> Vec<Route> {
-    let mut routes = vec![Route::new(
+    let mut routes = vec![Route::ranked(
+        RANK,
         Method::Get,
         &settings.jwks_path,
         KeySet {
@@ -45,7 +51,8 @@ pub(crate) fn routes(ring: &Arc<SharedRing>, settings: &Settings) -> Vec<Route> 
             "issuer": issuer,
             "jwks_uri": format!("{}{}", issuer.trim_end_matches('/'), settings.jwks_path),
         });
-        routes.push(Route::new(
+        routes.push(Route::ranked(
+            RANK,
             Method::Get,
             METADATA_PATH,
             Document(document.to_string().into_bytes()),

@@ -4,6 +4,7 @@
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
 
+use super::ring::{KeyTimes, RingKey};
 use super::{algorithm_name, SigningKey, VerifyKey};
 use crate::settings::{KeyMaterial, Settings, SettingsError};
 
@@ -122,6 +123,26 @@ pub(crate) fn signing_key(settings: &Settings) -> Result<Option<SigningKey>, Set
     SigningKey::new(settings.algorithm, &key)
         .map(Some)
         .map_err(|e| invalid(setting, e.to_string()))
+}
+
+/// The configured asymmetric signing key as a key to publish (named by its thumbprint, no
+/// times): its public part is served as a JWKS of one key. `None` for an HMAC secret, or when no
+/// private key is configured.
+pub(crate) fn published_static_key(settings: &Settings) -> Result<Option<RingKey>, SettingsError> {
+    if settings.algorithm.family() == AlgorithmFamily::Hmac {
+        return Ok(None);
+    }
+    let Some(key) = encoding_key(settings)? else {
+        return Ok(None);
+    };
+    let times = KeyTimes {
+        published_at: i64::MIN,
+        signs_from: i64::MIN,
+        retires_at: None,
+    };
+    RingKey::new(settings.algorithm, &key, times)
+        .map(Some)
+        .map_err(|e| invalid("private_key", e.to_string()))
 }
 
 /// The configured signing key's material for `settings.algorithm`, as `jsonwebtoken` reads it.

@@ -19,7 +19,7 @@ pub use load::minimum_secret_bytes;
 /// The smallest RSA modulus a JWKS key may have (the JWKS cache is the `remote-keys` feature).
 #[cfg(feature = "remote-keys")]
 pub(crate) use load::MIN_RSA_BITS;
-pub(crate) use load::{short_secret_warning, signing_key, static_verify_key};
+pub(crate) use load::{published_static_key, short_secret_warning, signing_key, static_verify_key};
 pub(crate) use signing::SigningKey;
 
 /// A key that verifies signatures of exactly one algorithm.

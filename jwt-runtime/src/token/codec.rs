@@ -37,6 +37,8 @@ pub struct TokenCodec {
     settings: Settings,
     signing_key: Option<SigningKey>,
     keys: KeySource,
+    /// The keys served as a JWKS: the key ring, or the static asymmetric signing key alone.
+    published: Option<Arc<SharedRing>>,
     rules: Policy,
     verified: Option<VerifiedTokens>,
 }
@@ -79,6 +81,20 @@ impl TokenCodec {
             },
         };
         let signing_key = keys::signing_key(&settings)?;
+        let published = match &keys {
+            KeySource::Ring { ring, .. } => Some(Arc::clone(ring)),
+            // Publishing a static key is a convenience: a key that cannot be published still
+            // signs, with a warning.
+            _ => match keys::published_static_key(&settings) {
+                Ok(key) => key
+                    .and_then(|key| KeyRing::new(vec![key], 0).ok())
+                    .map(|ring| Arc::new(SharedRing::new(ring))),
+                Err(error) => {
+                    log::warn!("jwt: the signing key's public part is not published: {error}");
+                    None
+                }
+            },
+        };
         if let Some(warning) = keys::short_secret_warning(&settings, &accepted) {
             log::warn!("{warning}");
         }
@@ -86,6 +102,7 @@ impl TokenCodec {
         Ok(TokenCodec {
             signing_key,
             keys,
+            published,
             verified: VerifiedTokens::new(if rules.signature {
                 settings.token_cache_entries
             } else {
@@ -128,6 +145,12 @@ impl TokenCodec {
     /// inspector shows a token's key's state from it.
     pub fn key_ring(&self) -> Option<Arc<KeyRing>> {
         self.ring().map(|ring| ring.load())
+    }
+
+    /// The keys served as a JWKS: the key ring, or the static asymmetric signing key alone;
+    /// `None` for an HMAC secret.
+    pub(crate) fn published_keys(&self) -> Option<&Arc<SharedRing>> {
+        self.published.as_ref()
     }
 
     /// The key ring, when keys come from one (`signing_keys_dir`).
