@@ -158,65 +158,13 @@ fn cookie_names(cookies: &str) -> BTreeSet<&str> {
 use crate::extended_example;
 
 /// The application serving the demo, `examples/extended.rs`, started on a free port of 127.0.0.1
-/// in a thread of its own: its base URL, and a guard that shuts it down when dropped.
+/// (port 0: the port it took is read back, so no other test can take it first): its base URL,
+/// and a guard that shuts it down when dropped.
 fn start_app() -> (String, impl Drop) {
-    /// The running example; dropping it shuts the server down and waits for its thread.
-    struct Running {
-        shutdown: rocket::Shutdown,
-        thread: Option<std::thread::JoinHandle<()>>,
-    }
-    impl Drop for Running {
-        fn drop(&mut self) {
-            self.shutdown.clone().notify();
-            if let Some(thread) = self.thread.take() {
-                let _ = thread.join();
-            }
-        }
-    }
-
-    let port = free_port();
     let app = crate::common::with_test_secret(extended_example::rocket());
-    let figment = app
-        .figment()
-        .clone()
-        .merge(("address", "127.0.0.1"))
-        .merge(("port", port))
-        .merge(("log_level", "off"));
-    let app = app.configure(figment);
-    let (sender, receiver) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        rocket::execute(async move {
-            match app.ignite().await {
-                Ok(ignited) => {
-                    let _ = sender.send(Ok(ignited.shutdown()));
-                    if let Err(error) = ignited.launch().await {
-                        eprintln!("the extended example stopped: {error}");
-                    }
-                }
-                Err(error) => {
-                    let _ = sender.send(Err(error.to_string()));
-                }
-            }
-        })
-    });
-    let shutdown = match receiver.recv() {
-        Ok(Ok(shutdown)) => shutdown,
-        Ok(Err(error)) => panic!("the extended example does not ignite: {error}"),
-        Err(_) => panic!("the extended example's thread ended before igniting"),
-    };
-    let running = Running {
-        shutdown,
-        thread: Some(thread),
-    };
-    let deadline = Instant::now() + STARTUP;
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the extended example does not listen on 127.0.0.1:{port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (format!("http://127.0.0.1:{port}"), running)
+    let figment = app.figment().clone().merge(("log_level", "off"));
+    let running = crate::live_rocket::LiveRocket::launch(app.configure(figment));
+    (format!("http://127.0.0.1:{}", running.port()), running)
 }
 
 // ----- chromium and chromedriver ----------------------------------------------------------------

@@ -49,7 +49,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::common::redis_server::{free_port, RedisServer};
+use crate::common::redis_server::RedisServer;
 use crate::http_client::{self, HttpResponse};
 use crate::programs::Program;
 
@@ -183,14 +183,13 @@ impl Skewed {
     /// listens.
     fn start(redis_url: &str, kek: &str) -> Skewed {
         let binary = extended_binary();
-        let port = free_port();
         let mut child = Command::new("faketime")
             .args(["-f", &format!("-{SKEW}s")])
             .arg(&binary)
             // The wall clock only: Tokio's timers run on the monotonic clock.
             .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
             .env("ROCKET_ADDRESS", "127.0.0.1")
-            .env("ROCKET_PORT", port.to_string())
+            .env("ROCKET_PORT", "0")
             .env("ROCKET_CLI_COLORS", "false")
             .env("REDIS_URL", redis_url)
             .env("JWT_KEY_ROTATION_PERIOD", PERIOD.to_string())
@@ -217,14 +216,18 @@ impl Skewed {
         });
         let mut skewed = Skewed {
             child,
-            port,
+            port: 0,
             output,
             readers: vec![out_reader, err_merger],
         };
+        // Port 0: B's launch line names the port it took (no other test can take it first).
         let deadline = Instant::now() + STARTUP;
         loop {
-            if http_client::request(port, "GET", "/protected", &[], b"").is_ok() {
-                return skewed;
+            if let Some(port) = launched_port(&skewed.output()) {
+                skewed.port = port;
+                if http_client::request(port, "GET", "/protected", &[], b"").is_ok() {
+                    return skewed;
+                }
             }
             if let Ok(Some(status)) = skewed.child.try_wait() {
                 skewed.fail(&format!("B exited before listening ({status})"));
@@ -418,6 +421,14 @@ impl Signed {
         let index = self.keys.iter().position(|(k, ..)| k == kid)?;
         index.checked_sub(1).map(|before| self.keys[before].2)
     }
+}
+
+/// The port of Rocket's launch line (`Rocket has launched from http://127.0.0.1:<port>`) in
+/// `output`, once it is there.
+fn launched_port(output: &str) -> Option<u16> {
+    let rest = output.split("launched from http://127.0.0.1:").nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// A refusal: issuer, verifier, kid, status and body.
