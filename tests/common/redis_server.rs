@@ -84,6 +84,17 @@ impl RedisServer {
             program,
             child: None,
         };
+        // A port found free may be taken by another test before the server binds it: the
+        // server then exits, and starts again on other ports.
+        for _ in 0..4 {
+            if server.try_launch() {
+                return server;
+            }
+            server.port = free_port();
+            if let Some(tls) = &mut server.tls {
+                tls.port = free_port();
+            }
+        }
         server.launch();
         server
     }
@@ -143,7 +154,20 @@ impl RedisServer {
             .map_or(0, |calls| calls.parse().expect("a count"))
     }
 
+    /// Starts the server on its ports; panics when it does not answer.
     fn launch(&mut self) {
+        if !self.try_launch() {
+            panic!(
+                "{} on port {} exited before answering",
+                self.program.to_string_lossy(),
+                self.port
+            );
+        }
+    }
+
+    /// Starts the server on its ports: `true` once it answers, `false` when it exited first (a
+    /// port already taken); panics when it neither answers nor exits in time.
+    fn try_launch(&mut self) -> bool {
         let mut command = Command::new(&self.program);
         if let Some(tls) = &self.tls {
             command
@@ -176,7 +200,13 @@ impl RedisServer {
         let started = Instant::now();
         while started.elapsed() < STARTUP {
             if self.ping() {
-                return;
+                return true;
+            }
+            if let Some(child) = &mut self.child
+                && let Ok(Some(_)) = child.try_wait()
+            {
+                self.child = None;
+                return false;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
