@@ -50,6 +50,23 @@ impl Drop for KeyDir {
     }
 }
 
+/// `testdata/keys/<name>.pem`.
+fn pem(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("testdata/keys/{name}.pem")),
+    )
+    .expect("a test key")
+}
+
+/// The extended profile signing with the static ES256 test key.
+fn static_es256() -> rocket_flask_jwt::JwtBuilder<()> {
+    Jwt::builder()
+        .extended()
+        .algorithm(rocket_flask_jwt::Algorithm::ES256)
+        .private_key_pem(pem("ec_private"))
+        .public_key_pem(pem("ec_public"))
+}
+
 fn now() -> i64 {
     rocket_flask_jwt::testing::now()
 }
@@ -313,19 +330,7 @@ fn migrating_from_a_static_secret_keeps_its_tokens_for_the_window_only() {
 
 #[test]
 fn migrating_from_a_static_asymmetric_key_keeps_its_tokens_for_the_window_only() {
-    let pem = |name: &str| {
-        std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("testdata/keys/{name}.pem")),
-        )
-        .expect("a test key")
-    };
-    let before = client(
-        Jwt::builder()
-            .extended()
-            .algorithm(rocket_flask_jwt::Algorithm::ES256)
-            .private_key_pem(pem("ec_private"))
-            .public_key_pem(pem("ec_public")),
-    );
+    let before = client(static_es256());
     let old = before
         .get("/issue")
         .dispatch()
@@ -364,19 +369,7 @@ fn migrating_from_a_static_asymmetric_key_keeps_its_tokens_for_the_window_only()
 
 #[test]
 fn a_static_asymmetric_key_is_published_alone_and_a_secret_never() {
-    let pem = |name: &str| {
-        std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("testdata/keys/{name}.pem")),
-        )
-        .expect("a test key")
-    };
-    let es256 = client(
-        Jwt::builder()
-            .extended()
-            .algorithm(rocket_flask_jwt::Algorithm::ES256)
-            .private_key_pem(pem("ec_private"))
-            .public_key_pem(pem("ec_public")),
-    );
+    let es256 = client(static_es256());
     let keys = jwks(&es256)["keys"].as_array().cloned().expect("keys");
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert_eq!(
@@ -412,13 +405,7 @@ fn a_static_asymmetric_key_is_published_alone_and_a_secret_never() {
     fn own() -> &'static str {
         "the application's own"
     }
-    let jwt = Jwt::builder()
-        .extended()
-        .algorithm(rocket_flask_jwt::Algorithm::ES256)
-        .private_key_pem(pem("ec_private"))
-        .public_key_pem(pem("ec_public"))
-        .build()
-        .expect("a valid configuration");
+    let jwt = static_es256().build().expect("a valid configuration");
     let with_own = Client::untracked(rocket::build().attach(jwt).mount("/", routes![own]))
         .expect("no collision at launch");
     assert_eq!(
