@@ -24,10 +24,9 @@
 //! `npm` is not installed the harness reports the test as ignored, saying why, except under CI
 //! (`CI` set), where it fails.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
@@ -906,13 +905,7 @@ impl Auth0App {
             .unwrap_or_else(|e| panic!("cannot run node {}: {e}", server.display()));
         let (stderr, _) = crate::pipes::collect(child.stderr.take().expect("piped stderr"));
         let stdout = child.stdout.take().expect("piped stdout");
-        let (port_tx, port_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = port_tx.send(line);
-        });
-        let line = port_rx.recv_timeout(STARTUP).unwrap_or_default();
+        let line = crate::pipes::first_line(stdout, STARTUP);
         let mut app = Auth0App {
             child,
             port: 0,

@@ -65,14 +65,7 @@ fn kid(token: &str) -> String {
 }
 
 fn protected(server: &LiveRocket, token: &str) -> u16 {
-    server
-        .request(
-            "GET",
-            "/protected",
-            &[("Authorization", &format!("Bearer {token}"))],
-            b"",
-        )
-        .status
+    server.with_bearer("GET", "/protected", token).status
 }
 
 fn published(server: &LiveRocket) -> Vec<String> {
@@ -123,12 +116,7 @@ fn keys_rotate_across_instances_and_every_token_verifies_on_both() {
             tokens += 1;
             assert_eq!(protected(issuer, &token), 200, "on its issuer");
             assert_eq!(protected(other, &token), 200, "on the other instance");
-            let private = ours.request(
-                "GET",
-                "/api/private",
-                &[("Authorization", &format!("Bearer {token}"))],
-                b"",
-            );
+            let private = ours.with_bearer("GET", "/api/private", &token);
             assert_eq!(
                 private.status,
                 200,

@@ -83,6 +83,16 @@ impl LiveRocket {
         self.port
     }
 
+    /// `method path` with `Authorization: Bearer <token>` and no body; panics when it fails.
+    pub fn with_bearer(&self, method: &str, path: &str, token: &str) -> HttpResponse {
+        self.request(
+            method,
+            path,
+            &[("Authorization", &format!("Bearer {token}"))],
+            b"",
+        )
+    }
+
     /// One HTTP/1.1 exchange (see [`http_client::request`]); panics when it fails.
     pub fn request(
         &self,

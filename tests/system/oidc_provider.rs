@@ -23,10 +23,9 @@
 //! 22 LTS or later); it runs on it. Where `node` or `npm` is not installed the harness reports the
 //! test as ignored, saying why, except under CI (`CI` set), where it fails.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -71,13 +70,7 @@ impl Provider {
             .map_err(|e| format!("cannot run node {}: {e}", server.display()))?;
         let (stderr, stderr_reader) = collect(child.stderr.take().expect("piped stderr"));
         let stdout = child.stdout.take().expect("piped stdout");
-        let (port_tx, port_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = port_tx.send(line);
-        });
-        let line = port_rx.recv_timeout(STARTUP).unwrap_or_default();
+        let line = crate::pipes::first_line(stdout, STARTUP);
         let mut provider = Provider {
             child,
             port: 0,

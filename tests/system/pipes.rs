@@ -22,3 +22,15 @@ pub(crate) fn collect(
     });
     (text, reader)
 }
+
+/// The first line `pipe` writes (a server's readiness line, e.g. its port), read on a thread of
+/// its own; empty when none comes within `timeout`.
+pub(crate) fn first_line(pipe: impl Read + Send + 'static, timeout: std::time::Duration) -> String {
+    let (line_tx, line_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(pipe), &mut line);
+        let _ = line_tx.send(line);
+    });
+    line_rx.recv_timeout(timeout).unwrap_or_default()
+}

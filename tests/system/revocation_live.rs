@@ -40,17 +40,8 @@ pub(crate) fn login(server: &LiveRocket) -> (String, String) {
     )
 }
 
-fn send(server: &LiveRocket, method: &str, path: &str, token: &str) -> HttpResponse {
-    server.request(
-        method,
-        path,
-        &[("Authorization", &format!("Bearer {token}"))],
-        b"",
-    )
-}
-
 fn protected(server: &LiveRocket, token: &str) -> HttpResponse {
-    send(server, "GET", "/protected", token)
+    server.with_bearer("GET", "/protected", token)
 }
 
 /// Requests `/protected` with `token` until it is refused; how long that took. Panics after
@@ -85,18 +76,18 @@ fn a_token_revoked_on_one_instance_is_refused_by_the_other_within_the_bound() {
         protected(&b, &access).json(),
         json!({"logged_in_as": "user1"})
     );
-    let response = send(&a, "DELETE", "/logout", &access);
+    let response = a.with_bearer("DELETE", "/logout", &access);
     assert_eq!(
         (response.status, response.json()),
         (200, json!({"msg": "Access token revoked"}))
     );
     refused_after(&b, &access, Instant::now(), Duration::from_secs(2));
-    let response = send(&b, "DELETE", "/logout", &refresh);
+    let response = b.with_bearer("DELETE", "/logout", &refresh);
     assert_eq!(
         (response.status, response.json()),
         (200, json!({"msg": "Refresh token revoked"}))
     );
-    let response = send(&a, "POST", "/refresh", &refresh);
+    let response = a.with_bearer("POST", "/refresh", &refresh);
     assert_eq!(
         (response.status, response.json()),
         (401, json!({"msg": "Token has been revoked"}))
@@ -123,7 +114,7 @@ fn a_token_revoked_on_one_instance_is_refused_by_the_other_within_the_bound() {
         for _ in 0..2 {
             assert_eq!(protected(&b, &access).status, 200);
         }
-        assert_eq!(send(&a, "DELETE", "/logout", &access).status, 200);
+        assert_eq!(a.with_bearer("DELETE", "/logout", &access).status, 200);
         delays.push(refused_after(
             &b,
             &access,
@@ -154,7 +145,7 @@ fn logging_out_everywhere_reaches_every_instance() {
         assert_eq!(protected(&a, token).status, 200);
         assert_eq!(protected(&b, token).status, 200);
     }
-    let response = send(&b, "DELETE", "/logout/everywhere", &second);
+    let response = b.with_bearer("DELETE", "/logout/everywhere", &second);
     assert_eq!(
         (response.status, response.json()),
         (200, json!({"msg": "All tokens revoked"}))
@@ -164,7 +155,7 @@ fn logging_out_everywhere_reaches_every_instance() {
         for token in [&first, &second] {
             refused_after(server, token, since, Duration::from_secs(2));
         }
-        let response = send(server, "POST", "/refresh", &refresh);
+        let response = server.with_bearer("POST", "/refresh", &refresh);
         assert_eq!(response.status, 401, "{}", response.text());
     }
     next_second();
@@ -250,7 +241,7 @@ fn redis_killed_and_restarted_under_load_fails_closed_and_recovers_without_a_res
     let a = instance(&redis.url(), &[("revocation_timeout", json!(0.3))]);
     let (access, _) = login(&a);
     let (revoked, _) = login(&a);
-    assert_eq!(send(&a, "DELETE", "/logout", &revoked).status, 200);
+    assert_eq!(a.with_bearer("DELETE", "/logout", &revoked).status, 200);
     until_status(&a, &access, 200, Duration::from_secs(5));
 
     let load = Load::start(a.port(), &access, 4);
@@ -363,7 +354,7 @@ fn fail_open_accepts_tokens_with_one_warning_per_outage() {
         // Recovered when a revocation is written and then read back.
         let (revoked, _) = login(&a);
         let started = Instant::now();
-        while send(&a, "DELETE", "/logout", &revoked).status != 200 {
+        while a.with_bearer("DELETE", "/logout", &revoked).status != 200 {
             assert!(started.elapsed() < Duration::from_secs(15), "no recovery");
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -378,7 +369,7 @@ fn a_slow_redis_answers_within_the_timeout_and_recovers() {
     let a = instance(&redis.url(), &[("revocation_timeout", json!(0.3))]);
     let (access, _) = login(&a);
     let (revoked, _) = login(&a);
-    assert_eq!(send(&a, "DELETE", "/logout", &revoked).status, 200);
+    assert_eq!(a.with_bearer("DELETE", "/logout", &revoked).status, 200);
     until_status(&a, &access, 200, Duration::from_secs(5));
     until_status(&a, &revoked, 401, Duration::from_secs(5));
 

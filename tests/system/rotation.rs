@@ -38,17 +38,8 @@ fn text(body: &Value, member: &str) -> String {
         .to_owned()
 }
 
-fn send(server: &LiveRocket, method: &str, path: &str, token: &str) -> HttpResponse {
-    server.request(
-        method,
-        path,
-        &[("Authorization", &format!("Bearer {token}"))],
-        b"",
-    )
-}
-
 fn refresh(server: &LiveRocket, token: &str) -> HttpResponse {
-    send(server, "POST", "/refresh", token)
+    server.with_bearer("POST", "/refresh", token)
 }
 
 /// The status of `/protected` with `token` once it settles on `expected`, within a second (the
@@ -56,7 +47,7 @@ fn refresh(server: &LiveRocket, token: &str) -> HttpResponse {
 fn protected_settles(server: &LiveRocket, token: &str, expected: u16) -> u16 {
     let since = Instant::now();
     loop {
-        let status = send(server, "GET", "/protected", token).status;
+        let status = server.with_bearer("GET", "/protected", token).status;
         if status == expected || since.elapsed() > Duration::from_secs(1) {
             return status;
         }
@@ -302,7 +293,7 @@ fn a_refresh_costs_one_script_call_and_protected_routes_none() {
     let writes = || redis.calls("set") + redis.calls("hset") + redis.calls("zadd");
     let (scripts_before, writes_before) = (scripts(), writes());
     for _ in 0..50 {
-        assert_eq!(send(&a, "GET", "/protected", &access).status, 200);
+        assert_eq!(a.with_bearer("GET", "/protected", &access).status, 200);
     }
     assert_eq!(
         (scripts(), writes()),

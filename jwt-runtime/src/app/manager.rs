@@ -130,6 +130,7 @@ impl JwtManager<'_> {
 
     /// The request's rotation, if its refresh token was rotated.
     fn rotated(&self) -> Option<&Rotated> {
+        self.engine.rotation()?;
         crate::http::finish::of(self.request).rotated.get()
     }
 

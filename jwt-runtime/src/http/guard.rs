@@ -209,7 +209,11 @@ impl<'r, R: Rules> FromRequest<'r> for JwtAuth<R> {
         let outcome = engine
             .authenticate(request, RouteRules::of_route::<R>())
             .await
-            .and_then(|current| crate::http::cookies::write_rotated(request).map(|()| current));
+            // Only a refresh route rotates: other requests skip the request-local lookup.
+            .and_then(|current| match R::REFRESH {
+                true => crate::http::cookies::write_rotated(request).map(|()| current),
+                false => Ok(current),
+            });
         match outcome {
             Ok(current) => Outcome::Success(JwtAuth {
                 current: Ok(current),

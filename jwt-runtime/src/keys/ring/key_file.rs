@@ -115,7 +115,6 @@ fn guess(pem: &[u8]) -> (Algorithm, jsonwebtoken::errors::Result<EncodingKey>) {
         Algorithm::EdDSA,
         Algorithm::RS256,
     ];
-    let mut last = None;
     for algorithm in candidates {
         let loaded = encoding_key(algorithm, pem);
         if let Ok(key) = &loaded
@@ -123,11 +122,9 @@ fn guess(pem: &[u8]) -> (Algorithm, jsonwebtoken::errors::Result<EncodingKey>) {
         {
             return (algorithm, loaded);
         }
-        last = Some((algorithm, loaded));
     }
-    let (algorithm, loaded) =
-        last.unwrap_or((Algorithm::RS256, encoding_key(Algorithm::RS256, pem)));
-    (algorithm, loaded)
+    // None signs: RSA's answer says why (the last kind tried).
+    (Algorithm::RS256, encoding_key(Algorithm::RS256, pem))
 }
 
 /// A time: RFC 3339, or whole seconds since the epoch.

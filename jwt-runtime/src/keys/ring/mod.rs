@@ -278,6 +278,12 @@ impl SharedRing {
         self.ring.read().unwrap_or_else(PoisonError::into_inner).1
     }
 
+    /// The ring now with its generation, read together.
+    pub fn load_with_generation(&self) -> (Arc<KeyRing>, u64) {
+        let held = self.ring.read().unwrap_or_else(PoisonError::into_inner);
+        (Arc::clone(&held.0), held.1)
+    }
+
     /// Replaces the ring.
     pub fn replace(&self, ring: KeyRing) {
         let mut held = self.ring.write().unwrap_or_else(PoisonError::into_inner);

@@ -101,14 +101,13 @@ impl KeySource {
             KeySource::Jwks(jwks) => jwks.is_current(kid, algorithm, generation),
             KeySource::Ring {
                 ring, static_until, ..
-            } => {
-                let now = now();
-                ring.generation() == generation
-                    && match kid {
-                        Some(kid) => ring.load().verifier(kid, algorithm, now).is_some(),
-                        None => now < *static_until,
-                    }
-            }
+            } => match kid {
+                Some(kid) => {
+                    let (ring, current) = ring.load_with_generation();
+                    current == generation && ring.verifier(kid, algorithm, now()).is_some()
+                }
+                None => ring.generation() == generation && now() < *static_until,
+            },
         }
     }
 }
