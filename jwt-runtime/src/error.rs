@@ -62,6 +62,99 @@ impl fmt::Display for Check {
     }
 }
 
+/// The checks of a DPoP proof (RFC 9449 §4.3) and of the token's binding to it (§7.1), in the
+/// order they run. Every refusal of a DPoP request names the one that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProofCheck {
+    /// The scheme: a DPoP-bound token sent as `Bearer` (a downgrade), a bearer token on a route
+    /// that requires DPoP, or a `DPoP` token without a proof.
+    Scheme,
+    /// Exactly one `DPoP` header, no larger than a proof can be.
+    OneProof,
+    /// The proof is a compact JWS with a JSON header and JSON claims, and the claims RFC 9449
+    /// requires (`jti`, `htm`, `htu`, `iat`) of the right types.
+    WellFormed,
+    /// `typ` is `dpop+jwt`.
+    Type,
+    /// `alg` is one of `dpop_algorithms` (asymmetric only).
+    Algorithm,
+    /// `jwk` is a public key (no private members) fit for `alg`.
+    Key,
+    /// The signature verifies under `jwk`.
+    Signature,
+    /// `htm` is the request's method.
+    Method,
+    /// `htu` is the request's URL (scheme, authority and path; no query or fragment), both
+    /// normalised as RFC 3986 says.
+    Url,
+    /// `iat` is inside the `dpop_iat_window`.
+    IssuedAt,
+    /// `ath` is the hash of the access token sent with it.
+    TokenHash,
+    /// The token's `cnf.jkt` is the thumbprint of the proof's key.
+    Binding,
+    /// `nonce` is a current server nonce (with `dpop_nonce`).
+    Nonce,
+    /// The proof's `jti` was not seen within the window (on any instance sharing the store).
+    Replay,
+}
+
+impl ProofCheck {
+    /// Every check, in the order they run.
+    pub const ALL: [ProofCheck; 14] = [
+        ProofCheck::Scheme,
+        ProofCheck::OneProof,
+        ProofCheck::WellFormed,
+        ProofCheck::Type,
+        ProofCheck::Algorithm,
+        ProofCheck::Key,
+        ProofCheck::Signature,
+        ProofCheck::Method,
+        ProofCheck::Url,
+        ProofCheck::IssuedAt,
+        ProofCheck::TokenHash,
+        ProofCheck::Binding,
+        ProofCheck::Nonce,
+        ProofCheck::Replay,
+    ];
+
+    /// The check's name as written in logs and documentation.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProofCheck::Scheme => "DPoP scheme",
+            ProofCheck::OneProof => "one proof",
+            ProofCheck::WellFormed => "well-formed proof",
+            ProofCheck::Type => "proof type",
+            ProofCheck::Algorithm => "proof algorithm",
+            ProofCheck::Key => "proof key",
+            ProofCheck::Signature => "proof signature",
+            ProofCheck::Method => "proof method (htm)",
+            ProofCheck::Url => "proof URL (htu)",
+            ProofCheck::IssuedAt => "proof age (iat)",
+            ProofCheck::TokenHash => "token hash (ath)",
+            ProofCheck::Binding => "key binding (cnf.jkt)",
+            ProofCheck::Nonce => "server nonce",
+            ProofCheck::Replay => "proof replay (jti)",
+        }
+    }
+
+    /// The RFC 9449 §7.1 / RFC 6750 error code of a refusal by this check.
+    pub fn error_code(self) -> &'static str {
+        match self {
+            ProofCheck::Scheme | ProofCheck::Binding => "invalid_token",
+            ProofCheck::Nonce => "use_dpop_nonce",
+            _ => "invalid_dpop_proof",
+        }
+    }
+}
+
+impl fmt::Display for ProofCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What went wrong, in a form an error callback can match on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -94,6 +187,8 @@ pub enum ErrorKind {
     KeysUnavailable,
     /// The token was revoked (logged out, or every token of its subject was).
     Revoked,
+    /// A DPoP request refused by the check named (RFC 9449): 401 with a `DPoP` challenge.
+    InvalidProof(ProofCheck),
     /// The token's revocation state cannot be read in time (the store is down or slow): 503,
     /// failing closed (see the `revocation_fail_open` setting).
     RevocationUnavailable,
@@ -247,6 +342,21 @@ impl JwtError {
         )
     }
 
+    /// 401 for a DPoP request refused by `check`; the route's `DPoP` challenge is added where the
+    /// request flow answers it.
+    pub fn invalid_proof(check: ProofCheck, description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(
+            Status::Unauthorized,
+            ErrorKind::InvalidProof(check),
+            if check.error_code() == "invalid_token" {
+                "Invalid token"
+            } else {
+                "Invalid DPoP proof"
+            },
+            description,
+        )
+    }
+
     /// Adds a header to the response this error becomes.
     pub fn with_header(
         mut self,
@@ -313,6 +423,9 @@ impl fmt::Display for JwtError {
             write!(f, " [{detail}]")?;
         }
         if let Some(check) = self.check() {
+            write!(f, " (failed check: {check})")?;
+        }
+        if let ErrorKind::InvalidProof(check) = self.kind {
             write!(f, " (failed check: {check})")?;
         }
         Ok(())

@@ -6,13 +6,14 @@
 #![warn(missing_docs)]
 
 // The layers, lowest first: claims, error (the refusals), settings, crypto, keys, jwks, token (the
-// checks, the codec), authz (what a route demands), revocation, http (the request flow and its
-// Rocket glue), app (builder, fairing, resources). Each names only layers before it in this
+// checks, the codec), authz (what a route demands), revocation, dpop (proofs of possession),
+// http (the request flow and its Rocket glue), app (builder, fairing, resources). Each names only layers before it in this
 // list; each folder's module comment says what it owns. See the README's "Layout".
 mod app;
 mod authz;
 mod claims;
 mod crypto;
+mod dpop;
 mod error;
 mod http;
 mod jwks;
@@ -28,10 +29,10 @@ pub use app::builder::{BuildError, JwtBuilder};
 pub use app::fairing::Jwt;
 pub use authz::rules::{Fresh, Optional, Refresh, Required, Rules};
 pub use claims::Payload;
-pub use error::{Check, ErrorKind, JwtError, JwtResponse};
+pub use error::{Check, ErrorKind, JwtError, JwtResponse, ProofCheck};
 pub use http::guard::{JwtAuth, Refused};
 pub use jsonwebtoken::Algorithm;
-pub use settings::{Profile, Settings};
+pub use settings::{DpopMode, Profile, Settings};
 
 pub mod identity {
     //! The identity and the verified token of the current request, outside the handler's
@@ -123,4 +124,5 @@ pub mod __private_v1 {
     pub use crate::error::JwtResponse;
     pub use crate::http::guard::JwtAuth;
     pub use crate::http::identity::{current_identity, optional_identity};
+    pub use crate::settings::DpopMode;
 }

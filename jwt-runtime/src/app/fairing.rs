@@ -130,7 +130,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
         let revoker = store
             .as_ref()
             .map(|store| Revoker::new(Arc::clone(store), settings));
-        let rotation = match store.filter(|_| settings.refresh_token_rotation) {
+        let rotation = match store.clone().filter(|_| settings.refresh_token_rotation) {
             None => None,
             Some(store) => {
                 let on_reuse = self.callbacks.refresh_token_reuse.clone();
@@ -143,11 +143,19 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
                 }
             }
         };
+        let dpop = match crate::dpop::DpopVerifier::new(settings, store.as_ref()) {
+            Ok(dpop) => dpop,
+            Err(error) => {
+                log::error!("jwt: {error}");
+                return Err(rocket);
+            }
+        };
         let engine = Arc::new(Engine::new(
             verifier,
             Arc::clone(&self.callbacks),
             revocation,
             rotation,
+            dpop,
         ));
         let metadata_route = crate::app::resource_metadata::route(engine.codec().settings());
         #[cfg(all(feature = "redis", feature = "aws-lc-rs"))]
@@ -194,5 +202,6 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
         crate::http::guard::answer_refusal(finishing, request, response);
         // The JWT cookies' `Set-Cookie` lines, as Flask-JWT-Extended writes them.
         crate::http::finish::write_exact_lines(&finishing.cookies, response);
+        crate::http::finish::write_nonce(finishing, response);
     }
 }

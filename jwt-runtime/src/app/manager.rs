@@ -82,6 +82,7 @@ impl JwtManager<'_> {
         {
             claims.entry("jti").or_insert(Value::String(jti));
         }
+        crate::http::dpop::bind(self.request, &mut claims);
         let mut request = TokenRequest::new(identity, kind, fresh);
         request.claims = claims;
         self.engine.create_token(request)
@@ -129,6 +130,26 @@ impl JwtManager<'_> {
     }
 
     /// The request's rotation, if its refresh token was rotated.
+    /// The RFC 7638 thumbprint of the key this request proved it holds with a DPoP proof (RFC
+    /// 9449), if it did: every token this manager issues is then bound to it (`cnf.jkt`), and
+    /// the answer should say `"token_type": "DPoP"` ([`token_type`](Self::token_type)).
+    ///
+    /// A request proves it when the `dpop` setting is `allowed` or `required` and it carries a
+    /// valid `DPoP` header (a login), or when its route's guard checked a DPoP-bound token and
+    /// its proof (a refresh).
+    pub fn dpop_key(&self) -> Option<&str> {
+        crate::http::dpop::proven_key(self.request)
+    }
+
+    /// `"DPoP"` when the tokens issued are bound to the request's key ([`dpop_key`](Self::dpop_key)),
+    /// else `"Bearer"`: the `token_type` of an OAuth token answer.
+    pub fn token_type(&self) -> &'static str {
+        match self.dpop_key() {
+            Some(_) => "DPoP",
+            None => "Bearer",
+        }
+    }
+
     fn rotated(&self) -> Option<&Rotated> {
         self.engine.rotation()?;
         crate::http::finish::of(self.request).rotated.get()
@@ -141,6 +162,26 @@ impl JwtManager<'_> {
 }
 
 /// The identity claim of `claims` (for re-issuing on refresh).
+/// With the `dpop` setting on, the DPoP proof of a request that issues tokens without a token of
+/// its own (a login): checked, then recorded against replays, so that the tokens issued are bound
+/// to its key. A request whose route's guard already proved a key (a refresh) is left alone; a
+/// request without a proof gets bearer tokens.
+async fn prove_login_key(engine: &dyn Authenticator, request: &Request<'_>) -> Result<(), JwtError> {
+    let settings = engine.settings();
+    if !settings.dpop.is_on() || crate::http::dpop::proven_key(request).is_some() {
+        return Ok(());
+    }
+    let now = crate::claims::now();
+    let Some(accepted) =
+        crate::http::dpop::check_without_token(engine.dpop(), request, settings, now)?
+    else {
+        return Ok(());
+    };
+    engine.dpop().record(&accepted).await?;
+    crate::http::dpop::keep(request, accepted);
+    Ok(())
+}
+
 pub(crate) fn identity_of(claims: &Payload, settings: &Settings) -> Value {
     claims
         .get(&settings.identity_claim)
@@ -155,10 +196,23 @@ impl<'r> FromRequest<'r> for JwtManager<'r> {
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         match request.rocket().state::<Registered>() {
-            Some(Registered(engine)) => Outcome::Success(JwtManager {
-                engine: engine.as_ref(),
-                request,
-            }),
+            Some(Registered(engine)) => match prove_login_key(engine.as_ref(), request).await {
+                Ok(()) => Outcome::Success(JwtManager {
+                    engine: engine.as_ref(),
+                    request,
+                }),
+                Err(error) => {
+                    log::info!(
+                        "jwt: {} {}: {error}",
+                        request.method(),
+                        request.uri().path()
+                    );
+                    let response = engine.respond(error.clone(), None, None);
+                    let status = response.status;
+                    let _ = crate::http::finish::of(request).refusal.set(response);
+                    Outcome::Error((status, error))
+                }
+            },
             None => {
                 let error = JwtError::internal(
                     "the Jwt fairing is not attached: JwtManager cannot issue tokens",

@@ -48,13 +48,17 @@ impl RefreshResource {
         if let Some(jti) = rotated.and_then(Rotated::take_access_jti) {
             access.claims.insert("jti".into(), Value::String(jti));
         }
+        crate::http::dpop::bind(request, &mut access.claims);
         let token = self.0.create_token(access)?;
-        let body = match rotated {
+        let mut body = match rotated {
             Some(rotated) => {
                 json!({ "access_token": token, "refresh_token": rotated.refresh_token })
             }
             None => json!({ "access_token": token }),
         };
+        if crate::http::dpop::proven_key(request).is_some() {
+            body["token_type"] = json!("DPoP");
+        }
         Ok(JwtResponse::json(Status::Ok, &body))
     }
 }
@@ -64,7 +68,7 @@ impl Handler for RefreshResource {
     async fn handle<'r>(&self, request: &'r Request<'_>, _data: Data<'r>) -> Outcome<'r> {
         let response = match self.refresh(request).await {
             Ok(response) => response,
-            Err(error) => self.0.respond(error, None),
+            Err(error) => self.0.respond(error, None, None),
         };
         Outcome::from(request, response)
     }

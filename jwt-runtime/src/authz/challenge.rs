@@ -11,7 +11,8 @@
 //! their own answers. The last applies in every profile.
 
 use crate::error::{ErrorKind, JwtError};
-use crate::settings::{Profile, Settings};
+use crate::keys::algorithm_name;
+use crate::settings::{DpopMode, Profile, Settings};
 
 /// The scheme of RFC 6750.
 const BEARER: &str = "Bearer";
@@ -55,7 +56,9 @@ pub(crate) fn challenge(error: &JwtError, realm: &str, settings: &Settings) -> O
         | ErrorKind::Csrf
         | ErrorKind::Revoked
         | ErrorKind::ClaimsVerificationFailed => Some("invalid_token"),
-        ErrorKind::InsufficientScope
+        // The `DPoP` challenge says what is wrong with a proof (see `dpop`).
+        ErrorKind::InvalidProof(_)
+        | ErrorKind::InsufficientScope
         | ErrorKind::RevocationUnavailable
         | ErrorKind::KeysUnavailable
         | ErrorKind::Internal
@@ -71,6 +74,54 @@ pub(crate) fn challenge(error: &JwtError, realm: &str, settings: &Settings) -> O
     }
     push_metadata(&mut challenge, settings);
     Some(challenge)
+}
+
+/// Adds the `DPoP` challenge (RFC 9449 §7.1) of a route whose DPoP mode is `mode` to `response`,
+/// the refusal of `error`: `DPoP algs="..."` with the error code and description of a refusal of
+/// the request's credentials. A route that requires DPoP takes no bearer token, so its `Bearer`
+/// challenges are removed; a route that allows both keeps them beside it.
+pub(crate) fn add_dpop(
+    response: &mut crate::error::JwtResponse,
+    error: &JwtError,
+    mode: DpopMode,
+    settings: &Settings,
+) {
+    if !mode.is_on() {
+        return;
+    }
+    let code = match error.kind {
+        ErrorKind::MissingToken => None,
+        ErrorKind::InvalidHeader => Some("invalid_request"),
+        ErrorKind::InvalidProof(check) => Some(check.error_code()),
+        ErrorKind::InvalidToken(_)
+        | ErrorKind::UnknownIdentity
+        | ErrorKind::WrongTokenType
+        | ErrorKind::FreshTokenRequired
+        | ErrorKind::Csrf
+        | ErrorKind::Revoked
+        | ErrorKind::ClaimsVerificationFailed => Some("invalid_token"),
+        _ => return,
+    };
+    let algorithms: Vec<&str> = settings
+        .dpop_algorithms
+        .iter()
+        .map(|algorithm| algorithm_name(*algorithm))
+        .collect();
+    let mut challenge = format!("DPoP algs=\"{}\"", algorithms.join(" "));
+    if let Some(code) = code {
+        push_param(&mut challenge, "error", code);
+        push_param(&mut challenge, "error_description", &error.description);
+    }
+    if mode == DpopMode::Required {
+        response.headers.retain(|(name, value)| {
+            !(name.eq_ignore_ascii_case("WWW-Authenticate")
+                && !value.starts_with("DPoP ")
+                && error.kind != ErrorKind::InsufficientScope)
+        });
+    }
+    response
+        .headers
+        .push(("WWW-Authenticate".into(), challenge));
 }
 
 /// Adds the RFC 9728 `resource_metadata` parameter when protected-resource metadata is served.

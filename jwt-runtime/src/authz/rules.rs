@@ -7,6 +7,7 @@
 
 use crate::authz::authorization::{ClaimPredicate, ClaimRule, RouteAuthorization};
 pub use crate::settings::Location;
+use crate::settings::{DpopMode, Settings};
 
 /// What a route demands of the token, as constants of a marker type: the type parameter of
 /// [`JwtAuth<R>`](crate::JwtAuth).
@@ -55,6 +56,9 @@ pub trait Rules: Send + Sync + 'static {
     /// With the `authorities` setting, the names of the authorities whose tokens the route
     /// accepts; empty accepts any trusted authority's. A token of another is refused (401).
     const AUTHORITIES: &'static [&'static str] = &[];
+    /// Whether the route takes DPoP-bound tokens with their proofs (RFC 9449); `None` for the
+    /// `dpop` setting.
+    const DPOP: Option<DpopMode> = None;
 }
 
 /// A valid access token: plain `#[jwt_required]`, and [`JwtAuth`](crate::JwtAuth)'s default.
@@ -98,6 +102,7 @@ pub(crate) struct RouteRules {
     pub(crate) locations: Option<&'static [Location]>,
     pub(crate) authorization: RouteAuthorization,
     pub(crate) authorities: &'static [&'static str],
+    pub(crate) dpop: Option<DpopMode>,
 }
 
 impl RouteRules {
@@ -117,7 +122,13 @@ impl RouteRules {
                 predicate: R::PREDICATE,
             },
             authorities: R::AUTHORITIES,
+            dpop: R::DPOP,
         }
+    }
+
+    /// The route's DPoP mode: its own, else the `dpop` setting.
+    pub(crate) fn dpop_mode(&self, settings: &Settings) -> DpopMode {
+        self.dpop.unwrap_or(settings.dpop)
     }
 
     /// The rules of `R`, one static value per route type: a request's future holds a
@@ -157,6 +168,7 @@ mod tests {
                     predicate: None,
                 },
                 authorities: &[],
+                dpop: None,
             }
         );
         assert_eq!(

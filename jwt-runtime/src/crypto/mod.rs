@@ -59,6 +59,14 @@ pub(crate) enum KeyProblem {
     Malformed(String),
 }
 
+/// The SHA-256 digest of `bytes` (a DPoP proof's key thumbprint and token hash); `None` only if
+/// the backend cannot hash, which the callers take as a refusal.
+pub(crate) fn sha256(bytes: &[u8]) -> Option<[u8; 32]> {
+    let digest = backend::PROVIDER.key_utils.compute_digest;
+    let hashed = digest(bytes, jsonwebtoken::jwk::ThumbprintHash::SHA256).ok()?;
+    hashed.try_into().ok()
+}
+
 /// The modulus (big-endian bytes) of a PKCS#1 DER RSA public key; `None` when it does not parse.
 pub(crate) fn rsa_public_modulus(der: &[u8]) -> Option<Vec<u8>> {
     let components = backend::PROVIDER

@@ -109,7 +109,8 @@ fn extended(error: &JwtError, settings: &Settings, loaders: &Loaders) -> JwtResp
             Some(loader) => loader(header, claims),
             None => message(Status::Unauthorized, "Token has been revoked"),
         },
-        ErrorKind::InsufficientScope
+        ErrorKind::InvalidProof(_)
+        | ErrorKind::InsufficientScope
         | ErrorKind::KeysUnavailable
         | ErrorKind::RevocationUnavailable
         | ErrorKind::Internal

@@ -213,7 +213,7 @@ impl<'r> JwtCookies<'r> {
     fn write(&self, cookies: Result<Vec<JwtCookie>, JwtError>) -> Result<(), JwtResponse> {
         let cookies = cookies.map_err(|error| {
             log::error!("jwt: {error}");
-            self.engine.respond(error, None)
+            self.engine.respond(error, None, None)
         })?;
         self.push(cookies);
         Ok(())

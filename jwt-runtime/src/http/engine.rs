@@ -16,15 +16,17 @@ use crate::authz::admission;
 use crate::authz::authorization;
 use crate::authz::rules::{Location, RouteRules};
 use crate::claims::{claim_text, now, Payload};
+use crate::dpop::DpopVerifier;
 use crate::error::{ErrorKind, JwtError, JwtResponse};
 use crate::http::answer;
+use crate::http::dpop;
 use crate::http::callbacks::{BoxFuture, Callbacks, DecodeFn};
 use crate::http::identity::{Authenticated, Identity};
 use crate::http::issue;
 use crate::http::locations::{self, Found};
 use crate::http::rotation::Rotator;
 use crate::revocation::Revocation;
-use crate::settings::{Profile, Settings};
+use crate::settings::{DpopMode, Profile, Settings};
 use crate::token::claim_checks;
 use crate::token::claims::TokenClaims;
 use crate::token::codec::{Checked, TokenCodec};
@@ -48,8 +50,13 @@ pub(crate) trait Authenticator: Send + Sync + 'static {
 
     /// Turns an error into the response the profile's error callbacks build. A missing token
     /// gets, in the Flask-JWT profile, the `WWW-Authenticate` challenge for `realm` (the default
-    /// realm when `None`).
-    fn respond(&self, error: JwtError, realm: Option<&str>) -> JwtResponse;
+    /// realm when `None`); a route that takes DPoP (`dpop`, else the `dpop` setting) its `DPoP`
+    /// challenge.
+    fn respond(&self, error: JwtError, realm: Option<&str>, dpop: Option<DpopMode>)
+        -> JwtResponse;
+
+    /// The DPoP checks.
+    fn dpop(&self) -> &DpopVerifier;
 
     /// The resolved settings.
     fn settings(&self) -> &Settings;
@@ -72,6 +79,8 @@ pub(crate) struct Engine<U> {
     pub(crate) revocation: Option<Arc<Revocation>>,
     /// The refresh-token rotation of refresh routes, when `refresh_token_rotation` is on.
     pub(crate) rotation: Option<Rotator>,
+    /// The DPoP checks of routes that take DPoP (the `dpop` setting, or the route's own).
+    pub(crate) dpop: DpopVerifier,
 }
 
 impl<U> Engine<U> {
@@ -80,6 +89,7 @@ impl<U> Engine<U> {
         callbacks: Arc<Callbacks<U>>,
         revocation: Option<Arc<Revocation>>,
         rotation: Option<Rotator>,
+        dpop: DpopVerifier,
     ) -> Self {
         let identity_claim = Arc::from(verifier.settings().identity_claim.as_str());
         Engine {
@@ -88,6 +98,7 @@ impl<U> Engine<U> {
             identity_claim,
             revocation,
             rotation,
+            dpop,
         }
     }
 
@@ -115,8 +126,9 @@ impl<U> Outcome<U> {
 
 impl<U: Send + Sync + 'static> Engine<U> {
     /// The request flow, written once: the token, its verification (the verified-token cache,
-    /// then the pipeline, fetching keys when needed), the route's admission, the revocation
-    /// check, the token verification callback, the identity, then, on a refresh route with
+    /// then the pipeline, fetching keys when needed), the route's admission, on a route that
+    /// takes DPoP the proof's checks, the revocation check, the token verification callback, the
+    /// proof's replay check, the identity, then, on a refresh route with
     /// `refresh_token_rotation` on, the rotation.
     ///
     /// Every step that has nothing to wait for (a cache hit, static keys, a sync callback, a
@@ -145,12 +157,23 @@ impl<U: Send + Sync + 'static> Engine<U> {
             .await
             .and_then(|checked| self.admit(checked, &found, rules, now))
             .map_err(|error| self.with_parts(error, &found))?;
+        let mode = rules.dpop_mode(settings);
+        let proof = match mode.is_on() {
+            true => dpop::check(&self.dpop, request, settings, mode, &found, &token.claims, now)?,
+            false => None,
+        };
         if let Some(revocation) = &self.revocation {
             revocation.check(&token).await?;
         }
         if let Some(verify) = &self.callbacks.loaders.token_verification {
             let accepted = verify.call(token.header(), token.payload()).await;
             claims_verified(accepted, &token)?;
+        }
+        if let Some(proof) = proof {
+            // Last of the checks, so that a proof refused by another is never burnt; in a
+            // future of its own: the request's future stays small on the usual path.
+            Box::pin(self.dpop.record(&proof)).await?;
+            dpop::keep(request, proof);
         }
         let identity = match &self.callbacks.identity {
             Some(lookup) => lookup.call(&token.claims, &settings.identity_claim).await,
@@ -180,6 +203,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
                     token: Cow::Owned(token),
                     location: Location::Headers,
                     csrf: None,
+                    dpop: false,
                 }),
                 None => Err(JwtError::missing_token(JwtError::NO_TOKEN)),
             },
@@ -298,7 +322,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
             Ok(response) => response,
             Err(error) => {
                 log::info!("jwt: login refused: {error}");
-                self.respond(error, None)
+                self.respond(error, None, None)
             }
         }
     }
@@ -394,8 +418,21 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
         })
     }
 
-    fn respond(&self, error: JwtError, realm: Option<&str>) -> JwtResponse {
-        answer::refusal(error, realm, self.codec().settings(), &self.callbacks)
+    fn respond(
+        &self,
+        error: JwtError,
+        realm: Option<&str>,
+        dpop: Option<DpopMode>,
+    ) -> JwtResponse {
+        let settings = self.codec().settings();
+        let mode = dpop.unwrap_or(settings.dpop);
+        let mut response = answer::refusal(error.clone(), realm, settings, &self.callbacks);
+        crate::authz::challenge::add_dpop(&mut response, &error, mode, settings);
+        response
+    }
+
+    fn dpop(&self) -> &DpopVerifier {
+        &self.dpop
     }
 
     fn settings(&self) -> &Settings {

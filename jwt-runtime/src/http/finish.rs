@@ -18,6 +18,29 @@ pub(crate) struct Finishing {
     pub(crate) cookies: Mutex<Vec<JwtCookie>>,
     /// The refresh-token rotation of a refresh route's request.
     pub(crate) rotated: OnceLock<Rotated>,
+    /// The key a DPoP request proved it holds.
+    pub(crate) dpop: OnceLock<Proven>,
+}
+
+/// What a DPoP proof the request passed leaves for the rest of it.
+#[derive(Debug)]
+pub(crate) struct Proven {
+    /// The RFC 7638 thumbprint of the proof's key: tokens issued for the request are bound to
+    /// it (`cnf.jkt`).
+    pub(crate) thumbprint: String,
+    /// The current server nonce, sent as `DPoP-Nonce` when the proof's is about to expire.
+    pub(crate) renewed_nonce: Option<String>,
+}
+
+/// The response fairing's part: the renewed server nonce of a proven request.
+pub(crate) fn write_nonce(finishing: &Finishing, response: &mut Response<'_>) {
+    if let Some(nonce) = finishing
+        .dpop
+        .get()
+        .and_then(|proven| proven.renewed_nonce.as_ref())
+    {
+        response.set_raw_header("DPoP-Nonce", nonce.clone());
+    }
 }
 
 /// The request's [`Finishing`].

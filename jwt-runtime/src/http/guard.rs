@@ -220,7 +220,7 @@ impl<'r, R: Rules> FromRequest<'r> for JwtAuth<R> {
                 realm: PhantomData,
             }),
             Err(error) => {
-                let response = engine.respond(error.clone(), R::REALM);
+                let response = engine.respond(error.clone(), R::REALM, R::DPOP);
                 let status = response.status;
                 // A second refusal of the same request (two guards) keeps the first.
                 let _ = crate::http::finish::of(request).refusal.set(response);

@@ -28,6 +28,8 @@ pub(crate) struct Found<'r> {
     pub(crate) location: Location,
     /// The CSRF value sent beside a cookie token on a CSRF-protected method.
     pub(crate) csrf: Option<Cow<'r, str>>,
+    /// The token came with the `DPoP` scheme (RFC 9449 §7.1), on a route that reads it.
+    pub(crate) dpop: bool,
 }
 
 /// What one location held.
@@ -71,9 +73,21 @@ pub(crate) fn find<'r>(
     rules: &RouteRules,
 ) -> Result<Found<'r>, JwtError> {
     let locations = rules.locations.unwrap_or(&settings.token_location);
+    let dpop = rules.dpop_mode(settings).is_on();
     let mut reasons = Vec::new();
     for &location in locations {
         let lookup = match location {
+            Location::Headers if dpop => match dpop_credential(request, settings)? {
+                Some(token) => {
+                    return Ok(Found {
+                        token: Cow::Borrowed(token),
+                        location,
+                        csrf: None,
+                        dpop: true,
+                    })
+                }
+                None => header(request, settings)?,
+            },
             Location::Headers => header(request, settings)?,
             Location::Cookies => cookie(request, settings, rules.refresh)?,
             Location::QueryString => query_string(request, settings)?,
@@ -85,6 +99,7 @@ pub(crate) fn find<'r>(
                     token,
                     location,
                     csrf,
+                    dpop: false,
                 })
             }
             Lookup::Missing(reason) => reasons.push(reason),
@@ -153,6 +168,39 @@ fn header<'r>(request: &'r Request<'_>, settings: &Settings) -> Result<Lookup<'r
                 Ok(lookup)
             }
         },
+    }
+}
+
+/// The token of `<header_name>: DPoP <JWT>` (the scheme in any case, RFC 9110 §11.1), on a
+/// route that takes DPoP; `None` when the header holds another scheme. A `DPoP` credential
+/// among several header lines, or without exactly one token, is malformed.
+fn dpop_credential<'r>(
+    request: &'r Request<'_>,
+    settings: &Settings,
+) -> Result<Option<&'r str>, JwtError> {
+    let is_dpop = |value: &str| {
+        value
+            .trim_start()
+            .get(..5)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("DPoP "))
+    };
+    let mut values = header_values(request, &settings.header_name);
+    let (Some(value), None) = (values.next(), values.next()) else {
+        let several = header_values(request, &settings.header_name).count() > 1;
+        if several && header_values(request, &settings.header_name).any(is_dpop) {
+            return Err(JwtError::invalid_header("Multiple Authorization headers"));
+        }
+        return Ok(None);
+    };
+    if !is_dpop(value) {
+        return Ok(None);
+    }
+    let mut words = value.trim_start()[5..].split_whitespace();
+    match (words.next(), words.next()) {
+        (Some(token), None) if !token.contains(',') => Ok(Some(token)),
+        _ => Err(JwtError::invalid_header(
+            "Bad Authorization header. Expected 'Authorization: DPoP <JWT>'",
+        )),
     }
 }
 

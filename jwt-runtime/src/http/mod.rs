@@ -10,6 +10,7 @@ pub(crate) mod answer;
 pub(crate) mod callbacks;
 pub(crate) mod catcher;
 pub(crate) mod cookies;
+pub(crate) mod dpop;
 pub(crate) mod engine;
 pub(crate) mod extract;
 pub(crate) mod finish;

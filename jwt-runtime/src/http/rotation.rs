@@ -116,6 +116,10 @@ impl Rotator {
             ("jti".to_owned(), json!(successor_jti)),
             (FAMILY_CLAIM.to_owned(), json!(family)),
         ]);
+        // A DPoP-bound family stays bound to its key.
+        if let Some(confirmation) = claims.get("cnf") {
+            successor.claims.insert("cnf".into(), confirmation.clone());
+        }
         let successor = create(successor)?;
         let access_jti = issue::uuid4()?;
         let user_agent = self.user_agent(request);

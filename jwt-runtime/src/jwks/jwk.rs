@@ -1,6 +1,7 @@
 //! Reading a JWK set: which entries are usable signature keys, and the algorithms each is bound
 //! to (see the selection rules in the [module documentation](super)).
 
+#[cfg(feature = "remote-keys")]
 use std::collections::HashSet;
 use std::str::FromStr;
 
@@ -10,6 +11,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
 
+#[cfg(feature = "remote-keys")]
 use super::{JwksError, ShownKid};
 use crate::keys::{VerifyKey, MIN_RSA_BITS};
 
@@ -27,6 +29,7 @@ const RSA_ALGORITHMS: [Algorithm; 6] = [
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 /// The usable keys of one key set.
+#[cfg(feature = "remote-keys")]
 #[derive(Debug)]
 pub(super) struct LoadedKeys {
     pub(super) keys: Vec<VerifyKey>,
@@ -35,6 +38,7 @@ pub(super) struct LoadedKeys {
     pub(super) notes: Vec<String>,
 }
 
+#[cfg(feature = "remote-keys")]
 /// Parses a JWK set document into the keys fit for checking signatures with `algorithms`.
 /// Entries that are not fit are skipped, with a note saying why; a set left with no key is an
 /// error (its notes are logged then).
@@ -94,7 +98,7 @@ pub(super) fn parse_key_set(
 }
 
 /// The keys one JWK yields (one per algorithm it is bound to), or why it is skipped.
-pub(super) fn usable_entry(
+pub(crate) fn usable_entry(
     entry: &Value,
     allowed: &[Algorithm],
 ) -> Result<(Jwk, Vec<VerifyKey>), String> {

@@ -65,7 +65,7 @@ use crate::keys::VerifyKey;
 mod config;
 #[cfg(feature = "remote-keys")]
 mod fetch;
-#[cfg(feature = "remote-keys")]
+// Reading one JWK is also what a DPoP proof's key needs, with or without the feature.
 mod jwk;
 #[cfg(not(feature = "remote-keys"))]
 mod unavailable;
@@ -76,6 +76,7 @@ pub(crate) use fetch::discover;
 use fetch::{check_url, download};
 #[cfg(feature = "remote-keys")]
 use jwk::{parse_key_set, LoadedKeys};
+pub(crate) use jwk::usable_entry;
 #[cfg(not(feature = "remote-keys"))]
 pub(crate) use unavailable::discover;
 #[cfg(not(feature = "remote-keys"))]

@@ -31,7 +31,10 @@ mod redis_connection;
 #[cfg(feature = "redis")]
 mod redis_families;
 #[cfg(feature = "redis")]
+mod redis_replay;
+#[cfg(feature = "redis")]
 mod redis_url;
+mod replay;
 mod revoker;
 #[cfg(not(feature = "redis"))]
 mod without_redis;
@@ -60,6 +63,8 @@ pub use families::{
     Rotation, RotationAttempt, Session, FAMILY_CLAIM,
 };
 pub use memory::MemoryStore;
+pub(crate) use replay::MemoryReplay;
+pub use replay::ProofReplay;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
 #[cfg(feature = "redis")]
@@ -136,6 +141,13 @@ pub trait RevocationStore: Send + Sync + 'static {
     /// The refresh-token families this store keeps, for `refresh_token_rotation`; `None` (the
     /// default) when it keeps none, and rotation cannot be switched on with it.
     fn families(&self) -> Option<&dyn RefreshFamilies> {
+        None
+    }
+
+    /// Where this store remembers DPoP proofs, so that a fleet sharing it refuses a proof
+    /// replayed on any instance; `None` (the default) when it does not, and proofs are then
+    /// remembered in this instance's memory.
+    fn proof_replay(&self) -> Option<&dyn ProofReplay> {
         None
     }
 }

@@ -123,6 +123,11 @@ impl RedisStore {
     }
 
     /// The key `tail` of `subject`: `<prefix>{<subject>}:<tail>`.
+    /// `tail` under the store's key prefix.
+    pub(super) fn prefixed(&self, tail: &str) -> String {
+        format!("{}{tail}", self.prefix)
+    }
+
     pub(super) fn key_of(&self, subject: &str, tail: &str) -> String {
         format!("{}{{{}}}:{tail}", self.prefix, encode(subject))
     }
@@ -257,6 +262,10 @@ impl RevocationStore for RedisStore {
     }
 
     fn families(&self) -> Option<&dyn super::RefreshFamilies> {
+        Some(self)
+    }
+
+    fn proof_replay(&self) -> Option<&dyn super::ProofReplay> {
         Some(self)
     }
 }

@@ -81,6 +81,9 @@ impl Settings {
                     .into(),
             });
         }
+        if let Some((setting, reason)) = dpop_problem(self) {
+            return Err(SettingsError::Invalid { setting, reason });
+        }
         if self.max_token_bytes == 0 {
             return Err(SettingsError::Invalid {
                 setting: "max_token_bytes",
@@ -126,6 +129,63 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// What is wrong with the DPoP settings: a symmetric proof algorithm, a nonce key too short to
+/// be a key, an origin that is not one.
+fn dpop_problem(settings: &Settings) -> Option<(&'static str, String)> {
+    use jsonwebtoken::Algorithm::{HS256, HS384, HS512};
+    if settings.dpop_algorithms.is_empty() {
+        return Some(("dpop_algorithms", "names no algorithm".into()));
+    }
+    if let Some(symmetric) = settings
+        .dpop_algorithms
+        .iter()
+        .find(|algorithm| [HS256, HS384, HS512].contains(algorithm))
+    {
+        return Some((
+            "dpop_algorithms",
+            format!("{symmetric:?} is symmetric: a proof must be signed by the client's own private key"),
+        ));
+    }
+    if settings.dpop_iat_window.is_zero() {
+        return Some(("dpop_iat_window", "must be more than 0".into()));
+    }
+    if settings.dpop_nonce_lifetime.is_zero() {
+        return Some(("dpop_nonce_lifetime", "must be more than 0".into()));
+    }
+    if settings.dpop_replay_capacity == 0 {
+        return Some(("dpop_replay_capacity", "must be more than 0".into()));
+    }
+    if let Some(secret) = &settings.dpop_nonce_secret
+        && secret.expose().len() < 32
+    {
+        return Some(("dpop_nonce_secret", "must be at least 32 bytes".into()));
+    }
+    if let Some(origin) = &settings.public_origin
+        && let Some(reason) = origin_problem(origin)
+    {
+        return Some(("public_origin", reason));
+    }
+    None
+}
+
+/// Why `origin` is not a scheme and authority such as `https://api.example.com`.
+fn origin_problem(origin: &str) -> Option<String> {
+    let expected = "expected a scheme and authority such as \"https://api.example.com\"";
+    let Ok(url) = url::Url::parse(origin) else {
+        return Some(format!("{origin:?} is not a URL; {expected}"));
+    };
+    if !["http", "https"].contains(&url.scheme())
+        || url.host().is_none()
+        || url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+    {
+        return Some(format!("{origin:?} is not an origin; {expected}"));
+    }
+    None
 }
 
 fn check_names(

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use smart_default::SmartDefault;
 
 mod checks;
+mod dpop_mode;
 mod features;
 pub(crate) mod forms;
 mod in_code;
@@ -26,6 +27,7 @@ mod location;
 mod protected_resource;
 mod trusted_authority;
 
+pub use dpop_mode::DpopMode;
 pub use location::Location;
 pub use protected_resource::{ProtectedResource, WELL_KNOWN_PATH};
 pub use trusted_authority::TrustedAuthority;
@@ -470,6 +472,59 @@ pub struct Settings {
     /// checked against the one its `iss` names. Default: none. An authority whose keys come from
     /// a JWKS needs the `remote-keys` feature.
     pub authorities: Vec<TrustedAuthority>,
+    // ----- DPoP (RFC 9449) -----------------------------------------------------------------------
+    /// Whether protected routes take DPoP-bound tokens with their proofs: `off` (the default),
+    /// `allowed` (bearer tokens too) or `required`. A route's `dpop = ".."` overrides it.
+    pub dpop: DpopMode,
+    /// The algorithms a DPoP proof may be signed with; asymmetric only. Default ES256, ES384,
+    /// EdDSA, PS256, PS384, PS512, RS256, RS384, RS512.
+    #[default(vec![
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+    ])]
+    #[serde(deserialize_with = "forms::algorithms")]
+    pub dpop_algorithms: Vec<Algorithm>,
+    /// How old a DPoP proof may be, in seconds (its `iat`); a proof may also be up to 30 seconds
+    /// ahead of this server's clock. Each proof's `jti` is remembered this long (plus those 30
+    /// seconds) to refuse replays. Default 300.
+    #[default(Duration::from_secs(300))]
+    #[serde(with = "forms::seconds")]
+    pub dpop_iat_window: Duration,
+    /// Server nonces (RFC 9449 §9): every proof must carry a nonce this server issued (the
+    /// `DPoP-Nonce` header of a `use_dpop_nonce` answer, or of a response once the nonce is
+    /// renewed). Stateless: a MAC over a time step, accepted by every instance sharing
+    /// `dpop_nonce_secret`. Default `false`.
+    pub dpop_nonce: bool,
+    /// The key of the server nonces, shared by every instance of a fleet (at least 32 bytes).
+    /// Default: derived from `secret_key` when it is set, else a random key of this process
+    /// (nonces then hold on this instance only).
+    #[serde(with = "forms::secret")]
+    pub dpop_nonce_secret: Option<Secret>,
+    /// How long one server nonce is issued, in seconds; a nonce is accepted during its step and
+    /// the next. Default 300.
+    #[default(Duration::from_secs(300))]
+    #[serde(with = "forms::seconds")]
+    pub dpop_nonce_lifetime: Duration,
+    /// The most DPoP proofs the in-memory replay store remembers at once (without `redis_url`);
+    /// a proof beyond it is refused with 503 until older ones expire. Default 1,000,000.
+    #[default = 1_000_000]
+    pub dpop_replay_capacity: usize,
+    /// The scheme and authority this application is reached at (`https://api.example.com`),
+    /// which a DPoP proof's `htu` is compared against. Default: none, and the origin is the
+    /// request's `Host` with `https` when Rocket serves TLS, else `http` (or, from a proxy of
+    /// `trusted_proxies`, its `X-Forwarded-Proto` and `X-Forwarded-Host`).
+    pub public_origin: Option<String>,
+    /// The addresses of the reverse proxies whose `X-Forwarded-Proto` and `X-Forwarded-Host`
+    /// headers are believed when `public_origin` is not set. Default: none (those headers are
+    /// ignored).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// How the Redis store lays out a revoked token's key (the `revocation_key_layout` setting).
