@@ -89,14 +89,21 @@ async fn login(jwt: JwtManager<'_>, body: Vec<u8>) -> Result<(Status, Value), Jw
     let Some(user) = authenticate(&body) else {
         return Ok(bad_credentials());
     };
-    Ok((
-        Status::Ok,
-        json!({
-            "access_token": jwt.create_access_token(user.username, Freshness::Fresh)?,
-            // `create_refresh_token`, and with rotation on the session is listed from now on.
-            "refresh_token": jwt.start_session(user.username).await?,
-        }),
-    ))
+    let mut tokens = json!({
+        "access_token": jwt.create_access_token(user.username, Freshness::Fresh)?,
+        // `create_refresh_token`, and with rotation on the session is listed from now on.
+        "refresh_token": jwt.start_session(user.username).await?,
+    });
+    with_token_type(&mut tokens, &jwt);
+    Ok((Status::Ok, tokens))
+}
+
+/// With `JWT_DPOP` on, a login or refresh with a DPoP proof gets tokens bound to the proof's
+/// key: the answer says so, as an OAuth token answer does.
+fn with_token_type(tokens: &mut Value, jwt: &JwtManager<'_>) {
+    if jwt.dpop_key().is_some() {
+        tokens["token_type"] = json!(jwt.token_type());
+    }
 }
 
 #[post("/login/cookies", data = "<body>")]
@@ -125,12 +132,14 @@ fn logout_cookies(cookies: JwtCookies<'_>) -> Result<Value, JwtResponse> {
 #[post("/refresh")]
 fn refresh(jwt: JwtManager<'_>) -> Result<Value, JwtResponse> {
     let access_token = jwt.create_access_token(get_jwt_identity(), Freshness::NotFresh)?;
-    Ok(match jwt.rotated_refresh_token() {
+    let mut tokens = match jwt.rotated_refresh_token() {
         Some(refresh_token) => {
             json!({ "access_token": access_token, "refresh_token": refresh_token })
         }
         None => json!({ "access_token": access_token }),
-    })
+    };
+    with_token_type(&mut tokens, &jwt);
+    Ok(tokens)
 }
 
 /// A new access token in the access cookies (for a refresh token in a cookie); with rotation

@@ -73,6 +73,7 @@ pub mod validation {
     //! command shows its findings with.
 
     pub use crate::claims::{now, numeric_date};
+    pub use crate::dpop::inspect::ProofInspection;
     pub use crate::keys::ring::{
         KeyFileError, KeyRing, KeyState, KeyTimes, RingKey, SharedRing, RING_ALGORITHMS,
     };

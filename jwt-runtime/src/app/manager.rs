@@ -166,7 +166,10 @@ impl JwtManager<'_> {
 /// its own (a login): checked, then recorded against replays, so that the tokens issued are bound
 /// to its key. A request whose route's guard already proved a key (a refresh) is left alone; a
 /// request without a proof gets bearer tokens.
-async fn prove_login_key(engine: &dyn Authenticator, request: &Request<'_>) -> Result<(), JwtError> {
+async fn prove_login_key(
+    engine: &dyn Authenticator,
+    request: &Request<'_>,
+) -> Result<(), JwtError> {
     let settings = engine.settings();
     if !settings.dpop.is_on() || crate::http::dpop::proven_key(request).is_some() {
         return Ok(());

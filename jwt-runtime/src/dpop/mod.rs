@@ -6,8 +6,10 @@
 //! - [`thumbprint`]: RFC 7638 thumbprints (`cnf.jkt`) and the token hash (`ath`);
 //! - [`target`]: `htu` and the request's URL, normalised as RFC 3986 says;
 //! - [`nonce`]: server nonces that need no storage;
-//! - [`verifier`]: the checks of a request, in order, the replay check last.
+//! - [`verifier`]: the checks of a request, in order, the replay check last;
+//! - [`inspect`]: the inspector's view of a proof.
 
+pub(crate) mod inspect;
 pub(crate) mod nonce;
 pub(crate) mod proof;
 pub(crate) mod target;

@@ -75,7 +75,11 @@ impl Nonces {
         let step = i64::from_be_bytes(step.try_into().unwrap_or_default());
         let genuine = self
             .mac_of(step)
-            .and_then(|expected| expected.get(..MAC_BYTES).map(|e| crypto::constant_time_eq(e, mac)))
+            .and_then(|expected| {
+                expected
+                    .get(..MAC_BYTES)
+                    .map(|e| crypto::constant_time_eq(e, mac))
+            })
             .unwrap_or(false);
         if !genuine {
             return NonceVerdict::Forged;
@@ -113,10 +117,19 @@ mod tests {
     fn every_instance_with_the_key_accepts_the_others_nonces() {
         let a = Nonces::new(KEY, Duration::from_secs(60)).unwrap();
         let b = Nonces::new(KEY, Duration::from_secs(60)).unwrap();
-        assert_eq!(b.check(&a.issue(6_000).unwrap(), 6_000), NonceVerdict::Current);
-        let other = Nonces::new(b"another key of at least thirty-two bytes", Duration::from_secs(60))
-            .unwrap();
-        assert_eq!(other.check(&a.issue(6_000).unwrap(), 6_000), NonceVerdict::Forged);
+        assert_eq!(
+            b.check(&a.issue(6_000).unwrap(), 6_000),
+            NonceVerdict::Current
+        );
+        let other = Nonces::new(
+            b"another key of at least thirty-two bytes",
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        assert_eq!(
+            other.check(&a.issue(6_000).unwrap(), 6_000),
+            NonceVerdict::Forged
+        );
     }
 
     #[test]

@@ -50,11 +50,17 @@ pub(crate) fn verify(text: &str, algorithms: &[Algorithm]) -> Result<Proof, JwtE
     let (Some(header_part), Some(claims_part), Some(signature_part), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(refused(ProofCheck::WellFormed, "not a compact JWS (three segments)"));
+        return Err(refused(
+            ProofCheck::WellFormed,
+            "not a compact JWS (three segments)",
+        ));
     };
     let header = json_object(header_part, "header")?;
     if header.get("typ").and_then(Value::as_str) != Some(PROOF_TYP) {
-        return Err(refused(ProofCheck::Type, format!("`typ` is not \"{PROOF_TYP}\"")));
+        return Err(refused(
+            ProofCheck::Type,
+            format!("`typ` is not \"{PROOF_TYP}\""),
+        ));
     }
     let algorithm = header
         .get("alg")
@@ -83,7 +89,10 @@ pub(crate) fn verify(text: &str, algorithms: &[Algorithm]) -> Result<Proof, JwtE
         .map_err(|_| refused(ProofCheck::WellFormed, "the signature is not base64url"))?;
     let signed = &text[..header_part.len() + 1 + claims_part.len()];
     if !key.verify(signed.as_bytes(), &signature) {
-        return Err(refused(ProofCheck::Signature, "the signature does not verify under `jwk`"));
+        return Err(refused(
+            ProofCheck::Signature,
+            "the signature does not verify under `jwk`",
+        ));
     }
     let claims = json_object(claims_part, "claims")?;
     let text_claim = |name: &str| match claims.get(name) {
@@ -96,7 +105,10 @@ pub(crate) fn verify(text: &str, algorithms: &[Algorithm]) -> Result<Proof, JwtE
     let optional_text = |name: &str| match claims.get(name) {
         None => Ok(None),
         Some(Value::String(value)) => Ok(Some(value.clone())),
-        Some(_) => Err(refused(ProofCheck::WellFormed, format!("`{name}` is not a string"))),
+        Some(_) => Err(refused(
+            ProofCheck::WellFormed,
+            format!("`{name}` is not a string"),
+        )),
     };
     let jti = text_claim("jti")?;
     if jti.len() > MAX_JTI_BYTES {
@@ -124,9 +136,12 @@ pub(crate) fn verify(text: &str, algorithms: &[Algorithm]) -> Result<Proof, JwtE
 
 /// A base64url segment holding a JSON object.
 fn json_object(segment: &str, what: &str) -> Result<Map<String, Value>, JwtError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(segment)
-        .map_err(|_| refused(ProofCheck::WellFormed, format!("the {what} is not base64url")))?;
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| {
+        refused(
+            ProofCheck::WellFormed,
+            format!("the {what} is not base64url"),
+        )
+    })?;
     match serde_json::from_slice(&bytes) {
         Ok(Value::Object(object)) => Ok(object),
         _ => Err(refused(

@@ -96,8 +96,14 @@ mod tests {
 
     #[test]
     fn a_key_without_its_members_has_no_thumbprint() {
-        assert_eq!(thumbprint(&object(json!({"kty": "EC", "crv": "P-256", "x": "a"}))), None);
+        assert_eq!(
+            thumbprint(&object(json!({"kty": "EC", "crv": "P-256", "x": "a"}))),
+            None
+        );
         assert_eq!(thumbprint(&object(json!({"kty": "oct", "k": "a"}))), None);
-        assert_eq!(thumbprint(&object(json!({"kty": "RSA", "n": 1, "e": "AQAB"}))), None);
+        assert_eq!(
+            thumbprint(&object(json!({"kty": "RSA", "n": 1, "e": "AQAB"}))),
+            None
+        );
     }
 }

@@ -78,7 +78,10 @@ impl DpopVerifier {
         let iat_window = i64::try_from(settings.dpop_iat_window.as_secs()).unwrap_or(i64::MAX);
         let nonces = match settings.dpop_nonce {
             false => None,
-            true => Some(Nonces::new(&nonce_key(settings)?, settings.dpop_nonce_lifetime)?),
+            true => Some(Nonces::new(
+                &nonce_key(settings)?,
+                settings.dpop_nonce_lifetime,
+            )?),
         };
         let replay = match store.filter(|store| store.proof_replay().is_some()) {
             Some(store) => Replay::Store(Arc::clone(store)),
@@ -93,6 +96,12 @@ impl DpopVerifier {
             fail_open: settings.revocation_fail_open,
             timeout: settings.revocation_timeout,
         })
+    }
+
+    /// The current server nonce, when nonces are on.
+    #[cfg(test)]
+    pub(crate) fn current_nonce(&self, now: i64) -> Option<String> {
+        self.nonces.as_ref().and_then(|nonces| nonces.issue(now))
     }
 
     /// Every check but the replay check.
@@ -257,4 +266,145 @@ fn nonce_key(settings: &Settings) -> Result<Vec<u8>, String> {
 /// A DPoP refusal by `check`.
 pub(crate) fn refused(check: ProofCheck, description: impl Into<String>) -> JwtError {
     JwtError::invalid_proof(check, format!("DPoP proof: {}", description.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 9449 §4.2, Figure 2 (repeated in §5): the proof of a token request.
+    const RFC_PROOF: &str = "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiItQndDM0VTYzZhY2MybFRjIiwiaHRtIjoiUE9TVCIsImh0dSI6Imh0dHBzOi8vc2VydmVyLmV4YW1wbGUuY29tL3Rva2VuIiwiaWF0IjoxNTYyMjYyNjE2fQ.2-GxA6T8lP4vfrg8v-FdWP0A0zdrj8igiMLvqRMUvwnQg4PtFLbdLXiOSsX0x7NVY-FNyJK70nfbV37xRZT3Lg";
+    /// Its `iat`.
+    const RFC_IAT: i64 = 1_562_262_616;
+    /// The thumbprint of its key (§6.1).
+    const RFC_JKT: &str = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+
+    fn verifier() -> DpopVerifier {
+        DpopVerifier::new(&Settings::default(), None).expect("the default settings")
+    }
+
+    fn request<'a>(
+        proofs: &'a [&'a str],
+        method: &'a str,
+        url: &'a str,
+        now: i64,
+    ) -> ProofRequest<'a> {
+        ProofRequest {
+            proofs,
+            method,
+            url: Some(url),
+            token: None,
+            bound_to: Some(RFC_JKT),
+            now,
+        }
+    }
+
+    fn refusal(result: Result<Accepted, JwtError>) -> ProofCheck {
+        match result.map(|_| ()).expect_err("refused").kind {
+            ErrorKind::InvalidProof(check) => check,
+            other => panic!("refused for {other:?}"),
+        }
+    }
+
+    const URL: &str = "https://server.example.com/token";
+
+    #[test]
+    fn the_rfc_example_proof_is_accepted_at_its_time() {
+        let accepted = verifier()
+            .check(&request(&[RFC_PROOF], "POST", URL, RFC_IAT))
+            .expect("accepted");
+        assert_eq!(accepted.proof.thumbprint, RFC_JKT);
+        assert_eq!(accepted.proof.jti, "-BwC3ESc6acc2lTc");
+        assert_eq!(accepted.renewed_nonce, None);
+    }
+
+    #[test]
+    fn each_check_refuses_the_rfc_example_proof_out_of_its_context() {
+        let verifier = verifier();
+        let check = |proofs: &[&str], method, url, now| {
+            refusal(verifier.check(&request(proofs, method, url, now)))
+        };
+        assert_eq!(check(&[RFC_PROOF], "GET", URL, RFC_IAT), ProofCheck::Method);
+        assert_eq!(
+            check(
+                &[RFC_PROOF],
+                "POST",
+                "https://server.example.com/other",
+                RFC_IAT
+            ),
+            ProofCheck::Url
+        );
+        assert_eq!(
+            check(&[RFC_PROOF], "POST", URL, RFC_IAT + 301),
+            ProofCheck::IssuedAt
+        );
+        assert_eq!(
+            check(&[RFC_PROOF], "POST", URL, RFC_IAT - 31),
+            ProofCheck::IssuedAt
+        );
+        assert_eq!(check(&[], "POST", URL, RFC_IAT), ProofCheck::OneProof);
+        assert_eq!(
+            check(&[RFC_PROOF, RFC_PROOF], "POST", URL, RFC_IAT),
+            ProofCheck::OneProof
+        );
+        let tampered = format!("{}A", &RFC_PROOF[..RFC_PROOF.len() - 1]);
+        assert_eq!(
+            check(&[&tampered], "POST", URL, RFC_IAT),
+            ProofCheck::Signature
+        );
+        let other_key = ProofRequest {
+            bound_to: Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"),
+            ..request(&[RFC_PROOF], "POST", URL, RFC_IAT)
+        };
+        assert_eq!(refusal(verifier.check(&other_key)), ProofCheck::Binding);
+        let with_token = ProofRequest {
+            token: Some("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"),
+            ..request(&[RFC_PROOF], "POST", URL, RFC_IAT)
+        };
+        assert_eq!(
+            refusal(verifier.check(&with_token)),
+            ProofCheck::TokenHash,
+            "no ath"
+        );
+    }
+
+    #[test]
+    fn a_proof_is_recorded_once() {
+        let verifier = verifier();
+        let accepted = verifier
+            .check(&request(&[RFC_PROOF], "POST", URL, RFC_IAT))
+            .expect("accepted");
+        let record = |accepted| {
+            futures_util::FutureExt::now_or_never(verifier.record(accepted))
+                .expect("decided at once")
+        };
+        assert!(record(&accepted).is_ok());
+        assert_eq!(
+            record(&accepted).map_err(|error| error.kind),
+            Err(ErrorKind::InvalidProof(ProofCheck::Replay))
+        );
+    }
+
+    #[test]
+    fn with_nonces_a_proof_without_one_gets_one() {
+        let settings = Settings {
+            dpop_nonce: true,
+            dpop_nonce_secret: Some(crate::settings::Secret::new("n".repeat(32))),
+            ..Settings::default()
+        };
+        let verifier = DpopVerifier::new(&settings, None).expect("valid");
+        let error = verifier
+            .check(&request(&[RFC_PROOF], "POST", URL, RFC_IAT))
+            .map(|_| ())
+            .expect_err("no nonce");
+        assert_eq!(error.kind, ErrorKind::InvalidProof(ProofCheck::Nonce));
+        assert_eq!(ProofCheck::Nonce.error_code(), "use_dpop_nonce");
+        let nonce = error
+            .headers
+            .iter()
+            .find(|(name, _)| name == "DPoP-Nonce")
+            .map(|(_, value)| value.clone())
+            .expect("a DPoP-Nonce header");
+        assert_eq!(verifier.current_nonce(RFC_IAT), Some(nonce));
+    }
 }

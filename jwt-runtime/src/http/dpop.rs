@@ -5,9 +5,9 @@
 use rocket::Request;
 use smallvec::SmallVec;
 
+use crate::claims::Payload;
 use crate::dpop::verifier::refused;
 use crate::dpop::{target, Accepted, DpopVerifier, ProofRequest};
-use crate::claims::Payload;
 use crate::error::{JwtError, ProofCheck};
 use crate::http::finish;
 use crate::http::locations::Found;

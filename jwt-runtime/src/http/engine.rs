@@ -19,8 +19,8 @@ use crate::claims::{claim_text, now, Payload};
 use crate::dpop::DpopVerifier;
 use crate::error::{ErrorKind, JwtError, JwtResponse};
 use crate::http::answer;
-use crate::http::dpop;
 use crate::http::callbacks::{BoxFuture, Callbacks, DecodeFn};
+use crate::http::dpop;
 use crate::http::identity::{Authenticated, Identity};
 use crate::http::issue;
 use crate::http::locations::{self, Found};
@@ -52,8 +52,7 @@ pub(crate) trait Authenticator: Send + Sync + 'static {
     /// gets, in the Flask-JWT profile, the `WWW-Authenticate` challenge for `realm` (the default
     /// realm when `None`); a route that takes DPoP (`dpop`, else the `dpop` setting) its `DPoP`
     /// challenge.
-    fn respond(&self, error: JwtError, realm: Option<&str>, dpop: Option<DpopMode>)
-        -> JwtResponse;
+    fn respond(&self, error: JwtError, realm: Option<&str>, dpop: Option<DpopMode>) -> JwtResponse;
 
     /// The DPoP checks.
     fn dpop(&self) -> &DpopVerifier;
@@ -159,7 +158,15 @@ impl<U: Send + Sync + 'static> Engine<U> {
             .map_err(|error| self.with_parts(error, &found))?;
         let mode = rules.dpop_mode(settings);
         let proof = match mode.is_on() {
-            true => dpop::check(&self.dpop, request, settings, mode, &found, &token.claims, now)?,
+            true => dpop::check(
+                &self.dpop,
+                request,
+                settings,
+                mode,
+                &found,
+                &token.claims,
+                now,
+            )?,
             false => None,
         };
         if let Some(revocation) = &self.revocation {
@@ -418,12 +425,7 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
         })
     }
 
-    fn respond(
-        &self,
-        error: JwtError,
-        realm: Option<&str>,
-        dpop: Option<DpopMode>,
-    ) -> JwtResponse {
+    fn respond(&self, error: JwtError, realm: Option<&str>, dpop: Option<DpopMode>) -> JwtResponse {
         let settings = self.codec().settings();
         let mode = dpop.unwrap_or(settings.dpop);
         let mut response = answer::refusal(error.clone(), realm, settings, &self.callbacks);

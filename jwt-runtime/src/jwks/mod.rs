@@ -74,9 +74,9 @@ mod unavailable;
 pub(crate) use fetch::discover;
 #[cfg(feature = "remote-keys")]
 use fetch::{check_url, download};
+pub(crate) use jwk::usable_entry;
 #[cfg(feature = "remote-keys")]
 use jwk::{parse_key_set, LoadedKeys};
-pub(crate) use jwk::usable_entry;
 #[cfg(not(feature = "remote-keys"))]
 pub(crate) use unavailable::discover;
 #[cfg(not(feature = "remote-keys"))]

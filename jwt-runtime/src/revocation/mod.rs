@@ -63,8 +63,6 @@ pub use families::{
     Rotation, RotationAttempt, Session, FAMILY_CLAIM,
 };
 pub use memory::MemoryStore;
-pub(crate) use replay::MemoryReplay;
-pub use replay::ProofReplay;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
 #[cfg(feature = "redis")]
@@ -74,6 +72,8 @@ pub use redis_connection::RedisOptions;
 pub(crate) use redis_connection::{
     open as connect_redis, Connection as RedisConnection, Subscriptions,
 };
+pub(crate) use replay::MemoryReplay;
+pub use replay::ProofReplay;
 pub use revoker::Revoker;
 
 use redis_url::UrlStore;

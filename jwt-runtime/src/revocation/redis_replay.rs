@@ -18,7 +18,11 @@ impl ProofReplay for RedisStore {
             .arg(1)
             .arg("NX")
             .arg("PX")
-            .arg(u64::try_from(lifetime.as_millis()).unwrap_or(u64::MAX).max(1));
+            .arg(
+                u64::try_from(lifetime.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .max(1),
+            );
         let stored: Option<String> = self
             .run(|mut connection| async move { set.query_async(&mut connection).await })
             .await?;

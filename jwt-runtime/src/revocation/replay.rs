@@ -129,7 +129,11 @@ mod tests {
         assert_eq!(store.first_use_at(&key(1), LIFETIME, 0), Ok(true));
         assert_eq!(store.first_use_at(&key(2), LIFETIME, 0), Ok(true));
         assert!(store.first_use_at(&key(3), LIFETIME, 0).is_err());
-        assert_eq!(store.first_use_at(&key(1), LIFETIME, 0), Ok(false), "a replay is still seen");
+        assert_eq!(
+            store.first_use_at(&key(1), LIFETIME, 0),
+            Ok(false),
+            "a replay is still seen"
+        );
         // Once the oldest generation expires, there is room again.
         assert_eq!(store.first_use_at(&key(3), LIFETIME, 250), Ok(true));
     }
