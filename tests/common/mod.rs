@@ -3,6 +3,7 @@
 //! the way a Python service would make them.
 #![allow(dead_code)]
 
+pub mod dpop;
 pub mod jwks_server;
 pub mod logs;
 pub mod redis_cluster;

@@ -26,6 +26,7 @@ mod authorities;
 mod authorization;
 mod blocking_callbacks;
 mod cookies;
+mod dpop;
 mod extended;
 mod extended_security;
 mod flask_jwt_suite;

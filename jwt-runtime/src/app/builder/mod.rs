@@ -22,6 +22,7 @@ use crate::settings::{CodeSettings, KeyMaterial, Profile, Secret, Settings};
 use crate::token::codec::TokenCodec;
 
 mod callbacks;
+mod dpop;
 mod extended;
 mod flask_settings;
 mod resource_server;
