@@ -14,6 +14,11 @@
 //! token; `/unprotected` is its twin without the guard, answering the same body. The keys are the
 //! test keys of `testdata/keys`: never use them anywhere else.
 //!
+//! `/dpop` is `/protected` on a route that allows DPoP (RFC 9449), for `scripts/bench-dpop.sh`:
+//! a bearer token, or a DPoP-bound token with a proof. `mint-dpop N ALG ORIGIN` prints N lines
+//! `<token> <proof>`: one token bound to the client key of `ALG` (`ES256` or `EdDSA`, keys of
+//! `testdata/keys` other than the server's) and N distinct proofs for `GET ORIGIN/dpop`.
+//!
 //! `BENCH_PROFILE=extended` serves the Flask-JWT-Extended profile instead (HS256, tokens in the
 //! `Authorization: Bearer` header or the access cookie, CSRF protection on), with `POST` twins of
 //! both routes: `mint` then gives an access token whose `csrf` claim is [`CSRF`], the value a
@@ -25,8 +30,13 @@ use std::time::Duration;
 
 use rocket_flask_jwt::{
     current_identity, extended::Location, jwt_required, settings::KeyMaterial, settings::Secret,
-    validation::TokenCodec, Algorithm, Jwt, Payload, Profile, Settings,
+    validation::TokenCodec, Algorithm, DpopMode, Jwt, JwtAuth, JwtResponse, Payload, Profile,
+    Rules, Settings,
 };
+
+/// The DPoP client keys and proofs of the tests.
+#[path = "../tests/common/dpop.rs"]
+mod dpop;
 
 /// The caller, from the token's `sub` claim.
 #[derive(Debug)]
@@ -137,6 +147,18 @@ fn unprotected_post() -> String {
     format!("Caller(sub='{SUBJECT}')")
 }
 
+/// A route that allows DPoP whatever the setting says.
+struct DpopAllowed;
+impl Rules for DpopAllowed {
+    const DPOP: Option<DpopMode> = Some(DpopMode::Allowed);
+}
+
+/// `/protected` on a route that allows DPoP.
+#[get("/dpop")]
+fn dpop_route(auth: JwtAuth<DpopAllowed>) -> Result<String, JwtResponse> {
+    auth.run_sync(|| format!("Caller(sub='{}')", current_identity!(Caller).subject))
+}
+
 fn app() -> rocket::Rocket<rocket::Build> {
     let jwt = Jwt::builder()
         .settings(settings(false))
@@ -149,7 +171,7 @@ fn app() -> rocket::Rocket<rocket::Build> {
         .expect("the Jwt configuration is complete");
     rocket::build().attach(jwt).mount(
         "/",
-        routes![protected, unprotected, protected_post, unprotected_post],
+        routes![protected, unprotected, protected_post, unprotected_post, dpop_route],
     )
 }
 
@@ -181,10 +203,43 @@ fn mint(count: Option<usize>) -> String {
     }
 }
 
+/// `count` lines `<token> <proof>`: a token bound to the client key of `algorithm`, and distinct
+/// proofs for `GET <origin>/dpop` sent with it.
+fn mint_dpop(count: usize, algorithm: &str, origin: &str) -> String {
+    let key = match algorithm {
+        "ES256" => dpop::ClientKey::other_es256(),
+        "EdDSA" => dpop::ClientKey::eddsa(),
+        other => panic!("`mint-dpop N ALG ORIGIN`: ALG {other:?} is ES256 or EdDSA"),
+    };
+    let codec = TokenCodec::new(settings(true)).expect("the test keys parse");
+    let mut claims = codec.default_payload(SUBJECT.into());
+    claims.insert("iss".into(), ISSUER.into());
+    claims.insert("aud".into(), AUDIENCE.into());
+    claims.insert("cnf".into(), rocket::serde::json::json!({ "jkt": key.thumbprint }));
+    let token = codec
+        .encode(&claims, &Payload::new())
+        .expect("signing with the test key");
+    let url = format!("{origin}/dpop");
+    (0..count)
+        .map(|_| format!("{token} {}", key.proof("GET", &url, Some(&token))))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[launch]
 fn rocket() -> _ {
     let mut args = std::env::args().skip(1);
-    if args.next().as_deref() == Some("mint") {
+    let command = args.next();
+    if command.as_deref() == Some("mint-dpop") {
+        let (Some(count), Some(algorithm), Some(origin)) = (args.next(), args.next(), args.next())
+        else {
+            panic!("usage: mint-dpop N ALG ORIGIN");
+        };
+        let count = count.parse().expect("`mint-dpop N`: N is a number of proofs");
+        println!("{}", mint_dpop(count, &algorithm, &origin));
+        std::process::exit(0);
+    }
+    if command.as_deref() == Some("mint") {
         let count = args
             .next()
             .map(|n| n.parse().expect("`mint N`: N is a number of tokens"));

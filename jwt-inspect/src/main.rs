@@ -2,7 +2,8 @@
 //!
 //! Decodes a token, prints its header and claims (NumericDate claims annotated with their UTC time
 //! and how long ago or ahead they are), then runs the five checks of the API with the API's own
-//! settings and prints one line per check. Install it with `cargo install --path jwt-inspect`, or
+//! settings and prints one line per check. With `--dpop`, the DPoP proof (RFC 9449) sent beside
+//! the token is decoded and checked the same way, with the API's DPoP settings. Install it with `cargo install --path jwt-inspect`, or
 //! run it from the workspace with `cargo run -p rocket-flask-jwt-inspect -- --help`.
 //!
 //! The token is never sent anywhere; the only network access is fetching the configured JWKS.
@@ -10,6 +11,7 @@
 
 mod cli;
 mod config;
+mod dpop;
 mod inspect;
 mod report;
 
@@ -17,10 +19,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{read_token, strip_scheme, Cli};
+use rocket_flask_jwt_runtime::validation::now;
+
+use crate::cli::{read_proof, read_token, split_scheme, Cli};
 use crate::config::{apply_options, configured_settings};
+use crate::dpop::{inspect_proof, ProofRequest};
 use crate::inspect::inspect;
-use crate::report::{all_passed, print_inspection};
+use crate::report::{all_passed, print_inspection, print_proof};
 
 /// A usage or configuration error: printed on stderr, exit status 2.
 #[derive(Debug)]
@@ -46,15 +51,30 @@ fn main() -> ExitCode {
     }
 }
 
-/// Inspects the token; `Ok(true)` when all five checks pass.
+/// Inspects the token, and the DPoP proof when one is given; `Ok(true)` when all five checks
+/// pass and no proof check fails.
 fn run(cli: Cli) -> Result<bool, Fatal> {
+    let proof = read_proof(&cli)?;
     let raw = read_token(cli.token.as_deref())?;
     let mut settings = configured_settings(&cli)?;
     apply_options(&cli, &mut settings)?;
-    let token = strip_scheme(&raw, &settings.auth_header_prefix);
+    let (scheme, token) = split_scheme(&raw, &settings.auth_header_prefix);
     if token.is_empty() {
         return Err("no token given: pass it as the argument or on standard input".into());
     }
+    let proof = match &proof {
+        Some(proof) => {
+            let request = ProofRequest {
+                proof,
+                token,
+                scheme,
+                method: cli.method.as_deref(),
+                url: cli.url.as_deref(),
+            };
+            Some(inspect_proof(&settings, &request, now())?)
+        }
+        None => None,
+    };
 
     let runtime = rocket::tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -62,7 +82,12 @@ fn run(cli: Cli) -> Result<bool, Fatal> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let findings = runtime.block_on(inspect(settings, token))?;
     print_inspection(&findings.inspection, findings.key_ring.as_deref());
-    Ok(all_passed(&findings.inspection))
+    let mut valid = all_passed(&findings.inspection);
+    if let Some(proof) = &proof {
+        print_proof(proof);
+        valid &= proof.passed();
+    }
+    Ok(valid)
 }
 
 /// Prints the runtime's warnings (unknown settings, JWKS trouble) on stderr.

@@ -1,5 +1,5 @@
 //! The report: header and claims (NumericDates annotated), the token's key when keys come from
-//! a key ring, one line per check, the result.
+//! a key ring, one line per check, the result; then, with a DPoP proof, the same for the proof.
 
 use rocket_flask_jwt_runtime::validation::{
     algorithm_name, now, numeric_date, KeyRing, KeyState, RingKey,
@@ -8,6 +8,8 @@ use rocket_flask_jwt_runtime::{
     validation::CheckReport, validation::Inspection, validation::Verdict, Payload,
 };
 use serde_json::Value;
+
+use crate::dpop::{Outcome, ProofFindings};
 
 /// The claims holding NumericDates (seconds since the epoch).
 const TIME_CLAIMS: [&str; 4] = ["exp", "nbf", "iat", "auth_time"];
@@ -23,11 +25,7 @@ pub(crate) fn print_inspection(inspection: &Inspection, key_ring: Option<&KeyRin
     match &inspection.claims {
         Some(claims) => {
             println!("Claims:\n{}", pretty(claims));
-            for claim in TIME_CLAIMS {
-                if let Some(value) = claims.get(claim) {
-                    println!("  {claim}: {}", describe_time(claim, value, now));
-                }
-            }
+            print_times(claims, now);
         }
         None if inspection.header.is_some() => {
             println!("Claims: (not decoded: not a JSON object)");
@@ -65,6 +63,83 @@ pub(crate) fn print_inspection(inspection: &Inspection, key_ring: Option<&KeyRin
             parts.push(format!("skipped {}", skipped.join(", ")));
         }
         println!("Result: invalid: {}", parts.join("; "));
+    }
+}
+
+/// Prints the DPoP section: the proof's header and claims, its key's thumbprint and the token's
+/// `cnf.jkt`, one line per proof check, the result.
+pub(crate) fn print_proof(findings: &ProofFindings) {
+    let now = now();
+    println!();
+    println!("DPoP proof (RFC 9449):");
+    println!();
+    match &findings.parts {
+        Some((header, claims)) => {
+            println!("Proof header:\n{}", pretty(header));
+            println!();
+            println!("Proof claims:\n{}", pretty(claims));
+            print_times(claims, now);
+        }
+        None => println!(
+            "Proof header and claims: (not decoded: the proof is not a JWS of a JSON header and \
+             JSON claims)"
+        ),
+    }
+    println!();
+    match &findings.thumbprint {
+        Some(thumbprint) => println!("Proof key thumbprint (RFC 7638): {thumbprint}"),
+        None => println!(
+            "Proof key thumbprint (RFC 7638): (none: the proof's key or signature is refused)"
+        ),
+    }
+    match (&findings.bound_to, &findings.thumbprint) {
+        (Some(jkt), Some(thumbprint)) if jkt == thumbprint => {
+            println!("Token cnf.jkt: {jkt} (the proof's key)");
+        }
+        (Some(jkt), Some(_)) => println!("Token cnf.jkt: {jkt} (another key than the proof's)"),
+        (Some(jkt), None) => println!("Token cnf.jkt: {jkt}"),
+        (None, _) => println!(
+            "Token cnf.jkt: (none: the token is not bound to a key, and the API refuses it with \
+             the DPoP scheme)"
+        ),
+    }
+    println!();
+    println!("Proof checks:");
+    for (check, outcome) in &findings.checks {
+        let (tag, text) = match outcome {
+            Outcome::Passed(text) => ("PASS", text),
+            Outcome::Failed(text) => ("FAIL", text),
+            Outcome::Skipped(text) => ("SKIP", text),
+        };
+        println!("[{tag}] {}: {text}", check.as_str());
+    }
+    println!();
+    let names = |wanted: fn(&Outcome) -> bool| {
+        findings
+            .checks
+            .iter()
+            .filter(|(_, outcome)| wanted(outcome))
+            .map(|(check, _)| check.as_str())
+            .collect::<Vec<_>>()
+    };
+    let failed = names(|o| matches!(o, Outcome::Failed(_)));
+    if failed.is_empty() {
+        let skipped = names(|o| matches!(o, Outcome::Skipped(_)));
+        println!(
+            "Proof result: valid: no check failed (not run here: {})",
+            skipped.join(", ")
+        );
+    } else {
+        println!("Proof result: invalid: failed {}", failed.join(", "));
+    }
+}
+
+/// The NumericDate claims of `claims`, annotated.
+fn print_times(claims: &Payload, now: i64) {
+    for claim in TIME_CLAIMS {
+        if let Some(value) = claims.get(claim) {
+            println!("  {claim}: {}", describe_time(claim, value, now));
+        }
     }
 }
 
@@ -202,7 +277,7 @@ fn describe_time(claim: &str, value: &Value, now: i64) -> String {
 }
 
 /// `4 min 59 s`, `2 h 5 min`, `3 d 4 h`: the two largest units.
-fn human_duration(seconds: u64) -> String {
+pub(crate) fn human_duration(seconds: u64) -> String {
     const UNITS: [(u64, &str); 4] = [(86_400, "d"), (3_600, "h"), (60, "min"), (1, "s")];
     let mut rest = seconds;
     let mut parts = Vec::new();

@@ -1232,3 +1232,363 @@ fn a_token_of_a_key_ring_verifies_against_a_jwks_holding_its_key() {
     );
     assert_eq!(run.code, Some(2), "{run:#?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// DPoP proofs (RFC 9449) beside the token: `--dpop`, `--dpop-file`, `--method`, `--url`.
+
+mod dpop {
+    use super::*;
+
+    use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
+    use jsonwebtoken::{Algorithm as Alg, EncodingKey, Header};
+    use sha2::{Digest as _, Sha256};
+
+    /// The URL the proofs name.
+    const HTU: &str = "https://api.example.com/protected";
+
+    /// The key the token is bound to (`ec_private.pem`, P-256).
+    const BOUND_KEY: &str = "ec_private.pem";
+    /// Another P-256 key (`ec2_private.pem`).
+    const OTHER_KEY: &str = "ec2_private.pem";
+
+    /// The proof checks, in the API's order, as the report names them.
+    const PROOF_CHECKS: [&str; 14] = [
+        "DPoP scheme",
+        "one proof",
+        "well-formed proof",
+        "proof type",
+        "proof algorithm",
+        "proof key",
+        "proof signature",
+        "proof method (htm)",
+        "proof URL (htu)",
+        "proof age (iat)",
+        "token hash (ath)",
+        "key binding (cnf.jkt)",
+        "server nonce",
+        "proof replay (jti)",
+    ];
+
+    fn encoding_key(file: &str) -> EncodingKey {
+        let pem = std::fs::read(key_path(file)).expect("test key");
+        EncodingKey::from_ec_pem(&pem).expect("an EC private key")
+    }
+
+    /// The public JWK of the private key in `file`.
+    fn public_jwk(file: &str) -> Jwk {
+        Jwk::from_encoding_key(&encoding_key(file), Alg::ES256).expect("a public JWK")
+    }
+
+    /// The RFC 7638 thumbprint of the key in `file`, as `cnf.jkt` holds it.
+    fn thumbprint(file: &str) -> String {
+        public_jwk(file)
+            .thumbprint(ThumbprintHash::SHA256)
+            .expect("a thumbprint")
+    }
+
+    /// An HS256 token (signed with [`SECRET`] by `jsonwebtoken`) bound to the key in `file`.
+    fn bound_token(file: &str) -> String {
+        let claims = claims(json!({"cnf": {"jkt": thumbprint(file)}}));
+        jsonwebtoken::encode(
+            &Header::new(Alg::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .expect("token")
+    }
+
+    /// A proof for a GET of [`HTU`] with `token`, signed by the key in `file`, whose header has
+    /// `typ`.
+    fn proof(file: &str, token: &str, typ: &str) -> String {
+        static JTI: AtomicUsize = AtomicUsize::new(0);
+        let header = Header {
+            typ: Some(typ.to_owned()),
+            jwk: Some(public_jwk(file)),
+            ..Header::new(Alg::ES256)
+        };
+        let claims = json!({
+            "jti": format!("proof-{}-{}", std::process::id(), JTI.fetch_add(1, Ordering::Relaxed)),
+            "htm": "GET",
+            "htu": HTU,
+            "iat": now(),
+            "ath": URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes())),
+        });
+        jsonwebtoken::encode(&header, &claims, &encoding_key(file)).expect("proof")
+    }
+
+    /// The proof check lines, after `Proof checks:`.
+    fn proof_lines(run: &Run) -> Vec<&str> {
+        let (_, after) = run
+            .stdout
+            .split_once("\nProof checks:\n")
+            .unwrap_or_else(|| panic!("no proof checks in {run:#?}"));
+        after
+            .lines()
+            .take_while(|line| line.starts_with('['))
+            .collect()
+    }
+
+    /// The token's five check lines, before the DPoP section.
+    fn token_tags(run: &Run) -> Vec<&str> {
+        let (before, _) = run
+            .stdout
+            .split_once("DPoP proof (RFC 9449):")
+            .expect("DPoP section");
+        before
+            .lines()
+            .filter(|line| line.starts_with('['))
+            .map(|line| &line[1..5])
+            .collect()
+    }
+
+    /// The proof lines are the fourteen checks, in order; those before `failed` passed, `failed`
+    /// failed with `reason`, those after it were not run (the replay check is never run).
+    fn assert_failed_at(run: &Run, failed: &str, reason: &str) {
+        let lines = proof_lines(run);
+        let at = PROOF_CHECKS
+            .iter()
+            .position(|check| *check == failed)
+            .expect("a proof check");
+        assert_eq!(lines.len(), 14, "{run:#?}");
+        for (index, (line, check)) in lines.iter().zip(PROOF_CHECKS).enumerate() {
+            let expected = if check == "proof replay (jti)" {
+                format!("[SKIP] {check}: not checked (needs the application's replay store)")
+            } else if index < at {
+                format!("[PASS] {check}: ")
+            } else if index == at {
+                format!("[FAIL] {check}: {reason}")
+            } else {
+                format!("[SKIP] {check}: not run (the {failed} check failed)")
+            };
+            assert!(
+                line.starts_with(&expected),
+                "{line:?} is not {expected:?}: {run:#?}"
+            );
+        }
+        assert!(
+            run.stdout
+                .contains(&format!("Proof result: invalid: failed {failed}\n")),
+            "{run:#?}"
+        );
+    }
+
+    fn inspect_proof(dir: &TempDir, token: &str, proof: &str, extra: &[&str]) -> Run {
+        let secret_file = dir.secret_file();
+        let mut args = vec!["--secret-file", &secret_file, "--dpop", proof];
+        args.extend_from_slice(extra);
+        args.push(token);
+        inspect(dir.path(), &args)
+    }
+
+    #[test]
+    fn a_valid_es256_proof_bound_to_its_token_passes_every_check() {
+        let dir = TempDir::new("dpop-valid");
+        let token = bound_token(BOUND_KEY);
+        let proof = proof(BOUND_KEY, &token, "dpop+jwt");
+        let run = inspect_proof(&dir, &token, &proof, &["--method", "GET", "--url", HTU]);
+        assert_eq!(run.code, Some(0), "{run:#?}");
+        assert_eq!(token_tags(&run), ["PASS"; 5], "{run:#?}");
+        let lines = proof_lines(&run);
+        assert_eq!(lines.len(), 14, "{run:#?}");
+        for (line, check) in lines.iter().zip(PROOF_CHECKS) {
+            let tag = if check == "proof replay (jti)" {
+                "SKIP"
+            } else {
+                "PASS"
+            };
+            assert!(
+                line.starts_with(&format!("[{tag}] {check}: ")),
+                "{line}: {run:#?}"
+            );
+        }
+        assert_eq!(
+            run.check("proof replay (jti)"),
+            "[SKIP] proof replay (jti): not checked (needs the application's replay store)"
+        );
+        assert_eq!(
+            run.check("proof method (htm)"),
+            "[PASS] proof method (htm): htm \"GET\" is the request's method"
+        );
+        assert!(
+            run.check("proof age (iat)")
+                .contains(" ago, within dpop_iat_window ("),
+            "{run:#?}"
+        );
+        // The proof's header and claims, pretty-printed as the token's; its iat annotated.
+        assert!(run.stdout.contains("Proof header:\n{"), "{run:#?}");
+        assert!(run.stdout.contains("\"typ\": \"dpop+jwt\""), "{run:#?}");
+        assert!(run.stdout.contains("\"alg\": \"ES256\""), "{run:#?}");
+        assert!(run.stdout.contains("\"kty\": \"EC\""), "{run:#?}");
+        assert!(
+            run.stdout.contains(&format!("\"htu\": \"{HTU}\"")),
+            "{run:#?}"
+        );
+        // The key's thumbprint, and the token's cnf.jkt naming it.
+        let jkt = thumbprint(BOUND_KEY);
+        assert!(
+            run.stdout
+                .contains(&format!("Proof key thumbprint (RFC 7638): {jkt}\n")),
+            "{run:#?}"
+        );
+        assert!(
+            run.stdout
+                .contains(&format!("Token cnf.jkt: {jkt} (the proof's key)\n")),
+            "{run:#?}"
+        );
+        assert!(
+            run.stdout.contains("Proof result: valid: no check failed"),
+            "{run:#?}"
+        );
+
+        // Without --method and --url the proof's own htm and htu stand in, not compared; from
+        // a file, with the header name as copied from a request, and the token's DPoP scheme.
+        let file = dir.file("proof.txt", &format!("DPoP: {proof}\n"));
+        let run = inspect(
+            dir.path(),
+            &[
+                "--secret-file",
+                &dir.secret_file(),
+                "--dpop-file",
+                file.to_str().expect("utf-8 path"),
+                &format!("DPoP {token}"),
+            ],
+        );
+        assert_eq!(run.code, Some(0), "{run:#?}");
+        assert_eq!(
+            run.check("proof method (htm)"),
+            "[SKIP] proof method (htm): not compared: no --method given, the proof's own htm \
+             \"GET\" stood in"
+        );
+        assert_eq!(
+            run.check("proof URL (htu)"),
+            format!(
+                "[SKIP] proof URL (htu): not compared: no --url given, the proof's own htu \
+                 \"{HTU}\" stood in"
+            )
+        );
+        assert_eq!(
+            run.check("DPoP scheme"),
+            "[PASS] DPoP scheme: the token was given with the DPoP scheme"
+        );
+    }
+
+    #[test]
+    fn a_proof_of_another_method_fails_the_method_check() {
+        let dir = TempDir::new("dpop-method");
+        let token = bound_token(BOUND_KEY);
+        let proof = proof(BOUND_KEY, &token, "dpop+jwt");
+        let run = inspect_proof(&dir, &token, &proof, &["--method", "POST", "--url", HTU]);
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        // The token itself is valid.
+        assert_eq!(token_tags(&run), ["PASS"; 5], "{run:#?}");
+        assert!(run.stdout.contains("Result: valid"), "{run:#?}");
+        assert_failed_at(
+            &run,
+            "proof method (htm)",
+            "DPoP proof: `htm` is not the request's method POST",
+        );
+        // The key was read before the method was compared.
+        assert!(
+            run.stdout.contains(&format!(
+                "Token cnf.jkt: {} (the proof's key)",
+                thumbprint(BOUND_KEY)
+            )),
+            "{run:#?}"
+        );
+    }
+
+    #[test]
+    fn a_proof_signed_by_another_key_than_cnf_jkt_fails_the_binding() {
+        let dir = TempDir::new("dpop-binding");
+        let token = bound_token(BOUND_KEY);
+        let proof = proof(OTHER_KEY, &token, "dpop+jwt");
+        let run = inspect_proof(&dir, &token, &proof, &["--method", "GET", "--url", HTU]);
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        assert_eq!(token_tags(&run), ["PASS"; 5], "{run:#?}");
+        assert_failed_at(
+            &run,
+            "key binding (cnf.jkt)",
+            "DPoP proof: the token is bound to another key than the proof's (cnf.jkt)",
+        );
+        // Both keys are named: the proof's, and the one the token is bound to.
+        let (proof_key, bound_key) = (thumbprint(OTHER_KEY), thumbprint(BOUND_KEY));
+        assert_ne!(proof_key, bound_key);
+        assert!(
+            run.stdout
+                .contains(&format!("Proof key thumbprint (RFC 7638): {proof_key}\n")),
+            "{run:#?}"
+        );
+        assert!(
+            run.stdout.contains(&format!(
+                "Token cnf.jkt: {bound_key} (another key than the proof's)\n"
+            )),
+            "{run:#?}"
+        );
+    }
+
+    #[test]
+    fn a_proof_typed_jwt_fails_the_type_check() {
+        let dir = TempDir::new("dpop-typ");
+        let token = bound_token(BOUND_KEY);
+        let proof = proof(BOUND_KEY, &token, "JWT");
+        let run = inspect_proof(&dir, &token, &proof, &["--method", "GET", "--url", HTU]);
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        assert_eq!(token_tags(&run), ["PASS"; 5], "{run:#?}");
+        assert_failed_at(&run, "proof type", "DPoP proof: `typ` is not \"dpop+jwt\"");
+        assert!(run.stdout.contains("\"typ\": \"JWT\""), "{run:#?}");
+    }
+
+    #[test]
+    fn a_token_sent_as_bearer_or_unbound_is_refused_as_the_api_refuses_it() {
+        let dir = TempDir::new("dpop-scheme");
+        let token = bound_token(BOUND_KEY);
+        let proof = proof(BOUND_KEY, &token, "dpop+jwt");
+        // A bound token given with the Bearer scheme: a downgrade.
+        let run = inspect_proof(&dir, &format!("Bearer {token}"), &proof, &[]);
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        let lines = proof_lines(&run);
+        assert!(
+            lines[0].starts_with(
+                "[FAIL] DPoP scheme: DPoP proof: the token is DPoP-bound (cnf.jkt) and must be \
+                 sent with the DPoP scheme and its proof (the token was given with the Bearer \
+                 scheme)"
+            ),
+            "{run:#?}"
+        );
+        // A token without cnf.jkt: the proof is fine, the binding is not.
+        let unbound = hs256(&claims(json!({})));
+        let proof = super::dpop::proof(BOUND_KEY, &unbound, "dpop+jwt");
+        let run = inspect_proof(&dir, &unbound, &proof, &["--method", "get", "--url", HTU]);
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        assert_failed_at(
+            &run,
+            "key binding (cnf.jkt)",
+            "DPoP proof: the token sent with the DPoP scheme is not bound to a key (no cnf.jkt)",
+        );
+        assert!(run.stdout.contains("Token cnf.jkt: (none: "), "{run:#?}");
+    }
+
+    #[test]
+    fn dpop_usage_errors_exit_2() {
+        let dir = TempDir::new("dpop-usage");
+        let token = bound_token(BOUND_KEY);
+        // --method and --url need a proof; --dpop and --dpop-file exclude each other.
+        for args in [
+            vec!["--no-config", "--method", "GET", &token],
+            vec!["--no-config", "--url", HTU, &token],
+            vec![
+                "--no-config",
+                "--dpop",
+                "a.b.c",
+                "--dpop-file",
+                "p.txt",
+                &token,
+            ],
+            vec!["--no-config", "--dpop", " ", &token],
+            vec!["--no-config", "--dpop-file", "missing.txt", &token],
+        ] {
+            let run = inspect(dir.path(), &args);
+            assert_eq!(run.code, Some(2), "{args:?}: {run:#?}");
+        }
+    }
+}

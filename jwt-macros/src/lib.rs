@@ -50,6 +50,7 @@ mod jwt_required;
 /// | `claim_includes = [("https://example.com/roles", "admin")]` | each claim an array with an element equal to its value | |
 /// | `predicate = path::to::function` | `function(&claims)` answering `true`; the function is a `fn(&Payload) -> bool` | |
 /// | `authorities = ["auth0", ...]` | with the `authorities` setting, a token of one of these trusted authorities (else 401) | |
+/// | `dpop = "required"` / `"allowed"` / `"off"` | the route takes DPoP-bound tokens with their proofs (RFC 9449): `required` only those, `allowed` bearer tokens too, `off` none; instead of the `dpop` setting | (Auth0's `dpop.required`) |
 ///
 /// A valid token without the scopes or claims the route needs is answered 403 with
 /// `WWW-Authenticate: Bearer error="insufficient_scope"` (and the route's scopes), in every
@@ -59,10 +60,12 @@ mod jwt_required;
 ///
 /// `refresh`, `fresh` and `optional` are bare words (`refresh`, not `refresh = true`); the
 /// locations are string literals, spelled as in Flask-JWT-Extended's `JWT_TOKEN_LOCATION`;
-/// `verify_type` takes `true` (the default) or `false`; `realm` a non-empty string literal.
-/// Anything else is a compile error at the offending token: an unknown argument, an argument
-/// given twice, `fresh` with `refresh` (freshness is a property of access tokens), an unknown,
-/// repeated or missing location (`locations = []`), or a value of the wrong form.
+/// `verify_type` takes `true` (the default) or `false`; `realm` a non-empty string literal; `dpop`
+/// one of the string literals `"required"`, `"allowed"` and `"off"`, spelled as in the `dpop`
+/// setting. Anything else is a compile error at the offending token: an unknown argument, an
+/// argument given twice, `fresh` with `refresh` (freshness is a property of access tokens), an
+/// unknown, repeated or missing location (`locations = []`), an unknown `dpop` mode
+/// (`dpop = "require"`), or a value of the wrong form.
 ///
 /// # Behaviour
 ///

@@ -1,7 +1,9 @@
 //! DPoP proofs (RFC 9449) made by hand for the tests, independently of the library: a client key
 //! from `testdata/keys`, its public JWK and RFC 7638 thumbprint, and proofs signed with
 //! jsonwebtoken's primitives over header and claims JSON the test controls (so that a test can
-//! also make every malformed proof an attacker would send).
+//! also make every malformed proof an attacker would send). The load benchmark's server
+//! (`examples/bench_server.rs`) makes its proofs with it too.
+#![allow(dead_code)]
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -91,7 +93,7 @@ impl ClientKey {
             "jti": fresh_jti(),
             "htm": method,
             "htu": url,
-            "iat": crate::common::now(),
+            "iat": now(),
         });
         if let Some(token) = token {
             claims["ath"] = json!(ath(token));
@@ -131,9 +133,16 @@ pub fn fresh_jti() -> String {
     format!(
         "{}-{}-{}",
         std::process::id(),
-        crate::common::now(),
+        now(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Seconds since the epoch.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
 /// RFC 9449's `ath`: the base64url SHA-256 of the token.

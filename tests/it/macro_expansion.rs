@@ -3,8 +3,8 @@
 //! argument, a realm on a sync GET and an async POST, a `Result` return, a plain sync handler.
 //! Each answers its body with a token and refuses a request without one.
 //!
-//! The route-mode arguments (`refresh`, `fresh`, `optional`, `locations`, `verify_type`, alone
-//! and combined with `realm`) on sync and async handlers: each route compiles and mounts, its
+//! The route-mode arguments (`refresh`, `fresh`, `optional`, `locations`, `verify_type`, `dpop`,
+//! alone and combined with `realm`) on sync and async handlers: each route compiles and mounts, its
 //! generated rules are the runtime's constants, and a route that requires a token refuses a
 //! request without one. What each mode then accepts is tested with the guard in `jwt_required`.
 //!
@@ -21,7 +21,7 @@ use rocket::http::Method;
 use rocket::http::{Header, Status};
 use rocket::local::blocking::{Client, LocalRequest, LocalResponse};
 use rocket::{routes, State};
-use rocket_flask_jwt::{current_identity, extended::Location, jwt_required, Rules};
+use rocket_flask_jwt::{current_identity, extended::Location, jwt_required, DpopMode, Rules};
 
 // ----- the handlers ------------------------------------------------------------------------------
 
@@ -128,6 +128,18 @@ fn fresh_admin(mut n: u32) -> String {
     n.to_string()
 }
 
+#[jwt_required(dpop = "required")]
+#[rocket::get("/mode/dpop-required")]
+fn dpop_required() -> &'static str {
+    "bound"
+}
+
+#[jwt_required(optional, dpop = "allowed", realm = "DPoP area")]
+#[rocket::post("/mode/dpop-allowed")]
+async fn dpop_allowed() -> &'static str {
+    "bound or bearer"
+}
+
 /// A route's rules as written in its guard's type, for comparing with what the attribute said.
 #[derive(Debug, PartialEq, Eq)]
 struct Written {
@@ -137,6 +149,7 @@ struct Written {
     optional: bool,
     verify_type: bool,
     locations: Option<&'static [Location]>,
+    dpop: Option<DpopMode>,
 }
 
 impl Written {
@@ -148,6 +161,7 @@ impl Written {
             optional: R::OPTIONAL,
             verify_type: R::VERIFY_TYPE,
             locations: R::LOCATIONS,
+            dpop: R::DPOP,
         }
     }
 
@@ -159,6 +173,7 @@ impl Written {
         optional: false,
         verify_type: true,
         locations: None,
+        dpop: None,
     };
 }
 
@@ -183,7 +198,9 @@ fn app() -> Client {
                 cookies_only,
                 any_type,
                 combined,
-                fresh_admin
+                fresh_admin,
+                dpop_required,
+                dpop_allowed
             ],
         );
     Client::tracked(rocket).expect("valid rocket")
@@ -325,6 +342,7 @@ fn route_modes_are_written_as_the_runtimes_rules() {
             optional: true,
             verify_type: false,
             locations: Some(&[Json, QueryString, Cookies, Headers]),
+            dpop: None,
         }
     );
     assert_eq!(
@@ -333,6 +351,22 @@ fn route_modes_are_written_as_the_runtimes_rules() {
             realm: Some("Admin area"),
             fresh: true,
             locations: Some(&[QueryString, Headers]),
+            ..Written::DEFAULT
+        }
+    );
+    assert_eq!(
+        Written::of::<__jwt_rules_dpop_required>(),
+        Written {
+            dpop: Some(DpopMode::Required),
+            ..Written::DEFAULT
+        }
+    );
+    assert_eq!(
+        Written::of::<__jwt_rules_dpop_allowed>(),
+        Written {
+            realm: Some("DPoP area"),
+            optional: true,
+            dpop: Some(DpopMode::Allowed),
             ..Written::DEFAULT
         }
     );
@@ -355,6 +389,8 @@ fn route_modes_mount() {
         (Method::Get, "/mode/any-type"),
         (Method::Post, "/mode/combined"),
         (Method::Get, "/mode/fresh-admin/<n>"),
+        (Method::Get, "/mode/dpop-required"),
+        (Method::Post, "/mode/dpop-allowed"),
     ] {
         assert!(
             mounted.contains(&(method, uri.to_string())),
@@ -373,6 +409,7 @@ fn required_modes_refuse_a_request_without_a_token() {
         client.post("/mode/cookies-only"),
         client.get("/mode/any-type"),
         client.get("/mode/fresh-admin/21"),
+        client.get("/mode/dpop-required"),
     ] {
         let uri = request.inner().uri().to_string();
         assert_eq!(request.dispatch().status(), Status::Unauthorized, "{uri}");

@@ -25,7 +25,7 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned as _;
 use syn::{FnArg, Ident, ItemFn, Pat, ReturnType};
 
-use super::parse::{Args, ClaimLiteral, ClaimPairs, Locations, ScopeList};
+use super::parse::{Args, ClaimLiteral, ClaimPairs, Dpop, Locations, ScopeList};
 
 /// The runtime's hidden module for generated code; its version is the expansion's.
 fn runtime() -> TokenStream {
@@ -163,7 +163,20 @@ fn constants(args: &Args, runtime: &TokenStream) -> Vec<TokenStream> {
         let names = scope_literals(list);
         constants.push(quote!(const AUTHORITIES: &'static [&'static str] = &[#(#names),*];));
     }
+    if let Some(dpop) = &args.dpop {
+        let mode = dpop_mode(dpop, runtime);
+        constants.push(quote! {
+            const DPOP: #option<#runtime::DpopMode> = #option::Some(#mode);
+        });
+    }
     constants
+}
+
+/// `DpopMode::Required` (or `Allowed`, `Off`), the variant spanned at the string it was written
+/// as.
+fn dpop_mode(dpop: &Dpop, runtime: &TokenStream) -> TokenStream {
+    let variant = Ident::new(dpop.mode.variant(), dpop.literal.span());
+    quote!(#runtime::DpopMode::#variant)
 }
 
 /// The scopes' string literals, as written.
@@ -493,6 +506,42 @@ mod tests {
             format!(
                 "::core::option::Option::Some(auth::is_staffasfn(&{runtime}::Payload)->::core::primitive::bool)"
             )
+        );
+    }
+
+    #[test]
+    fn dpop_is_the_runtimes_mode() {
+        let mode = "::rocket_flask_jwt::__private_v1::DpopMode";
+        for (args, variant) in [
+            (quote!(dpop = "required"), "Required"),
+            (quote!(dpop = "allowed"), "Allowed"),
+            (quote!(dpop = "off"), "Off"),
+        ] {
+            let (constants, guard) = rules(args.clone());
+            assert_eq!(
+                constants,
+                [(
+                    "DPOP".to_string(),
+                    format!("::core::option::Option<{mode}>"),
+                    format!("::core::option::Option::Some({mode}::{variant})"),
+                )],
+                "{args}"
+            );
+            assert_eq!(guard, "::rocket_flask_jwt::JwtAuth<__jwt_rules_p>");
+        }
+        let (constants, _) = rules(quote!(
+            dpop = "required",
+            authorities = ["auth0"],
+            fresh,
+            realm = "Admin area",
+            scopes = ["read:messages"]
+        ));
+        let names: Vec<&str> = constants.iter().map(|(name, ..)| name.as_str()).collect();
+        assert_eq!(names, ["REALM", "FRESH", "SCOPES", "AUTHORITIES", "DPOP"]);
+        let (constants, _) = rules(quote!(realm = "Admin area"));
+        assert!(
+            constants.iter().all(|(name, ..)| name != "DPOP"),
+            "without `dpop` the setting applies: {constants:?}"
         );
     }
 

@@ -89,6 +89,8 @@ mod tests {
         for args in [
             quote!(),
             quote!(realm = "Admin"),
+            quote!(dpop = "required"),
+            quote!(fresh, dpop = "allowed", realm = "Admin"),
             quote!(
                 refresh,
                 optional,

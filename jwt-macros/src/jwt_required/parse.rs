@@ -1,7 +1,7 @@
 //! Parsing: the attribute's arguments into [`Args`], the item into a function.
 //!
-//! Parsing refuses what [`Args`] cannot hold: an unknown argument or location name, an argument
-//! given twice, a value of the wrong form. What it can hold but must not be (`fresh` with
+//! Parsing refuses what [`Args`] cannot hold: an unknown argument, location or DPoP mode name, an
+//! argument given twice, a value of the wrong form. What it can hold but must not be (`fresh` with
 //! `refresh`, an empty or repeated location list, an empty realm) is for
 //! [`validate`](super::validate).
 
@@ -16,7 +16,8 @@ const KNOWN_ARGUMENTS: &str = "`refresh`, `fresh`, `optional`, \
     `locations = [\"headers\", \"cookies\", \"query_string\", \"json\"]`, \
     `verify_type = false`, `realm = \"...\"`, `scopes = [\"...\"]`, `any_scope = [\"...\"]`, \
     `claim_eq = [(\"claim\", value)]`, `claim_includes = [(\"claim\", value)]`, \
-    `predicate = path::to::function` and `authorities = [\"...\"]`";
+    `predicate = path::to::function`, `authorities = [\"...\"]` \
+    and `dpop = \"required\"` (or `\"allowed\"`, `\"off\"`)";
 
 /// The attribute's arguments, each kept as written: later errors are spanned at them.
 #[derive(Default)]
@@ -45,6 +46,8 @@ pub(super) struct Args {
     pub(super) predicate: Option<syn::Path>,
     /// `authorities = [...]`: the trusted authorities whose tokens the route accepts.
     pub(super) authorities: Option<ScopeList>,
+    /// `dpop = "required"`, `"allowed"` or `"off"`: whether the route takes DPoP-bound tokens.
+    pub(super) dpop: Option<Dpop>,
 }
 
 impl Args {
@@ -63,6 +66,7 @@ impl Args {
             claim_includes,
             predicate,
             authorities,
+            dpop,
         } = self;
         refresh.is_some()
             || fresh.is_some()
@@ -76,6 +80,7 @@ impl Args {
             || claim_includes.is_some()
             || predicate.is_some()
             || authorities.is_some()
+            || dpop.is_some()
     }
 }
 
@@ -169,6 +174,51 @@ impl Location {
     }
 }
 
+/// `dpop = "required"`: the route's DPoP mode.
+pub(super) struct Dpop {
+    pub(super) mode: DpopMode,
+    /// The string literal it was written as.
+    pub(super) literal: LitStr,
+}
+
+/// The runtime's `DpopMode`, as the macro knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DpopMode {
+    Required,
+    Allowed,
+    Off,
+}
+
+impl DpopMode {
+    /// Every mode, in the order the messages name them.
+    pub(super) const ALL: [DpopMode; 3] = [DpopMode::Required, DpopMode::Allowed, DpopMode::Off];
+
+    fn from_name(name: &str) -> Option<DpopMode> {
+        DpopMode::ALL.into_iter().find(|mode| mode.name() == name)
+    }
+
+    /// The name it is written as, the `dpop` setting's value.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            DpopMode::Required => "required",
+            DpopMode::Allowed => "allowed",
+            DpopMode::Off => "off",
+        }
+    }
+
+    /// The name of the runtime's `DpopMode` variant.
+    pub(super) fn variant(self) -> &'static str {
+        match self {
+            DpopMode::Required => "Required",
+            DpopMode::Allowed => "Allowed",
+            DpopMode::Off => "Off",
+        }
+    }
+}
+
+/// The message for a DPoP mode that is not one of the three.
+const KNOWN_DPOP_MODES: &str = "the modes are \"required\", \"allowed\" and \"off\"";
+
 /// The message for a location that is not one of the four.
 const KNOWN_LOCATIONS: &str =
     "the locations are \"headers\", \"cookies\", \"query_string\" and \"json\"";
@@ -224,6 +274,10 @@ pub(super) fn args(args: TokenStream) -> syn::Result<Args> {
             "predicate" => {
                 let value = value(meta, "predicate = path::to::function")?;
                 set(&mut parsed.predicate, &name, predicate(value)?)?
+            }
+            "dpop" => {
+                let value = value(meta, "dpop = \"required\"")?;
+                set(&mut parsed.dpop, &name, dpop(value)?)?
             }
             _ => return Err(unknown_argument(meta.path())),
         }
@@ -368,6 +422,49 @@ fn realm(value: Expr) -> syn::Result<LitStr> {
             "`realm` must be a string literal, e.g. `realm = \"Admin area\"`",
         )),
     }
+}
+
+/// `"required"`, `"allowed"` or `"off"`: a string literal naming a DPoP mode.
+fn dpop(value: Expr) -> syn::Result<Dpop> {
+    let Some(literal) = string_literal(&value) else {
+        return Err(not_a_dpop_literal(&value));
+    };
+    match DpopMode::from_name(&literal.value()) {
+        Some(mode) => Ok(Dpop {
+            mode,
+            literal: literal.clone(),
+        }),
+        None => Err(syn::Error::new_spanned(
+            literal,
+            format!(
+                "unknown `dpop` mode {}: {KNOWN_DPOP_MODES}",
+                literal.to_token_stream()
+            ),
+        )),
+    }
+}
+
+/// A `dpop` value that is not a string literal; a mode written as a name (`Required`,
+/// `DpopMode::Allowed`) is shown as the string to write.
+fn not_a_dpop_literal(value: &Expr) -> syn::Error {
+    let named = match value {
+        Expr::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .and_then(|segment| DpopMode::from_name(&segment.ident.to_string().to_lowercase())),
+        _ => None,
+    };
+    let message = match named {
+        Some(mode) => format!(
+            "`dpop` must be a string literal: write `dpop = \"{}\"`",
+            mode.name()
+        ),
+        None => format!(
+            "`dpop` must be a string literal, e.g. `dpop = \"required\"`; {KNOWN_DPOP_MODES}"
+        ),
+    };
+    syn::Error::new_spanned(value, message)
 }
 
 /// `["a", "b"]`: a list of string literals.
@@ -537,6 +634,7 @@ mod tests {
         assert!(parsed.locations.is_none());
         assert!(parsed.verify_type.is_none());
         assert!(parsed.realm.is_none());
+        assert!(parsed.dpop.is_none());
     }
 
     #[test]
@@ -609,6 +707,7 @@ mod tests {
             "`locations = [",
             "`verify_type = false`",
             "`realm =",
+            "`authorities = [\"...\"]` and `dpop = \"required\"` (or `\"allowed\"`, `\"off\"`)",
         ] {
             assert!(unknown.contains(known), "{unknown} lists {known}");
         }
@@ -663,6 +762,95 @@ mod tests {
         assert!(list.contains("is written `locations = ["), "{list}");
         let twice = error(quote!(locations = "json", locations = "headers"));
         assert_eq!(twice, "`locations` is given twice");
+    }
+
+    #[test]
+    fn dpop_is_one_of_the_three_modes() {
+        for (written, mode) in [
+            (quote!(dpop = "required"), DpopMode::Required),
+            (quote!(dpop = "allowed"), DpopMode::Allowed),
+            (quote!(dpop = "off"), DpopMode::Off),
+        ] {
+            let parsed = args(written.clone()).expect("valid arguments");
+            assert!(parsed.any(), "{written}");
+            let dpop = parsed.dpop.expect("dpop");
+            assert_eq!(dpop.mode, mode, "{written}");
+            assert_eq!(dpop.literal.value(), mode.name());
+        }
+        let parsed = args(quote!(
+            optional,
+            dpop = "allowed",
+            scopes = ["read:messages"],
+            realm = "Admin"
+        ))
+        .expect("dpop combines with the other arguments");
+        assert_eq!(parsed.dpop.expect("dpop").mode, DpopMode::Allowed);
+        assert!(parsed.optional.is_some() && parsed.scopes.is_some() && parsed.realm.is_some());
+    }
+
+    #[test]
+    fn dpop_mode_names_round_trip() {
+        for mode in DpopMode::ALL {
+            assert_eq!(DpopMode::from_name(mode.name()), Some(mode));
+        }
+        assert_eq!(DpopMode::from_name("Required"), None);
+        assert_eq!(DpopMode::from_name("require"), None);
+    }
+
+    #[test]
+    fn bad_dpop_values_are_refused() {
+        for (tokens, expected) in [
+            (
+                quote!(dpop = "require"),
+                "unknown `dpop` mode \"require\": the modes are \"required\", \"allowed\" and \"off\"",
+            ),
+            (
+                quote!(dpop = "Required"),
+                "unknown `dpop` mode \"Required\": the modes are \"required\", \"allowed\" and \"off\"",
+            ),
+            (
+                quote!(dpop = ""),
+                "unknown `dpop` mode \"\": the modes are \"required\", \"allowed\" and \"off\"",
+            ),
+            (
+                quote!(dpop = Required),
+                "`dpop` must be a string literal: write `dpop = \"required\"`",
+            ),
+            (
+                quote!(dpop = DpopMode::Allowed),
+                "`dpop` must be a string literal: write `dpop = \"allowed\"`",
+            ),
+            (
+                quote!(dpop = off),
+                "`dpop` must be a string literal: write `dpop = \"off\"`",
+            ),
+            (
+                quote!(dpop = true),
+                "`dpop` must be a string literal, e.g. `dpop = \"required\"`; \
+                 the modes are \"required\", \"allowed\" and \"off\"",
+            ),
+            (
+                quote!(dpop = DPOP_MODE),
+                "`dpop` must be a string literal, e.g. `dpop = \"required\"`; \
+                 the modes are \"required\", \"allowed\" and \"off\"",
+            ),
+            (
+                quote!(dpop = ["required"]),
+                "`dpop` must be a string literal, e.g. `dpop = \"required\"`; \
+                 the modes are \"required\", \"allowed\" and \"off\"",
+            ),
+            (
+                quote!(dpop = "required", realm = "a", dpop = "off"),
+                "`dpop` is given twice",
+            ),
+            (quote!(dpop), "`dpop` needs a value, e.g. `dpop = \"required\"`"),
+            (
+                quote!(dpop("required")),
+                "`dpop` is written `dpop = \"required\"`",
+            ),
+        ] {
+            assert_eq!(error(tokens.clone()), expected, "{tokens}");
+        }
     }
 
     #[test]

@@ -254,6 +254,22 @@ mod tests {
             ),
             quote!(locations = ["headers", "cookies", "query_string", "json"]),
             quote!(locations = "json", verify_type = true),
+            quote!(dpop = "required"),
+            quote!(optional, dpop = "allowed"),
+            quote!(
+                dpop = "off",
+                refresh,
+                optional,
+                verify_type = false,
+                locations = ["cookies"],
+                realm = "Admin",
+                scopes = ["read:messages"],
+                any_scope = ["admin"],
+                claim_eq = [("org", "acme")],
+                claim_includes = [("roles", "admin")],
+                predicate = is_admin,
+                authorities = ["auth0"]
+            ),
         ] {
             let parsed = super::super::parse::args(tokens.clone()).expect("the arguments parse");
             if let Err(error) = args(&parsed) {

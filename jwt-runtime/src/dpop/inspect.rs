@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::claims::Payload;
 use crate::dpop::proof::unverified_parts;
+use crate::dpop::thumbprint::thumbprint;
 use crate::dpop::{target, DpopVerifier, ProofRequest};
 use crate::error::JwtError;
 use crate::settings::Settings;
@@ -17,6 +18,9 @@ pub struct ProofInspection {
     /// The proof's header and claims, decoded without verification; `None` when it is not a
     /// JWS of two JSON objects.
     pub parts: Option<(Payload, Payload)>,
+    /// The RFC 7638 thumbprint of the key in the proof's header (`jwk`), whatever the checks
+    /// say; `None` when it has no usable key members.
+    pub thumbprint: Option<String>,
     /// The key the token names (`cnf.jkt`), when a token was given and names one.
     pub bound_to: Option<String>,
     /// The checks' verdict, the replay check aside: the thumbprint of the proof's key, or the
@@ -61,8 +65,13 @@ impl ProofInspection {
                 now,
             })
             .map(|accepted| accepted.proof.thumbprint);
+        let thumbprint = parts
+            .as_ref()
+            .and_then(|(header, _)| header.get("jwk")?.as_object())
+            .and_then(thumbprint);
         Ok(ProofInspection {
             parts,
+            thumbprint,
             bound_to,
             verdict,
         })

@@ -16,8 +16,7 @@ mod signing;
 use crate::crypto::{KeyProblem, Verifier};
 
 pub use load::minimum_secret_bytes;
-/// The smallest RSA modulus a JWKS key may have (the JWKS cache is the `remote-keys` feature).
-#[cfg(feature = "remote-keys")]
+/// The smallest RSA modulus a JWKS key or a DPoP proof's key may have.
 pub(crate) use load::MIN_RSA_BITS;
 pub(crate) use load::{published_static_key, short_secret_warning, signing_key, static_verify_key};
 pub(crate) use signing::SigningKey;
