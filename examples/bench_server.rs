@@ -171,7 +171,13 @@ fn app() -> rocket::Rocket<rocket::Build> {
         .expect("the Jwt configuration is complete");
     rocket::build().attach(jwt).mount(
         "/",
-        routes![protected, unprotected, protected_post, unprotected_post, dpop_route],
+        routes![
+            protected,
+            unprotected,
+            protected_post,
+            unprotected_post,
+            dpop_route
+        ],
     )
 }
 
@@ -215,7 +221,10 @@ fn mint_dpop(count: usize, algorithm: &str, origin: &str) -> String {
     let mut claims = codec.default_payload(SUBJECT.into());
     claims.insert("iss".into(), ISSUER.into());
     claims.insert("aud".into(), AUDIENCE.into());
-    claims.insert("cnf".into(), rocket::serde::json::json!({ "jkt": key.thumbprint }));
+    claims.insert(
+        "cnf".into(),
+        rocket::serde::json::json!({ "jkt": key.thumbprint }),
+    );
     let token = codec
         .encode(&claims, &Payload::new())
         .expect("signing with the test key");
@@ -235,7 +244,9 @@ fn rocket() -> _ {
         else {
             panic!("usage: mint-dpop N ALG ORIGIN");
         };
-        let count = count.parse().expect("`mint-dpop N`: N is a number of proofs");
+        let count = count
+            .parse()
+            .expect("`mint-dpop N`: N is a number of proofs");
         println!("{}", mint_dpop(count, &algorithm, &origin));
         std::process::exit(0);
     }

@@ -48,6 +48,13 @@ fn bound_only(auth: JwtAuth<DpopOnly>) -> Result<&'static str, JwtResponse> {
     auth.run_sync(|| "bound")
 }
 
+/// A route that takes no DPoP, whatever the setting says.
+#[jwt_required(dpop = "off")]
+#[get("/bearer-only")]
+fn bearer_only() -> &'static str {
+    "bearer"
+}
+
 #[jwt_required(refresh)]
 #[post("/refresh")]
 fn refresh(jwt: JwtManager<'_>) -> Result<Value, JwtResponse> {
@@ -72,7 +79,10 @@ fn extended(
     .expect("valid");
     let rocket = rocket::custom(rocket::Config::debug_default())
         .attach(jwt)
-        .mount("/", routes![login, protected, bound_only, refresh]);
+        .mount(
+            "/",
+            routes![login, protected, bound_only, bearer_only, refresh],
+        );
     Client::tracked(rocket).expect("ignites")
 }
 
@@ -226,18 +236,35 @@ fn a_proof_is_accepted_once() {
     let proof = key.proof("GET", &url("/protected"), Some(&access));
     let authorization = format!("DPoP {access}");
     assert_eq!(
-        get(&client, "/protected", &authorization, &[proof.clone()]).status,
+        get(
+            &client,
+            "/protected",
+            &authorization,
+            std::slice::from_ref(&proof)
+        )
+        .status,
         200
     );
-    get(&client, "/protected", &authorization, &[proof.clone()])
-        .refused("invalid_dpop_proof", "already used");
+    get(
+        &client,
+        "/protected",
+        &authorization,
+        std::slice::from_ref(&proof),
+    )
+    .refused("invalid_dpop_proof", "already used");
     // Nor with a query-string variant of the URL (a fragment never reaches a server).
     get(&client, "/protected?x=1", &authorization, &[proof])
         .refused("invalid_dpop_proof", "already used");
     // A proof whose `htu` carries a query and a fragment names the same URL, once.
     let variant = key.proof("GET", &url("/protected?x=1#top"), Some(&access));
     assert_eq!(
-        get(&client, "/protected", &authorization, &[variant.clone()]).status,
+        get(
+            &client,
+            "/protected",
+            &authorization,
+            std::slice::from_ref(&variant)
+        )
+        .status,
         200
     );
     get(&client, "/protected?y=2", &authorization, &[variant])
@@ -409,7 +436,7 @@ fn the_answers_carry_the_dpop_challenge_with_the_algorithms() {
     assert_eq!(answer.status, 401);
     assert_eq!(
         answer.dpop_challenge(),
-        r#"DPoP algs="ES256 ES384 EdDSA PS256 PS384 PS512 RS256 RS384 RS512""#
+        r#"DPoP algs="ES256 ES384 EdDSA Ed25519 PS256 PS384 PS512 RS256 RS384 RS512""#
     );
     assert_eq!(
         answer.json(),

@@ -389,6 +389,29 @@ fn the_metadata_document_is_served_from_the_configuration() {
 }
 
 #[test]
+fn with_dpop_the_metadata_names_the_proof_algorithms() {
+    let client = client(
+        bearer_api()
+            .protected_resource(metadata())
+            .dpop(rocket_flask_jwt::DpopMode::Required)
+            .dpop_algorithms([
+                rocket_flask_jwt::Algorithm::ES256,
+                rocket_flask_jwt::Algorithm::EdDSA,
+            ]),
+    );
+    let document: Value = client
+        .get("/.well-known/oauth-protected-resource")
+        .dispatch()
+        .into_json()
+        .expect("JSON");
+    assert_eq!(
+        document["dpop_signing_alg_values_supported"],
+        json!(["ES256", "EdDSA"])
+    );
+    assert_eq!(document["dpop_bound_access_tokens_required"], json!(true));
+}
+
+#[test]
 fn a_resource_with_a_path_is_served_under_the_well_known_path() {
     let client =
         client(bearer_api().protected_resource(ProtectedResource::new("https://api.example/v1")));

@@ -60,6 +60,7 @@ mod resource_server_example;
 
 mod auth0_side_by_side;
 mod browser;
+mod dpop;
 mod extended_interop;
 mod fleet;
 mod interop;
@@ -97,6 +98,7 @@ fn main() {
     let mut tests = Vec::new();
     tests.extend(auth0_side_by_side::tests());
     tests.extend(browser::tests());
+    tests.extend(dpop::tests());
     tests.extend(extended_interop::tests());
     tests.extend(fleet::tests());
     tests.extend(http_client::tests::tests());

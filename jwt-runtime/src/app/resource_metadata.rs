@@ -3,7 +3,8 @@
 //! which authorization servers issue tokens for this API, and the `resource_metadata` parameter of
 //! the `WWW-Authenticate` challenge that points at it.
 //!
-//! Served when the `protected_resource` setting is given.
+//! Served when the `protected_resource` setting is given; with the `dpop` setting on, it also
+//! names the DPoP proof algorithms and whether only DPoP-bound tokens are taken.
 
 use rocket::http::{Method, Status};
 use rocket::route::{Handler, Outcome, Route};
@@ -16,7 +17,20 @@ use crate::settings::Settings;
 pub(crate) fn route(settings: &Settings) -> Option<Route> {
     let metadata = settings.protected_resource.as_ref()?;
     let path = metadata.document_path()?;
-    let body = serde_json::to_vec(&metadata.document()).ok()?;
+    let mut document = metadata.document();
+    if settings.dpop.is_on() {
+        // RFC 9449 §5.1 / RFC 9728 §2: the proofs this API accepts, and whether it takes only
+        // DPoP-bound tokens.
+        let algorithms: Vec<&str> = settings
+            .dpop_algorithms
+            .iter()
+            .map(|algorithm| crate::keys::algorithm_name(*algorithm))
+            .collect();
+        document["dpop_signing_alg_values_supported"] = serde_json::json!(algorithms);
+        document["dpop_bound_access_tokens_required"] =
+            serde_json::json!(settings.dpop == crate::settings::DpopMode::Required);
+    }
+    let body = serde_json::to_vec(&document).ok()?;
     Some(Route::new(Method::Get, &path, Document(body)))
 }
 

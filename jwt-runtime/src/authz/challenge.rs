@@ -102,11 +102,14 @@ pub(crate) fn add_dpop(
         | ErrorKind::ClaimsVerificationFailed => Some("invalid_token"),
         _ => return,
     };
-    let algorithms: Vec<&str> = settings
-        .dpop_algorithms
-        .iter()
-        .map(|algorithm| algorithm_name(*algorithm))
-        .collect();
+    let mut algorithms: Vec<&str> = Vec::new();
+    for algorithm in &settings.dpop_algorithms {
+        algorithms.push(algorithm_name(*algorithm));
+        if *algorithm == jsonwebtoken::Algorithm::EdDSA {
+            // RFC 9864's fully specified name of the same proofs, which panva's clients write.
+            algorithms.push("Ed25519");
+        }
+    }
     let mut challenge = format!("DPoP algs=\"{}\"", algorithms.join(" "));
     if let Some(code) = code {
         push_param(&mut challenge, "error", code);

@@ -259,6 +259,9 @@ impl<U: Send + Sync + 'static> Engine<U> {
         now: i64,
     ) -> Result<VerifiedToken, JwtError> {
         let settings = self.codec().settings();
+        if checked.dpop_bound && !rules.dpop_mode(settings).is_on() {
+            return Err(crate::token::validate::well_formed::bound_as_bearer());
+        }
         let claims = &checked.claims;
         admission::check(claims, rules, found.csrf.as_deref(), now as f64)?;
         authorization::check(claims, &rules.authorization, settings)?;
@@ -463,6 +466,7 @@ fn is_refresh(token: &VerifiedToken) -> bool {
 /// gives only the claims).
 fn decoded(codec: &TokenCodec, token: &str, claims: TokenClaims) -> Checked {
     Checked {
+        dpop_bound: crate::token::validate::well_formed::dpop_bound(&claims),
         claims: Arc::new(claims),
         header: codec.header(token).unwrap_or_default(),
     }

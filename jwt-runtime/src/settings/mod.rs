@@ -718,6 +718,72 @@ mod tests {
         resolved
     }
 
+    /// The DPoP settings keep the names operators rely on, as `JWT_*` variables and in the
+    /// `jwt` table, and refuse what cannot work.
+    #[test]
+    fn dpop_settings_are_read_under_their_names() {
+        let resolved = from_environment(&[
+            ("JWT_DPOP", "required"),
+            ("JWT_DPOP_ALGORITHMS", "[ES256, EdDSA]"),
+            ("JWT_DPOP_IAT_WINDOW", "60"),
+            ("JWT_DPOP_NONCE", "true"),
+            (
+                "JWT_DPOP_NONCE_SECRET",
+                "a nonce secret of at least 32 bytes",
+            ),
+            ("JWT_PUBLIC_ORIGIN", "https://api.example.com"),
+            ("JWT_TRUSTED_PROXIES", "[\"10.0.0.1\"]"),
+        ])
+        .expect("valid settings");
+        assert_eq!(resolved.dpop, DpopMode::Required);
+        assert_eq!(
+            resolved.dpop_algorithms,
+            [Algorithm::ES256, Algorithm::EdDSA]
+        );
+        assert_eq!(resolved.dpop_iat_window, Duration::from_secs(60));
+        assert!(resolved.dpop_nonce);
+        assert!(resolved.dpop_nonce_secret.is_some());
+        assert_eq!(
+            resolved.public_origin.as_deref(),
+            Some("https://api.example.com")
+        );
+        assert_eq!(
+            resolved.trusted_proxies,
+            ["10.0.0.1".parse::<std::net::IpAddr>().unwrap()]
+        );
+        let table = configured(serde_json::json!({"dpop": "allowed", "dpop_algorithms": "ES256"}));
+        assert_eq!(table.dpop, DpopMode::Allowed);
+        assert_eq!(Settings::default().dpop, DpopMode::Off);
+        for (table, setting) in [
+            (serde_json::json!({"dpop": "on"}), "dpop"),
+            (
+                serde_json::json!({"dpop_algorithms": ["HS256"]}),
+                "dpop_algorithms",
+            ),
+            (
+                serde_json::json!({"dpop_nonce_secret": "short"}),
+                "dpop_nonce_secret",
+            ),
+            (
+                serde_json::json!({"public_origin": "https://api.example.com/v1"}),
+                "public_origin",
+            ),
+            (
+                serde_json::json!({"public_origin": "api.example.com"}),
+                "public_origin",
+            ),
+            (serde_json::json!({"dpop_iat_window": 0}), "dpop_iat_window"),
+        ] {
+            let error = refused(table.clone());
+            assert!(error.contains(setting), "{table}: {error}");
+        }
+        assert!(resolve(
+            Settings::default(),
+            serde_json::json!({"public_origin": "https://API.example.com:8443/"})
+        )
+        .is_ok());
+    }
+
     #[test]
     fn defaults_are_flask_jwt_0_3_2() {
         let s = Settings::default();

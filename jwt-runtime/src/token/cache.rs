@@ -31,6 +31,8 @@ pub(crate) struct Verified {
     pub(crate) kid: Option<String>,
     pub(crate) algorithm: Algorithm,
     pub(crate) generation: u64,
+    /// The token is bound to a DPoP key (`cnf.jkt`).
+    pub(crate) dpop_bound: bool,
 }
 
 /// A bounded, concurrent map from tokens to their verified claims.
@@ -96,6 +98,7 @@ mod tests {
             kid: None,
             algorithm: Algorithm::RS256,
             generation,
+            dpop_bound: false,
         }
     }
 

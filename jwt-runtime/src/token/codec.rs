@@ -28,6 +28,9 @@ use crate::token::validate::{self, validity, Fetch, KeySource, Policy, Stop};
 pub(crate) struct Checked {
     pub(crate) claims: Arc<TokenClaims>,
     pub(crate) header: Arc<Payload>,
+    /// The token is bound to a DPoP key (`cnf.jkt`): only a route that takes DPoP accepts it,
+    /// with its proof.
+    pub(crate) dpop_bound: bool,
 }
 
 /// Signs and verifies tokens with the resolved settings and keys.
@@ -274,6 +277,7 @@ impl TokenCodec {
         claim_checks::check(&validated.claims, &self.settings)?;
         let claims = Arc::new(validated.claims);
         let header = validated.header;
+        let dpop_bound = validated.dpop_bound;
         if let (Some(cache), Some((kid, algorithm)), Some(window)) =
             (&self.verified, validated.key, validated.window)
             && token.len() <= self.rules.max_token_bytes
@@ -287,10 +291,15 @@ impl TokenCodec {
                     kid,
                     algorithm,
                     generation,
+                    dpop_bound,
                 },
             );
         }
-        Ok(Checked { claims, header })
+        Ok(Checked {
+            claims,
+            header,
+            dpop_bound,
+        })
     }
 
     /// The claims of `token` if it is in the verified-token cache under a key that is still
@@ -312,6 +321,7 @@ impl TokenCodec {
                 Ok(Some(Checked {
                     claims: Arc::clone(&hit.payload),
                     header: Arc::clone(&hit.header),
+                    dpop_bound: hit.dpop_bound,
                 }))
             }
             None => Ok(None),

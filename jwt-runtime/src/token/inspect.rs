@@ -159,8 +159,9 @@ impl TokenCodec {
 
 impl Inspection {
     /// The claim requirements of every route ([`claim_checks`]) on the decoded claims of a token
-    /// that passed the five checks: a failure is the first failure, under check 1 (well-formed),
-    /// as the request path answers it.
+    /// that passed the five checks, and, with the `dpop` setting off, no DPoP binding (`cnf.jkt`):
+    /// a failure is the first failure, under check 1 (well-formed), as the request path answers
+    /// it.
     fn with_claim_checks(mut self, settings: &Settings) -> Self {
         let Some(claims) = self
             .claims
@@ -170,7 +171,15 @@ impl Inspection {
             return self;
         };
         let claims = TokenClaims::from_payload(claims.clone());
-        if let Err(error) = claim_checks::check(&claims, settings) {
+        // A DPoP-bound token passes only where DPoP is on, with a proof (the inspector's
+        // `--dpop`); elsewhere it is a bearer token that cannot be one.
+        let bound_as_bearer = (!settings.dpop.is_on()
+            && crate::token::validate::well_formed::dpop_bound(&claims))
+        .then(crate::token::validate::well_formed::bound_as_bearer);
+        let refused = claim_checks::check(&claims, settings)
+            .err()
+            .or(bound_as_bearer);
+        if let Some(error) = refused {
             if let Some(report) = self
                 .checks
                 .iter_mut()

@@ -117,6 +117,8 @@ pub(crate) struct Validated {
     pub(crate) key: Option<(Option<String>, Algorithm)>,
     /// The time claims read by check 3 (none when `verify` is off).
     pub(crate) window: Option<validity::Window>,
+    /// The token is bound to a DPoP key (`cnf.jkt`).
+    pub(crate) dpop_bound: bool,
 }
 
 /// Whether a key may be fetched from the authority during the run (the request path), or only
@@ -240,6 +242,7 @@ pub(crate) async fn run<R: Recorder>(
         }
         return Ok(Some(Validated {
             header: Arc::clone(&segments.header.fields),
+            dpop_bound: well_formed::dpop_bound(&claims),
             claims,
             key: None,
             window: None,
@@ -301,6 +304,7 @@ pub(crate) async fn run<R: Recorder>(
 
     Ok(Some(Validated {
         header: segments.header.fields,
+        dpop_bound: well_formed::dpop_bound(&claims),
         claims,
         key: key_found,
         window,

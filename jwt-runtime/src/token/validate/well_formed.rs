@@ -277,8 +277,9 @@ pub(crate) fn string_claims(settings: &Settings) -> &'static [&'static str] {
 
 /// For tokens from an issuer (`names` not empty): each claim of `names` is a string (or null,
 /// which counts as absent), with PyJWT 2's messages; and the token is not bound to a key
-/// (`cnf`, RFC 7800): a DPoP-bound (RFC 9449 §7.2) or certificate-bound (RFC 8705 §3) token
-/// presented as a bearer token is refused, since this API cannot check the binding.
+/// (`cnf`, RFC 7800): a certificate-bound token (RFC 8705 §3) is refused, since this API cannot
+/// check the binding. (A DPoP-bound one, `cnf.jkt`, is [`dpop_bound`]: the request flow checks
+/// its proof on a route that takes DPoP, and refuses it elsewhere.)
 pub(crate) fn registered_claim_types(names: &[&str], claims: &TokenClaims) -> Result<(), JwtError> {
     if names.is_empty() {
         return Ok(());
@@ -299,7 +300,7 @@ pub(crate) fn registered_claim_types(names: &[&str], claims: &TokenClaims) -> Re
         }
     }
     if let Some(Value::Object(confirmation)) = claims.get("cnf")
-        && let Some(binding) = ["jkt", "x5t#S256"]
+        && let Some(binding) = ["x5t#S256"]
             .into_iter()
             .find(|member| confirmation.contains_key(*member))
     {
@@ -308,10 +309,28 @@ pub(crate) fn registered_claim_types(names: &[&str], claims: &TokenClaims) -> Re
             "The token is bound to a key (cnf): it cannot be used as a bearer token",
         )
         .with_detail(format!(
-            "cnf.{binding}: a sender-constrained token (RFC 9449, RFC 8705)"
+            "cnf.{binding}: a certificate-bound token (RFC 8705)"
         )));
     }
     Ok(())
+}
+
+/// The refusal of a DPoP-bound token on a route that does not take DPoP: it was sent as a bearer
+/// token, and its binding cannot be checked there.
+pub(crate) fn bound_as_bearer() -> JwtError {
+    JwtError::invalid_token(
+        Check::WellFormed,
+        "The token is bound to a key (cnf): it cannot be used as a bearer token",
+    )
+    .with_detail("cnf.jkt: a DPoP-bound token (RFC 9449) on a route that does not take DPoP")
+}
+
+/// Whether the token is bound to a DPoP key (`cnf.jkt`, RFC 9449 §6): read once when the token
+/// is verified, and kept with it in the verified-token cache.
+pub(crate) fn dpop_bound(claims: &TokenClaims) -> bool {
+    claims
+        .get("cnf")
+        .is_some_and(|confirmation| confirmation.get("jkt").is_some())
 }
 
 #[cfg(test)]
