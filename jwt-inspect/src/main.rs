@@ -58,6 +58,11 @@ fn run(cli: Cli) -> Result<bool, Fatal> {
     let raw = read_token(cli.token.as_deref())?;
     let mut settings = configured_settings(&cli)?;
     apply_options(&cli, &mut settings)?;
+    if proof.is_some() && !settings.dpop.is_on() {
+        // A proof comes to a route that takes DPoP (`#[jwt_required(dpop = "..")]` turns it on
+        // where the setting leaves it off): the token is inspected as that route reads it.
+        settings.dpop = rocket_flask_jwt_runtime::DpopMode::Allowed;
+    }
     let (scheme, token) = split_scheme(&raw, &settings.auth_header_prefix);
     if token.is_empty() {
         return Err("no token given: pass it as the argument or on standard input".into());

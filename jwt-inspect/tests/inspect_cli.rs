@@ -1380,6 +1380,21 @@ mod dpop {
         inspect(dir.path(), &args)
     }
 
+    /// Without a proof, a bound token is refused as the API refuses it on a route without DPoP.
+    #[test]
+    fn a_bound_token_without_its_proof_is_not_a_bearer_token() {
+        let dir = TempDir::new("dpop-bearer");
+        let token = bound_token(BOUND_KEY);
+        let secret_file = dir.secret_file();
+        let run = inspect(dir.path(), &["--secret-file", &secret_file, &token]);
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        assert!(
+            run.stdout
+                .contains("[FAIL] well-formed: The token is bound to a key (cnf): it cannot be used as a bearer token"),
+            "{run:#?}"
+        );
+    }
+
     #[test]
     fn a_valid_es256_proof_bound_to_its_token_passes_every_check() {
         let dir = TempDir::new("dpop-valid");

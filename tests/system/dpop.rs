@@ -26,8 +26,7 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -39,6 +38,7 @@ use crate::common::redis_server::RedisServer;
 use crate::http_client::{self, HttpResponse};
 use crate::live_rocket::LiveRocket;
 use crate::node_packages::NodePackages;
+use crate::node_server::NodeServer;
 use crate::pipes::collect;
 use crate::programs::Program;
 use crate::resource_server_example as resource_server;
@@ -167,63 +167,6 @@ fn run_client(node_modules: &Path, args: &[&str]) -> ClientRun {
     let run = ClientRun { lines };
     eprintln!("client.js {args:?}:\n{:#?}", run.lines);
     run
-}
-
-/// A Node server that prints its port first and stops when its stdin closes (as.js); stopped
-/// when dropped.
-struct NodeServer {
-    child: Child,
-    port: u16,
-    stderr: Arc<Mutex<String>>,
-    stderr_reader: Option<JoinHandle<()>>,
-}
-
-impl NodeServer {
-    fn start(node_modules: &Path, name: &str) -> NodeServer {
-        let mut child = node(node_modules, name)
-            .arg("0")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run node {name}: {e}"));
-        let (stderr, stderr_reader) = collect(child.stderr.take().expect("piped stderr"));
-        let line = crate::pipes::first_line(child.stdout.take().expect("piped stdout"), STARTUP);
-        let mut server = NodeServer {
-            child,
-            port: 0,
-            stderr,
-            stderr_reader: Some(stderr_reader),
-        };
-        match line.trim().parse() {
-            Ok(port) => server.port = port,
-            Err(_) => panic!(
-                "{name} did not print its port within {STARTUP:?} (stdout {line:?}); stderr:\n{}",
-                server.stop()
-            ),
-        }
-        server
-    }
-
-    /// Stops the server; what it wrote on stderr.
-    fn stop(&mut self) -> String {
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(reader) = self.stderr_reader.take() {
-            let _ = reader.join();
-        }
-        self.stderr.lock().unwrap().clone()
-    }
-}
-
-impl Drop for NodeServer {
-    fn drop(&mut self) {
-        let log = self.stop();
-        if !log.trim().is_empty() {
-            eprintln!("as.js's log:\n{}", log.trim_end());
-        }
-    }
 }
 
 /// proofs.js, the proof oracle: one JSON request per line in, one answer per line out.
@@ -567,10 +510,11 @@ fn panva_proofs_of_every_alg_name_bind_and_prove() {
 
 fn oidc_provider_tokens_are_accepted_with_their_proofs_and_never_as_bearer() {
     let modules = node_modules();
-    let issuer_server = NodeServer::start(&modules, "as.js");
-    let issuer = url(issuer_server.port, "");
+    let issuer_server = NodeServer::start(&script("as.js"), &["0"], &modules, "as.js")
+        .unwrap_or_else(|error| panic!("{error}"));
+    let issuer = url(issuer_server.port(), "");
     let discovery = http_client::request(
-        issuer_server.port,
+        issuer_server.port(),
         "GET",
         "/.well-known/openid-configuration",
         &[],
@@ -581,7 +525,7 @@ fn oidc_provider_tokens_are_accepted_with_their_proofs_and_never_as_bearer() {
     let discovery = discovery.json();
     assert_eq!(discovery["issuer"], issuer.as_str());
     let jwks_uri = discovery["jwks_uri"].as_str().expect("jwks_uri");
-    assert_eq!(jwks_uri, url(issuer_server.port, "/jwks"));
+    assert_eq!(jwks_uri, url(issuer_server.port(), "/jwks"));
 
     // oidc-provider's tokens carry iss, aud, sub (the client), client_id, iat, exp, jti, scope
     // and cnf, under `typ: at+jwt`: RFC 9068's profile holds them.
@@ -661,7 +605,7 @@ fn oidc_provider_tokens_are_accepted_with_their_proofs_and_never_as_bearer() {
         .encode("dpop-client:dpop-client-secret-0123456789abcdef");
     let form = format!("grant_type=client_credentials&scope=read&resource={AUDIENCE}");
     let answer = http_client::request(
-        issuer_server.port,
+        issuer_server.port(),
         "POST",
         "/token",
         &[

@@ -46,6 +46,7 @@ mod extended_example;
 mod http_client;
 mod live_rocket;
 mod node_packages;
+mod node_server;
 mod pipes;
 mod programs;
 mod python_env;

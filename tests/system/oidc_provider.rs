@@ -24,14 +24,13 @@
 //! test as ignored, saying why, except under CI (`CI` set), where it fails.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::node_packages::NodePackages;
+use crate::node_server::NodeServer;
 use crate::pipes::collect;
 use crate::programs::Program;
 
@@ -42,72 +41,8 @@ const APP: NodePackages = NodePackages {
     package: "oidc-provider",
 };
 
-/// How long the provider may take to start listening.
-const STARTUP: Duration = Duration::from_secs(30);
 /// How long the scenario may take.
 const SCENARIO: Duration = Duration::from_secs(60);
-
-/// `server.js` running under `node` on 127.0.0.1; stopped when dropped.
-struct Provider {
-    child: Child,
-    port: u16,
-    stderr: Arc<Mutex<String>>,
-    stderr_reader: Option<JoinHandle<()>>,
-}
-
-impl Provider {
-    fn start(node_modules: &Path) -> Result<Provider, String> {
-        let server = APP.source().join("server.js");
-        let mut child = Command::new("node")
-            .arg(&server)
-            .arg("0")
-            .env("NODE_PATH", node_modules)
-            .env_remove("NODE_OPTIONS")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run node {}: {e}", server.display()))?;
-        let (stderr, stderr_reader) = collect(child.stderr.take().expect("piped stderr"));
-        let stdout = child.stdout.take().expect("piped stdout");
-        let line = crate::pipes::first_line(stdout, STARTUP);
-        let mut provider = Provider {
-            child,
-            port: 0,
-            stderr,
-            stderr_reader: Some(stderr_reader),
-        };
-        match line.trim().parse() {
-            Ok(port) => {
-                provider.port = port;
-                Ok(provider)
-            }
-            Err(_) => Err(format!(
-                "oidc-provider did not print its port within {STARTUP:?} (stdout {line:?}); \
-                 stderr:\n{}",
-                provider.stop()
-            )),
-        }
-    }
-
-    /// Stops the provider; what it wrote on stderr.
-    fn stop(&mut self) -> String {
-        // Closing its stdin stops it; killing it (by its own pid) makes sure.
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(reader) = self.stderr_reader.take() {
-            let _ = reader.join();
-        }
-        self.stderr.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 /// `node scenario.js <port>`: its stdout, or why it failed (with its stderr).
 fn run_scenario(node_modules: &Path, port: u16) -> Result<String, String> {
@@ -160,8 +95,9 @@ fn run_scenario(node_modules: &Path, port: u16) -> Result<String, String> {
 /// The server's log (its grant errors and revocations) goes to stderr.
 pub(crate) fn oidc_provider_rotation() -> Result<Value, String> {
     let node_modules = APP.try_node_modules()?;
-    let mut provider = Provider::start(&node_modules)?;
-    let output = run_scenario(&node_modules, provider.port);
+    let server = APP.source().join("server.js");
+    let mut provider = NodeServer::start(&server, &["0"], &node_modules, "oidc-provider")?;
+    let output = run_scenario(&node_modules, provider.port());
     let log = provider.stop();
     eprintln!("oidc-provider's log:\n{}", log.trim_end());
     let output = output.map_err(|e| format!("{e}\noidc-provider's log:\n{log}"))?;

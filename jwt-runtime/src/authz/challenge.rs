@@ -46,25 +46,11 @@ pub(crate) fn set_challenge(error: &mut JwtError, realm: &str, settings: &Settin
 /// The challenge for `error` on a route challenged as `realm`, or `None` when the error is not a
 /// refusal of the request's credentials (a server error, an unavailable key set).
 pub(crate) fn challenge(error: &JwtError, realm: &str, settings: &Settings) -> Option<String> {
-    let code = match error.kind {
-        ErrorKind::MissingToken => None,
-        ErrorKind::InvalidHeader => Some("invalid_request"),
-        ErrorKind::InvalidToken(_)
-        | ErrorKind::UnknownIdentity
-        | ErrorKind::WrongTokenType
-        | ErrorKind::FreshTokenRequired
-        | ErrorKind::Csrf
-        | ErrorKind::Revoked
-        | ErrorKind::ClaimsVerificationFailed => Some("invalid_token"),
-        // The `DPoP` challenge says what is wrong with a proof (see `dpop`).
-        ErrorKind::InvalidProof(_)
-        | ErrorKind::InsufficientScope
-        | ErrorKind::RevocationUnavailable
-        | ErrorKind::KeysUnavailable
-        | ErrorKind::Internal
-        | ErrorKind::InvalidCredentials
-        | ErrorKind::BadRequestBody => return None,
-    };
+    if let ErrorKind::InvalidProof(_) = error.kind {
+        // The `DPoP` challenge says what is wrong with a proof (see `add_dpop`).
+        return None;
+    }
+    let code = error_code(error.kind)?;
     // The configured spelling of the scheme, as the challenge without a token always had.
     let scheme = &settings.auth_header_prefix;
     let mut challenge = format!("{scheme} realm=\"{}\"", quoted(realm));
@@ -89,18 +75,8 @@ pub(crate) fn add_dpop(
     if !mode.is_on() {
         return;
     }
-    let code = match error.kind {
-        ErrorKind::MissingToken => None,
-        ErrorKind::InvalidHeader => Some("invalid_request"),
-        ErrorKind::InvalidProof(check) => Some(check.error_code()),
-        ErrorKind::InvalidToken(_)
-        | ErrorKind::UnknownIdentity
-        | ErrorKind::WrongTokenType
-        | ErrorKind::FreshTokenRequired
-        | ErrorKind::Csrf
-        | ErrorKind::Revoked
-        | ErrorKind::ClaimsVerificationFailed => Some("invalid_token"),
-        _ => return,
+    let Some(code) = error_code(error.kind) else {
+        return;
     };
     let mut algorithms: Vec<&str> = Vec::new();
     for algorithm in &settings.dpop_algorithms {
@@ -125,6 +101,30 @@ pub(crate) fn add_dpop(
     response
         .headers
         .push(("WWW-Authenticate".into(), challenge));
+}
+
+/// The error code of a refusal of the request's credentials (`None` inside: no token was sent,
+/// a challenge without a code), or `None` for an error that refuses no credentials (a server
+/// error, an unavailable key set or store, insufficient scope, the login's errors).
+fn error_code(kind: ErrorKind) -> Option<Option<&'static str>> {
+    match kind {
+        ErrorKind::MissingToken => Some(None),
+        ErrorKind::InvalidHeader => Some(Some("invalid_request")),
+        ErrorKind::InvalidProof(check) => Some(Some(check.error_code())),
+        ErrorKind::InvalidToken(_)
+        | ErrorKind::UnknownIdentity
+        | ErrorKind::WrongTokenType
+        | ErrorKind::FreshTokenRequired
+        | ErrorKind::Csrf
+        | ErrorKind::Revoked
+        | ErrorKind::ClaimsVerificationFailed => Some(Some("invalid_token")),
+        ErrorKind::InsufficientScope
+        | ErrorKind::RevocationUnavailable
+        | ErrorKind::KeysUnavailable
+        | ErrorKind::Internal
+        | ErrorKind::InvalidCredentials
+        | ErrorKind::BadRequestBody => None,
+    }
 }
 
 /// Adds the RFC 9728 `resource_metadata` parameter when protected-resource metadata is served.

@@ -35,7 +35,10 @@ pub(crate) struct Proof {
     pub(crate) nonce: Option<String>,
 }
 
-use crate::dpop::verifier::refused;
+/// A DPoP refusal by `check`, its description prefixed as every proof refusal's.
+pub(crate) fn refused(check: ProofCheck, description: impl Into<String>) -> JwtError {
+    JwtError::invalid_proof(check, format!("DPoP proof: {}", description.into()))
+}
 
 /// `text` read as a proof and its signature verified under its own key, which must be a public
 /// key for one of `algorithms`: the checks from "one proof" to "proof signature".

@@ -11,7 +11,7 @@ use rocket::http::Status;
 
 use crate::crypto;
 use crate::dpop::nonce::{NonceVerdict, Nonces};
-use crate::dpop::proof::{self, Proof};
+use crate::dpop::proof::{self, refused, Proof};
 use crate::dpop::target;
 use crate::dpop::thumbprint::token_hash;
 use crate::error::{ErrorKind, JwtError, ProofCheck};
@@ -261,11 +261,6 @@ fn nonce_key(settings: &Settings) -> Result<Vec<u8>, String> {
     let mut key = vec![0; 32];
     crypto::fill_random(&mut key).map_err(|()| "no random bytes for the DPoP nonce key")?;
     Ok(key)
-}
-
-/// A DPoP refusal by `check`.
-pub(crate) fn refused(check: ProofCheck, description: impl Into<String>) -> JwtError {
-    JwtError::invalid_proof(check, format!("DPoP proof: {}", description.into()))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use rocket::Request;
 use smallvec::SmallVec;
 
 use crate::claims::Payload;
-use crate::dpop::verifier::refused;
+use crate::dpop::proof::refused;
 use crate::dpop::{target, Accepted, DpopVerifier, ProofRequest};
 use crate::error::{JwtError, ProofCheck};
 use crate::http::finish;
