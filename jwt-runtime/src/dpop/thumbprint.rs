@@ -22,16 +22,27 @@ fn required_members(kty: &str) -> Option<&'static [&'static str]> {
 /// thumbprint needs is missing or not a string, or the key type is not EC, RSA or OKP.
 pub(crate) fn thumbprint(jwk: &Map<String, Value>) -> Option<String> {
     let members = required_members(jwk.get("kty")?.as_str()?)?;
-    let mut input = String::from("{");
+    let mut input = String::with_capacity(600);
+    input.push('{');
     for (index, name) in members.iter().enumerate() {
         let value = jwk.get(*name)?.as_str()?;
+        // Every member is a key type, a curve name or base64url: written as a JSON string
+        // without escapes. Anything else has no thumbprint (and is no usable key).
+        if !value
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"-_".contains(&byte))
+        {
+            return None;
+        }
         if index > 0 {
             input.push(',');
         }
         // Names and values as JSON strings, without whitespace (RFC 7638 §3.3).
-        input.push_str(&serde_json::to_string(name).ok()?);
-        input.push(':');
-        input.push_str(&serde_json::to_string(value).ok()?);
+        input.push('"');
+        input.push_str(name);
+        input.push_str("\":\"");
+        input.push_str(value);
+        input.push('"');
     }
     input.push('}');
     crypto::sha256(input.as_bytes()).map(|digest| URL_SAFE_NO_PAD.encode(digest))

@@ -131,8 +131,9 @@ pub(crate) fn usable_entry(
     if let Some(member) = PRIVATE_MEMBERS.iter().find(|m| object.contains_key(**m)) {
         return Err(format!("it holds private key material (`{member}`)"));
     }
-    let jwk: Jwk =
-        serde_json::from_value(entry.clone()).map_err(|e| format!("it is not a valid JWK: {e}"))?;
+    // Read in place (a `&Value` is a deserializer): no copy of the entry.
+    let jwk = <Jwk as serde::Deserialize>::deserialize(entry)
+        .map_err(|e| format!("it is not a valid JWK: {e}"))?;
     let fitting = fitting_algorithms(kty, object, &jwk)?;
     let algorithms = bound_algorithms(kty, object, &fitting, allowed)?;
     let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("its key is invalid: {e}"))?;
