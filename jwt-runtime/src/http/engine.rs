@@ -157,6 +157,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
             .and_then(|checked| self.admit(checked, &found, rules, now))
             .map_err(|error| self.with_parts(error, &found))?;
         let mode = rules.dpop_mode(settings);
+        // Boxed: the request's future stays small on routes without DPoP.
         let proof = match mode.is_on() {
             true => dpop::check(
                 &self.dpop,
@@ -166,7 +167,8 @@ impl<U: Send + Sync + 'static> Engine<U> {
                 &found,
                 &token.claims,
                 now,
-            )?,
+            )?
+            .map(Box::new),
             false => None,
         };
         if let Some(revocation) = &self.revocation {
@@ -180,7 +182,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
             // Last of the checks, so that a proof refused by another is never burnt; in a
             // future of its own: the request's future stays small on the usual path.
             Box::pin(self.dpop.record(&proof)).await?;
-            dpop::keep(request, proof);
+            dpop::keep(request, *proof);
         }
         let identity = match &self.callbacks.identity {
             Some(lookup) => lookup.call(&token.claims, &settings.identity_claim).await,

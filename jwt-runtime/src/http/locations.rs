@@ -72,12 +72,24 @@ pub(crate) fn find<'r>(
     settings: &Settings,
     rules: &RouteRules,
 ) -> Result<Found<'r>, JwtError> {
+    match rules.dpop_mode(settings).is_on() {
+        false => find_in::<false>(request, settings, rules),
+        true => find_in::<true>(request, settings, rules),
+    }
+}
+
+/// [`find`], reading the `DPoP` scheme in the header location when `DPOP`: a route without DPoP
+/// runs the loop without that arm.
+fn find_in<'r, const DPOP: bool>(
+    request: &'r Request<'_>,
+    settings: &Settings,
+    rules: &RouteRules,
+) -> Result<Found<'r>, JwtError> {
     let locations = rules.locations.unwrap_or(&settings.token_location);
-    let dpop = rules.dpop_mode(settings).is_on();
     let mut reasons = Vec::new();
     for &location in locations {
         let lookup = match location {
-            Location::Headers if dpop => match dpop_credential(request, settings)? {
+            Location::Headers if DPOP => match dpop_credential(request, settings)? {
                 Some(token) => {
                     return Ok(Found {
                         token: Cow::Borrowed(token),
@@ -174,6 +186,10 @@ fn header<'r>(request: &'r Request<'_>, settings: &Settings) -> Result<Lookup<'r
 /// The token of `<header_name>: DPoP <JWT>` (the scheme in any case, RFC 9110 §11.1), on a
 /// route that takes DPoP; `None` when the header holds another scheme. A `DPoP` credential
 /// among several header lines, or without exactly one token, is malformed.
+///
+/// Kept out of line (`cold`), so that routes without DPoP find their token as before.
+#[cold]
+#[inline(never)]
 fn dpop_credential<'r>(
     request: &'r Request<'_>,
     settings: &Settings,

@@ -54,6 +54,10 @@ pub(crate) struct Policy {
     /// Whether the claims are read whole into a payload at once (when the application reads
     /// the payload of every token), rather than member by member as the checks ask.
     pub(crate) whole_claims: bool,
+    /// Whether a token may be bound to a DPoP key (`cnf.jkt`), which is then read: tokens from
+    /// an issuer, or this application's own with the `dpop` setting on (the only way it binds
+    /// the tokens it issues). Other applications never see a bound token and pay nothing.
+    pub(crate) dpop_binding: bool,
 }
 
 impl Policy {
@@ -73,6 +77,7 @@ impl Policy {
             string_claims: well_formed::string_claims(settings),
             header_memo: well_formed::HeaderMemo::default(),
             whole_claims: false,
+            dpop_binding: settings.dpop.is_on() || settings.external_issuer(),
         }
     }
 }
@@ -242,7 +247,7 @@ pub(crate) async fn run<R: Recorder>(
         }
         return Ok(Some(Validated {
             header: Arc::clone(&segments.header.fields),
-            dpop_bound: well_formed::dpop_bound(&claims),
+            dpop_bound: rules.dpop_binding && well_formed::dpop_bound(&claims),
             claims,
             key: None,
             window: None,
@@ -304,7 +309,7 @@ pub(crate) async fn run<R: Recorder>(
 
     Ok(Some(Validated {
         header: segments.header.fields,
-        dpop_bound: well_formed::dpop_bound(&claims),
+        dpop_bound: rules.dpop_binding && well_formed::dpop_bound(&claims),
         claims,
         key: key_found,
         window,
