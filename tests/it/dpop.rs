@@ -581,3 +581,102 @@ fn routes_without_dpop_read_no_dpop_header() {
         200
     );
 }
+
+#[test]
+fn each_refusal_names_its_check_in_the_log() {
+    let client = client();
+    let (key, access) = bound(&client);
+    // A `jti` no other test uses, to find this request's line.
+    let marker = fresh_jti();
+    let proof = key.proof_with("POST", &url("/protected"), Some(&access), |_, claims| {
+        claims["jti"] = json!(marker);
+    });
+    let answer = get(&client, "/protected", &format!("DPoP {access}"), &[proof]);
+    assert_eq!(answer.status, 401);
+    let lines = crate::common::logs::containing("(failed check: proof method (htm))");
+    assert!(
+        lines.iter().any(|line| line.contains("GET /protected")),
+        "no log line names the check: {lines:?}"
+    );
+}
+
+/// The nonce of `step` under `secret`, as the server makes it (a time step and a MAC over it):
+/// what an attacker who knew the fleet's secret could make, here to send one from the future.
+fn nonce_for(secret: &str, step: i64) -> String {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("a key");
+    mac.update(b"rocket-flask-jwt dpop-nonce ");
+    mac.update(&step.to_be_bytes());
+    let mut nonce = step.to_be_bytes().to_vec();
+    nonce.extend_from_slice(&mac.finalize().into_bytes()[..16]);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(nonce)
+}
+
+#[test]
+fn a_nonce_is_renewed_on_the_response_and_one_from_the_future_is_refused() {
+    const SECRET: &str = "a nonce secret of at least 32 bytes";
+    let client = extended(|builder| {
+        builder
+            .dpop_nonce(true)
+            .dpop_nonce_secret(SECRET)
+            .dpop_nonce_lifetime(std::time::Duration::from_secs(1))
+    });
+    let key = ClientKey::es256();
+    let step = now();
+    // The server's own nonce of this second, made from the shared secret as any instance does.
+    let issued = Answer::of(
+        client
+            .post("/login")
+            .header(Header::new("DPoP", key.proof("POST", &url("/login"), None)))
+            .dispatch(),
+    )
+    .nonce
+    .expect("a DPoP-Nonce");
+    assert!(
+        [nonce_for(SECRET, step), nonce_for(SECRET, step + 1)].contains(&issued),
+        "the server's nonces are the step and its MAC"
+    );
+    let proof = |method: &str, path: &str, token: Option<&str>, nonce: &str| {
+        key.proof_with(method, &url(path), token, |_, claims| {
+            claims["nonce"] = json!(nonce)
+        })
+    };
+    let login = Answer::of(
+        client
+            .post("/login")
+            .header(Header::new(
+                "DPoP",
+                proof("POST", "/login", None, &nonce_for(SECRET, now())),
+            ))
+            .dispatch(),
+    );
+    assert_eq!(login.status, 200, "{}", login.body);
+    let access = login.json()["access_token"].as_str().unwrap().to_owned();
+    let authorization = format!("DPoP {access}");
+    // A nonce of the previous step is accepted, and the answer carries the current one.
+    let previous = nonce_for(SECRET, now() - 1);
+    let answer = get(
+        &client,
+        "/protected",
+        &authorization,
+        &[proof("GET", "/protected", Some(&access), &previous)],
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let renewed = answer.nonce.expect("a renewed DPoP-Nonce on the 200");
+    assert_ne!(renewed, previous);
+    // Two steps old: expired. From the future, even with a genuine MAC: refused.
+    for (nonce, words) in [
+        (nonce_for(SECRET, now() - 5), "expired"),
+        (nonce_for(SECRET, now() + 60), "from the future"),
+    ] {
+        let answer = get(
+            &client,
+            "/protected",
+            &authorization,
+            &[proof("GET", "/protected", Some(&access), &nonce)],
+        );
+        answer.refused("use_dpop_nonce", words);
+        assert!(answer.nonce.is_some());
+    }
+}
