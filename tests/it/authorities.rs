@@ -47,6 +47,17 @@ fn only_a(auth: JwtAuth<OnlyA>) -> Result<&'static str, JwtResponse> {
 
 /// Two authorities, `a` (RSA keys from its server, audience `api-a`) and `b` (EC keys from its
 /// server, audience `api-b`), both inheriting the base settings (here no JWKS cooldown).
+/// A route that takes only DPoP-bound tokens with their proofs.
+struct Bound;
+impl Rules for Bound {
+    const DPOP: Option<rocket_flask_jwt::DpopMode> = Some(rocket_flask_jwt::DpopMode::Required);
+}
+
+#[rocket::get("/bound")]
+fn bound(auth: JwtAuth<Bound>) -> Result<&'static str, JwtResponse> {
+    auth.run_sync(|| "bound")
+}
+
 struct Setup {
     a: JwksServer,
     b: JwksServer,
@@ -80,7 +91,7 @@ fn setup() -> Setup {
         .merge(("jwt.jwks_cooldown", 0));
     let rocket = rocket::custom(figment)
         .attach(jwt.build().expect("a complete configuration"))
-        .mount("/", routes![any, scoped, only_a, only_b]);
+        .mount("/", routes![any, scoped, only_a, only_b, bound]);
     let client = Client::tracked(rocket).expect("the rocket ignites");
     Setup { a, b, client }
 }
@@ -298,4 +309,43 @@ fn authorities_and_a_single_issuer_cannot_be_mixed() {
         .trusted_authorities([TrustedAuthority::new("a", "https://a.example/")]);
     let error = jwt.build().err().expect("refused");
     assert!(error.to_string().contains("authorities"), "{error}");
+}
+
+/// Each authority's DPoP-bound tokens pass a DPoP route with their proofs (the origin from the
+/// request's `Host`), and never as bearer tokens.
+#[test]
+fn each_authority_s_bound_tokens_need_their_proofs() {
+    use common::dpop::ClientKey;
+    let setup = setup();
+    let key = ClientKey::es256();
+    let cnf = json!({"cnf": {"jkt": key.thumbprint}});
+    for token in [token_a(&setup, cnf.clone()), token_b(&setup, cnf.clone())] {
+        let send = |scheme: &str, proof: Option<String>| {
+            let mut request = setup
+                .client
+                .get("/bound")
+                .header(Header::new("Authorization", format!("{scheme} {token}")));
+            // What Rocket reads from a real request's `Host` header.
+            request
+                .inner_mut()
+                .set_host(rocket::http::uri::Host::parse("api.test").expect("a host"));
+            if let Some(proof) = proof {
+                request = request.header(Header::new("DPoP", proof));
+            }
+            request.dispatch().status()
+        };
+        let proof = key.proof("GET", "http://api.test/bound", Some(&token));
+        assert_eq!(send("DPoP", Some(proof)), Status::Ok);
+        let other = ClientKey::other_es256().proof("GET", "http://api.test/bound", Some(&token));
+        assert_eq!(send("DPoP", Some(other)), Status::Unauthorized);
+        assert_eq!(send("Bearer", None), Status::Unauthorized);
+        // On a route without DPoP, the bound token is no bearer token either.
+        assert_eq!(
+            description(get(&setup.client, "/any", &token)),
+            (
+                401,
+                "The token is bound to a key (cnf): it cannot be used as a bearer token".into()
+            )
+        );
+    }
 }
