@@ -5,7 +5,8 @@
 //! [`JwtAuth`] request guard.
 #![warn(missing_docs)]
 
-// The layers, lowest first: claims, error (the refusals), settings, crypto, keys, jwks, token (the
+// The layers, lowest first: claims, error (the refusals), settings, telemetry (the metrics'
+// counters), crypto, keys, jwks, token (the
 // checks, the codec), authz (what a route demands), revocation, dpop (proofs of possession),
 // http (the request flow and its Rocket glue), app (builder, fairing, resources). Each names only layers before it in this
 // list; each folder's module comment says what it owns. See the README's "Layout".
@@ -20,6 +21,7 @@ mod jwks;
 mod keys;
 pub mod revocation;
 pub mod settings;
+mod telemetry;
 #[cfg(test)]
 mod test_keys;
 mod token;

@@ -35,6 +35,7 @@ mod issuer_tokens;
 mod jwt_required;
 mod key_ring;
 mod macro_expansion;
+mod metrics;
 mod oauth_resource;
 mod properties;
 mod resource_server;

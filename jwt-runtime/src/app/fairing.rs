@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use rocket::fairing::{self, Fairing, Info, Kind};
-use rocket::{Build, Data, Request, Response, Rocket};
+use rocket::{Build, Data, Orbit, Request, Response, Rocket, Route};
 
 use crate::app::auth::AuthResource;
 use crate::app::builder::JwtBuilder;
@@ -16,6 +16,7 @@ use crate::http::engine::Registered;
 use crate::http::rotation::Rotator;
 use crate::revocation::{MemoryStore, Revocation, RevocationStore, Revoker};
 use crate::settings::{CodeSettings, Profile, Settings};
+use crate::telemetry::{RouteTable, Telemetry};
 use crate::token::verifier::Verifier;
 
 /// Flask-JWT for Rocket: attach it with `rocket::build().attach(jwt)`.
@@ -75,7 +76,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
     fn info(&self) -> Info {
         Info {
             name: "Flask-JWT",
-            kind: Kind::Ignite | Kind::Request | Kind::Response,
+            kind: Kind::Ignite | Kind::Liftoff | Kind::Request | Kind::Response,
         }
     }
 
@@ -109,10 +110,12 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             log::error!("jwt: the Flask-JWT profile needs an identity_handler");
             return Err(rocket);
         }
+        let telemetry = settings.metrics.then(|| Arc::new(Telemetry::default()));
         let revocation = match Revocation::new(
             settings,
             self.rotation_store(settings),
             self.callbacks.loaders.token_in_blocklist.clone(),
+            telemetry.clone(),
         ) {
             Ok(revocation) => revocation.map(Arc::new),
             Err(error) => {
@@ -129,12 +132,12 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             .cloned();
         let revoker = store
             .as_ref()
-            .map(|store| Revoker::new(Arc::clone(store), settings));
+            .map(|store| Revoker::new(Arc::clone(store), settings, telemetry.clone()));
         let rotation = match store.clone().filter(|_| settings.refresh_token_rotation) {
             None => None,
             Some(store) => {
                 let on_reuse = self.callbacks.refresh_token_reuse.clone();
-                match Rotator::new(store, settings, on_reuse) {
+                match Rotator::new(store, settings, on_reuse, telemetry.clone()) {
                     Ok(rotator) => Some(rotator),
                     Err(error) => {
                         log::error!("jwt: {error}");
@@ -156,12 +159,17 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             revocation,
             rotation,
             dpop,
+            telemetry,
         ));
         let metadata_route = crate::app::resource_metadata::route(engine.codec().settings());
         #[cfg(all(feature = "redis", feature = "aws-lc-rs"))]
         if let Some(ring) = engine.codec().ring()
-            && let Err(error) =
-                crate::app::key_rotation::start(engine.codec().settings(), ring).await
+            && let Err(error) = crate::app::key_rotation::start(
+                engine.codec().settings(),
+                ring,
+                engine.telemetry.clone(),
+            )
+            .await
         {
             log::error!("jwt: {error}");
             return Err(rocket);
@@ -173,6 +181,10 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
         let mut rocket = crate::http::catcher::register(rocket.manage(Registered(engine.clone())));
         if let Some(revoker) = revoker {
             rocket = rocket.manage(revoker);
+        }
+        #[cfg(feature = "metrics")]
+        if let Some(route) = crate::app::metrics::route(engine.clone(), engine.codec().settings()) {
+            rocket = rocket.mount("/", vec![route]);
         }
         if let Some(route) = metadata_route {
             rocket = rocket.mount("/", vec![route]);
@@ -187,6 +199,23 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             rocket = rocket.mount("/", vec![AuthResource::route(engine, &rule, endpoint)]);
         }
         Ok(rocket)
+    }
+
+    /// With `metrics` on, the routes' table of the request counters, now that every route is
+    /// mounted: each route's address, method and URI template.
+    async fn on_liftoff(&self, rocket: &Rocket<Orbit>) {
+        let Some(Registered(engine)) = rocket.state::<Registered>() else {
+            return;
+        };
+        if let Some(telemetry) = engine.telemetry() {
+            telemetry.set_routes(RouteTable::new(rocket.routes().map(|route| {
+                (
+                    route as *const Route as usize,
+                    route.method.as_str().to_owned(),
+                    route.uri.to_string(),
+                )
+            })));
+        }
     }
 
     /// Keeps the start of a JSON or form body for the token's JSON location and the CSRF form

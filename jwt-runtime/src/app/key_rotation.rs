@@ -31,6 +31,7 @@ use crate::crypto;
 use crate::keys::ring::{KeyRing, KeyState, KeyTimes, RingKey, SharedRing};
 use crate::revocation::{connect_redis, RedisConnection, RedisOptions, Subscriptions};
 use crate::settings::Settings;
+use crate::telemetry::{Event, Telemetry};
 
 /// How long the creation lock is held at most.
 const LOCK_LEASE: Duration = Duration::from_secs(10);
@@ -260,6 +261,8 @@ struct Rotation {
     verifies_for: i64,
     algorithm: Algorithm,
     every: Duration,
+    /// The metrics' counters (key rotations), when `metrics` is on.
+    telemetry: Option<Arc<Telemetry>>,
 }
 
 impl Rotation {
@@ -284,6 +287,9 @@ impl Rotation {
                 .create(self.algorithm, self.verifies_for, due)
                 .await?
             {
+                if let Some(telemetry) = &self.telemetry {
+                    telemetry.count(Event::KeyRotation);
+                }
                 reading = self.keys.read(self.verifies_for).await?;
             }
         }
@@ -413,7 +419,11 @@ fn same_keys(a: &KeyRing, b: &KeyRing) -> bool {
 
 /// Reads the ring from Redis into `ring` (creating the first key when there is none), then keeps
 /// it up to date. Fails, naming the setting, when Redis does not answer or no key signs.
-pub(crate) async fn start(settings: &Settings, ring: &Arc<SharedRing>) -> Result<(), String> {
+pub(crate) async fn start(
+    settings: &Settings,
+    ring: &Arc<SharedRing>,
+    telemetry: Option<Arc<Telemetry>>,
+) -> Result<(), String> {
     let Some(period) = settings.key_rotation_period else {
         return Ok(());
     };
@@ -430,6 +440,7 @@ pub(crate) async fn start(settings: &Settings, ring: &Arc<SharedRing>) -> Result
         verifies_for: crate::token::codec::verifies_for(settings),
         algorithm,
         every: Duration::from_secs((lead / 3).clamp(1, 30) as u64),
+        telemetry,
     };
     // Another instance may hold the lock while it creates the first key: a few rounds. Redis
     // that does not answer, or a key that cannot be read, fails at once.

@@ -83,9 +83,15 @@ impl JwtManager<'_> {
             claims.entry("jti").or_insert(Value::String(jti));
         }
         crate::http::dpop::bind(self.request, &mut claims);
+        let login = kind == TokenType::Access && fresh == Freshness::Fresh;
         let mut request = TokenRequest::new(identity, kind, fresh);
         request.claims = claims;
-        self.engine.create_token(request)
+        let token = self.engine.create_token(request)?;
+        if let (true, Some(telemetry)) = (login, self.engine.telemetry()) {
+            // Flask-JWT-Extended's login issues a fresh access token.
+            telemetry.count(crate::telemetry::Event::Login);
+        }
+        Ok(token)
     }
 
     /// With `refresh_token_rotation` on, in a refresh route's handler: the refresh token that

@@ -1,6 +1,6 @@
 //! The application parts: the builder and the fairing it builds (ignition, the settings layered
 //! under Rocket's configuration), the `POST /auth` and refresh resources, the `JwtManager` request
-//! guard that issues tokens, and the RFC 9728 metadata route. The top layer: it uses every layer
+//! guard that issues tokens, the RFC 9728 metadata route and the metrics route. The top layer: it uses every layer
 //! below, and nothing below names it.
 
 pub(crate) mod auth;
@@ -10,5 +10,7 @@ pub(crate) mod fairing;
 pub(crate) mod key_rotation;
 pub(crate) mod key_set;
 pub(crate) mod manager;
+#[cfg(feature = "metrics")]
+pub(crate) mod metrics;
 pub(crate) mod refresh;
 pub(crate) mod resource_metadata;

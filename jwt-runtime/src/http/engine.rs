@@ -27,11 +27,13 @@ use crate::http::locations::{self, Found};
 use crate::http::rotation::Rotator;
 use crate::revocation::Revocation;
 use crate::settings::{DpopMode, Profile, Settings};
+use crate::telemetry::{proof_check_index, Event, Reason, Telemetry};
 use crate::token::claim_checks;
 use crate::token::claims::TokenClaims;
 use crate::token::codec::{Checked, TokenCodec};
 use crate::token::verified::VerifiedToken;
 use crate::token::verifier::Verifier;
+use std::time::Instant;
 
 /// Managed state: the attached [`Jwt`](crate::Jwt), without its identity type; what the request
 /// guards ([`JwtAuth`](crate::JwtAuth), [`JwtCookies`](crate::extended::JwtCookies),
@@ -57,6 +59,15 @@ pub(crate) trait Authenticator: Send + Sync + 'static {
     /// The DPoP checks.
     fn dpop(&self) -> &DpopVerifier;
 
+    /// The metrics' counters, when `metrics` is on.
+    fn telemetry(&self) -> Option<&Arc<Telemetry>>;
+
+    /// The token validation (its codecs, for the metrics).
+    fn verifier(&self) -> &Verifier;
+
+    /// The revocation store, when one is configured.
+    fn revocation_store(&self) -> Option<&Arc<dyn crate::revocation::RevocationStore>>;
+
     /// The resolved settings.
     fn settings(&self) -> &Settings;
 
@@ -80,6 +91,8 @@ pub(crate) struct Engine<U> {
     pub(crate) rotation: Option<Rotator>,
     /// The DPoP checks of routes that take DPoP (the `dpop` setting, or the route's own).
     pub(crate) dpop: DpopVerifier,
+    /// The metrics' counters, when `metrics` is on.
+    pub(crate) telemetry: Option<Arc<Telemetry>>,
 }
 
 impl<U> Engine<U> {
@@ -89,6 +102,7 @@ impl<U> Engine<U> {
         revocation: Option<Arc<Revocation>>,
         rotation: Option<Rotator>,
         dpop: DpopVerifier,
+        telemetry: Option<Arc<Telemetry>>,
     ) -> Self {
         let identity_claim = Arc::from(verifier.settings().identity_claim.as_str());
         Engine {
@@ -98,6 +112,7 @@ impl<U> Engine<U> {
             revocation,
             rotation,
             dpop,
+            telemetry,
         }
     }
 
@@ -154,6 +169,7 @@ impl<U: Send + Sync + 'static> Engine<U> {
         let token = self
             .verify(&found.token, rules, now)
             .await
+            .inspect(|checked| self.count_cache(checked))
             .and_then(|checked| self.admit(checked, &found, rules, now))
             .map_err(|error| self.with_parts(error, &found))?;
         let mode = rules.dpop_mode(settings);
@@ -198,6 +214,17 @@ impl<U: Send + Sync + 'static> Engine<U> {
             Box::pin(rotation.rotate(request, token, create)).await?;
         }
         Ok(outcome)
+    }
+
+    /// Counts a verified-token cache hit or miss, when metrics are on.
+    fn count_cache(&self, checked: &Checked) {
+        if let Some(telemetry) = &self.telemetry {
+            let counter = match checked.from_cache {
+                true => &telemetry.cache_hits,
+                false => &telemetry.cache_misses,
+            };
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// The request's token: the request callback's, or the first of the route's locations.
@@ -374,6 +401,9 @@ impl<U: Send + Sync + 'static> Engine<U> {
             .await
             .ok_or_else(JwtError::invalid_credentials)?;
         let token = self.encode(&identity)?;
+        if let Some(telemetry) = &self.telemetry {
+            telemetry.count(Event::Login);
+        }
         Ok(match &self.callbacks.auth_response {
             Some(response) => response(&token, &identity),
             None => JwtResponse::json(Status::Ok, &serde_json::json!({ "access_token": token })),
@@ -413,7 +443,12 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
         rules: &'static RouteRules,
     ) -> BoxFuture<'r, Result<Authenticated, JwtError>> {
         Box::pin(async move {
-            match unwind_safe("authentication", self.flow(request, rules)).await {
+            let started = self.telemetry.as_ref().map(|_| Instant::now());
+            let result = unwind_safe("authentication", self.flow(request, rules)).await;
+            if let (Some(telemetry), Some(started)) = (&self.telemetry, started) {
+                record(telemetry, request, rules, &result, started.elapsed());
+            }
+            match result {
                 Ok(Outcome { identity, token }) => Ok(Authenticated {
                     identity: identity.map(Identity::new),
                     token,
@@ -442,6 +477,18 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
         &self.dpop
     }
 
+    fn telemetry(&self) -> Option<&Arc<Telemetry>> {
+        self.telemetry.as_ref()
+    }
+
+    fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    fn revocation_store(&self) -> Option<&Arc<dyn crate::revocation::RevocationStore>> {
+        self.revocation.as_ref()?.store()
+    }
+
     fn settings(&self) -> &Settings {
         self.codec().settings()
     }
@@ -452,6 +499,40 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
 
     fn rotation(&self) -> Option<&Rotator> {
         self.rotation.as_ref()
+    }
+}
+
+/// Counts a protected request in the metrics: its route and reason, the guard's latency, the DPoP
+/// check that refused it, and a refresh that got through.
+fn record<U>(
+    telemetry: &Telemetry,
+    request: &Request<'_>,
+    rules: &RouteRules,
+    result: &Result<Outcome<U>, JwtError>,
+    elapsed: std::time::Duration,
+) {
+    let reason = match result {
+        Ok(Outcome { token: Some(_), .. }) => Reason::Authenticated,
+        Ok(Outcome { token: None, .. }) => Reason::Anonymous,
+        Err(error) => Reason::of(error),
+    };
+    let route = request.route().map(|route| route as *const _ as usize);
+    telemetry.route_counts(route).count(reason);
+    if reason.accepted() {
+        telemetry.latency_accepted.observe(elapsed);
+        if rules.refresh && reason == Reason::Authenticated {
+            telemetry.count(Event::Refresh);
+        }
+    } else {
+        telemetry.latency_refused.observe(elapsed);
+    }
+    if let Err(JwtError {
+        kind: ErrorKind::InvalidProof(check),
+        ..
+    }) = result
+    {
+        telemetry.dpop_refusals[proof_check_index(*check)]
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -468,6 +549,7 @@ fn is_refresh(token: &VerifiedToken) -> bool {
 /// gives only the claims).
 fn decoded(codec: &TokenCodec, token: &str, claims: TokenClaims) -> Checked {
     Checked {
+        from_cache: false,
         dpop_bound: crate::token::validate::well_formed::dpop_bound(&claims),
         claims: Arc::new(claims),
         header: codec.header(token).unwrap_or_default(),

@@ -9,6 +9,7 @@
 //! within `revocation_timeout` fails the refresh closed (503) whatever `revocation_fail_open`
 //! says: a successor is issued only once the store took it.
 
+use crate::telemetry::{Event, Telemetry};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,6 +41,8 @@ pub(crate) struct Rotator {
     refresh_lifetime: i64,
     identity_claim: String,
     on_reuse: Option<Arc<ReuseFn>>,
+    /// The metrics' counters (reuse detected), when `metrics` is on.
+    telemetry: Option<Arc<Telemetry>>,
 }
 
 impl Rotator {
@@ -48,6 +51,7 @@ impl Rotator {
         store: Arc<dyn RevocationStore>,
         settings: &Settings,
         on_reuse: Option<Arc<ReuseFn>>,
+        telemetry: Option<Arc<Telemetry>>,
     ) -> Result<Rotator, String> {
         if store.families().is_none() {
             return Err(
@@ -68,6 +72,7 @@ impl Rotator {
             refresh_lifetime: seconds(settings.refresh_token_expires),
             identity_claim: settings.identity_claim.clone(),
             on_reuse,
+            telemetry,
         })
     }
 
@@ -165,6 +170,9 @@ impl Rotator {
                     "jwt: refresh token reuse: token {jti} of family {family} (subject \
                      {subject:?}) was presented again; the family is revoked"
                 );
+                if let Some(telemetry) = &self.telemetry {
+                    telemetry.count(Event::RefreshTokenReuse);
+                }
                 if let Some(on_reuse) = &self.on_reuse {
                     on_reuse(&RefreshTokenReuse {
                         subject: subject.clone().into_owned(),

@@ -134,7 +134,24 @@ struct KeySetState {
     generation: u64,
     /// Fetch attempts completed, successful or not.
     attempts: u64,
+    /// Of those, the ones that failed.
+    failures: u64,
     last_attempt: Option<Attempt>,
+}
+
+/// A key set's state for the metrics, read when they are scraped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct JwksHealth {
+    /// Fetches that succeeded, and that failed, since start.
+    pub(crate) fetched: u64,
+    pub(crate) failed: u64,
+    /// Keys held (0 before the first good fetch).
+    pub(crate) keys: usize,
+    /// Seconds since the last good fetch; `None` before it.
+    pub(crate) since_success: Option<f64>,
+    /// The keys held are past their time to live (the endpoint has not answered since) but
+    /// still served, within the stale window.
+    pub(crate) serving_stale: bool,
 }
 
 #[cfg(feature = "remote-keys")]
@@ -398,6 +415,23 @@ impl Jwks {
         }
     }
 
+    /// The set's state for the metrics.
+    pub(crate) fn health(&self) -> JwksHealth {
+        let state = self.snapshot();
+        let now = Instant::now();
+        let keys = state.keys.as_deref();
+        JwksHealth {
+            fetched: state.attempts.wrapping_sub(state.failures),
+            failed: state.failures,
+            keys: keys.map_or(0, |set| set.keys.len()),
+            since_success: keys
+                .map(|set| now.saturating_duration_since(set.fetched_at).as_secs_f64()),
+            serving_stale: keys.is_some_and(|set| {
+                !set.is_fresh(now, &self.config) && set.is_servable(now, &self.config)
+            }),
+        }
+    }
+
     /// Fetches unless another caller completed a fetch since `seen_attempts` was read: concurrent
     /// callers share one fetch.
     async fn fetch_once(&self, seen_attempts: u64) {
@@ -458,6 +492,7 @@ impl Jwks {
                 } else {
                     log::warn!("jwks: {error}; no key set is available");
                 }
+                next.failures = next.failures.wrapping_add(1);
                 next.last_attempt = Some(Attempt {
                     at: now,
                     error: Some(error.to_string()),

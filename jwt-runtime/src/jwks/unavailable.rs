@@ -39,6 +39,11 @@ impl Jwks {
         match *self {}
     }
 
+    /// The set's state for the metrics.
+    pub(crate) fn health(&self) -> super::JwksHealth {
+        match *self {}
+    }
+
     /// The key for a token's `kid` and `alg`.
     pub async fn key(
         &self,

@@ -53,6 +53,7 @@ use serde_json::Value;
 use crate::claims::{claim_text, Payload};
 use crate::error::{ErrorKind, JwtError};
 use crate::settings::{Settings, SettingsError};
+use crate::telemetry::Telemetry;
 use crate::token::claims::TokenClaims;
 use crate::token::verified::VerifiedToken;
 use futures_util::future::BoxFuture;
@@ -144,6 +145,12 @@ pub trait RevocationStore: Send + Sync + 'static {
         None
     }
 
+    /// Whether a near-cache answers warm lookups locally (the Redis store's invalidation channel
+    /// is live); `None` (the default) for a store without one. Read by the metrics.
+    fn near_cache_live(&self) -> Option<bool> {
+        None
+    }
+
     /// Where this store remembers DPoP proofs, so that a fleet sharing it refuses a proof
     /// replayed on any instance; `None` (the default) when it does not, and proofs are then
     /// remembered in this instance's memory.
@@ -172,6 +179,9 @@ pub(crate) struct Revocation {
     /// In an outage, one lookup at a time probes the store (waiting up to the timeout); the
     /// others are answered at once, so that an outage does not hold every request.
     probing: AtomicBool,
+    /// The metrics' counters (round trips, errors, answers without the store), when `metrics`
+    /// is on.
+    telemetry: Option<Arc<Telemetry>>,
 }
 
 impl Revocation {
@@ -181,6 +191,7 @@ impl Revocation {
         settings: &Settings,
         store: Option<Arc<dyn RevocationStore>>,
         blocklist: Option<Arc<BlocklistFn>>,
+        telemetry: Option<Arc<Telemetry>>,
     ) -> Result<Option<Revocation>, SettingsError> {
         let (store, redis) = match store {
             Some(store) => (Some(store), None),
@@ -201,6 +212,7 @@ impl Revocation {
             identity_claim: settings.identity_claim.clone(),
             failing: AtomicBool::new(false),
             probing: AtomicBool::new(false),
+            telemetry,
         }))
     }
 
@@ -264,7 +276,15 @@ impl Revocation {
                 None => Ok(RevocationState::default()),
             }
         };
-        let state = match tokio::time::timeout(self.timeout, lookup).await {
+        let started = self.telemetry.as_ref().map(|_| std::time::Instant::now());
+        let answer = tokio::time::timeout(self.timeout, lookup).await;
+        if let (Some(telemetry), Some(started)) = (&self.telemetry, started) {
+            telemetry.store_latency.observe(started.elapsed());
+            if !matches!(answer, Ok(Ok(_))) {
+                telemetry.store_errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let state = match answer {
             Ok(Ok(state)) => state,
             Ok(Err(error)) => return self.unavailable(&error.to_string()),
             Err(_) => {
@@ -301,6 +321,13 @@ impl Revocation {
                 "requests are refused with 503 until it recovers"
             };
             log::warn!("jwt: the revocation state cannot be read ({reason}); {outcome}");
+        }
+        if let Some(telemetry) = &self.telemetry {
+            let counter = match self.fail_open {
+                true => &telemetry.store_fail_open,
+                false => &telemetry.store_fail_closed,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
         }
         if self.fail_open {
             Ok(())
@@ -414,7 +441,7 @@ mod tests {
         };
         assert!(!format!("{configured:?}").contains("hunter2"));
         assert!(matches!(
-            Revocation::new(&Settings::default(), None, None),
+            Revocation::new(&Settings::default(), None, None, None),
             Ok(None)
         ));
     }

@@ -268,6 +268,10 @@ impl RevocationStore for RedisStore {
     fn proof_replay(&self) -> Option<&dyn super::ProofReplay> {
         Some(self)
     }
+
+    fn near_cache_live(&self) -> Option<bool> {
+        Some(RedisStore::near_cache_live(self))
+    }
 }
 
 /// The near-cache's subscriber: listens on `channel` for as long as the store lives, dropping

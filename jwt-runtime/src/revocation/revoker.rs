@@ -1,6 +1,7 @@
 //! [`Revoker`]: revoking tokens from a handler (log out, log out everywhere) or from anywhere
 //! holding the Rocket.
 
+use crate::telemetry::{Event, Telemetry};
 use std::sync::Arc;
 
 use rocket::http::Status;
@@ -42,10 +43,16 @@ pub struct Revoker {
     longest_lifetime: i64,
     /// `refresh_token_rotation`: revoking a refresh token revokes its family.
     rotation: bool,
+    /// The metrics' counters (logouts, subjects revoked), when `metrics` is on.
+    telemetry: Option<Arc<Telemetry>>,
 }
 
 impl Revoker {
-    pub(crate) fn new(store: Arc<dyn RevocationStore>, settings: &Settings) -> Self {
+    pub(crate) fn new(
+        store: Arc<dyn RevocationStore>,
+        settings: &Settings,
+        telemetry: Option<Arc<Telemetry>>,
+    ) -> Self {
         let leeway = settings.leeway.as_secs() as i64;
         let longest = settings
             .expiration_delta
@@ -57,6 +64,13 @@ impl Revoker {
             leeway,
             longest_lifetime: longest.as_secs() as i64 + leeway,
             rotation: settings.refresh_token_rotation,
+            telemetry,
+        }
+    }
+
+    fn count(&self, event: Event) {
+        if let Some(telemetry) = &self.telemetry {
+            telemetry.count(event);
         }
     }
 
@@ -82,6 +96,7 @@ impl Revoker {
             .revoke_token(&owner, &jti, until)
             .await
             .map_err(failed)?;
+        self.count(Event::Logout);
         if self.rotation && claims.get("type").is_some_and(|kind| kind == "refresh") {
             let family = match claims.get(FAMILY_CLAIM) {
                 Some(family) => claim_text(family),
@@ -147,7 +162,9 @@ impl Revoker {
                 now.saturating_add(self.longest_lifetime),
             )
             .await
-            .map_err(failed)
+            .map_err(failed)?;
+        self.count(Event::SubjectRevoked);
+        Ok(())
     }
 
     /// The store revocations go to.

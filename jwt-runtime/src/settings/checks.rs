@@ -84,6 +84,17 @@ impl Settings {
         if let Some((setting, reason)) = dpop_problem(self) {
             return Err(SettingsError::Invalid { setting, reason });
         }
+        if rocket::http::uri::Origin::parse(&self.metrics_path).is_err()
+            || !self.metrics_path.starts_with('/')
+        {
+            return Err(SettingsError::Invalid {
+                setting: "metrics_path",
+                reason: format!(
+                    "{:?} is not a route path such as \"/metrics\"",
+                    self.metrics_path
+                ),
+            });
+        }
         if self.max_token_bytes == 0 {
             return Err(SettingsError::Invalid {
                 setting: "max_token_bytes",

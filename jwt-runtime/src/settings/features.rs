@@ -1,5 +1,6 @@
 //! The settings that need a cargo feature this build may leave out: `redis_url` needs `redis`;
-//! `jwks_url`, `authority`, `oidc_discovery` and `authorities` with a JWKS need `remote-keys`.
+//! `jwks_url`, `authority`, `oidc_discovery` and `authorities` with a JWKS need `remote-keys`;
+//! `metrics` needs `metrics`.
 //!
 //! They are refused when Rocket ignites (by [`Settings::with_rocket_config`], which every
 //! ignition goes through) and by [`TokenCodec::new`](crate::validation::TokenCodec::new), each with a
@@ -34,7 +35,11 @@ const KEY_GENERATION: bool = cfg!(feature = "aws-lc-rs");
 pub(crate) fn check(settings: &Settings) -> Result<(), SettingsError> {
     check_redis(settings)?;
     check_remote_keys(settings)?;
-    check_key_rotation(settings)
+    check_key_rotation(settings)?;
+    if settings.metrics && !cfg!(feature = "metrics") {
+        return Err(missing("metrics", "serving metrics", "metrics"));
+    }
+    Ok(())
 }
 
 /// Refuses `key_rotation_period` without the `redis` feature or the `aws-lc-rs` backend.

@@ -525,6 +525,21 @@ pub struct Settings {
     /// headers are believed when `public_origin` is not set. Default: none (those headers are
     /// ignored).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    // ----- Observability ---------------------------------------------------------------------------
+    /// Metrics in Prometheus's text format: every protected request's outcome and reason by
+    /// route, the guard's latency, the verified-token cache, the JWKS, the revocation store, and
+    /// the session events, served at `metrics_path`. Default `false` (nothing is counted).
+    pub metrics: bool,
+    /// Where the metrics are served. Default `/metrics`.
+    #[default = "/metrics"]
+    pub metrics_path: String,
+    /// The client addresses allowed to read the metrics; empty allows any. Default the
+    /// loopback addresses (`127.0.0.1`, `::1`): a scraper elsewhere must be named.
+    #[default(vec![
+        std::net::IpAddr::from([127, 0, 0, 1]),
+        std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+    ])]
+    pub metrics_allow: Vec<std::net::IpAddr>,
 }
 
 /// How the Redis store lays out a revoked token's key (the `revocation_key_layout` setting).

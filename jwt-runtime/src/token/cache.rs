@@ -69,7 +69,6 @@ impl VerifiedTokens {
         self.entries.insert(token.into(), Arc::new(verified));
     }
 
-    #[cfg(any(test, feature = "testing"))]
     /// How many tokens are cached.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()

@@ -31,6 +31,8 @@ pub(crate) struct Checked {
     /// The token is bound to a DPoP key (`cnf.jkt`): only a route that takes DPoP accepts it,
     /// with its proof.
     pub(crate) dpop_bound: bool,
+    /// The answer came from the verified-token cache.
+    pub(crate) from_cache: bool,
 }
 
 /// Signs and verifies tokens with the resolved settings and keys.
@@ -299,6 +301,7 @@ impl TokenCodec {
             claims,
             header,
             dpop_bound,
+            from_cache: false,
         })
     }
 
@@ -322,6 +325,7 @@ impl TokenCodec {
                     claims: Arc::clone(&hit.payload),
                     header: Arc::clone(&hit.header),
                     dpop_bound: hit.dpop_bound,
+                    from_cache: true,
                 }))
             }
             None => Ok(None),
@@ -345,7 +349,6 @@ impl TokenCodec {
         }
     }
 
-    #[cfg(any(test, feature = "testing"))]
     /// How many verified tokens are cached (0 when the cache is off).
     pub(crate) fn cached_tokens(&self) -> usize {
         self.verified.as_ref().map_or(0, VerifiedTokens::len)

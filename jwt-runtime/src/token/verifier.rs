@@ -100,6 +100,15 @@ impl Verifier {
         }
     }
 
+    /// Every codec with the name the metrics give it: `default` for the one codec, else each
+    /// trusted authority's name.
+    pub(crate) fn codecs(&self) -> Vec<(&str, &TokenCodec)> {
+        match &self.authorities {
+            None => vec![("default", &self.codec)],
+            Some(authorities) => authorities.codecs().collect(),
+        }
+    }
+
     /// Reads the claims of every token whole into a payload at once, in every codec: for an
     /// application whose callbacks read the payload of every token.
     pub(crate) fn read_whole_claims(&mut self) {
