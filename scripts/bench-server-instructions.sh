@@ -10,7 +10,8 @@
 #   CONFIGS="seed-on seed-off" bash scripts/bench-server-instructions.sh
 #
 # Configurations: seed-on / seed-off (the seed example, Flask-JWT profile, HS256, the verified-token
-# cache on / off); ext-off / ext-near / ext-direct (bench_server, Flask-JWT-Extended profile, HS256
+# cache on / off); seed-on-metrics / seed-off-metrics (the same with `metrics` on); ext-off /
+# ext-near / ext-direct (bench_server, Flask-JWT-Extended profile, HS256
 # Bearer header: revocation off; on Redis with the near-cache warm; on Redis without the near-cache,
 # one Redis lookup per request). The ext-near/ext-direct configurations start a redis-server on a
 # free loopback port. REQUESTS (default 2000) per route and round, ROUNDS (default 2), PORT (18180).
@@ -60,7 +61,10 @@ start() {
         ext-*) binary="$examples/bench_server"; envs=(BENCH_ALG=HS256 BENCH_PROFILE=extended) ;;
     esac
     case "$1" in
-        seed-off) envs+=(JWT_TOKEN_CACHE_ENTRIES=0) ;;
+        *-metrics) envs+=(JWT_METRICS=true) ;;
+    esac
+    case "$1" in
+        seed-off | seed-off-metrics) envs+=(JWT_TOKEN_CACHE_ENTRIES=0) ;;
         ext-near) envs+=("JWT_REDIS_URL=redis://127.0.0.1:$redis_port/") ;;
         ext-direct) envs+=("JWT_REDIS_URL=redis://127.0.0.1:$redis_port/" JWT_REVOCATION_NEAR_CACHE=false) ;;
     esac
