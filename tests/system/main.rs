@@ -69,6 +69,7 @@ mod jwks_verifiers;
 mod key_ring_redis;
 mod key_ring_rotation;
 mod key_ring_skew;
+mod metrics;
 mod oidc_provider;
 mod revocation;
 mod revocation_cluster;
@@ -109,6 +110,7 @@ fn main() {
     tests.extend(key_ring_rotation::tests());
     tests.extend(key_ring_skew::tests());
     tests.extend(live_rocket::tests());
+    tests.extend(metrics::tests());
     tests.extend(oidc_provider::tests());
     tests.extend(revocation::tests());
     tests.extend(revocation_cluster::tests());

@@ -12,6 +12,9 @@
 //!   or in `/usr/sbin`, where Debian installs it and which is not on every user's `PATH`.
 //! - `faketime` (libfaketime: a program run with its clock shifted): found as an executable file
 //!   in a directory of `PATH`.
+//! - `prometheus` (a real Prometheus server scraping the metrics) and `promtool` (its linter of
+//!   the exposition), both of the Debian package `prometheus`: each found as an executable file
+//!   in a directory of `PATH`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -33,6 +36,10 @@ pub enum Program {
     Nginx,
     /// `faketime`.
     Faketime,
+    /// `prometheus`.
+    Prometheus,
+    /// `promtool`.
+    Promtool,
 }
 
 /// What was found when the harness started.
@@ -46,6 +53,8 @@ pub struct Programs {
     node_missing: Vec<&'static str>,
     nginx: bool,
     faketime: bool,
+    prometheus: bool,
+    promtool: bool,
 }
 
 impl Programs {
@@ -66,6 +75,8 @@ impl Programs {
                 .collect(),
             nginx: nginx().is_some(),
             faketime: on_path("faketime").is_some(),
+            prometheus: on_path("prometheus").is_some(),
+            promtool: on_path("promtool").is_some(),
         }
     }
 
@@ -107,6 +118,12 @@ impl Programs {
             }),
             Program::Faketime => (!self.faketime).then(|| {
                 "faketime not found on PATH: install the Debian package faketime".to_owned()
+            }),
+            Program::Prometheus => (!self.prometheus).then(|| {
+                "prometheus not found on PATH: install the Debian package prometheus".to_owned()
+            }),
+            Program::Promtool => (!self.promtool).then(|| {
+                "promtool not found on PATH: install the Debian package prometheus".to_owned()
             }),
         }
     }
