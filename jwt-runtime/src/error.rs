@@ -67,8 +67,9 @@ impl fmt::Display for Check {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ProofCheck {
-    /// The scheme: a DPoP-bound token sent as `Bearer` (a downgrade), a bearer token on a route
-    /// that requires DPoP, or a `DPoP` token without a proof.
+    /// The scheme: a DPoP-bound token sent as `Bearer` (a downgrade), or a bearer token on a
+    /// route that requires DPoP. (An unbound token sent with the `DPoP` scheme fails
+    /// [`Binding`](Self::Binding).)
     Scheme,
     /// Exactly one `DPoP` header, no larger than a proof can be.
     OneProof,
@@ -136,6 +137,26 @@ impl ProofCheck {
             ProofCheck::Binding => "key binding (cnf.jkt)",
             ProofCheck::Nonce => "server nonce",
             ProofCheck::Replay => "proof replay (jti)",
+        }
+    }
+
+    /// The check's name as a metric label writes it (`replay`, `key_binding`, ...).
+    pub fn label(self) -> &'static str {
+        match self {
+            ProofCheck::Scheme => "scheme",
+            ProofCheck::OneProof => "one_proof",
+            ProofCheck::WellFormed => "well_formed",
+            ProofCheck::Type => "type",
+            ProofCheck::Algorithm => "algorithm",
+            ProofCheck::Key => "key",
+            ProofCheck::Signature => "signature",
+            ProofCheck::Method => "method",
+            ProofCheck::Url => "url",
+            ProofCheck::IssuedAt => "issued_at",
+            ProofCheck::TokenHash => "token_hash",
+            ProofCheck::Binding => "key_binding",
+            ProofCheck::Nonce => "nonce",
+            ProofCheck::Replay => "replay",
         }
     }
 

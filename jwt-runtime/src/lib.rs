@@ -6,7 +6,7 @@
 #![warn(missing_docs)]
 
 // The layers, lowest first: claims, error (the refusals), settings, telemetry (the metrics'
-// counters), crypto, keys, jwks, token (the
+// counters, the audit records), crypto, keys, jwks, token (the
 // checks, the codec), authz (what a route demands), revocation, dpop (proofs of possession),
 // http (the request flow and its Rocket glue), app (builder, fairing, resources). Each names only layers before it in this
 // list; each folder's module comment says what it owns. See the README's "Layout".

@@ -12,7 +12,10 @@
 //!   aws-lc;
 //! - no backend at all: the `compile_error!` that says which features to choose;
 //! - the runtime's unit tests under `rust-crypto` alone, which include the messages of the
-//!   settings that need a missing feature.
+//!   settings that need a missing feature;
+//! - the OTLP exporter (`otlp`) under `rust-crypto`: its HTTP client builds with TLS on ring
+//!   (reqwest's `rustls-no-provider` panics without it), and neither aws-lc nor tonic (gRPC) is
+//!   in its tree.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -234,5 +237,30 @@ fn the_runtimes_unit_tests_pass_under_rust_crypto_alone() {
             "rust-crypto",
         ],
         true,
+    );
+}
+
+#[test]
+fn otlp_under_rust_crypto_builds_its_client_on_ring_without_grpc() {
+    let features = "rust-crypto,otlp";
+    cargo(
+        &[
+            "test",
+            "-p",
+            "rocket-flask-jwt-runtime",
+            "--lib",
+            "--no-default-features",
+            "--features",
+            features,
+            "app::otlp",
+        ],
+        true,
+    );
+    let packages = tree("rocket-flask-jwt-runtime", features);
+    assert!(packages.iter().any(|name| name == "opentelemetry-otlp"));
+    assert_absent(
+        &packages,
+        &["aws-lc-rs", "aws-lc-sys", "tonic", "redis"],
+        "jwt-runtime with rust-crypto and otlp",
     );
 }

@@ -20,6 +20,7 @@ mod extended_example;
 #[allow(dead_code)] // its `main` and try-out are not used here
 mod resource_server_example;
 
+mod audit;
 mod auth_first;
 mod auth_resource;
 mod authorities;

@@ -229,8 +229,53 @@ fn redis_that_stops_answering_leaves_the_current_key_signing() {
     assert!(!warned.is_empty(), "one warning says so");
 }
 
+/// With `audit_log` on, the key this instance creates and, once it retired, its removal are one
+/// audit record each, naming the key's `kid` (tokens of 1 s: a key retires a second after the next
+/// one signs).
+fn keys_created_and_retired_are_audit_records() {
+    let redis = RedisServer::start();
+    let mut settings = ring_settings(&kek(4));
+    settings.extend([
+        ("audit_log", json!("json")),
+        ("expiration_delta", json!(1)),
+        ("refresh_token_expires", json!(1)),
+    ]);
+    let a = crate::live_rocket::extended(Some(&redis.url()), &settings);
+    let first = kid(&login(&a));
+    // The kids of the `event` records (only this test audits the key ring).
+    let kids = |event: &str| -> Vec<String> {
+        crate::common::logs::containing(&format!(r#"{{"event":"{event}""#))
+            .iter()
+            .filter_map(|line| line.strip_prefix("INFO jwt::audit: "))
+            .map(|record| {
+                let record: Value = serde_json::from_str(record).expect("a JSON record");
+                assert_eq!(record["profile"], "extended");
+                record["kid"].as_str().expect("a kid").to_owned()
+            })
+            .collect()
+    };
+    assert!(
+        kids("key_created").contains(&first),
+        "{:?}",
+        kids("key_created")
+    );
+    let waiting = Instant::now();
+    while !kids("key_retired").contains(&first) {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(20),
+            "no key_retired record for {first}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(kids("key_created").len() >= 2, "the next key too");
+}
+
 pub fn tests() -> Vec<crate::Test> {
     vec![
+        test!(
+            keys_created_and_retired_are_audit_records,
+            needs[Program::RedisServer]
+        ),
         test!(
             keys_rotate_across_instances_and_every_token_verifies_on_both,
             needs[Program::RedisServer, Program::Node, Program::Python(&PYJWT_ENV)]

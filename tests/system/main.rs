@@ -71,6 +71,7 @@ mod key_ring_rotation;
 mod key_ring_skew;
 mod metrics;
 mod oidc_provider;
+mod otlp;
 mod revocation;
 mod revocation_cluster;
 mod revocation_interop;
@@ -112,6 +113,7 @@ fn main() {
     tests.extend(live_rocket::tests());
     tests.extend(metrics::tests());
     tests.extend(oidc_provider::tests());
+    tests.extend(otlp::tests());
     tests.extend(revocation::tests());
     tests.extend(revocation_cluster::tests());
     tests.extend(revocation_interop::tests());

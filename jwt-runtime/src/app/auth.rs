@@ -79,7 +79,7 @@ impl<U: Send + Sync + 'static> Handler for AuthResource<U> {
             Ok(()) => read_body(request, data).await,
             Err(error) => Err(error),
         };
-        let response = self.0.login(body).await;
+        let response = self.0.login(request, body).await;
         Outcome::from(request, response)
     }
 }

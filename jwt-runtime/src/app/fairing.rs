@@ -16,7 +16,7 @@ use crate::http::engine::Registered;
 use crate::http::rotation::Rotator;
 use crate::revocation::{MemoryStore, Revocation, RevocationStore, Revoker};
 use crate::settings::{CodeSettings, Profile, Settings};
-use crate::telemetry::{RouteTable, Telemetry};
+use crate::telemetry::{Audit, RouteTable, Telemetry};
 use crate::token::verifier::Verifier;
 
 /// Flask-JWT for Rocket: attach it with `rocket::build().attach(jwt)`.
@@ -111,6 +111,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             return Err(rocket);
         }
         let telemetry = settings.metrics.then(|| Arc::new(Telemetry::default()));
+        let audit = Audit::new(settings);
         let revocation = match Revocation::new(
             settings,
             self.rotation_store(settings),
@@ -132,12 +133,12 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             .cloned();
         let revoker = store
             .as_ref()
-            .map(|store| Revoker::new(Arc::clone(store), settings, telemetry.clone()));
+            .map(|store| Revoker::new(Arc::clone(store), settings, telemetry.clone(), audit));
         let rotation = match store.clone().filter(|_| settings.refresh_token_rotation) {
             None => None,
             Some(store) => {
                 let on_reuse = self.callbacks.refresh_token_reuse.clone();
-                match Rotator::new(store, settings, on_reuse, telemetry.clone()) {
+                match Rotator::new(store, settings, on_reuse, telemetry.clone(), audit) {
                     Ok(rotator) => Some(rotator),
                     Err(error) => {
                         log::error!("jwt: {error}");
@@ -160,6 +161,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
             rotation,
             dpop,
             telemetry,
+            audit,
         ));
         let metadata_route = crate::app::resource_metadata::route(engine.codec().settings());
         #[cfg(all(feature = "redis", feature = "aws-lc-rs"))]
@@ -168,6 +170,7 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
                 engine.codec().settings(),
                 ring,
                 engine.telemetry.clone(),
+                engine.audit,
             )
             .await
         {
@@ -185,6 +188,10 @@ impl<U: Send + Sync + 'static> Fairing for Jwt<U> {
         #[cfg(feature = "metrics")]
         if let Some(route) = crate::app::metrics::route(engine.clone(), engine.codec().settings()) {
             rocket = rocket.mount("/", vec![route]);
+        }
+        #[cfg(feature = "otlp")]
+        {
+            rocket = crate::app::otlp::attach(rocket, engine.clone())?;
         }
         if let Some(route) = metadata_route {
             rocket = rocket.mount("/", vec![route]);

@@ -31,7 +31,7 @@ use crate::crypto;
 use crate::keys::ring::{KeyRing, KeyState, KeyTimes, RingKey, SharedRing};
 use crate::revocation::{connect_redis, RedisConnection, RedisOptions, Subscriptions};
 use crate::settings::Settings;
-use crate::telemetry::{Event, Telemetry};
+use crate::telemetry::{Audit, Event, Telemetry};
 
 /// How long the creation lock is held at most.
 const LOCK_LEASE: Duration = Duration::from_secs(10);
@@ -142,13 +142,14 @@ impl RedisKeys {
     }
 
     /// Creates a key of `algorithm` with `times`, unless `still_needed` (asked again once the
-    /// lock is held, on a fresh reading) says another instance did. Whether this one did.
+    /// lock is held, on a fresh reading) says another instance did. The key's `kid` when this
+    /// one did.
     async fn create(
         &self,
         algorithm: Algorithm,
         verifies_for: i64,
         still_needed: impl Fn(&Reading) -> Option<KeyTimes>,
-    ) -> Result<bool, String> {
+    ) -> Result<Option<String>, String> {
         let mut token = [0u8; 16];
         crypto::fill_random(&mut token).map_err(|()| "the random number generator failed")?;
         let token = URL_SAFE_NO_PAD.encode(token);
@@ -163,7 +164,7 @@ impl RedisKeys {
             )
             .await?;
         if locked.is_none() {
-            return Ok(false);
+            return Ok(None);
         }
         let created = self
             .create_locked(algorithm, verifies_for, still_needed)
@@ -185,10 +186,10 @@ impl RedisKeys {
         algorithm: Algorithm,
         verifies_for: i64,
         still_needed: impl Fn(&Reading) -> Option<KeyTimes>,
-    ) -> Result<bool, String> {
+    ) -> Result<Option<String>, String> {
         let reading = self.read(verifies_for).await?;
         let Some(times) = still_needed(&reading) else {
-            return Ok(false);
+            return Ok(None);
         };
         let der = crypto::generate_pkcs8(algorithm)?;
         let key = match algorithm {
@@ -222,7 +223,7 @@ impl RedisKeys {
             key.kid(),
             times.signs_from
         );
-        Ok(true)
+        Ok(Some(key.kid().to_owned()))
     }
 
     /// Removes the keys `kids` from the hash.
@@ -263,6 +264,8 @@ struct Rotation {
     every: Duration,
     /// The metrics' counters (key rotations), when `metrics` is on.
     telemetry: Option<Arc<Telemetry>>,
+    /// The audit records (keys created and retired), when `audit_log` is on.
+    audit: Option<Audit>,
 }
 
 impl Rotation {
@@ -282,13 +285,16 @@ impl Rotation {
         let mut reading = self.keys.read(self.verifies_for).await?;
         if self.due(&reading, now).is_some() {
             let due = |reading: &Reading| self.due(reading, now);
-            if self
+            if let Some(kid) = self
                 .keys
                 .create(self.algorithm, self.verifies_for, due)
                 .await?
             {
                 if let Some(telemetry) = &self.telemetry {
                     telemetry.count(Event::KeyRotation);
+                }
+                if let Some(audit) = &self.audit {
+                    audit.key_created(&kid);
                 }
                 reading = self.keys.read(self.verifies_for).await?;
             }
@@ -308,6 +314,9 @@ impl Rotation {
             .collect();
         if !retired.is_empty() {
             self.keys.remove(&retired).await?;
+            if let Some(audit) = &self.audit {
+                retired.iter().for_each(|kid| audit.key_retired(kid));
+            }
         }
         if !same_keys(&ring.load(), &reading.ring) {
             ring.replace(reading.ring);
@@ -423,6 +432,7 @@ pub(crate) async fn start(
     settings: &Settings,
     ring: &Arc<SharedRing>,
     telemetry: Option<Arc<Telemetry>>,
+    audit: Option<Audit>,
 ) -> Result<(), String> {
     let Some(period) = settings.key_rotation_period else {
         return Ok(());
@@ -441,6 +451,7 @@ pub(crate) async fn start(
         algorithm,
         every: Duration::from_secs((lead / 3).clamp(1, 30) as u64),
         telemetry,
+        audit,
     };
     // Another instance may hold the lock while it creates the first key: a few rounds. Redis
     // that does not answer, or a key that cannot be read, fails at once.

@@ -91,6 +91,10 @@ impl JwtManager<'_> {
             // Flask-JWT-Extended's login issues a fresh access token.
             telemetry.count(crate::telemetry::Event::Login);
         }
+        if let (true, Some(audit)) = (login, self.engine.audit()) {
+            let subject = crate::http::engine::issued_subject(&token, self.settings());
+            audit.login(self.request, subject.as_deref());
+        }
         Ok(token)
     }
 
@@ -216,6 +220,9 @@ impl<'r> FromRequest<'r> for JwtManager<'r> {
                         request.method(),
                         request.uri().path()
                     );
+                    if let Some(audit) = engine.audit() {
+                        audit.refusal(request, &error);
+                    }
                     let response = engine.respond(error.clone(), None, None);
                     let status = response.status;
                     let _ = crate::http::finish::of(request).refusal.set(response);

@@ -188,7 +188,7 @@ impl Collector for Exposition {
             .filter(|(_, count)| count.load(Ordering::Relaxed) > 0)
             .map(|(check, count)| {
                 (
-                    vec![("check", check.as_str())],
+                    vec![("check", check.label())],
                     count.load(Ordering::Relaxed) as f64,
                 )
             });

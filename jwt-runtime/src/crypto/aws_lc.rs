@@ -102,6 +102,14 @@ pub(crate) fn with_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::Clien
     Ok(builder)
 }
 
+/// The OTLP exporter's blocking HTTP client as it is, likewise.
+#[cfg(feature = "otlp")]
+pub(crate) fn with_tls_blocking(
+    builder: reqwest::blocking::ClientBuilder,
+) -> Result<reqwest::blocking::ClientBuilder, String> {
+    Ok(builder)
+}
+
 /// A signing key in the form aws-lc-rs signs with.
 pub(crate) enum Signer {
     Hmac(Box<hmac::Key>),

@@ -36,6 +36,8 @@ use rust_crypto as backend;
 
 #[cfg(feature = "remote-keys")]
 pub(crate) use backend::with_tls;
+#[cfg(feature = "otlp")]
+pub(crate) use backend::with_tls_blocking;
 pub(crate) use backend::{constant_time_eq, fill_random, Signer, Verifier};
 /// Key generation and key encryption, for the key ring on Redis (only this backend has them;
 /// `key_rotation_period` is refused without it).

@@ -30,18 +30,31 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// certificate verifier (what reqwest's `rustls` feature sets up on aws-lc-rs).
 #[cfg(feature = "remote-keys")]
 pub(crate) fn with_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, String> {
+    Ok(builder.tls_backend_preconfigured(tls_config()?))
+}
+
+/// The OTLP exporter's blocking HTTP client, likewise.
+#[cfg(feature = "otlp")]
+pub(crate) fn with_tls_blocking(
+    builder: reqwest::blocking::ClientBuilder,
+) -> Result<reqwest::blocking::ClientBuilder, String> {
+    Ok(builder.tls_backend_preconfigured(tls_config()?))
+}
+
+/// rustls on ring with the platform's certificate verifier.
+#[cfg(any(feature = "remote-keys", feature = "otlp"))]
+fn tls_config() -> Result<rustls::ClientConfig, String> {
     use std::sync::Arc;
 
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = rustls_platform_verifier::Verifier::new(Arc::clone(&provider))
         .map_err(|e| e.to_string())?;
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    Ok(builder.tls_backend_preconfigured(config))
+        .with_no_client_auth())
 }
 
 /// A signing key, checked by the provider when it was made.

@@ -27,7 +27,7 @@ use crate::http::locations::{self, Found};
 use crate::http::rotation::Rotator;
 use crate::revocation::Revocation;
 use crate::settings::{DpopMode, Profile, Settings};
-use crate::telemetry::{proof_check_index, Event, Reason, Telemetry};
+use crate::telemetry::{proof_check_index, Audit, Event, Reason, Telemetry};
 use crate::token::claim_checks;
 use crate::token::claims::TokenClaims;
 use crate::token::codec::{Checked, TokenCodec};
@@ -62,10 +62,15 @@ pub(crate) trait Authenticator: Send + Sync + 'static {
     /// The metrics' counters, when `metrics` is on.
     fn telemetry(&self) -> Option<&Arc<Telemetry>>;
 
+    /// The audit records, when `audit_log` is on.
+    fn audit(&self) -> Option<&Audit>;
+
     /// The token validation (its codecs, for the metrics).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     fn verifier(&self) -> &Verifier;
 
     /// The revocation store, when one is configured.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     fn revocation_store(&self) -> Option<&Arc<dyn crate::revocation::RevocationStore>>;
 
     /// The resolved settings.
@@ -93,6 +98,8 @@ pub(crate) struct Engine<U> {
     pub(crate) dpop: DpopVerifier,
     /// The metrics' counters, when `metrics` is on.
     pub(crate) telemetry: Option<Arc<Telemetry>>,
+    /// The audit records, when `audit_log` is on.
+    pub(crate) audit: Option<Audit>,
 }
 
 impl<U> Engine<U> {
@@ -103,6 +110,7 @@ impl<U> Engine<U> {
         rotation: Option<Rotator>,
         dpop: DpopVerifier,
         telemetry: Option<Arc<Telemetry>>,
+        audit: Option<Audit>,
     ) -> Self {
         let identity_claim = Arc::from(verifier.settings().identity_claim.as_str());
         Engine {
@@ -113,6 +121,7 @@ impl<U> Engine<U> {
             rotation,
             dpop,
             telemetry,
+            audit,
         }
     }
 
@@ -356,8 +365,12 @@ impl<U: Send + Sync + 'static> Engine<U> {
     }
 
     /// The auth resource: login data in, the auth response (or error) out.
-    pub(crate) async fn login(&self, body: Result<Vec<u8>, JwtError>) -> JwtResponse {
-        match unwind_safe("login", self.try_login(body)).await {
+    pub(crate) async fn login(
+        &self,
+        request: &Request<'_>,
+        body: Result<Vec<u8>, JwtError>,
+    ) -> JwtResponse {
+        match unwind_safe("login", self.try_login(request, body)).await {
             Ok(response) => response,
             Err(error) => {
                 log::info!("jwt: login refused: {error}");
@@ -366,7 +379,11 @@ impl<U: Send + Sync + 'static> Engine<U> {
         }
     }
 
-    async fn try_login(&self, body: Result<Vec<u8>, JwtError>) -> Result<JwtResponse, JwtError> {
+    async fn try_login(
+        &self,
+        request: &Request<'_>,
+        body: Result<Vec<u8>, JwtError>,
+    ) -> Result<JwtResponse, JwtError> {
         let body = body?;
         if let Some(handler) = &self.callbacks.auth_request {
             let json: Value = serde_json::from_slice(&body).map_err(body_error)?;
@@ -403,6 +420,9 @@ impl<U: Send + Sync + 'static> Engine<U> {
         let token = self.encode(&identity)?;
         if let Some(telemetry) = &self.telemetry {
             telemetry.count(Event::Login);
+        }
+        if let Some(audit) = &self.audit {
+            audit.login(request, issued_subject(&token, self.settings()).as_deref());
         }
         Ok(match &self.callbacks.auth_response {
             Some(response) => response(&token, &identity),
@@ -449,16 +469,24 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
                 record(telemetry, request, rules, &result, started.elapsed());
             }
             match result {
-                Ok(Outcome { identity, token }) => Ok(Authenticated {
-                    identity: identity.map(Identity::new),
-                    token,
-                }),
+                Ok(Outcome { identity, token }) => {
+                    if let (Some(audit), true, Some(token)) = (&self.audit, rules.refresh, &token) {
+                        audit.refresh(request, token.identity().map(claim_text).as_deref());
+                    }
+                    Ok(Authenticated {
+                        identity: identity.map(Identity::new),
+                        token,
+                    })
+                }
                 Err(error) => {
                     log::info!(
                         "jwt: {} {}: {error}",
                         request.method(),
                         request.uri().path()
                     );
+                    if let Some(audit) = &self.audit {
+                        audit.refusal(request, &error);
+                    }
                     Err(error)
                 }
             }
@@ -479,6 +507,10 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
 
     fn telemetry(&self) -> Option<&Arc<Telemetry>> {
         self.telemetry.as_ref()
+    }
+
+    fn audit(&self) -> Option<&Audit> {
+        self.audit.as_ref()
     }
 
     fn verifier(&self) -> &Verifier {
@@ -534,6 +566,13 @@ fn record<U>(
         telemetry.dpop_refusals[proof_check_index(*check)]
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
+}
+
+/// The identity claim's value of `token`, a token this application just issued (read without
+/// verification: we signed it), as text; for the audit records.
+pub(crate) fn issued_subject(token: &str, settings: &Settings) -> Option<String> {
+    let (_, claims) = issue::unverified_parts(token)?;
+    Some(claim_text(claims.get(&settings.identity_claim)?).into_owned())
 }
 
 /// Whether `token` is a refresh token (`"type": "refresh"`): a route that takes either type

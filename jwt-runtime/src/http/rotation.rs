@@ -9,7 +9,7 @@
 //! within `revocation_timeout` fails the refresh closed (503) whatever `revocation_fail_open`
 //! says: a successor is issued only once the store took it.
 
-use crate::telemetry::{Event, Telemetry};
+use crate::telemetry::{Audit, Event, Telemetry};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -43,6 +43,8 @@ pub(crate) struct Rotator {
     on_reuse: Option<Arc<ReuseFn>>,
     /// The metrics' counters (reuse detected), when `metrics` is on.
     telemetry: Option<Arc<Telemetry>>,
+    /// The audit records (reuse detected), when `audit_log` is on.
+    audit: Option<Audit>,
 }
 
 impl Rotator {
@@ -52,6 +54,7 @@ impl Rotator {
         settings: &Settings,
         on_reuse: Option<Arc<ReuseFn>>,
         telemetry: Option<Arc<Telemetry>>,
+        audit: Option<Audit>,
     ) -> Result<Rotator, String> {
         if store.families().is_none() {
             return Err(
@@ -73,6 +76,7 @@ impl Rotator {
             identity_claim: settings.identity_claim.clone(),
             on_reuse,
             telemetry,
+            audit,
         })
     }
 
@@ -172,6 +176,10 @@ impl Rotator {
                 );
                 if let Some(telemetry) = &self.telemetry {
                     telemetry.count(Event::RefreshTokenReuse);
+                }
+                if let Some(audit) = &self.audit {
+                    let subject = (!subject.is_empty()).then_some(subject.as_ref());
+                    audit.refresh_token_reuse(request, subject);
                 }
                 if let Some(on_reuse) = &self.on_reuse {
                     on_reuse(&RefreshTokenReuse {

@@ -141,6 +141,7 @@ struct KeySetState {
 
 /// A key set's state for the metrics, read when they are scraped.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 pub(crate) struct JwksHealth {
     /// Fetches that succeeded, and that failed, since start.
     pub(crate) fetched: u64,
@@ -416,6 +417,7 @@ impl Jwks {
     }
 
     /// The set's state for the metrics.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn health(&self) -> JwksHealth {
         let state = self.snapshot();
         let now = Instant::now();

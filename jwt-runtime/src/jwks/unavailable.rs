@@ -40,6 +40,7 @@ impl Jwks {
     }
 
     /// The set's state for the metrics.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn health(&self) -> super::JwksHealth {
         match *self {}
     }

@@ -1,7 +1,7 @@
 //! [`Revoker`]: revoking tokens from a handler (log out, log out everywhere) or from anywhere
 //! holding the Rocket.
 
-use crate::telemetry::{Event, Telemetry};
+use crate::telemetry::{Audit, Event, Telemetry};
 use std::sync::Arc;
 
 use rocket::http::Status;
@@ -45,6 +45,8 @@ pub struct Revoker {
     rotation: bool,
     /// The metrics' counters (logouts, subjects revoked), when `metrics` is on.
     telemetry: Option<Arc<Telemetry>>,
+    /// The audit records (logouts, subjects revoked), when `audit_log` is on.
+    audit: Option<Audit>,
 }
 
 impl Revoker {
@@ -52,6 +54,7 @@ impl Revoker {
         store: Arc<dyn RevocationStore>,
         settings: &Settings,
         telemetry: Option<Arc<Telemetry>>,
+        audit: Option<Audit>,
     ) -> Self {
         let leeway = settings.leeway.as_secs() as i64;
         let longest = settings
@@ -65,6 +68,7 @@ impl Revoker {
             longest_lifetime: longest.as_secs() as i64 + leeway,
             rotation: settings.refresh_token_rotation,
             telemetry,
+            audit,
         }
     }
 
@@ -97,6 +101,9 @@ impl Revoker {
             .await
             .map_err(failed)?;
         self.count(Event::Logout);
+        if let Some(audit) = &self.audit {
+            audit.logout((!owner.is_empty()).then_some(owner.as_ref()));
+        }
         if self.rotation && claims.get("type").is_some_and(|kind| kind == "refresh") {
             let family = match claims.get(FAMILY_CLAIM) {
                 Some(family) => claim_text(family),
@@ -155,15 +162,16 @@ impl Revoker {
     /// every instance: "log out everywhere". Tokens issued in the same second are revoked too.
     pub async fn revoke_subject(&self, identity: impl Into<Value>) -> Result<(), JwtError> {
         let now = now();
+        let subject = identity.into();
+        let subject = claim_text(&subject);
         self.store
-            .revoke_subject(
-                &claim_text(&identity.into()),
-                now,
-                now.saturating_add(self.longest_lifetime),
-            )
+            .revoke_subject(&subject, now, now.saturating_add(self.longest_lifetime))
             .await
             .map_err(failed)?;
         self.count(Event::SubjectRevoked);
+        if let Some(audit) = &self.audit {
+            audit.subject_revoked(&subject);
+        }
         Ok(())
     }
 

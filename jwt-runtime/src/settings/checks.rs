@@ -95,6 +95,9 @@ impl Settings {
                 ),
             });
         }
+        if let Some(problem) = otlp_problem(self) {
+            return Err(problem);
+        }
         if self.max_token_bytes == 0 {
             return Err(SettingsError::Invalid {
                 setting: "max_token_bytes",
@@ -140,6 +143,33 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// What is wrong with the OTLP export's settings: an endpoint that is not an `http` or `https`
+/// URL, an export without `metrics` (nothing would be counted), an interval of zero.
+fn otlp_problem(settings: &Settings) -> Option<SettingsError> {
+    let endpoint = settings.metrics_otlp_endpoint.as_deref()?;
+    let invalid = |setting, reason: String| Some(SettingsError::Invalid { setting, reason });
+    match url::Url::parse(endpoint) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
+        _ => {
+            return invalid(
+                "metrics_otlp_endpoint",
+                // Not repeated: a collector's URL may carry credentials.
+                "is not an http or https URL such as \"http://127.0.0.1:4318/v1/metrics\"".into(),
+            );
+        }
+    }
+    if !settings.metrics {
+        return invalid(
+            "metrics_otlp_endpoint",
+            "needs `metrics = true`: without it nothing is counted".into(),
+        );
+    }
+    if settings.metrics_otlp_interval.is_zero() {
+        return invalid("metrics_otlp_interval", "must be more than 0".into());
+    }
+    None
 }
 
 /// What is wrong with the DPoP settings: a symmetric proof algorithm, a nonce key too short to
@@ -359,5 +389,49 @@ mod tests {
             ..settings(vec![a])
         };
         assert!(authorities_problem(&mixed).is_some());
+    }
+
+    #[test]
+    fn the_otlp_export_needs_an_http_url_metrics_and_an_interval() {
+        let export = |endpoint: &str| Settings {
+            metrics: true,
+            metrics_otlp_endpoint: Some(endpoint.into()),
+            ..Settings::default()
+        };
+        let problem = |settings: &Settings| otlp_problem(settings).map(|error| error.to_string());
+        assert_eq!(problem(&Settings::default()), None);
+        assert_eq!(problem(&export("http://127.0.0.1:4318/v1/metrics")), None);
+        assert_eq!(
+            problem(&export("https://otlp.example.com/v1/metrics")),
+            None
+        );
+        for endpoint in [
+            "127.0.0.1:4318",
+            "grpc://collector:4317",
+            "file:///tmp/metrics",
+            "",
+        ] {
+            let message = problem(&export(endpoint)).expect(endpoint);
+            assert!(
+                message.starts_with("invalid jwt setting `metrics_otlp_endpoint`: ")
+                    && message.contains("is not an http or https URL"),
+                "{message}"
+            );
+        }
+        let without_metrics = Settings {
+            metrics: false,
+            ..export("http://127.0.0.1:4318/v1/metrics")
+        };
+        assert!(problem(&without_metrics)
+            .expect("refused")
+            .contains("needs `metrics = true`"));
+        let every_instant = Settings {
+            metrics_otlp_interval: std::time::Duration::ZERO,
+            ..export("http://127.0.0.1:4318/v1/metrics")
+        };
+        assert_eq!(
+            problem(&every_instant).as_deref(),
+            Some("invalid jwt setting `metrics_otlp_interval`: must be more than 0")
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! The settings that need a cargo feature this build may leave out: `redis_url` needs `redis`;
 //! `jwks_url`, `authority`, `oidc_discovery` and `authorities` with a JWKS need `remote-keys`;
-//! `metrics` needs `metrics`.
+//! `metrics` needs `metrics`; `metrics_otlp_endpoint` needs `otlp`.
 //!
 //! They are refused when Rocket ignites (by [`Settings::with_rocket_config`], which every
 //! ignition goes through) and by [`TokenCodec::new`](crate::validation::TokenCodec::new), each with a
@@ -38,6 +38,13 @@ pub(crate) fn check(settings: &Settings) -> Result<(), SettingsError> {
     check_key_rotation(settings)?;
     if settings.metrics && !cfg!(feature = "metrics") {
         return Err(missing("metrics", "serving metrics", "metrics"));
+    }
+    if settings.metrics_otlp_endpoint.is_some() && !cfg!(feature = "otlp") {
+        return Err(missing(
+            "metrics_otlp_endpoint",
+            "pushing metrics over OTLP",
+            "otlp",
+        ));
     }
     Ok(())
 }
@@ -237,6 +244,32 @@ mod tests {
         assert!(message(&settings)
             .expect("refused")
             .contains("the keys (JWKS) of authority \"partner\""));
+    }
+
+    #[test]
+    #[cfg(not(feature = "otlp"))]
+    fn metrics_otlp_endpoint_without_the_otlp_feature_names_both() {
+        let settings = Settings {
+            metrics_otlp_endpoint: Some("http://127.0.0.1:4318/v1/metrics".into()),
+            ..Settings::default()
+        };
+        assert_eq!(
+            message(&settings).expect("refused"),
+            "invalid jwt setting `metrics_otlp_endpoint`: pushing metrics over OTLP needs the \
+             `otlp` cargo feature of rocket-flask-jwt, which this build leaves out: enable it \
+             (`features = [\"otlp\"]` on the dependency) or unset `metrics_otlp_endpoint`"
+        );
+    }
+
+    #[test]
+    #[cfg(feature = "otlp")]
+    fn metrics_otlp_endpoint_with_the_otlp_feature_is_not_refused() {
+        let settings = Settings {
+            metrics: true,
+            metrics_otlp_endpoint: Some("http://127.0.0.1:4318/v1/metrics".into()),
+            ..Settings::default()
+        };
+        assert_eq!(message(&settings), None);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use rocket::figment;
 use serde::{Deserialize, Serialize};
 use smart_default::SmartDefault;
 
+mod audit_log;
 mod checks;
 mod dpop_mode;
 mod features;
@@ -27,6 +28,7 @@ mod location;
 mod protected_resource;
 mod trusted_authority;
 
+pub use audit_log::AuditLog;
 pub use dpop_mode::DpopMode;
 pub use location::Location;
 pub use protected_resource::{ProtectedResource, WELL_KNOWN_PATH};
@@ -540,6 +542,22 @@ pub struct Settings {
         std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
     ])]
     pub metrics_allow: Vec<std::net::IpAddr>,
+    /// An OpenTelemetry collector's OTLP/HTTP metrics URL
+    /// (`http://127.0.0.1:4318/v1/metrics`): the same counters are also pushed there, in
+    /// protobuf, every `metrics_otlp_interval`. Needs `metrics` and the `otlp` cargo feature.
+    /// Default none (nothing is pushed).
+    pub metrics_otlp_endpoint: Option<String>,
+    /// How often the metrics are pushed to `metrics_otlp_endpoint`, in seconds; default 10.
+    #[default(Duration::from_secs(10))]
+    #[serde(with = "forms::seconds")]
+    pub metrics_otlp_interval: Duration,
+    /// Audit records of the security events, one `log` record each at level info under the
+    /// target `jwt::audit`: refusals (with the metrics' reason), logins, refreshes, logouts,
+    /// subjects revoked, refresh-token reuse and signing keys created or retired, with their
+    /// route template, client address and, for a verified identity, its subject; never a token,
+    /// a secret or a CSRF value. `off` (the default), `text` (the message is `key=value` pairs)
+    /// or `json` (one JSON object); the record's key-values hold the same fields either way.
+    pub audit_log: AuditLog,
 }
 
 /// How the Redis store lays out a revoked token's key (the `revocation_key_layout` setting).
@@ -797,6 +815,19 @@ mod tests {
             serde_json::json!({"public_origin": "https://API.example.com:8443/"})
         )
         .is_ok());
+    }
+
+    /// `audit_log` is read as `JWT_AUDIT_LOG` and in the `jwt` table, `off` by default; another
+    /// value is refused, naming the setting.
+    #[test]
+    fn audit_log_is_read_under_its_name() {
+        let resolved = from_environment(&[("JWT_AUDIT_LOG", "json")]).expect("valid settings");
+        assert_eq!(resolved.audit_log, AuditLog::Json);
+        let table = configured(serde_json::json!({"audit_log": "text"}));
+        assert_eq!(table.audit_log, AuditLog::Text);
+        assert_eq!(Settings::default().audit_log, AuditLog::Off);
+        let error = refused(serde_json::json!({"audit_log": "yes"}));
+        assert!(error.contains("audit_log"), "{error}");
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The buckets' upper bounds, in seconds: 10 µs to 1 s.
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 pub(crate) const BOUNDS: [f64; 16] = [
     0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025,
     0.05, 0.1, 0.25, 0.5, 1.0,
@@ -52,6 +53,7 @@ impl Histogram {
 
     /// The sum in seconds, the count, and each bucket's own count by its upper bound (the
     /// last one `+Inf`), as the exposition's encoder takes them (it writes them cumulative).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn snapshot(&self) -> (f64, u64, Vec<(f64, u64)>) {
         let buckets: Vec<(f64, u64)> = BOUNDS
             .iter()

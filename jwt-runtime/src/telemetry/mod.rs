@@ -10,7 +10,11 @@
 //!
 //! No label takes a value from a token or a request: routes are the application's route
 //! templates, reasons and events are the fixed sets below.
+//!
+//! The same events, and every refusal with its reason, are also audit records (the `audit_log`
+//! setting, [`Audit`]): one `log` record each, under the target `jwt::audit`.
 
+mod audit;
 mod histogram;
 mod reason;
 mod routes;
@@ -18,6 +22,7 @@ mod routes;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
+pub(crate) use audit::Audit;
 pub(crate) use histogram::Histogram;
 pub(crate) use reason::{proof_check_index, Event, Reason};
 pub(crate) use routes::{RouteCounts, RouteTable};
@@ -54,6 +59,7 @@ impl Telemetry {
     }
 
     /// The routes' table, when set.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn routes(&self) -> Option<&RouteTable> {
         self.routes.get()
     }
@@ -71,6 +77,7 @@ impl Telemetry {
     }
 
     /// How many `event`s were counted.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn counted(&self, event: Event) -> u64 {
         self.events[event as usize].load(Ordering::Relaxed)
     }

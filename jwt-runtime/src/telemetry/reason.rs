@@ -111,6 +111,7 @@ impl Reason {
 
     /// The `outcome` label's value: `authenticated`, `anonymous`, `refused` (the client's
     /// credentials), or `unavailable` and `error` (the server's side).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn outcome(self) -> &'static str {
         match self {
             Reason::Authenticated => "authenticated",
@@ -164,6 +165,7 @@ impl Event {
     ];
 
     /// The metric's name (without the `jwt_` prefix and `_total`), and its help.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn describe(self) -> (&'static str, &'static str) {
         match self {
             Event::Login => (

@@ -16,6 +16,7 @@ impl RouteCounts {
     }
 
     /// How many requests ended for `reason`.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn get(&self, reason: Reason) -> u64 {
         self.0[reason as usize].load(Ordering::Relaxed)
     }
@@ -23,6 +24,7 @@ impl RouteCounts {
 
 /// One route: its method and URI template (the labels), and its counts.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 pub(crate) struct RouteRow {
     address: usize,
     pub(crate) method: String,
@@ -63,6 +65,7 @@ impl RouteTable {
     }
 
     /// Every row.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn rows(&self) -> &[RouteRow] {
         &self.rows
     }

@@ -70,6 +70,7 @@ impl VerifiedTokens {
     }
 
     /// How many tokens are cached.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }

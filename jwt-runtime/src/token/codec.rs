@@ -350,6 +350,7 @@ impl TokenCodec {
     }
 
     /// How many verified tokens are cached (0 when the cache is off).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn cached_tokens(&self) -> usize {
         self.verified.as_ref().map_or(0, VerifiedTokens::len)
     }

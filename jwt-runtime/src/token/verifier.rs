@@ -102,6 +102,7 @@ impl Verifier {
 
     /// Every codec with the name the metrics give it: `default` for the one codec, else each
     /// trusted authority's name.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn codecs(&self) -> Vec<(&str, &TokenCodec)> {
         match &self.authorities {
             None => vec![("default", &self.codec)],
