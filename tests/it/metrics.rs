@@ -252,3 +252,27 @@ fn the_scrape_is_prometheus_text() {
         assert!(text.contains(&format!("# TYPE {name}")), "{name}: {text}");
     }
 }
+
+#[test]
+fn dpop_refusals_are_counted_by_check() {
+    let client = client(|builder| builder.dpop(rocket_flask_jwt::DpopMode::Allowed));
+    let token = common::login(&client);
+    // An unbound token sent with the DPoP scheme: the binding check refuses it.
+    let status = client
+        .get("/protected")
+        .header(Header::new("Authorization", format!("DPoP {token}")))
+        .dispatch()
+        .status();
+    assert_eq!(status, Status::Unauthorized);
+    let text = scrape(&client);
+    assert_eq!(
+        value(&text, "jwt_dpop_refusals_total{check=\"key_binding\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(&text, "jwt_requests_total{profile=\"flask_jwt\",method=\"GET\",route=\"/protected\",outcome=\"refused\",reason=\"dpop\"}"),
+        Some(1.0),
+        "{text}"
+    );
+}

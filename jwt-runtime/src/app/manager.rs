@@ -139,7 +139,6 @@ impl JwtManager<'_> {
         Ok(token)
     }
 
-    /// The request's rotation, if its refresh token was rotated.
     /// The RFC 7638 thumbprint of the key this request proved it holds with a DPoP proof (RFC
     /// 9449), if it did: every token this manager issues is then bound to it (`cnf.jkt`), and
     /// the answer should say `"token_type": "DPoP"` ([`token_type`](Self::token_type)).
@@ -160,6 +159,7 @@ impl JwtManager<'_> {
         }
     }
 
+    /// The request's rotation, if its refresh token was rotated.
     fn rotated(&self) -> Option<&Rotated> {
         self.engine.rotation()?;
         crate::http::finish::of(self.request).rotated.get()
@@ -171,7 +171,6 @@ impl JwtManager<'_> {
     }
 }
 
-/// The identity claim of `claims` (for re-issuing on refresh).
 /// With the `dpop` setting on, the DPoP proof of a request that issues tokens without a token of
 /// its own (a login): checked, then recorded against replays, so that the tokens issued are bound
 /// to its key. A request whose route's guard already proved a key (a refresh) is left alone; a
@@ -195,6 +194,7 @@ async fn prove_login_key(
     Ok(())
 }
 
+/// The identity claim of `claims` (for re-issuing on refresh).
 pub(crate) fn identity_of(claims: &Payload, settings: &Settings) -> Value {
     claims
         .get(&settings.identity_claim)
