@@ -416,6 +416,14 @@ impl JwtError {
         }
     }
 
+    /// The DPoP check that refused the request, if this is a DPoP refusal.
+    pub fn proof_check(&self) -> Option<ProofCheck> {
+        match self.kind {
+            ErrorKind::InvalidProof(check) => Some(check),
+            _ => None,
+        }
+    }
+
     /// Flask-JWT's JSON error response for this error.
     pub fn to_response(&self) -> JwtResponse {
         #[derive(Serialize)]

@@ -18,8 +18,8 @@ use rocket::{Data, Request};
 
 use crate::error::{JwtResponse, ProofCheck};
 use crate::http::engine::Authenticator;
-use crate::settings::{Profile, Settings};
-use crate::telemetry::{Event, Histogram, Reason, Telemetry};
+use crate::settings::Settings;
+use crate::telemetry::{Event, Histogram, Telemetry};
 
 /// The route serving the metrics, when `metrics` is on.
 pub(crate) fn route(engine: Arc<dyn Authenticator>, settings: &Settings) -> Option<Route> {
@@ -63,6 +63,17 @@ impl Handler for Endpoint {
             };
         Outcome::from(request, response)
     }
+}
+
+/// The health of each authority's key set, for the authorities whose keys come from a JWKS: what
+/// both the Prometheus exposition and the OTLP push read.
+pub(crate) fn key_sets<'c>(
+    codecs: &[(&'c str, &'c crate::token::codec::TokenCodec)],
+) -> Vec<(&'c str, crate::jwks::JwksHealth)> {
+    codecs
+        .iter()
+        .filter_map(|(name, codec)| Some((*name, codec.jwks()?.health())))
+        .collect()
 }
 
 /// What a scrape reads.
@@ -134,32 +145,18 @@ impl Collector for Exposition {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), fmt::Error> {
         let telemetry = &self.telemetry;
         let settings = self.engine.settings();
-        let profile = match settings.profile {
-            Profile::FlaskJwt => "flask_jwt",
-            Profile::Extended => "extended",
-        };
+        let profile = settings.profile.as_str();
         // Requests by route, outcome and reason: only the pairs that happened.
-        let mut requests = Vec::new();
-        let rows = telemetry.routes().map(|table| table.rows()).unwrap_or(&[]);
-        let routes = rows
-            .iter()
-            .map(|row| (row.method.as_str(), row.uri.as_str(), &row.counts))
-            .chain([("", "", &telemetry.unrouted)]);
-        for (method, uri, counts) in routes {
-            for reason in Reason::ALL {
-                let count = counts.get(reason);
-                if count > 0 {
-                    let labels = vec![
-                        ("profile", profile),
-                        ("method", method),
-                        ("route", uri),
-                        ("outcome", reason.outcome()),
-                        ("reason", reason.as_str()),
-                    ];
-                    requests.push((labels, count as f64));
-                }
-            }
-        }
+        let requests = telemetry.requests().map(|(method, uri, reason, count)| {
+            let labels = vec![
+                ("profile", profile),
+                ("method", method),
+                ("route", uri),
+                ("outcome", reason.outcome()),
+                ("reason", reason.as_str()),
+            ];
+            (labels, count as f64)
+        });
         write(
             &mut encoder,
             "jwt_requests",
@@ -250,10 +247,7 @@ impl Exposition {
         encoder: &mut DescriptorEncoder,
         codecs: &[(&str, &crate::token::codec::TokenCodec)],
     ) -> Result<(), fmt::Error> {
-        let health: Vec<(&str, crate::jwks::JwksHealth)> = codecs
-            .iter()
-            .filter_map(|(name, codec)| Some((*name, codec.jwks()?.health())))
-            .collect();
+        let health = key_sets(codecs);
         if health.is_empty() {
             return Ok(());
         }

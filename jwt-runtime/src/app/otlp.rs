@@ -36,8 +36,7 @@ use rocket::{Build, Orbit, Rocket};
 
 use crate::error::ProofCheck;
 use crate::http::engine::Authenticator;
-use crate::settings::Profile;
-use crate::telemetry::{Event, Histogram, Reason, Telemetry};
+use crate::telemetry::{Event, Histogram, Telemetry};
 
 /// With `metrics` on and `metrics_otlp_endpoint` set, builds the exporter and attaches the
 /// fairing that pushes the metrics from liftoff to shutdown; fails ignition when the exporter
@@ -229,14 +228,6 @@ impl PushMetricExporter for Exporter {
     }
 }
 
-/// The `profile` attribute's value.
-fn profile_label(profile: Profile) -> &'static str {
-    match profile {
-        Profile::FlaskJwt => "flask_jwt",
-        Profile::Extended => "extended",
-    }
-}
-
 /// An atomic counter's value.
 fn load(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
@@ -246,7 +237,7 @@ fn load(counter: &AtomicU64) -> u64 {
 /// names are the Prometheus exposition's with dots (`jwt_token_cache_hits_total` is
 /// `jwt.token_cache.hits`), the attributes its labels.
 fn register(meter: &Meter, engine: &Arc<dyn Authenticator>, telemetry: &Arc<Telemetry>) {
-    let profile = profile_label(engine.settings().profile);
+    let profile = engine.settings().profile.as_str();
     register_requests(meter, profile, telemetry);
     register_sum_and_count(
         meter,
@@ -285,7 +276,7 @@ fn register(meter: &Meter, engine: &Arc<dyn Authenticator>, telemetry: &Arc<Tele
             for (check, count) in ProofCheck::ALL.iter().zip(&counters.dpop_refusals) {
                 let count = load(count);
                 if count > 0 {
-                    observer.observe(count, &[KeyValue::new("check", check.as_str())]);
+                    observer.observe(count, &[KeyValue::new("check", check.label())]);
                 }
             }
         })
@@ -351,25 +342,15 @@ fn register_requests(meter: &Meter, profile: &'static str, telemetry: &Arc<Telem
         )
         .with_unit("{request}")
         .with_callback(move |observer| {
-            let rows = counters.routes().map(|table| table.rows()).unwrap_or(&[]);
-            let routes = rows
-                .iter()
-                .map(|row| (row.method.as_str(), row.uri.as_str(), &row.counts))
-                .chain([("", "", &counters.unrouted)]);
-            for (method, uri, counts) in routes {
-                for reason in Reason::ALL {
-                    let count = counts.get(reason);
-                    if count > 0 {
-                        let attributes = [
-                            KeyValue::new("profile", profile),
-                            KeyValue::new("method", method.to_owned()),
-                            KeyValue::new("route", uri.to_owned()),
-                            KeyValue::new("outcome", reason.outcome()),
-                            KeyValue::new("reason", reason.as_str()),
-                        ];
-                        observer.observe(count, &attributes);
-                    }
-                }
+            for (method, uri, reason, count) in counters.requests() {
+                let attributes = [
+                    KeyValue::new("profile", profile),
+                    KeyValue::new("method", method.to_owned()),
+                    KeyValue::new("route", uri.to_owned()),
+                    KeyValue::new("outcome", reason.outcome()),
+                    KeyValue::new("reason", reason.as_str()),
+                ];
+                observer.observe(count, &attributes);
             }
         })
         .build();
@@ -422,14 +403,9 @@ fn register_jwks(meter: &Meter, engine: &Arc<dyn Authenticator>) {
     }
     /// Each authority's attribute and the health of its key set.
     fn health(engine: &dyn Authenticator) -> Vec<(KeyValue, crate::jwks::JwksHealth)> {
-        engine
-            .verifier()
-            .codecs()
-            .iter()
-            .filter_map(|(name, codec)| {
-                let health = codec.jwks()?.health();
-                Some((KeyValue::new("authority", (*name).to_owned()), health))
-            })
+        crate::app::metrics::key_sets(&engine.verifier().codecs())
+            .into_iter()
+            .map(|(name, health)| (KeyValue::new("authority", name.to_owned()), health))
             .collect()
     }
     let parts = Arc::clone(engine);

@@ -50,16 +50,15 @@ pub(crate) fn check(
         )),
         (true, Some(bound)) => {
             let proofs = proof_headers(request);
-            let url = request_url(request, settings);
-            let checked = verifier.check(&ProofRequest {
-                proofs: &proofs,
-                method: request.method().as_str(),
-                url: url.as_deref(),
-                token: Some(&found.token),
-                bound_to: Some(bound),
+            verify(
+                verifier,
+                request,
+                settings,
+                &proofs,
+                Some((&found.token, bound)),
                 now,
-            })?;
-            Ok(Some(checked))
+            )
+            .map(Some)
         }
     }
 }
@@ -77,17 +76,28 @@ pub(crate) fn check_without_token(
     if proofs.is_empty() {
         return Ok(None);
     }
+    verify(verifier, request, settings, &proofs, None, now).map(Some)
+}
+
+/// The checks of `proofs` sent in `request`, with the token and the key it is bound to (none at
+/// a login).
+fn verify(
+    verifier: &DpopVerifier,
+    request: &Request<'_>,
+    settings: &Settings,
+    proofs: &[&str],
+    token: Option<(&str, &str)>,
+    now: i64,
+) -> Result<Accepted, JwtError> {
     let url = request_url(request, settings);
-    verifier
-        .check(&ProofRequest {
-            proofs: &proofs,
-            method: request.method().as_str(),
-            url: url.as_deref(),
-            token: None,
-            bound_to: None,
-            now,
-        })
-        .map(Some)
+    verifier.check(&ProofRequest {
+        proofs,
+        method: request.method().as_str(),
+        url: url.as_deref(),
+        token: token.map(|(token, _)| token),
+        bound_to: token.map(|(_, bound)| bound),
+        now,
+    })
 }
 
 /// Records that the request proved possession of `accepted`'s key, after its replay check: the

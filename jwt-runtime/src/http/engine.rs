@@ -27,7 +27,7 @@ use crate::http::locations::{self, Found};
 use crate::http::rotation::Rotator;
 use crate::revocation::Revocation;
 use crate::settings::{DpopMode, Profile, Settings};
-use crate::telemetry::{proof_check_index, Audit, Event, Reason, Telemetry};
+use crate::telemetry::{Audit, Event, Reason, Telemetry};
 use crate::token::claim_checks;
 use crate::token::claims::TokenClaims;
 use crate::token::codec::{Checked, TokenCodec};
@@ -466,7 +466,19 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
             let started = self.telemetry.as_ref().map(|_| Instant::now());
             let result = unwind_safe("authentication", self.flow(request, rules)).await;
             if let (Some(telemetry), Some(started)) = (&self.telemetry, started) {
-                record(telemetry, request, rules, &result, started.elapsed());
+                let (reason, proof_check) = match &result {
+                    Ok(Outcome { token: Some(_), .. }) => (Reason::Authenticated, None),
+                    Ok(Outcome { token: None, .. }) => (Reason::Anonymous, None),
+                    Err(error) => (Reason::of(error), error.proof_check()),
+                };
+                let route = request.route().map(|route| route as *const _ as usize);
+                telemetry.record_request(
+                    route,
+                    reason,
+                    rules.refresh,
+                    started.elapsed(),
+                    proof_check,
+                );
             }
             match result {
                 Ok(Outcome { identity, token }) => {
@@ -531,40 +543,6 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
 
     fn rotation(&self) -> Option<&Rotator> {
         self.rotation.as_ref()
-    }
-}
-
-/// Counts a protected request in the metrics: its route and reason, the guard's latency, the DPoP
-/// check that refused it, and a refresh that got through.
-fn record<U>(
-    telemetry: &Telemetry,
-    request: &Request<'_>,
-    rules: &RouteRules,
-    result: &Result<Outcome<U>, JwtError>,
-    elapsed: std::time::Duration,
-) {
-    let reason = match result {
-        Ok(Outcome { token: Some(_), .. }) => Reason::Authenticated,
-        Ok(Outcome { token: None, .. }) => Reason::Anonymous,
-        Err(error) => Reason::of(error),
-    };
-    let route = request.route().map(|route| route as *const _ as usize);
-    telemetry.route_counts(route).count(reason);
-    if reason.accepted() {
-        telemetry.latency_accepted.observe(elapsed);
-        if rules.refresh && reason == Reason::Authenticated {
-            telemetry.count(Event::Refresh);
-        }
-    } else {
-        telemetry.latency_refused.observe(elapsed);
-    }
-    if let Err(JwtError {
-        kind: ErrorKind::InvalidProof(check),
-        ..
-    }) = result
-    {
-        telemetry.dpop_refusals[proof_check_index(*check)]
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

@@ -586,6 +586,16 @@ pub enum Profile {
     Extended,
 }
 
+impl Profile {
+    /// The profile as the settings, the metrics' labels and the audit records write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::FlaskJwt => "flask_jwt",
+            Profile::Extended => "extended",
+        }
+    }
+}
+
 impl Settings {
     /// The defaults of `profile`: [`Settings::default`] for Flask-JWT, and for the extended
     /// profile Flask-JWT-Extended 4.7.1's.

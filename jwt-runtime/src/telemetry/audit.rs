@@ -19,8 +19,8 @@ use rocket::Request;
 use serde::ser::{Serialize, Serializer};
 
 use super::Reason;
-use crate::error::{ErrorKind, JwtError};
-use crate::settings::{AuditLog, Profile, Settings};
+use crate::error::{JwtError, ProofCheck};
+use crate::settings::{AuditLog, Settings};
 
 /// The target of every audit record.
 pub(crate) const TARGET: &str = "jwt::audit";
@@ -40,11 +40,10 @@ impl Audit {
             AuditLog::Text => false,
             AuditLog::Json => true,
         };
-        let profile = match settings.profile {
-            Profile::FlaskJwt => "flask_jwt",
-            Profile::Extended => "extended",
-        };
-        Some(Audit { json, profile })
+        Some(Audit {
+            json,
+            profile: settings.profile.as_str(),
+        })
     }
 
     /// A protected request (or a login's DPoP proof) refused: the metrics' reason, and the DPoP
@@ -151,10 +150,7 @@ impl Audit {
 
 /// A refusal's fields: the metrics' reason of `error`, and the DPoP check that failed.
 fn refusal(error: &JwtError) -> Fields<'static> {
-    let check = match error.kind {
-        ErrorKind::InvalidProof(check) => Some(check.label()),
-        _ => None,
-    };
+    let check = error.proof_check().map(ProofCheck::label);
     let reason = Some(Reason::of(error).as_str());
     Fields {
         reason,
@@ -300,7 +296,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::error::{Check, ProofCheck};
+    use crate::error::{Check, ErrorKind, ProofCheck};
 
     /// One record a test wrote.
     struct Captured {

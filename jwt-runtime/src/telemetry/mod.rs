@@ -24,7 +24,7 @@ use std::sync::OnceLock;
 
 pub(crate) use audit::Audit;
 pub(crate) use histogram::Histogram;
-pub(crate) use reason::{proof_check_index, Event, Reason};
+pub(crate) use reason::{Event, Reason};
 pub(crate) use routes::{RouteCounts, RouteTable};
 
 /// The counters of one application.
@@ -69,6 +69,47 @@ impl Telemetry {
         route
             .and_then(|route| self.routes.get()?.counts(route))
             .unwrap_or(&self.unrouted)
+    }
+
+    /// Every count of requests that happened: the route's method and URI template (empty for
+    /// requests served before liftoff), the reason, and how many.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn requests(&self) -> impl Iterator<Item = (&str, &str, Reason, u64)> {
+        let rows = self.routes().map(RouteTable::rows).unwrap_or(&[]);
+        rows.iter()
+            .map(|row| (row.method.as_str(), row.uri.as_str(), &row.counts))
+            .chain([("", "", &self.unrouted)])
+            .flat_map(|(method, uri, counts)| {
+                Reason::ALL
+                    .into_iter()
+                    .map(move |reason| (method, uri, reason, counts.get(reason)))
+            })
+            .filter(|(.., count)| *count > 0)
+    }
+
+    /// Counts one protected request: its route (its address while Rocket serves) and reason,
+    /// the guard's `elapsed` time, a refresh that got through, and the DPoP check that refused
+    /// it.
+    pub(crate) fn record_request(
+        &self,
+        route: Option<usize>,
+        reason: Reason,
+        refresh: bool,
+        elapsed: std::time::Duration,
+        proof_check: Option<crate::error::ProofCheck>,
+    ) {
+        self.route_counts(route).count(reason);
+        if reason.accepted() {
+            self.latency_accepted.observe(elapsed);
+            if refresh && reason == Reason::Authenticated {
+                self.count(Event::Refresh);
+            }
+        } else {
+            self.latency_refused.observe(elapsed);
+        }
+        if let Some(check) = proof_check {
+            self.dpop_refusals[reason::proof_check_index(check)].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Counts one `event`.
