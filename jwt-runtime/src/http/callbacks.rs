@@ -102,10 +102,30 @@ impl<U> IdentityLookup<U> {
         claim: &str,
     ) -> Result<Option<U>, JwtError> {
         match self {
-            IdentityLookup::Sync(f) => Ok(f(claims.payload())),
-            IdentityLookup::SyncClaim(f) => claim_value(claims, claim).map(f),
             IdentityLookup::AsyncClaim(f) => Ok(f(claim_value(claims, claim)?.clone()).await),
             IdentityLookup::Async(f) => Ok(f(claims.to_payload()).await),
+            IdentityLookup::Sync(_) | IdentityLookup::SyncClaim(_) => self.call_now(claims, claim),
+        }
+    }
+
+    /// Whether the callback answers without awaiting: [`call_now`](Self::call_now) answers.
+    pub(crate) fn is_sync(&self) -> bool {
+        matches!(self, IdentityLookup::Sync(_) | IdentityLookup::SyncClaim(_))
+    }
+
+    /// [`call`](Self::call) for a sync callback ([`is_sync`](Self::is_sync)); an async one is a
+    /// mistake of the caller's, answered as an internal error.
+    pub(crate) fn call_now(
+        &self,
+        claims: &TokenClaims,
+        claim: &str,
+    ) -> Result<Option<U>, JwtError> {
+        match self {
+            IdentityLookup::Sync(f) => Ok(f(claims.payload())),
+            IdentityLookup::SyncClaim(f) => claim_value(claims, claim).map(f),
+            IdentityLookup::Async(_) | IdentityLookup::AsyncClaim(_) => Err(JwtError::internal(
+                "an async identity callback was called without awaiting it",
+            )),
         }
     }
 }

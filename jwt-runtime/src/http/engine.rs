@@ -6,6 +6,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use futures_util::future::{ready, Either, Ready};
 use futures_util::FutureExt as _;
 
 use rocket::http::{Method, Status};
@@ -19,7 +20,7 @@ use crate::claims::{claim_text, now, Payload};
 use crate::dpop::DpopVerifier;
 use crate::error::{ErrorKind, JwtError, JwtResponse};
 use crate::http::answer;
-use crate::http::callbacks::{BoxFuture, Callbacks, DecodeFn};
+use crate::http::callbacks::{BoxFuture, Callbacks, DecodeFn, IdentityLookup};
 use crate::http::dpop;
 use crate::http::identity::{Authenticated, Identity};
 use crate::http::issue;
@@ -40,15 +41,21 @@ use std::time::Instant;
 /// [`JwtManager`](crate::extended::JwtManager)) reach the engine through.
 pub(crate) struct Registered(pub(crate) Arc<dyn Authenticator>);
 
+/// An authentication's answer: decided at once, or a future that may wait (for a key set, the
+/// revocation store, an async callback). Either way, awaited like a future.
+pub(crate) type Authentication<'r> =
+    Either<Ready<Result<Authenticated, JwtError>>, BoxFuture<'r, Result<Authenticated, JwtError>>>;
+
 /// What the request guard needs, without the identity type.
 pub(crate) trait Authenticator: Send + Sync + 'static {
     /// Finds, decodes and validates the request's token as `rules` demand, then looks up the
-    /// identity. A request that needs no I/O is decided when the future is first polled.
+    /// identity. Where no step of the flow can wait (see [`Engine::decides_now`]) the request is
+    /// decided before this returns, without a future; otherwise the answer is a boxed future.
     fn authenticate<'r>(
         &'r self,
         request: &'r Request<'_>,
         rules: &'static RouteRules,
-    ) -> BoxFuture<'r, Result<Authenticated, JwtError>>;
+    ) -> Authentication<'r>;
 
     /// Turns an error into the response the profile's error callbacks build. A missing token
     /// gets, in the Flask-JWT profile, the `WWW-Authenticate` challenge for `realm` (the default
@@ -100,6 +107,10 @@ pub(crate) struct Engine<U> {
     pub(crate) telemetry: Option<Arc<Telemetry>>,
     /// The audit records, when `audit_log` is on.
     pub(crate) audit: Option<Audit>,
+    /// Whether the steps every route takes have nothing to wait for: keys that are never
+    /// fetched, no decode callback, no revocation check, no token verification callback, a sync
+    /// identity callback or none (see [`decides_now`](Engine::decides_now)).
+    steps_without_waits: bool,
 }
 
 impl<U> Engine<U> {
@@ -113,7 +124,16 @@ impl<U> Engine<U> {
         audit: Option<Audit>,
     ) -> Self {
         let identity_claim = Arc::from(verifier.settings().identity_claim.as_str());
+        let steps_without_waits = verifier.validates_now()
+            && callbacks.decode.is_none()
+            && revocation.is_none()
+            && callbacks.loaders.token_verification.is_none()
+            && callbacks
+                .identity
+                .as_ref()
+                .is_none_or(IdentityLookup::is_sync);
         Engine {
+            steps_without_waits,
             verifier,
             callbacks,
             identity_claim,
@@ -163,24 +183,12 @@ impl<U: Send + Sync + 'static> Engine<U> {
         rules: &'static RouteRules,
     ) -> Result<Outcome<U>, JwtError> {
         let settings = self.codec().settings();
-        if settings.profile == Profile::Extended && request.method() == Method::Options {
-            // Flask-JWT-Extended's exempt method: CORS preflights are not authenticated.
+        let Some(found) = self.found(request, rules)? else {
             return Ok(Outcome::anonymous());
-        }
-        let found = match self.token(request, rules) {
-            Ok(found) => found,
-            Err(error) if rules.optional && error.kind == ErrorKind::MissingToken => {
-                return Ok(Outcome::anonymous())
-            }
-            Err(error) => return Err(error),
         };
         let now = now();
-        let token = self
-            .verify(&found.token, rules, now)
-            .await
-            .inspect(|checked| self.count_cache(checked))
-            .and_then(|checked| self.admit(checked, &found, rules, now))
-            .map_err(|error| self.with_parts(error, &found))?;
+        let checked = self.verify(&found.token, rules, now).await;
+        let token = self.admitted(checked, &found, rules, now)?;
         let mode = rules.dpop_mode(settings);
         // Boxed: the request's future stays small on routes without DPoP.
         let proof = match mode.is_on() {
@@ -223,6 +231,111 @@ impl<U: Send + Sync + 'static> Engine<U> {
             Box::pin(rotation.rotate(request, token, create)).await?;
         }
         Ok(outcome)
+    }
+
+    /// Whether the flow has nothing to wait for on a route of `rules`: the steps every route
+    /// takes have none (`steps_without_waits`), the route takes no DPoP proof (whose replay
+    /// check may ask a store) and rotates no refresh token.
+    fn decides_now(&self, rules: &'static RouteRules) -> bool {
+        self.steps_without_waits
+            && !rules.dpop_mode(self.codec().settings()).is_on()
+            && !(rules.refresh && self.rotation.is_some())
+    }
+
+    /// [`flow`](Self::flow) where it has nothing to wait for ([`decides_now`](Self::decides_now)):
+    /// the same steps, those that are off left out, without a future.
+    fn flow_now(
+        &self,
+        request: &Request<'_>,
+        rules: &'static RouteRules,
+    ) -> Result<Outcome<U>, JwtError> {
+        let Some(found) = self.found(request, rules)? else {
+            return Ok(Outcome::anonymous());
+        };
+        let now = now();
+        let checked = self
+            .verifier
+            .checked_now(&found.token, rules.authorities, now);
+        let token = self.admitted(checked, &found, rules, now)?;
+        let identity = match &self.callbacks.identity {
+            Some(lookup) => lookup.call_now(&token.claims, &self.settings().identity_claim),
+            None => Ok(None),
+        };
+        self.conclude_identity(identity, token)
+    }
+
+    /// The request's token, or `None` where the request goes without one: Flask-JWT-Extended's
+    /// exempt method (CORS preflights), an optional route's request without a token.
+    fn found<'r>(
+        &self,
+        request: &'r Request<'_>,
+        rules: &'static RouteRules,
+    ) -> Result<Option<Found<'r>>, JwtError> {
+        if self.settings().profile == Profile::Extended && request.method() == Method::Options {
+            return Ok(None);
+        }
+        match self.token(request, rules) {
+            Ok(found) => Ok(Some(found)),
+            Err(error) if rules.optional && error.kind == ErrorKind::MissingToken => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The verified token, admitted by the route's requirements (an expired token's error
+    /// carries its parts for the expired-token callback).
+    fn admitted(
+        &self,
+        checked: Result<Checked, JwtError>,
+        found: &Found<'_>,
+        rules: &'static RouteRules,
+        now: i64,
+    ) -> Result<VerifiedToken, JwtError> {
+        checked
+            .inspect(|checked| self.count_cache(checked))
+            .and_then(|checked| self.admit(checked, found, rules, now))
+            .map_err(|error| self.with_parts(error, found))
+    }
+
+    /// The end of every authentication: the metrics' and audit's records, the refusal's log
+    /// line, and the identity type-erased.
+    fn settle(
+        &self,
+        request: &Request<'_>,
+        rules: &'static RouteRules,
+        started: Option<Instant>,
+        result: Result<Outcome<U>, JwtError>,
+    ) -> Result<Authenticated, JwtError> {
+        if let (Some(telemetry), Some(started)) = (&self.telemetry, started) {
+            let (reason, proof_check) = match &result {
+                Ok(Outcome { token: Some(_), .. }) => (Reason::Authenticated, None),
+                Ok(Outcome { token: None, .. }) => (Reason::Anonymous, None),
+                Err(error) => (Reason::of(error), error.proof_check()),
+            };
+            let route = request.route().map(|route| route as *const _ as usize);
+            telemetry.record_request(route, reason, rules.refresh, started.elapsed(), proof_check);
+        }
+        match result {
+            Ok(Outcome { identity, token }) => {
+                if let (Some(audit), true, Some(token)) = (&self.audit, rules.refresh, &token) {
+                    audit.refresh(request, token.identity().map(claim_text).as_deref());
+                }
+                Ok(Authenticated {
+                    identity: identity.map(Identity::new),
+                    token,
+                })
+            }
+            Err(error) => {
+                log::info!(
+                    "jwt: {} {}: {error}",
+                    request.method(),
+                    request.uri().path()
+                );
+                if let Some(audit) = &self.audit {
+                    audit.refusal(request, &error);
+                }
+                Err(error)
+            }
+        }
     }
 
     /// Counts a verified-token cache hit or miss, when metrics are on.
@@ -461,48 +574,18 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
         &'r self,
         request: &'r Request<'_>,
         rules: &'static RouteRules,
-    ) -> BoxFuture<'r, Result<Authenticated, JwtError>> {
-        Box::pin(async move {
-            let started = self.telemetry.as_ref().map(|_| Instant::now());
+    ) -> Authentication<'r> {
+        let started = self.telemetry.as_ref().map(|_| Instant::now());
+        if self.decides_now(rules) {
+            let result =
+                std::panic::catch_unwind(AssertUnwindSafe(|| self.flow_now(request, rules)))
+                    .unwrap_or_else(|_| Err(panicked("authentication")));
+            return Either::Left(ready(self.settle(request, rules, started, result)));
+        }
+        Either::Right(Box::pin(async move {
             let result = unwind_safe("authentication", self.flow(request, rules)).await;
-            if let (Some(telemetry), Some(started)) = (&self.telemetry, started) {
-                let (reason, proof_check) = match &result {
-                    Ok(Outcome { token: Some(_), .. }) => (Reason::Authenticated, None),
-                    Ok(Outcome { token: None, .. }) => (Reason::Anonymous, None),
-                    Err(error) => (Reason::of(error), error.proof_check()),
-                };
-                let route = request.route().map(|route| route as *const _ as usize);
-                telemetry.record_request(
-                    route,
-                    reason,
-                    rules.refresh,
-                    started.elapsed(),
-                    proof_check,
-                );
-            }
-            match result {
-                Ok(Outcome { identity, token }) => {
-                    if let (Some(audit), true, Some(token)) = (&self.audit, rules.refresh, &token) {
-                        audit.refresh(request, token.identity().map(claim_text).as_deref());
-                    }
-                    Ok(Authenticated {
-                        identity: identity.map(Identity::new),
-                        token,
-                    })
-                }
-                Err(error) => {
-                    log::info!(
-                        "jwt: {} {}: {error}",
-                        request.method(),
-                        request.uri().path()
-                    );
-                    if let Some(audit) = &self.audit {
-                        audit.refusal(request, &error);
-                    }
-                    Err(error)
-                }
-            }
-        })
+            self.settle(request, rules, started, result)
+        }))
     }
 
     fn respond(&self, error: JwtError, realm: Option<&str>, dpop: Option<DpopMode>) -> JwtResponse {
@@ -681,11 +764,11 @@ mod tests {
         engine.as_ref()
     }
 
-    /// The one flow decides a request that needs no I/O when first polled (static keys, a sync
-    /// identity callback), from the pipeline and from the verified-token cache alike; a refusal
-    /// too.
+    /// Where no step can wait (static keys, a sync identity callback), the flow decides before
+    /// `authenticate` returns, without a future: from the pipeline and from the verified-token
+    /// cache alike; a refusal too.
     #[rocket::async_test]
-    async fn a_request_without_io_is_decided_in_one_poll() {
+    async fn a_request_without_io_is_decided_without_a_future() {
         let client = client(
             builder().identity_handler(|payload| payload.get("identity").and_then(Value::as_i64)),
         )
@@ -695,12 +778,16 @@ mod tests {
             .get("/")
             .header(Header::new("Authorization", format!("JWT {}", token(7))));
         for round in ["pipeline", "cache"] {
-            let decided = engine(&client).authenticate(&request, rules).now_or_never();
-            assert_eq!(identity(decided.expect(round).expect("accepted")), Some(7));
+            let Either::Left(decided) = engine(&client).authenticate(&request, rules) else {
+                panic!("{round}: a future");
+            };
+            assert_eq!(identity(decided.into_inner().expect("accepted")), Some(7));
         }
         let refused = client.get("/");
-        let decided = engine(&client).authenticate(&refused, rules).now_or_never();
-        match decided.expect("decided") {
+        let Either::Left(decided) = engine(&client).authenticate(&refused, rules) else {
+            panic!("a refusal: a future");
+        };
+        match decided.into_inner() {
             Ok(_) => panic!("a request without a token was accepted"),
             Err(error) => assert_eq!(error.kind, ErrorKind::MissingToken),
         }
@@ -720,6 +807,7 @@ mod tests {
             .get("/")
             .header(Header::new("Authorization", format!("JWT {}", token(9))));
         let mut pending = engine(&client).authenticate(&request, rules);
+        assert!(matches!(pending, Either::Right(_)), "a future");
         assert!(
             (&mut pending).now_or_never().is_none(),
             "waits for the callback"

@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use futures_util::FutureExt as _;
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use serde_json::Value;
 
@@ -21,7 +20,7 @@ use crate::settings::{Settings, SettingsError};
 use crate::token::cache::{Verified, VerifiedTokens};
 use crate::token::claim_checks;
 use crate::token::claims::TokenClaims;
-use crate::token::validate::{self, validity, Fetch, KeySource, Policy, Stop};
+use crate::token::validate::{self, validity, KeySource, Policy, Stop, Validated};
 
 /// A token's claims and header once it passed the pipeline, shared with the verified-token cache.
 #[derive(Debug, Clone)]
@@ -216,11 +215,7 @@ impl TokenCodec {
     /// [`decode`](Self::decode), fetching the JWKS when the token's key is not held or the key
     /// set expired.
     pub async fn verify(&self, token: &str) -> Result<Payload, JwtError> {
-        Ok(self
-            .verify_shared(token, Fetch::Allowed)
-            .await?
-            .claims
-            .to_payload())
+        Ok(self.verify_shared(token).await?.claims.to_payload())
     }
 
     /// [`decode`](Self::decode), sharing the claims and header with the verified-token cache.
@@ -233,47 +228,55 @@ impl TokenCodec {
     }
 
     /// The verified-token cache, then the pipeline; the request path uses this.
-    async fn verify_shared(&self, token: &str, fetch: Fetch) -> Result<Checked, JwtError> {
+    async fn verify_shared(&self, token: &str) -> Result<Checked, JwtError> {
         let now = now();
         match self.cached(token, now)? {
             Some(claims) => Ok(claims),
-            None => self.validate(token, fetch, now).await,
+            None => self.validate(token, now).await,
         }
     }
 
-    /// The pipeline without awaiting anything, for a token not in the verified-token cache: with
-    /// static keys, the whole validation; with a JWKS, only keys already held are used.
+    /// The pipeline without a future, for a token not in the verified-token cache: with static
+    /// keys or a key ring, the whole validation; with a JWKS, only keys already held are used.
     pub(crate) fn validate_now(&self, token: &str, now: i64) -> Result<Checked, JwtError> {
-        // Without fetching, no step awaits anything: the future is ready when first polled.
-        self.run(token, Fetch::CachedOnly, now)
-            .now_or_never()
-            .unwrap_or_else(|| Err(JwtError::internal("token validation did not complete")))
+        let generation = self.keys.generation();
+        let validated = validate::run_now(&self.rules, &self.keys, token, now, &mut Stop);
+        self.conclude(token, generation, validated)
+    }
+
+    /// Whether [`validate_now`](Self::validate_now) decides for every token: its keys are never
+    /// fetched.
+    pub(crate) fn validates_now(&self) -> bool {
+        self.keys.is_local()
     }
 
     /// The pipeline for a token not in the verified-token cache, then the cache for a token that
-    /// passed. With static keys (or `Fetch::CachedOnly`) it runs without awaiting; with a JWKS
-    /// the pipeline, which may wait for a fetch, runs in a future of its own, so that a request's
+    /// passed. With keys that are never fetched it runs without awaiting; with a JWKS the
+    /// pipeline, which may wait for a fetch, runs in a future of its own, so that a request's
     /// future stays small on the paths that never fetch.
-    pub(crate) async fn validate(
-        &self,
-        token: &str,
-        fetch: Fetch,
-        now: i64,
-    ) -> Result<Checked, JwtError> {
-        match (&self.keys, fetch) {
-            (KeySource::Static(_) | KeySource::Ring { .. }, _) | (_, Fetch::CachedOnly) => {
-                self.validate_now(token, now)
-            }
-            (KeySource::Jwks(_), Fetch::Allowed) => Box::pin(self.run(token, fetch, now)).await,
+    pub(crate) async fn validate(&self, token: &str, now: i64) -> Result<Checked, JwtError> {
+        match self.validates_now() {
+            true => self.validate_now(token, now),
+            false => Box::pin(self.run(token, now)).await,
         }
     }
 
-    /// The pipeline and the claim requirements of every route, then the verified-token cache
-    /// for a token that passed both.
-    async fn run(&self, token: &str, fetch: Fetch, now: i64) -> Result<Checked, JwtError> {
+    /// The pipeline, fetching keys as needed, and [`conclude`](Self::conclude).
+    async fn run(&self, token: &str, now: i64) -> Result<Checked, JwtError> {
         let generation = self.keys.generation();
-        let validated = validate::run(&self.rules, &self.keys, token, fetch, now, &mut Stop)
-            .await?
+        let validated = validate::run(&self.rules, &self.keys, token, now, &mut Stop).await;
+        self.conclude(token, generation, validated)
+    }
+
+    /// After the pipeline: the claim requirements of every route, then the verified-token cache
+    /// for a token that passed both (`generation`: the key set's when the pipeline began).
+    fn conclude(
+        &self,
+        token: &str,
+        generation: u64,
+        validated: Result<Option<Validated>, JwtError>,
+    ) -> Result<Checked, JwtError> {
+        let validated = validated?
             .ok_or_else(|| JwtError::internal("token validation ended without a result"))?;
         // The claim requirements of every route, before the cache: a hit needs them no more.
         claim_checks::check(&validated.claims, &self.settings)?;

@@ -16,7 +16,7 @@ use crate::settings::Settings;
 use crate::token::claim_checks;
 use crate::token::claims::TokenClaims;
 use crate::token::codec::TokenCodec;
-use crate::token::validate::{self, Fetch, Recorder};
+use crate::token::validate::{self, Recorder};
 
 /// What one check concluded.
 #[derive(Debug, Clone)]
@@ -133,7 +133,7 @@ impl TokenCodec {
             claims: None,
         };
         let (rules, keys) = self.parts();
-        let outcome = validate::run(rules, keys, token, Fetch::Allowed, now(), &mut collect).await;
+        let outcome = validate::run(rules, keys, token, now(), &mut collect).await;
         if let Err(error) = outcome {
             // A recorder that goes on never ends the run early; keep the error if it did.
             collect.first_failure.get_or_insert(error);

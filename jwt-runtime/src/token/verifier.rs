@@ -10,7 +10,6 @@ use crate::settings::{Settings, SettingsError};
 use crate::token::authorities::{self, Authorities};
 use crate::token::codec::{Checked, TokenCodec};
 use crate::token::inspect::Inspection;
-use crate::token::validate::Fetch;
 
 /// The resolved token validation of an application's settings.
 ///
@@ -146,8 +145,37 @@ impl Verifier {
         // One await point, so that the request's future stays small.
         match self.cached(token, allowed, now)? {
             Cached::Hit(hit) => Ok(hit),
-            Cached::Miss(codec) => codec.validate(token, Fetch::Allowed, now).await,
+            Cached::Miss(codec) => codec.validate(token, now).await,
         }
+    }
+
+    /// [`checked`](Self::checked) without a future, where every codec validates without fetching
+    /// ([`validates_now`](Self::validates_now)); with a JWKS, only the keys it holds are used.
+    pub(crate) fn checked_now(
+        &self,
+        token: &str,
+        allowed: &[&str],
+        now: i64,
+    ) -> Result<Checked, JwtError> {
+        match self.cached(token, allowed, now)? {
+            Cached::Hit(hit) => Ok(hit),
+            Cached::Miss(codec) => codec.validate_now(token, now),
+        }
+    }
+
+    /// Whether every codec's keys are never fetched (the settings' keys, a key ring): then
+    /// [`checked_now`](Self::checked_now) decides every token as [`checked`](Self::checked) does.
+    pub(crate) fn validates_now(&self) -> bool {
+        self.codecs_iter().all(TokenCodec::validates_now)
+    }
+
+    /// The one codec, or every trusted authority's.
+    fn codecs_iter(&self) -> impl Iterator<Item = &TokenCodec> {
+        let authorities = self
+            .authorities
+            .iter()
+            .flat_map(|authorities| authorities.codecs().map(|(_, codec)| codec));
+        std::iter::once(&self.codec).chain(authorities)
     }
 
     /// `token` from a verified-token cache, or the codec that validates it.

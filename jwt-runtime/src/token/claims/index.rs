@@ -1,8 +1,9 @@
 //! The index pass over a token's claims: each member's name and value as spans of the JSON text,
 //! found in one scan of its bytes. It takes only what it can vouch for (the JSON grammar, names
 //! without escapes, no repeated member, values that [`Value`](serde_json::Value) parses) and gives
-//! up on anything else, which the reference parse then decides. Arrays, objects and the rare
-//! values whose parse could fail (escapes, exponents, hundreds of digits) are read by serde_json.
+//! up on anything else, which the reference parse then decides. Arrays and objects have their
+//! grammar checked here too; the rare values whose parse could fail (escapes, exponents,
+//! hundreds of digits), anywhere in a member's value, have it read by serde_json.
 
 use std::ops::Range;
 
@@ -81,25 +82,67 @@ fn plain_string(bytes: &[u8], at: usize) -> Option<Range<usize>> {
 
 /// The span of the value at `at`.
 fn value(json: &str, at: usize) -> Option<Range<usize>> {
-    let bytes = json.as_bytes();
-    let (end, read_by_serde) = match bytes.get(at)? {
-        b'"' => match plain_string(bytes, at) {
-            Some(content) => (content.end + 1, false),
-            None => (string_end(bytes, at)?, true),
-        },
-        b'-' | b'0'..=b'9' => number_end(bytes, at)?,
-        b't' => (literal_end(bytes, at, b"true")?, false),
-        b'f' => (literal_end(bytes, at, b"false")?, false),
-        b'n' => (literal_end(bytes, at, b"null")?, false),
-        b'[' | b'{' => (nested_end(bytes, at)?, true),
-        _ => return None,
-    };
+    let (end, read_by_serde) = element(json.as_bytes(), at, 0)?;
     if read_by_serde {
         let mut reader = serde_json::Deserializer::from_str(&json[at..end]);
         Within(MAX_DEPTH).deserialize(&mut reader).ok()?;
         reader.end().ok()?;
     }
     Some(at..end)
+}
+
+/// The index after the value at `at` (inside `depth` arrays and objects), its grammar checked,
+/// and whether serde_json must read it to vouch for it: a string with escapes, a number with an
+/// exponent or hundreds of digits, anywhere in it. `None` at a syntax error, or nested deeper
+/// than [`MAX_DEPTH`].
+fn element(bytes: &[u8], at: usize, depth: u8) -> Option<(usize, bool)> {
+    match bytes.get(at)? {
+        b'"' => string(bytes, at),
+        b'-' | b'0'..=b'9' => number_end(bytes, at),
+        b't' => Some((literal_end(bytes, at, b"true")?, false)),
+        b'f' => Some((literal_end(bytes, at, b"false")?, false)),
+        b'n' => Some((literal_end(bytes, at, b"null")?, false)),
+        b'[' | b'{' => nested_end(bytes, at, depth),
+        _ => None,
+    }
+}
+
+/// The index after the string at `at`, and whether it has escapes (which serde_json checks).
+fn string(bytes: &[u8], at: usize) -> Option<(usize, bool)> {
+    match plain_string(bytes, at) {
+        Some(content) => Some((content.end + 1, false)),
+        None => Some((string_end(bytes, at)?, true)),
+    }
+}
+
+/// The index after the array or object at `at`, as [`element`] says. Repeated names inside are
+/// fine: [`Value`](serde_json::Value) keeps the last, and only the claims' own are refused.
+fn nested_end(bytes: &[u8], at: usize, depth: u8) -> Option<(usize, bool)> {
+    let depth = depth.checked_add(1).filter(|&depth| depth <= MAX_DEPTH)?;
+    let (close, object) = match bytes[at] {
+        b'[' => (b']', false),
+        _ => (b'}', true),
+    };
+    let mut at = whitespace(bytes, at + 1);
+    if bytes.get(at) == Some(&close) {
+        return Some((at + 1, false));
+    }
+    let mut read_by_serde = false;
+    loop {
+        if object {
+            let (end, escaped) = string(bytes, at)?;
+            read_by_serde |= escaped;
+            at = whitespace(bytes, after(bytes, whitespace(bytes, end), b':')?);
+        }
+        let (end, by_serde) = element(bytes, at, depth)?;
+        read_by_serde |= by_serde;
+        at = whitespace(bytes, end);
+        match *bytes.get(at)? {
+            b',' => at = whitespace(bytes, at + 1),
+            byte if byte == close => return Some((at + 1, read_by_serde)),
+            _ => return None,
+        }
+    }
 }
 
 /// The index after the string at `at`, escapes skipped (not checked); `None` at a control
@@ -158,30 +201,6 @@ fn literal_end(bytes: &[u8], at: usize, literal: &[u8]) -> Option<usize> {
     bytes[at..]
         .starts_with(literal)
         .then_some(at + literal.len())
-}
-
-/// The index after the array or object at `at`: where its brackets balance, strings skipped.
-/// What is inside is left to serde_json.
-fn nested_end(bytes: &[u8], at: usize) -> Option<usize> {
-    let mut depth = 0u8;
-    let mut i = at;
-    loop {
-        match *bytes.get(i)? {
-            b'[' | b'{' => depth = depth.checked_add(1).filter(|&d| d <= MAX_DEPTH)?,
-            b']' | b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i + 1);
-                }
-            }
-            b'"' => {
-                i = string_end(bytes, i)?;
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
 }
 
 /// Any JSON value, read as [`Value`](serde_json::Value) reads it (numbers in range, escapes

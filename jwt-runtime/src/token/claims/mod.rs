@@ -88,7 +88,7 @@ impl TokenClaims {
     fn member(&self, name: &str) -> Option<(&Member, &str)> {
         self.members
             .iter()
-            .find(|member| self.json[member.span.name.clone()] == *name)
+            .find(|member| self.json.as_bytes()[member.span.name.clone()] == *name.as_bytes())
             .map(|member| (member, &self.json[member.span.value.clone()]))
     }
 
@@ -385,6 +385,11 @@ mod tests {
         "{\"a\":{\"a\":1,\"a\":2}}",
         "[\"]\"]",
         "true",
+        "{\"\\ud800\": 1}",
+        "{\"\\x\": [true]}",
+        "[\"\\ud800\"]",
+        "{\"k\" 1}",
+        "[1 2]",
     ];
 
     proptest::proptest! {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use jsonwebtoken::Algorithm;
 
 use super::authority::key_error;
-use super::Fetch;
 use crate::claims::now;
 use crate::error::JwtError;
 use crate::jwks::{Jwks, JwksError};
@@ -34,13 +33,34 @@ pub(crate) enum KeySource {
 }
 
 impl KeySource {
-    /// The key bound to `algorithm` (and `kid`, for a JWKS). With [`Fetch::Allowed`], a JWKS is
-    /// refetched when it expired or does not hold `kid`; otherwise only held keys are used.
+    /// The key bound to `algorithm` (and `kid`, for a JWKS). A JWKS is refetched when it expired
+    /// or does not hold `kid`; other keys are [`held`](Self::held).
     pub(crate) async fn resolve(
         &self,
         kid: Option<&str>,
         algorithm: Algorithm,
-        fetch: Fetch,
+    ) -> Result<KeyRef<'_>, JwtError> {
+        match self {
+            // The lookup may fetch: its (large) future is boxed.
+            KeySource::Jwks(jwks) => Box::pin(jwks.key(kid, algorithm))
+                .await
+                .map(KeyRef::Shared)
+                .map_err(key_error),
+            _ => self.held(kid, algorithm),
+        }
+    }
+
+    /// Whether [`held`](Self::held) decides for every token: the keys are the settings' or the
+    /// key ring's, never fetched.
+    pub(crate) fn is_local(&self) -> bool {
+        !matches!(self, KeySource::Jwks(_))
+    }
+
+    /// The key bound to `algorithm` (and `kid`) among the keys held now, without fetching.
+    pub(crate) fn held(
+        &self,
+        kid: Option<&str>,
+        algorithm: Algorithm,
     ) -> Result<KeyRef<'_>, JwtError> {
         match self {
             KeySource::Static(keys) => keys
@@ -50,14 +70,10 @@ impl KeySource {
                 .ok_or_else(|| {
                     JwtError::internal("no key is configured for an accepted algorithm")
                 }),
-            KeySource::Jwks(jwks) => match fetch {
-                // The lookup may fetch: its (large) future is boxed, so that the request future
-                // stays small for static keys and cache hits.
-                Fetch::Allowed => Box::pin(jwks.key(kid, algorithm)).await,
-                Fetch::CachedOnly => jwks.cached_lookup(kid, algorithm),
-            }
-            .map(KeyRef::Shared)
-            .map_err(key_error),
+            KeySource::Jwks(jwks) => jwks
+                .cached_lookup(kid, algorithm)
+                .map(KeyRef::Shared)
+                .map_err(key_error),
             KeySource::Ring {
                 ring,
                 static_keys,

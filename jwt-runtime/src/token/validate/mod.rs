@@ -126,45 +126,77 @@ pub(crate) struct Validated {
     pub(crate) dpop_bound: bool,
 }
 
-/// Whether a key may be fetched from the authority during the run (the request path), or only
-/// keys already held are used (`decode`, which does no I/O).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Fetch {
-    Allowed,
-    CachedOnly,
-}
-
 /// Runs the five checks on `token` at time `now`, reporting each to `recorder`.
 ///
 /// With [`Stop`] it returns the claims or the first failure. With a recorder that goes on, it
-/// returns `Ok(None)` where the claims could not be had.
+/// returns `Ok(None)` where the claims could not be had. Its one await is the key lookup, which
+/// fetches only for a JWKS; [`run_now`] is the same steps with the keys held now.
 pub(crate) async fn run<R: Recorder>(
     rules: &Policy,
     keys: &KeySource,
     token: &str,
-    fetch: Fetch,
     now: i64,
     recorder: &mut R,
 ) -> Result<Option<Validated>, JwtError> {
-    const LATER: [Check; 4] = [
-        Check::Signature,
-        Check::ValidityPeriod,
-        Check::Authority,
-        Check::Audience,
-    ];
-    // 1. Well-formed: without a header nothing else can run; without claims, only the signature.
-    let segments = match well_formed::segments(rules, token) {
-        Ok(segments) => segments,
-        Err(error) => {
-            recorder.fail(Check::WellFormed, error)?;
-            for check in LATER {
-                recorder.skip(check, "the token is not well-formed");
-            }
-            return Ok(None);
-        }
+    let Some(started) = start(rules, token, recorder)? else {
+        return Ok(None);
     };
-    recorder.header(&segments.header.fields);
-    let (claim_bytes, signature) = match well_formed::decode(&segments) {
+    let key = match started.algorithm {
+        Some(algorithm) => Some(keys.resolve(started.segments.header.kid(), algorithm).await),
+        None => None,
+    };
+    finish(rules, started, key, now, recorder)
+}
+
+/// [`run`] with the keys held now, and no future: the request path's pipeline when the keys are
+/// never fetched (the settings' keys, the key ring), and `decode`, which does no I/O.
+pub(crate) fn run_now<R: Recorder>(
+    rules: &Policy,
+    keys: &KeySource,
+    token: &str,
+    now: i64,
+    recorder: &mut R,
+) -> Result<Option<Validated>, JwtError> {
+    let Some(started) = start(rules, token, recorder)? else {
+        return Ok(None);
+    };
+    let key = started
+        .algorithm
+        .map(|algorithm| keys.held(started.segments.header.kid(), algorithm));
+    finish(rules, started, key, now, recorder)
+}
+
+/// What the pipeline knows before the key lookup: check 1's segments and decoded bytes, and the
+/// algorithm whose key check 2 needs.
+struct Started<'t> {
+    segments: well_formed::Segments<'t>,
+    claim_bytes: well_formed::ClaimBytes,
+    signature: well_formed::SignatureBytes,
+    /// The token's accepted `alg`, when signatures are checked (a refused one is recorded).
+    algorithm: Option<Algorithm>,
+}
+
+const LATER: [Check; 4] = [
+    Check::Signature,
+    Check::ValidityPeriod,
+    Check::Authority,
+    Check::Audience,
+];
+
+/// Check 1 up to the claims (which wait for the signature), and check 2's algorithm. `None`
+/// when the token is not well-formed and the recorder goes on: nothing else can run.
+fn start<'t, R: Recorder>(
+    rules: &Policy,
+    token: &'t str,
+    recorder: &mut R,
+) -> Result<Option<Started<'t>>, JwtError> {
+    // 1. Well-formed: without a header nothing else can run; without claims, only the signature.
+    let decoded = well_formed::segments(rules, token).and_then(|segments| {
+        recorder.header(&segments.header.fields);
+        let (claim_bytes, signature) = well_formed::decode(&segments)?;
+        Ok((segments, claim_bytes, signature))
+    });
+    let (segments, claim_bytes, signature) = match decoded {
         Ok(decoded) => decoded,
         Err(error) => {
             recorder.fail(Check::WellFormed, error)?;
@@ -174,46 +206,75 @@ pub(crate) async fn run<R: Recorder>(
             return Ok(None);
         }
     };
+    // 2. Signature: the algorithm, whose key is looked up next.
+    let algorithm = match rules.signature {
+        false => {
+            recorder.skip(Check::Signature, "signature checks are turned off");
+            None
+        }
+        true => match signature::algorithm(&rules.accepted, &segments.header) {
+            Ok(algorithm) => Some(algorithm),
+            Err(error) => {
+                recorder.fail(Check::Signature, error)?;
+                None
+            }
+        },
+    };
+    Ok(Some(Started {
+        segments,
+        claim_bytes,
+        signature,
+        algorithm,
+    }))
+}
 
-    // 2. Signature, with the key of the authority (whose absence check 4 reports).
+/// The rest of the five checks, given the key lookup's answer (`None` when no key was looked up).
+fn finish<R: Recorder>(
+    rules: &Policy,
+    started: Started<'_>,
+    key: Option<Result<crate::keys::KeyRef<'_>, JwtError>>,
+    now: i64,
+    recorder: &mut R,
+) -> Result<Option<Validated>, JwtError> {
+    let Started {
+        segments,
+        claim_bytes,
+        signature,
+        algorithm,
+    } = started;
+    // 2, continued: the signature, with the key of the authority (whose absence check 4 reports).
     let mut key_found = None;
     let mut verified = false;
-    if !rules.signature {
-        recorder.skip(Check::Signature, "signature checks are turned off");
-    } else {
-        match signature::algorithm(&rules.accepted, &segments.header) {
-            Err(error) => recorder.fail(Check::Signature, error)?,
-            Ok(algorithm) => match keys.resolve(segments.header.kid(), algorithm, fetch).await {
-                Err(error) => {
-                    let check = error.check().unwrap_or(Check::Authority);
-                    recorder.fail(check, error)?;
-                    if check != Check::Signature {
-                        recorder.fail(
-                            Check::Signature,
-                            JwtError::invalid_token(
-                                Check::Signature,
-                                "no key to verify the signature with",
-                            ),
-                        )?;
-                    }
-                }
-                Ok(key) => {
-                    match signature::verify(&key, segments.message, &signature) {
-                        Ok(()) => {
-                            verified = true;
-                            recorder.pass(Check::Signature, || {
-                                format!(
-                                    "{} signature verified",
-                                    crate::keys::algorithm_name(algorithm)
-                                )
-                            });
-                        }
-                        Err(error) => recorder.fail(Check::Signature, error)?,
-                    }
-                    key_found = Some((key.kid().map(str::to_owned), algorithm));
-                }
-            },
+    match (key, algorithm) {
+        (Some(Err(error)), _) => {
+            let check = error.check().unwrap_or(Check::Authority);
+            recorder.fail(check, error)?;
+            if check != Check::Signature {
+                recorder.fail(
+                    Check::Signature,
+                    JwtError::invalid_token(
+                        Check::Signature,
+                        "no key to verify the signature with",
+                    ),
+                )?;
+            }
         }
+        (Some(Ok(key)), Some(algorithm)) => {
+            match signature::verify(&key, segments.message, &signature) {
+                Ok(()) => {
+                    verified = true;
+                    recorder.pass(Check::Signature, || {
+                        format!(
+                            "{} signature verified",
+                            crate::keys::algorithm_name(algorithm)
+                        )
+                    });
+                }
+                Err(error) => recorder.fail(Check::Signature, error)?,
+            }
+            key_found = Some((key.kid().map(str::to_owned), algorithm));
+        }
+        _ => {}
     }
 
     // 1, continued: the claims, read once the signature vouches for them.
@@ -330,7 +391,6 @@ pub(crate) fn shorten(text: &str) -> String {
 mod tests {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
-    use futures_util::FutureExt as _;
     use jsonwebtoken::EncodingKey;
     use serde_json::{json, Value};
 
@@ -375,16 +435,7 @@ mod tests {
 
         /// The five checks on `token` now: its claims, or the first failure.
         fn run(&self, token: &str) -> Result<Payload, JwtError> {
-            let validated = super::run(
-                &self.rules,
-                &self.keys,
-                token,
-                Fetch::CachedOnly,
-                now(),
-                &mut Stop,
-            )
-            .now_or_never()
-            .expect("with keys from the settings, no check waits")?;
+            let validated = super::run_now(&self.rules, &self.keys, token, now(), &mut Stop)?;
             Ok(validated
                 .expect("Stop ends with the claims or a failure")
                 .claims
