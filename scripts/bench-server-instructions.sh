@@ -13,15 +13,15 @@
 # cache on / off); seed-on-metrics / seed-off-metrics (the same with `metrics` on); ext-off /
 # ext-near / ext-direct (bench_server, Flask-JWT-Extended profile, HS256
 # Bearer header: revocation off; on Redis with the near-cache warm; on Redis without the near-cache,
-# one Redis lookup per request). The ext-near/ext-direct configurations start a redis-server on a
+# one Redis lookup per request); ext-cookie (the same as ext-off, the token in the access cookie of
+# a GET, which needs no CSRF value). The ext-near/ext-direct configurations start a redis-server on a
 # free loopback port. REQUESTS (default 2000) per route and round, ROUNDS (default 2), PORT (18180).
 # KEEP=DIR keeps callgrind's dumps there, for callgrind_annotate --inclusive=yes.
 set -euo pipefail
 # The seed example reads its secret from the environment (a benchmark value, never a real one).
 export JWT_SECRET_KEY="${JWT_SECRET_KEY:-bench-secret-bench-secret-bench-secret}"
 cd "$(dirname "$0")/.."
-command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
-configs="${CONFIGS:-seed-on seed-off ext-off ext-near ext-direct}"
+configs="${CONFIGS:-seed-on seed-off ext-off ext-cookie ext-near ext-direct}"
 requests="${REQUESTS:-2000}"
 rounds="${ROUNDS:-2}"
 port="${PORT:-18180}"
@@ -88,6 +88,7 @@ token() {
             echo "Authorization: JWT $(curl -s -X POST "http://127.0.0.1:$port/auth" \
                 -H 'Content-Type: application/json' -d '{"username": "user1", "password": "abcxyz"}' |
                 sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')" ;;
+        ext-cookie) echo "Cookie: access_token_cookie=$(BENCH_ALG=HS256 BENCH_PROFILE=extended "$examples/bench_server" mint)" ;;
         ext-*) echo "Authorization: Bearer $(BENCH_ALG=HS256 BENCH_PROFILE=extended "$examples/bench_server" mint)" ;;
     esac
 }

@@ -150,7 +150,7 @@ pub(crate) fn resolve(
 fn unverified_issuer(rules: &Policy, token: &str) -> Result<String, JwtError> {
     let segments = well_formed::segments(rules, token)?;
     let (claims, _) = well_formed::decode(&segments)?;
-    match well_formed::claims(&claims, false)?.get("iss") {
+    match well_formed::claims(claims, false)?.get("iss") {
         Some(Value::String(issuer)) => Ok(issuer.clone()),
         _ => Err(JwtError::invalid_token(
             Check::Authority,

@@ -375,7 +375,7 @@ impl TokenCodec {
         };
         let claims = validate::well_formed::decode(&segments)
             .ok()
-            .and_then(|(claims, _)| validate::well_formed::claims(&claims, true).ok())
+            .and_then(|(claims, _)| validate::well_formed::claims(claims, true).ok())
             .map(TokenClaims::into_payload);
         (Some(Payload::clone(&segments.header.fields)), claims)
     }

@@ -8,7 +8,6 @@
 use std::ops::Range;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use smallvec::SmallVec;
 
 /// A member of the claims object: where its name (without the quotes) and its value are.
 pub(super) struct Span {
@@ -26,10 +25,11 @@ const MAX_MEMBERS: usize = 64;
 /// gives up sooner).
 const MAX_DEPTH: u8 = 126;
 
-/// The members of the JSON object `json`, or `None` where the reference parse must decide.
-pub(super) fn members(json: &str) -> Option<SmallVec<[Span; 8]>> {
+/// The members of the JSON object `json`, each as `member` makes it of its [`Span`], or `None`
+/// where the reference parse must decide.
+pub(super) fn members<M: AsRef<Span>>(json: &str, member: impl Fn(Span) -> M) -> Option<Vec<M>> {
     let bytes = json.as_bytes();
-    let mut members: SmallVec<[Span; 8]> = SmallVec::new();
+    let mut members: Vec<M> = Vec::with_capacity(8);
     let mut at = after(bytes, whitespace(bytes, 0), b'{')?;
     at = whitespace(bytes, at);
     if bytes.get(at) == Some(&b'}') {
@@ -39,14 +39,14 @@ pub(super) fn members(json: &str) -> Option<SmallVec<[Span; 8]>> {
         let name = plain_string(bytes, at)?;
         let repeated = members
             .iter()
-            .any(|member| bytes[member.name.clone()] == bytes[name.clone()]);
+            .any(|member| bytes[member.as_ref().name.clone()] == bytes[name.clone()]);
         if repeated || members.len() == MAX_MEMBERS {
             return None;
         }
         at = whitespace(bytes, after(bytes, whitespace(bytes, name.end + 1), b':')?);
         let value = value(json, at)?;
         at = whitespace(bytes, value.end);
-        members.push(Span { name, value });
+        members.push(member(Span { name, value }));
         match bytes.get(at) {
             Some(b',') => at = whitespace(bytes, at + 1),
             Some(b'}') => break,
@@ -274,8 +274,19 @@ impl Within {
 mod tests {
     use super::*;
 
+    impl AsRef<Span> for Span {
+        fn as_ref(&self) -> &Span {
+            self
+        }
+    }
+
+    /// The index pass's spans of `json`.
+    fn index(json: &str) -> Option<Vec<Span>> {
+        members(json, |span| span)
+    }
+
     fn spans(json: &str) -> Option<Vec<(&str, &str)>> {
-        let members = members(json)?;
+        let members = index(json)?;
         Some(
             members
                 .iter()
@@ -328,14 +339,14 @@ mod tests {
             "{\"a\":\"\\ud800\"}",
             "{\"a\":{\"b\":\"\\q\"}}",
         ] {
-            assert!(members(json).is_none(), "{json:?}");
+            assert!(index(json).is_none(), "{json:?}");
         }
         let many: Vec<String> = (0..=MAX_MEMBERS).map(|i| format!("\"m{i}\":{i}")).collect();
-        assert!(members(&format!("{{{}}}", many[..MAX_MEMBERS].join(","))).is_some());
-        assert!(members(&format!("{{{}}}", many.join(","))).is_none());
+        assert!(index(&format!("{{{}}}", many[..MAX_MEMBERS].join(","))).is_some());
+        assert!(index(&format!("{{{}}}", many.join(","))).is_none());
         let nested =
             |levels: usize| format!("{{\"a\":{}{}}}", "[".repeat(levels), "]".repeat(levels));
-        assert!(members(&nested(126)).is_some());
-        assert!(members(&nested(127)).is_none());
+        assert!(index(&nested(126)).is_some());
+        assert!(index(&nested(127)).is_none());
     }
 }

@@ -30,7 +30,7 @@ use reference::UniqueMap;
 pub(crate) struct TokenClaims {
     json: Box<str>,
     /// On the heap: the claims are moved several times on their way to the verified token.
-    members: Box<[Member]>,
+    members: Vec<Member>,
     payload: OnceLock<Arc<Payload>>,
 }
 
@@ -39,15 +39,41 @@ struct Member {
     parsed: OnceLock<Value>,
 }
 
+impl AsRef<Span> for Member {
+    fn as_ref(&self) -> &Span {
+        &self.span
+    }
+}
+
 impl TokenClaims {
     /// The claims of `json`, a JSON object without repeated members, or the reference parse's
     /// error.
-    pub(crate) fn parse(json: &[u8]) -> Result<TokenClaims, serde_json::Error> {
-        if let Some(claims) = TokenClaims::indexed(json) {
-            return Ok(claims);
+    pub(crate) fn parse(json: Vec<u8>) -> Result<TokenClaims, serde_json::Error> {
+        match String::from_utf8(json) {
+            // Whatever the index pass doubts, the reference parse decides (and says why it
+            // refuses).
+            Ok(json) => {
+                TokenClaims::indexed(json).or_else(|json| TokenClaims::parse_whole(json.as_bytes()))
+            }
+            Err(not_utf8) => TokenClaims::parse_whole(not_utf8.as_bytes()),
         }
-        // Whatever the index pass doubts, the reference parse decides (and says why it refuses).
-        TokenClaims::parse_whole(json)
+    }
+
+    /// The index pass over `json`, kept as the claims' text; the text back where the reference
+    /// parse must decide.
+    fn indexed(json: String) -> Result<TokenClaims, String> {
+        let member = |span| Member {
+            span,
+            parsed: OnceLock::new(),
+        };
+        match index::members(&json, member) {
+            Some(members) => Ok(TokenClaims {
+                json: json.into_boxed_str(),
+                members,
+                payload: OnceLock::new(),
+            }),
+            None => Err(json),
+        }
     }
 
     /// The claims of `json` parsed whole at once by the reference parse: for an application that
@@ -58,28 +84,11 @@ impl TokenClaims {
         ))
     }
 
-    /// The index pass, or `None` where the reference parse must decide.
-    fn indexed(json: &[u8]) -> Option<TokenClaims> {
-        let json = std::str::from_utf8(json).ok()?;
-        let members = index::members(json)?
-            .into_iter()
-            .map(|span| Member {
-                span,
-                parsed: OnceLock::new(),
-            })
-            .collect();
-        Some(TokenClaims {
-            json: json.into(),
-            members,
-            payload: OnceLock::new(),
-        })
-    }
-
     /// Claims that are a payload already (a decode callback's): read from it.
     pub(crate) fn from_payload(payload: Payload) -> TokenClaims {
         TokenClaims {
             json: Box::default(),
-            members: Box::default(),
+            members: Vec::new(),
             payload: OnceLock::from(Arc::new(payload)),
         }
     }
@@ -162,7 +171,7 @@ fn value(text: &str) -> Value {
 impl TokenClaims {
     /// The claims of a JSON object, through [`parse`](TokenClaims::parse) (for tests).
     pub(crate) fn of(value: Value) -> TokenClaims {
-        TokenClaims::parse(&serde_json::to_vec(&value).expect("JSON")).expect("a JSON object")
+        TokenClaims::parse(serde_json::to_vec(&value).expect("JSON")).expect("a JSON object")
     }
 }
 
@@ -188,7 +197,7 @@ mod tests {
     use serde_json::json;
 
     fn parsed(json: &str) -> Result<TokenClaims, String> {
-        TokenClaims::parse(json.as_bytes()).map_err(|error| error.to_string())
+        TokenClaims::parse(json.as_bytes().to_vec()).map_err(|error| error.to_string())
     }
 
     #[test]
@@ -232,7 +241,7 @@ mod tests {
             r#"{"big": 123456789012345678901234567890, "f": 0.1, "s": "\"quoted\" \\ \/"}"#,
             "{}",
         ] {
-            assert!(TokenClaims::indexed(json.as_bytes()).is_some(), "{json}");
+            assert!(TokenClaims::indexed(json.to_owned()).is_ok(), "{json}");
             agrees_with_the_reference(json);
         }
     }
@@ -259,7 +268,7 @@ mod tests {
             r#"{"s\u0075b": "escaped name", "text": "caf\u00e9"}"#.to_owned(),
             format!("{{{}}}", many.join(",")),
         ] {
-            assert!(TokenClaims::indexed(json.as_bytes()).is_none(), "{json}");
+            assert!(TokenClaims::indexed(json.to_owned()).is_err(), "{json}");
             agrees_with_the_reference(&json);
         }
     }
@@ -289,7 +298,7 @@ mod tests {
         }
         // As deep as the reference allows: indexed, and the same value.
         let deepest = nested(126);
-        assert!(TokenClaims::indexed(deepest.as_bytes()).is_some());
+        assert!(TokenClaims::indexed(deepest.clone()).is_ok());
         assert_eq!(
             **parsed(&deepest).unwrap().payload(),
             reference(&deepest).unwrap()

@@ -278,7 +278,7 @@ fn finish<R: Recorder>(
     }
 
     // 1, continued: the claims, read once the signature vouches for them.
-    let claims = well_formed::claims(&claim_bytes, rules.whole_claims).and_then(|claims| {
+    let claims = well_formed::claims(claim_bytes, rules.whole_claims).and_then(|claims| {
         well_formed::registered_claim_types(rules.string_claims, &claims)?;
         Ok(claims)
     });

@@ -186,21 +186,23 @@ fn registered_types(fields: &Payload) -> Result<(), JwtError> {
     Ok(())
 }
 
-/// A claims segment, decoded: inline up to 256 bytes.
-pub(crate) type ClaimBytes = SmallVec<[u8; 256]>;
+/// A claims segment, decoded: on the heap, where the claims keep it (their JSON text).
+pub(crate) type ClaimBytes = Vec<u8>;
 
 /// A signature segment, decoded: inline up to 128 bytes.
 pub(crate) type SignatureBytes = SmallVec<[u8; 128]>;
 
 /// The claims and signature segments, decoded from base64url (their content is not read yet).
 ///
-/// Both are held inline when they are small enough, so that decoding the usual token allocates
-/// nothing: claims up to 256 bytes (Flask-JWT's are about 70, Flask-JWT-Extended's access tokens
-/// about 200), signatures up to 128 (HMAC, ES256 and ES384). Larger ones go to the heap: an RSA
-/// signature's check costs a hundred times an allocation.
+/// The claims are decoded straight into the buffer their JSON text stays in (one allocation of
+/// their exact length, never copied); the signature inline up to 128 bytes (HMAC, ES256 and
+/// ES384), larger ones on the heap: an RSA signature's check costs a hundred times an allocation.
 pub(crate) fn decode(segments: &Segments<'_>) -> Result<(ClaimBytes, SignatureBytes), JwtError> {
-    let claims =
-        decode_segment(segments.claims).ok_or_else(|| malformed("Invalid payload padding"))?;
+    let invalid_claims = || malformed("Invalid payload padding");
+    let mut claims = vec![0; decoded_len(segments.claims).ok_or_else(invalid_claims)?];
+    URL_SAFE_NO_PAD
+        .decode_slice(segments.claims, &mut claims)
+        .map_err(|_| invalid_claims())?;
     let signature =
         decode_segment(segments.signature).ok_or_else(|| malformed("Invalid crypto padding"))?;
     Ok((claims, signature))
@@ -209,18 +211,30 @@ pub(crate) fn decode(segments: &Segments<'_>) -> Result<(ClaimBytes, SignatureBy
 /// `segment`, decoded from base64url without padding (inline up to `A`'s length), or `None` if
 /// it is not that.
 fn decode_segment<A: smallvec::Array<Item = u8>>(segment: &str) -> Option<SmallVec<A>> {
-    let mut bytes = SmallVec::<A>::from_elem(0, base64::decoded_len_estimate(segment.len()));
-    let length = URL_SAFE_NO_PAD.decode_slice(segment, &mut bytes).ok()?;
-    bytes.truncate(length);
+    let mut bytes = SmallVec::<A>::from_elem(0, decoded_len(segment)?);
+    URL_SAFE_NO_PAD.decode_slice(segment, &mut bytes).ok()?;
     Some(bytes)
+}
+
+/// The length of base64url text of `segment`'s length once decoded (without padding, three bytes
+/// per four characters and one or two for a rest of two or three), or `None` for a length no
+/// such text has.
+fn decoded_len(segment: &str) -> Option<usize> {
+    let whole = segment.len() / 4 * 3;
+    match segment.len() % 4 {
+        0 => Some(whole),
+        2 => Some(whole + 1),
+        3 => Some(whole + 2),
+        _ => None,
+    }
 }
 
 /// The claims: a JSON object without repeated members, with a string `sub` if any.
 /// `whole`: parsed at once into a payload (see [`Policy::whole_claims`]).
-pub(crate) fn claims(bytes: &[u8], whole: bool) -> Result<TokenClaims, JwtError> {
+pub(crate) fn claims(bytes: ClaimBytes, whole: bool) -> Result<TokenClaims, JwtError> {
     let parsed = match whole {
         false => TokenClaims::parse(bytes),
-        true => TokenClaims::parse_whole(bytes),
+        true => TokenClaims::parse_whole(&bytes),
     };
     let claims = parsed.map_err(|e| malformed(json_error("Invalid payload string", &e)))?;
     if claims.is_string("sub") == Some(false) {
@@ -516,7 +530,7 @@ mod tests {
             let claims_of = |json: &str| {
                 let token = format!("{}.{}.", encoded(r#"{"alg":"HS256"}"#), encoded(json));
                 claims(
-                    &decode(&segments(&rules, &token).unwrap()).unwrap().0,
+                    decode(&segments(&rules, &token).unwrap()).unwrap().0,
                     whole,
                 )
             };
