@@ -22,13 +22,18 @@
 #   ROUNDS=5 DURATION=10 bash scripts/bench-peers.sh
 #   INSTRUCTIONS=1 bash scripts/bench-peers.sh        # also instructions per request (callgrind)
 #   INSTRUCTIONS=only bash scripts/bench-peers.sh     # instructions per request alone
+#   INSTRUCTIONS=only CACHE_SIM=1 bash scripts/bench-peers.sh   # and the guard's simulated
+#                                                     # L1 misses and branch mispredictions
 #
 # Environment: BENCH_ALGS ("HS256 RS256"; "ES256" and "EdDSA" too), CONTENDERS (all five above),
 # ROUNDS (3), DURATION (5 s per wrk run), BENCH_PORT (18280: the servers take that port and the
 # next ones), WRK_THREADS, WRK_CONNECTIONS (64), ROCKET_WORKERS, PIN=0 (no CPU pinning),
 # BENCH_RETRIES (2: a run whose server stayed under 90 % CPU, i.e. other processes took its core,
 # is retried), and for INSTRUCTIONS: REQUESTS (2000) per route and round, IR_ROUNDS (2), KEEP=DIR
-# (callgrind's dumps).
+# (callgrind's dumps), CACHE_SIM=1 (callgrind's cache and branch simulation: the guard's level-1
+# instruction and data cache misses and mispredicted branches per request, beside its
+# instructions; what a request costs on a real CPU, where every request finds the caches cold
+# after the kernel's network path, follows them more closely than the instructions alone).
 #
 # For every algorithm, all its servers are started at once (pinned to the same CPU, one loaded at
 # a time), warmed up, then measured in ROUNDS rounds whose order of contenders alternates (forward,
@@ -60,6 +65,7 @@ port="${BENCH_PORT:-18280}"
 instructions="${INSTRUCTIONS:-0}"
 ir_requests="${REQUESTS:-2000}"
 ir_rounds="${IR_ROUNDS:-2}"
+cache_sim="${CACHE_SIM:-0}"
 connections="${WRK_CONNECTIONS:-64}"
 retries="${BENCH_RETRIES:-2}"
 warmup=3
@@ -223,7 +229,9 @@ spread() {
 # connection, each answered 200 (scripts/bench-server-instructions.sh's).
 keepalive_client "$work/client.py"
 
-# measure NAME ROUTE HEADER: instructions per request of REQUESTS requests (uses $alg).
+# measure NAME ROUTE HEADER: instructions per request of REQUESTS requests (uses $alg); with
+# CACHE_SIM=1 also level-1 instruction misses, data misses (reads and writes) and mispredicted
+# branches (conditional and indirect), space-separated.
 measure() {
     local pid="${pids[$1]}" file
     callgrind_control --instr=on "$pid" >/dev/null 2>&1
@@ -231,7 +239,13 @@ measure() {
     python3 "$work/client.py" "${ports[$1]}" "$ir_requests" "$2" "$3"
     callgrind_control --dump="$1 $2" "$pid" >/dev/null 2>&1
     file=$(ls -t "$work/$alg-$1.out".* | head -1)
-    awk -v n="$ir_requests" '/^summary:|^totals:/ { printf "%.0f", $2 / n; exit }' "$file"
+    awk -v n="$ir_requests" '
+        /^events:/ { for (i = 2; i <= NF; i++) at[$i] = i }
+        /^summary:|^totals:/ {
+            printf "%.0f", $(at["Ir"]) / n
+            if ("I1mr" in at) printf " %.0f %.0f %.0f", $(at["I1mr"]) / n, ($(at["D1mr"]) + $(at["D1mw"])) / n, ($(at["Bcm"]) + $(at["Bim"])) / n
+            exit
+        }' "$file"
 }
 
 # instructions ALG TOKEN: every contender alone under callgrind; sets ir[ALG CONTENDER.*].
@@ -241,6 +255,7 @@ instructions() {
     for name in $contenders; do
         supports "$alg" "$name" || continue
         start "$alg" "$name" "$port" valgrind --tool=callgrind --instr-atstart=no \
+            $([ "$cache_sim" = 1 ] && echo --cache-sim=yes --branch-sim=yes) \
             --callgrind-out-file="$work/$alg-$name.out"
         wait_for "$name" "$port" "${pids[$name]}" 60
         check "$alg" "$name" "$2"
@@ -253,7 +268,16 @@ instructions() {
             else
                 protected=$(measure "$name" /protected "$header"); bare=$(measure "$name" /unprotected "$header")
             fi
-            printf '| %s | %s | %s | %s | %s | %s |\n' "$alg" "$name" "$round" "$bare" "$protected" "$((protected - bare))"
+            read -r -a b <<<"$bare"
+            read -r -a p <<<"$protected"
+            bare=${b[0]} protected=${p[0]} misses=""
+            if [ "$cache_sim" = 1 ]; then
+                misses=" | $((p[1] - b[1])) | $((p[2] - b[2])) | $((p[3] - b[3]))"
+                ir[$alg:$name.i1]+="$((p[1] - b[1])) "
+                ir[$alg:$name.d1]+="$((p[2] - b[2])) "
+                ir[$alg:$name.br]+="$((p[3] - b[3])) "
+            fi
+            printf '| %s | %s | %s | %s | %s | %s%s |\n' "$alg" "$name" "$round" "$bare" "$protected" "$((protected - bare))" "$misses"
             ir[$alg:$name.bare]+="$bare "
             ir[$alg:$name.protected]+="$protected "
             ir[$alg:$name.guard]+="$((protected - bare)) "
@@ -333,8 +357,13 @@ for alg in $algs; do
         stop_servers
     fi
     if [ "$instructions" != 0 ]; then
-        printf '\n%s, callgrind:\n\n| alg | contender | round | unprotected Ir/req | protected Ir/req | guard Ir/req |\n' "$alg"
-        printf '|---|---|---|---|---|---|\n'
+        if [ "$cache_sim" = 1 ]; then
+            printf '\n%s, callgrind:\n\n| alg | contender | round | unprotected Ir/req | protected Ir/req | guard Ir/req | guard L1i misses | guard L1d misses | guard mispredicted branches |\n' "$alg"
+            printf '|---|---|---|---|---|---|---|---|---|\n'
+        else
+            printf '\n%s, callgrind:\n\n| alg | contender | round | unprotected Ir/req | protected Ir/req | guard Ir/req |\n' "$alg"
+            printf '|---|---|---|---|---|---|\n'
+        fi
         instructions "$alg" "$token"
     fi
 done
@@ -345,8 +374,10 @@ for alg in $algs; do
     printf '\n### %s\n\n' "$alg"
     if [ "$instructions" != only ]; then printf 'Medians of %s rounds of %s s; per-round values as median (min–max). "over bare": /protected minus the same server'"'"'s /unprotected in the same round.\n' "$rounds" "$duration"; fi
     if [ "$instructions" != 0 ]; then printf 'Instructions: callgrind, %s requests per route, median of %s rounds; guard = protected − unprotected.\n' "$ir_requests" "$ir_rounds"; fi
-    printf '\n| contender | protected rps | unprotected rps | protected/unprotected rps | protected CPU µs/req | CPU µs/req over bare | protected Ir/req | guard Ir/req |\n'
-    printf '|---|---|---|---|---|---|---|---|\n'
+    extra="" rule=""
+    if [ "$cache_sim" = 1 ]; then extra=" guard L1i misses | guard L1d misses | guard mispredicted branches |" rule="---|---|---|"; fi
+    printf '\n| contender | protected rps | unprotected rps | protected/unprotected rps | protected CPU µs/req | CPU µs/req over bare | protected Ir/req | guard Ir/req |%s\n' "$extra"
+    printf '|---|---|---|---|---|---|---|---|%s\n' "$rule"
     for name in $contenders; do
         if ! supports "$alg" "$name"; then
             printf '| %s | n/a: HS256 only | | | | | | |\n' "$name"
@@ -359,6 +390,9 @@ for alg in $algs; do
         fi
         if [ "$instructions" != 0 ]; then
             cells+=" | $(echo "${ir[$alg:$name.protected]}" | median | xargs printf '%.0f') | $(echo "${ir[$alg:$name.guard]}" | median | xargs printf '%.0f')"
+            if [ "$cache_sim" = 1 ]; then
+                for event in i1 d1 br; do cells+=" | $(echo "${ir[$alg:$name.$event]}" | median | xargs printf '%.0f')"; done
+            fi
         else
             cells+=" | – | –"
         fi

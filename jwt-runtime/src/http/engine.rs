@@ -175,8 +175,8 @@ impl<U: Send + Sync + 'static> Engine<U> {
     /// `refresh_token_rotation` on, the rotation.
     ///
     /// Every step that has nothing to wait for (a cache hit, static keys, a sync callback, a
-    /// revocation state the near-cache holds) completes when first polled, so a request that
-    /// needs no I/O is decided in a single poll.
+    /// revocation state the near-cache holds) completes when first polled. Where no step of the
+    /// route can wait at all, [`flow_now`](Self::flow_now) takes the same steps without a future.
     async fn flow(
         &self,
         request: &Request<'_>,

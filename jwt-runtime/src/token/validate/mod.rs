@@ -185,6 +185,7 @@ const LATER: [Check; 4] = [
 
 /// Check 1 up to the claims (which wait for the signature), and check 2's algorithm. `None`
 /// when the token is not well-formed and the recorder goes on: nothing else can run.
+#[inline(never)]
 fn start<'t, R: Recorder>(
     rules: &Policy,
     token: &'t str,
@@ -229,6 +230,7 @@ fn start<'t, R: Recorder>(
 }
 
 /// The rest of the five checks, given the key lookup's answer (`None` when no key was looked up).
+#[inline(never)]
 fn finish<R: Recorder>(
     rules: &Policy,
     started: Started<'_>,

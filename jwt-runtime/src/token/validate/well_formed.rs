@@ -529,10 +529,7 @@ mod tests {
         for whole in [false, true] {
             let claims_of = |json: &str| {
                 let token = format!("{}.{}.", encoded(r#"{"alg":"HS256"}"#), encoded(json));
-                claims(
-                    decode(&segments(&rules, &token).unwrap()).unwrap().0,
-                    whole,
-                )
+                claims(decode(&segments(&rules, &token).unwrap()).unwrap().0, whole)
             };
             assert!(claims_of(r#"{"sub":"42"}"#).is_ok());
             assert_eq!(
