@@ -9,10 +9,12 @@ use crate::authz::rules::RouteRules;
 use crate::error::{Check, JwtError};
 use crate::token::claims::TokenClaims;
 
-/// Checks `claims` against `rules`; `csrf` is the value sent beside a cookie token on a
+/// Checks `claims` (a refresh token's when `refresh`, as read when it was verified) against
+/// `rules`; `csrf` is the value sent beside a cookie token on a
 /// CSRF-protected method; `now` is the current time in seconds.
 pub(crate) fn check(
     claims: &TokenClaims,
+    refresh: bool,
     rules: &RouteRules,
     csrf: Option<&str>,
     now: f64,
@@ -30,7 +32,6 @@ pub(crate) fn check(
         }
     }
     if rules.verify_type {
-        let refresh = claims.get("type").and_then(Value::as_str) == Some("refresh");
         // As Flask-JWT-Extended: a token without `type` is an access token; a type other than
         // `refresh` is not refused where an access token is required.
         if rules.refresh != refresh && (rules.refresh || refresh) {
@@ -80,7 +81,8 @@ mod tests {
     }
 
     fn answer(value: Value, rules: RouteRules, csrf: Option<&str>) -> Result<(), String> {
-        check(&claims(value), &rules, csrf, 1000.0)
+        let claims = claims(value);
+        check(&claims, claims.is_refresh(), &rules, csrf, 1000.0)
             .map_err(|error| format!("{} {}", error.status.code, error.description))
     }
 

@@ -414,7 +414,13 @@ impl<U: Send + Sync + 'static> Engine<U> {
             return Err(crate::token::validate::well_formed::bound_as_bearer());
         }
         let claims = &checked.claims;
-        admission::check(claims, rules, found.csrf.as_deref(), now as f64)?;
+        admission::check(
+            claims,
+            checked.refresh,
+            rules,
+            found.csrf.as_deref(),
+            now as f64,
+        )?;
         authorization::check(claims, &rules.authorization, settings)?;
         let token = VerifiedToken::new(checked, found.location, Arc::clone(&self.identity_claim));
         Ok(token)
@@ -639,10 +645,7 @@ pub(crate) fn issued_subject(token: &str, settings: &Settings) -> Option<String>
 /// Whether `token` is a refresh token (`"type": "refresh"`): a route that takes either type
 /// rotates only refresh tokens.
 fn is_refresh(token: &VerifiedToken) -> bool {
-    token
-        .claims
-        .get("type")
-        .is_some_and(|kind| kind == "refresh")
+    token.claims.is_refresh()
 }
 
 /// What a custom decode callback returned, with the token's header (read again: the callback
@@ -651,6 +654,7 @@ fn decoded(codec: &TokenCodec, token: &str, claims: TokenClaims) -> Checked {
     Checked {
         from_cache: false,
         dpop_bound: crate::token::validate::well_formed::dpop_bound(&claims),
+        refresh: claims.is_refresh(),
         claims: Arc::new(claims),
         header: codec.header(token).unwrap_or_default(),
     }

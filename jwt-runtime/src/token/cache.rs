@@ -33,6 +33,8 @@ pub(crate) struct Verified {
     pub(crate) generation: u64,
     /// The token is bound to a DPoP key (`cnf.jkt`).
     pub(crate) dpop_bound: bool,
+    /// A refresh token's (`"type": "refresh"`).
+    pub(crate) refresh: bool,
 }
 
 /// A bounded, concurrent map from tokens to their verified claims.
@@ -99,6 +101,7 @@ mod tests {
             algorithm: Algorithm::RS256,
             generation,
             dpop_bound: false,
+            refresh: false,
         }
     }
 

@@ -32,6 +32,8 @@ pub(crate) struct Checked {
     pub(crate) dpop_bound: bool,
     /// The answer came from the verified-token cache.
     pub(crate) from_cache: bool,
+    /// A refresh token's (`"type": "refresh"`), read once when the token was verified.
+    pub(crate) refresh: bool,
 }
 
 /// Signs and verifies tokens with the resolved settings and keys.
@@ -283,6 +285,7 @@ impl TokenCodec {
         let claims = Arc::new(validated.claims);
         let header = validated.header;
         let dpop_bound = validated.dpop_bound;
+        let refresh = claims.is_refresh();
         if let (Some(cache), Some((kid, algorithm)), Some(window)) =
             (&self.verified, validated.key, validated.window)
             && token.len() <= self.rules.max_token_bytes
@@ -297,6 +300,7 @@ impl TokenCodec {
                     algorithm,
                     generation,
                     dpop_bound,
+                    refresh,
                 },
             );
         }
@@ -305,6 +309,7 @@ impl TokenCodec {
             header,
             dpop_bound,
             from_cache: false,
+            refresh,
         })
     }
 
@@ -329,6 +334,7 @@ impl TokenCodec {
                     header: Arc::clone(&hit.header),
                     dpop_bound: hit.dpop_bound,
                     from_cache: true,
+                    refresh: hit.refresh,
                 }))
             }
             None => Ok(None),

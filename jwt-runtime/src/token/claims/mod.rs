@@ -111,6 +111,12 @@ impl TokenClaims {
         Some(member.parsed.get_or_init(|| value(text)))
     }
 
+    /// Whether these are a refresh token's claims (`"type": "refresh"`, Flask-JWT-Extended's);
+    /// a token without `type` is an access token.
+    pub(crate) fn is_refresh(&self) -> bool {
+        self.get("type").and_then(Value::as_str) == Some("refresh")
+    }
+
     /// Whether the claims have a member `name`.
     pub(crate) fn contains_key(&self, name: &str) -> bool {
         match self.payload.get() {
