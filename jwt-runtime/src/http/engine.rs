@@ -224,7 +224,11 @@ impl<U: Send + Sync + 'static> Engine<U> {
         let outcome = self.conclude_identity(identity, token)?;
         if let Some(rotation) = &self.rotation
             && rules.refresh
-            && let Some(token) = outcome.token.as_ref().filter(|token| is_refresh(token))
+            // A route that takes either type rotates only refresh tokens.
+            && let Some(token) = outcome
+                .token
+                .as_ref()
+                .filter(|token| token.claims.is_refresh())
         {
             // In a future of its own: the request's future stays small on the usual path.
             let create = |request| issue::create(self.codec(), &self.callbacks.loaders, request);
@@ -640,12 +644,6 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
 pub(crate) fn issued_subject(token: &str, settings: &Settings) -> Option<String> {
     let (_, claims) = issue::unverified_parts(token)?;
     Some(claim_text(claims.get(&settings.identity_claim)?).into_owned())
-}
-
-/// Whether `token` is a refresh token (`"type": "refresh"`): a route that takes either type
-/// rotates only refresh tokens.
-fn is_refresh(token: &VerifiedToken) -> bool {
-    token.claims.is_refresh()
 }
 
 /// What a custom decode callback returned, with the token's header (read again: the callback

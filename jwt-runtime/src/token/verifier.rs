@@ -101,7 +101,6 @@ impl Verifier {
 
     /// Every codec with the name the metrics give it: `default` for the one codec, else each
     /// trusted authority's name.
-    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn codecs(&self) -> Vec<(&str, &TokenCodec)> {
         match &self.authorities {
             None => vec![("default", &self.codec)],
@@ -166,16 +165,9 @@ impl Verifier {
     /// Whether every codec's keys are never fetched (the settings' keys, a key ring): then
     /// [`checked_now`](Self::checked_now) decides every token as [`checked`](Self::checked) does.
     pub(crate) fn validates_now(&self) -> bool {
-        self.codecs_iter().all(TokenCodec::validates_now)
-    }
-
-    /// The one codec, or every trusted authority's.
-    fn codecs_iter(&self) -> impl Iterator<Item = &TokenCodec> {
-        let authorities = self
-            .authorities
-            .iter()
-            .flat_map(|authorities| authorities.codecs().map(|(_, codec)| codec));
-        std::iter::once(&self.codec).chain(authorities)
+        self.codecs()
+            .into_iter()
+            .all(|(_, codec)| codec.validates_now())
     }
 
     /// `token` from a verified-token cache, or the codec that validates it.
