@@ -32,7 +32,7 @@ fn usual_form<'v>(value: &'v str, prefix: &str) -> Option<&'v str> {
         || !scheme.iter().all(|&b| visible(b))
         || bytes.len() <= scheme.len() + 1
         || bytes[scheme.len()] != b' '
-        || !bytes[..scheme.len()].eq_ignore_ascii_case(scheme)
+        || !same_ignoring_ascii_case(&bytes[..scheme.len()], scheme)
     {
         return None;
     }
@@ -42,6 +42,16 @@ fn usual_form<'v>(value: &'v str, prefix: &str) -> Option<&'v str> {
         .fold(0u8, |seen, &byte| seen | u8::from(!visible(byte)));
     // Splitting after the ASCII space keeps `value`'s UTF-8 boundaries.
     (invisible == 0).then(|| &value[scheme.len() + 1..])
+}
+
+/// Whether `a` and `b` are equal ignoring ASCII case, as `<[u8]>::eq_ignore_ascii_case` says,
+/// with equal bytes passed at once: a header name hyper stored in lower case, or a scheme as the
+/// settings spell it, differs from the configured one in a letter or two, not in every byte.
+pub(crate) fn same_ignoring_ascii_case(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(&x, &y)| x == y || (x ^ y == 0x20 && (x | 0x20).is_ascii_lowercase()))
 }
 
 fn parse_words<'v>(
@@ -132,6 +142,27 @@ mod tests {
             description("\u{e9}t\u{e9} x"),
             "Unsupported authorization type"
         );
+    }
+
+    #[test]
+    fn same_ignoring_ascii_case_is_eq_ignore_ascii_case() {
+        // Every pair of bytes, and names of other lengths.
+        for x in 0..=u8::MAX {
+            for y in 0..=u8::MAX {
+                assert_eq!(
+                    same_ignoring_ascii_case(&[b'a', x], &[b'A', y]),
+                    [b'a', x].eq_ignore_ascii_case(&[b'A', y]),
+                    "{x:#04x} {y:#04x}"
+                );
+            }
+        }
+        assert!(same_ignoring_ascii_case(b"authorization", b"Authorization"));
+        assert!(!same_ignoring_ascii_case(
+            b"authorization",
+            b"Authorisation"
+        ));
+        assert!(!same_ignoring_ascii_case(b"authorization", b"Authorizatio"));
+        assert!(same_ignoring_ascii_case(b"", b""));
     }
 
     #[test]

@@ -52,7 +52,7 @@ fn header_values<'r, 'n>(
     name: &'n str,
 ) -> impl Iterator<Item = &'r str> + use<'r, 'n> {
     request.headers().iter().filter_map(move |header| {
-        if !header.name().as_str().eq_ignore_ascii_case(name) {
+        if !extract::same_ignoring_ascii_case(header.name().as_str().as_bytes(), name.as_bytes()) {
             return None;
         }
         match header.value {

@@ -17,13 +17,14 @@
 mod index;
 pub(crate) mod reference;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
 use crate::claims::Payload;
-use index::Span;
+use index::{NameKey, Span};
 use reference::UniqueMap;
 
 /// A token's claims: a JSON object without repeated members, each member parsed when first read.
@@ -95,9 +96,11 @@ impl TokenClaims {
 
     /// The member `name` and its value's JSON text.
     fn member(&self, name: &str) -> Option<(&Member, &str)> {
+        let (json, name) = (self.json.as_bytes(), name.as_bytes());
+        let key = NameKey::of(name);
         self.members
             .iter()
-            .find(|member| self.json.as_bytes()[member.span.name.clone()] == *name.as_bytes())
+            .find(|member| member.span.is_named(json, name, key))
             .map(|member| (member, &self.json[member.span.value.clone()]))
     }
 
@@ -109,6 +112,20 @@ impl TokenClaims {
         }
         let (member, text) = self.member(name)?;
         Some(member.parsed.get_or_init(|| value(text)))
+    }
+
+    /// The claim `name` for one look: borrowed where it is parsed already (or the payload is
+    /// built), else parsed from its text and not kept. For the time claims, numbers read once
+    /// per token, whose parse allocates nothing: keeping them would cost more than reading them.
+    pub(crate) fn read(&self, name: &str) -> Option<Cow<'_, Value>> {
+        if let Some(payload) = self.payload.get() {
+            return payload.get(name).map(Cow::Borrowed);
+        }
+        let (member, text) = self.member(name)?;
+        Some(match member.parsed.get() {
+            Some(parsed) => Cow::Borrowed(parsed),
+            None => Cow::Owned(value(text)),
+        })
     }
 
     /// Whether these are a refresh token's claims (`"type": "refresh"`, Flask-JWT-Extended's);
@@ -212,11 +229,13 @@ mod tests {
         let claims = parsed(json).unwrap();
         let payload: Payload = serde_json::from_str(json).unwrap();
         for (name, value) in &payload {
+            assert_eq!(claims.read(name).as_deref(), Some(value), "{name}");
             assert_eq!(claims.get(name), Some(value), "{name}");
             assert!(claims.contains_key(name));
         }
         assert_eq!(claims.get("name"), Some(&json!("Aé")));
         assert_eq!(claims.get("missing"), None);
+        assert_eq!(claims.read("missing"), None);
         assert_eq!(claims.is_string("sub"), Some(true));
         assert_eq!(claims.is_string("exp"), Some(false));
         assert_eq!(claims.is_string("missing"), None);
@@ -228,6 +247,23 @@ mod tests {
             payload,
             "not built before"
         );
+    }
+
+    #[test]
+    fn a_read_borrows_what_is_kept_and_keeps_nothing() {
+        let claims = parsed(r#"{"sub":"42","exp":1700000000}"#).unwrap();
+        // Before the member is kept, a read parses it anew; after, it borrows the kept one.
+        assert!(matches!(claims.read("exp"), Some(Cow::Owned(exp)) if exp == 1_700_000_000));
+        assert!(claims
+            .members
+            .iter()
+            .all(|member| member.parsed.get().is_none()));
+        assert_eq!(claims.get("sub"), Some(&json!("42")));
+        assert!(matches!(claims.read("sub"), Some(Cow::Borrowed(sub)) if sub == "42"));
+        // Once the payload is built, every read borrows from it.
+        let _ = claims.payload();
+        assert!(matches!(claims.read("exp"), Some(Cow::Borrowed(exp)) if exp == 1_700_000_000));
+        assert_eq!(claims.read("missing"), None);
     }
 
     /// The reference parse's answer for `json`: the payload or its error's text.

@@ -140,7 +140,8 @@ impl Window {
 /// required, a number) and compared in turn, as PyJWT does; the window read is returned.
 pub(crate) fn check(rules: &TimeRules, claims: &TokenClaims, now: i64) -> Result<Window, JwtError> {
     // Each time claim is looked up once, for both its presence and its value.
-    let (exp, iat, nbf) = (claims.get("exp"), claims.get("iat"), claims.get("nbf"));
+    let (exp, iat, nbf) = (claims.read("exp"), claims.read("iat"), claims.read("nbf"));
+    let (exp, iat, nbf) = (exp.as_deref(), iat.as_deref(), nbf.as_deref());
     for (required, claim, value) in [
         (rules.require_exp, "exp", exp),
         (rules.require_iat, "iat", iat),
