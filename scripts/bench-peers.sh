@@ -20,13 +20,15 @@
 #   bash scripts/bench-peers.sh                       # HS256 and RS256, 3 rounds of 5 s
 #   BENCH_ALGS="ES256 EdDSA" bash scripts/bench-peers.sh   # the other asymmetric algorithms
 #   ROUNDS=5 DURATION=10 bash scripts/bench-peers.sh
+#   LAUNCHES=3 ROUNDS=3 bash scripts/bench-peers.sh  # three launches of the servers, pooled
 #   INSTRUCTIONS=1 bash scripts/bench-peers.sh        # also instructions per request (callgrind)
 #   INSTRUCTIONS=only bash scripts/bench-peers.sh     # instructions per request alone
 #   INSTRUCTIONS=only CACHE_SIM=1 bash scripts/bench-peers.sh   # and the guard's simulated
 #                                                     # L1 misses and branch mispredictions
 #
 # Environment: BENCH_ALGS ("HS256 RS256"; "ES256" and "EdDSA" too), CONTENDERS (all five above),
-# ROUNDS (3), DURATION (5 s per wrk run), BENCH_PORT (18280: the servers take that port and the
+# ROUNDS (3), LAUNCHES (1: how many times the servers are started, ROUNDS rounds each, the rounds
+# of all launches pooled), DURATION (5 s per wrk run), BENCH_PORT (18280: the servers take that port and the
 # next ones), WRK_THREADS, WRK_CONNECTIONS (64), ROCKET_WORKERS, PIN=0 (no CPU pinning),
 # BENCH_RETRIES (2: a run whose server stayed under 90 % CPU, i.e. other processes took its core,
 # is retried), and for INSTRUCTIONS: REQUESTS (2000) per route and round, IR_ROUNDS (2), KEEP=DIR
@@ -39,9 +41,19 @@
 # a time), warmed up, then measured in ROUNDS rounds whose order of contenders alternates (forward,
 # then backward), each contender's two routes back to back (the order of the two alternating too).
 # Each run reports requests/s and the server's CPU time per request (utime + stime of
-# /proc/<pid>/stat before and after, over the requests); a contender's figures are its /protected
-# against its own /unprotected of the same round: the ratio of requests/s and the CPU µs per request
-# over the bare route. With INSTRUCTIONS, each server then runs alone under callgrind as in
+# /proc/<pid>/stat before and after, over the requests), and its user part alone; a contender's
+# figures are its /protected against its own /unprotected of the same round: the ratio of
+# requests/s and the CPU µs per request over the bare route, total and user.
+#
+# Why the user part: a guard makes no system calls, yet a slower route costs more system time per
+# request. On loopback the server's write also runs the client's receive path and wakes wrk's
+# thread on the other CPU (`tcp_sendmsg` ... `sock_def_readable`), which costs most when wrk is
+# idle waiting, i.e. when the server is the slower side: a profile (`perf record -g -e cpu-clock`)
+# of a guarded route put a fifth of the server's time there. Both figures are printed.
+#
+# Why launches: one start of the servers can sit better or worse than another (where the kernel
+# and the allocator place them); a contender's figure moves by up to 3 µs between launches, more
+# than within one. Several launches, alternating in the same way, pool that out. With INSTRUCTIONS, each server then runs alone under callgrind as in
 # scripts/bench-server-instructions.sh (instrumentation toggled with callgrind_control, a Python
 # client sending REQUESTS requests on one keep-alive connection): instructions per request of
 # /protected, and the guard's share (protected − unprotected).
@@ -71,7 +83,7 @@ retries="${BENCH_RETRIES:-2}"
 warmup=3
 
 case "${1:-}" in
-    -h|--help) sed -n '2,47p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,66p' "$0"; exit 0 ;;
     "") ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
 esac
@@ -187,20 +199,20 @@ check() {
     fi
 }
 
-# cpu_ticks PID: user + system clock ticks of the process so far.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# cpu_ticks PID: "user system" clock ticks of the process so far.
+cpu_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
 
-# run_wrk CONTENDER ROUTE SECONDS TOKEN: one wrk run; sets rps, requests, cpu_us, util.
+# run_wrk CONTENDER ROUTE SECONDS TOKEN: one wrk run; sets rps, requests, cpu_us, user_us, util.
 run_wrk() {
     local pid="${pids[$1]}" route="$2" seconds="$3" out="$work/wrk.out" before after hz non2xx
-    before=$(cpu_ticks "$pid")
+    read -r -a before <<<"$(cpu_ticks "$pid")"
     if ! "${wrk_cmd[@]}" -t"$threads" -c"$connections" -d"${seconds}s" --timeout 5s \
         "http://127.0.0.1:${ports[$1]}$route" -H "Authorization: Bearer $4" >"$out" 2>&1; then
         echo "wrk on $1 $route failed:" >&2
         cat "$out" >&2
         exit 1
     fi
-    after=$(cpu_ticks "$pid")
+    read -r -a after <<<"$(cpu_ticks "$pid")"
     rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
     requests=$(awk '/requests in/ { print $1 }' "$out")
     non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $5 }' "$out")
@@ -211,8 +223,10 @@ run_wrk() {
         exit 1
     fi
     hz=$(getconf CLK_TCK)
-    cpu_us=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')
-    util=$(awk -v t=$((after - before)) -v hz="$hz" -v s="$seconds" 'BEGIN { printf "%.0f", t / hz / s * 100 }')
+    local user=$((after[0] - before[0])) total=$((after[0] + after[1] - before[0] - before[1]))
+    cpu_us=$(awk -v t=$total -v hz="$hz" -v n="$requests" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')
+    user_us=$(awk -v t=$user -v hz="$hz" -v n="$requests" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')
+    util=$(awk -v t=$total -v hz="$hz" -v s="$seconds" 'BEGIN { printf "%.0f", t / hz / s * 100 }')
 }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -302,6 +316,7 @@ if [ "$instructions" != 0 ]; then
     echo "callgrind: $ir_requests requests per route and round, $ir_rounds rounds, one keep-alive connection"
 fi
 echo "commit $commit; contenders: $contenders"
+launches="${LAUNCHES:-1}"
 
 declare -A got=()
 for alg in $algs; do
@@ -309,6 +324,11 @@ for alg in $algs; do
     names=()
     for name in $contenders; do supports "$alg" "$name" && names+=("$name"); done
     if [ "$instructions" != only ]; then
+        printf '\n%s, wrk:\n\n| launch.round | contender | route | load before | rps | server CPU µs/req | user µs/req | server CPU %% |\n' "$alg"
+        printf '|---|---|---|---|---|---|---|---|\n'
+    fi
+    for launch in $(seq 1 "$launches"); do
+        [ "$instructions" != only ] || break
         i=0
         for name in "${names[@]}"; do
             start "$alg" "$name" $((port + i)) "${server_cmd[@]}"
@@ -320,8 +340,6 @@ for alg in $algs; do
             run_wrk "$name" /unprotected "$warmup" "$token"
             run_wrk "$name" /protected "$warmup" "$token"
         done
-        printf '\n%s, wrk:\n\n| round | contender | route | load before | rps | server CPU µs/req | server CPU %% |\n' "$alg"
-        printf '|---|---|---|---|---|---|---|\n'
         for round in $(seq 1 "$rounds"); do
             order=("${names[@]}")
             if [ $((round % 2)) = 0 ]; then
@@ -342,20 +360,22 @@ for alg in $algs; do
                         if [ "$attempt" -lt "$retries" ]; then sleep 10; fi
                     done
                     mark=""; [ "$util" -lt 90 ] && mark=" (contended)"
-                    printf '| %s | %s | %s | %s | %s | %s | %s%s |\n' "$round" "$name" "$route" "$load" "$rps" "$cpu_us" "$util" "$mark"
+                    printf '| %s | %s | %s | %s | %s | %s | %s | %s%s |\n' "$launch.$round" "$name" "$route" "$load" "$rps" "$cpu_us" "$user_us" "$util" "$mark"
                     last[$route.rps]=$rps
                     last[$route.cpu]=$cpu_us
+                    last[$route.user]=$user_us
                 done
                 got[$alg:$name.prps]+="${last[/protected.rps]} "
                 got[$alg:$name.urps]+="${last[/unprotected.rps]} "
                 got[$alg:$name.pcpu]+="${last[/protected.cpu]} "
                 got[$alg:$name.ratio]+="$(awk -v p="${last[/protected.rps]}" -v u="${last[/unprotected.rps]}" 'BEGIN { printf "%.3f", p / u }') "
                 got[$alg:$name.over]+="$(awk -v p="${last[/protected.cpu]}" -v u="${last[/unprotected.cpu]}" 'BEGIN { printf "%.2f", p - u }') "
+                got[$alg:$name.userover]+="$(awk -v p="${last[/protected.user]}" -v u="${last[/unprotected.user]}" 'BEGIN { printf "%.2f", p - u }') "
                 unset last
             done
         done
         stop_servers
-    fi
+    done
     if [ "$instructions" != 0 ]; then
         if [ "$cache_sim" = 1 ]; then
             printf '\n%s, callgrind:\n\n| alg | contender | round | unprotected Ir/req | protected Ir/req | guard Ir/req | guard L1i misses | guard L1d misses | guard mispredicted branches |\n' "$alg"
@@ -372,21 +392,21 @@ done
 
 for alg in $algs; do
     printf '\n### %s\n\n' "$alg"
-    if [ "$instructions" != only ]; then printf 'Medians of %s rounds of %s s; per-round values as median (min–max). "over bare": /protected minus the same server'"'"'s /unprotected in the same round.\n' "$rounds" "$duration"; fi
+    if [ "$instructions" != only ]; then printf 'Medians of %s rounds of %s s (%s launch(es) of %s rounds); per-round values as median (min–max). "over bare": /protected minus the same server'"'"'s /unprotected in the same round; "user": the user part of the CPU time alone.\n' "$((rounds * launches))" "$duration" "$launches" "$rounds"; fi
     if [ "$instructions" != 0 ]; then printf 'Instructions: callgrind, %s requests per route, median of %s rounds; guard = protected − unprotected.\n' "$ir_requests" "$ir_rounds"; fi
     extra="" rule=""
     if [ "$cache_sim" = 1 ]; then extra=" guard L1i misses | guard L1d misses | guard mispredicted branches |" rule="---|---|---|"; fi
-    printf '\n| contender | protected rps | unprotected rps | protected/unprotected rps | protected CPU µs/req | CPU µs/req over bare | protected Ir/req | guard Ir/req |%s\n' "$extra"
-    printf '|---|---|---|---|---|---|---|---|%s\n' "$rule"
+    printf '\n| contender | protected rps | unprotected rps | protected/unprotected rps | protected CPU µs/req | CPU µs/req over bare | user CPU µs/req over bare | protected Ir/req | guard Ir/req |%s\n' "$extra"
+    printf '|---|---|---|---|---|---|---|---|---|%s\n' "$rule"
     for name in $contenders; do
         if ! supports "$alg" "$name"; then
-            printf '| %s | n/a: HS256 only | | | | | | |\n' "$name"
+            printf '| %s | n/a: HS256 only | | | | | | | |\n' "$name"
             continue
         fi
         if [ "$instructions" != only ]; then
-            cells="$(echo "${got[$alg:$name.prps]}" | median | xargs printf '%.0f') | $(echo "${got[$alg:$name.urps]}" | median | xargs printf '%.0f') | $(spread '%.3f' "${got[$alg:$name.ratio]}") | $(echo "${got[$alg:$name.pcpu]}" | median | xargs printf '%.2f') | $(spread '%.2f' "${got[$alg:$name.over]}")"
+            cells="$(echo "${got[$alg:$name.prps]}" | median | xargs printf '%.0f') | $(echo "${got[$alg:$name.urps]}" | median | xargs printf '%.0f') | $(spread '%.3f' "${got[$alg:$name.ratio]}") | $(echo "${got[$alg:$name.pcpu]}" | median | xargs printf '%.2f') | $(spread '%.2f' "${got[$alg:$name.over]}") | $(spread '%.2f' "${got[$alg:$name.userover]}")"
         else
-            cells="– | – | – | – | –"
+            cells="– | – | – | – | – | –"
         fi
         if [ "$instructions" != 0 ]; then
             cells+=" | $(echo "${ir[$alg:$name.protected]}" | median | xargs printf '%.0f') | $(echo "${ir[$alg:$name.guard]}" | median | xargs printf '%.0f')"
