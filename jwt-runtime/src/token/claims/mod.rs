@@ -181,13 +181,20 @@ fn value(text: &str) -> Value {
         [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => {
             Value::String(text[1..text.len() - 1].to_owned())
         }
-        digits @ [b'0'..=b'9', ..]
-            if digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit) =>
-        {
-            text.parse::<u64>().map_or(Value::Null, Value::from)
-        }
+        digits @ [b'0'..=b'9', ..] if digits.len() <= 18 => match integer(digits) {
+            Some(integer) => Value::from(integer),
+            None => serde_json::from_str(text).unwrap_or(Value::Null),
+        },
         _ => serde_json::from_str(text).unwrap_or(Value::Null),
     }
+}
+
+/// The value of up to 18 decimal digits (no overflow), in one pass; `None` at anything else.
+fn integer(digits: &[u8]) -> Option<u64> {
+    digits.iter().try_fold(0u64, |value, &byte| {
+        let digit = byte.wrapping_sub(b'0');
+        (digit < 10).then(|| value * 10 + u64::from(digit))
+    })
 }
 
 #[cfg(test)]

@@ -199,7 +199,11 @@ pub(crate) type SignatureBytes = SmallVec<[u8; 128]>;
 /// ES384), larger ones on the heap: an RSA signature's check costs a hundred times an allocation.
 pub(crate) fn decode(segments: &Segments<'_>) -> Result<(ClaimBytes, SignatureBytes), JwtError> {
     let invalid_claims = || malformed("Invalid payload padding");
-    let mut claims = vec![0; decoded_len(segments.claims).ok_or_else(invalid_claims)?];
+    let length = decoded_len(segments.claims).ok_or_else(invalid_claims)?;
+    // Zeroed by `resize`, not allocated zeroed: glibc's `calloc` passes by its per-thread cache
+    // of freed chunks, which `malloc` takes from.
+    let mut claims = Vec::with_capacity(length);
+    claims.resize(length, 0);
     URL_SAFE_NO_PAD
         .decode_slice(segments.claims, &mut claims)
         .map_err(|_| invalid_claims())?;
