@@ -112,7 +112,7 @@ fn plain_string(bytes: &[u8], at: usize) -> Option<Range<usize>> {
     let start = after(bytes, at, b'"')?;
     let length = bytes[start..]
         .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        .position(|&b| !PLAIN[usize::from(b)])?;
     let end = start + length;
     (bytes[end] == b'"').then_some(start..end)
 }
@@ -182,16 +182,33 @@ fn nested_end(bytes: &[u8], at: usize, depth: u8) -> Option<(usize, bool)> {
     }
 }
 
+/// The bytes that stand for themselves inside a JSON string: all but the quote, the backslash
+/// and the control characters. One load per byte tells, where three comparisons did.
+const PLAIN: [bool; 256] = {
+    let mut plain = [true; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        plain[byte] = false;
+        byte += 1;
+    }
+    plain[b'"' as usize] = false;
+    plain[b'\\' as usize] = false;
+    plain
+};
+
 /// The index after the string at `at`, escapes skipped (not checked); `None` at a control
 /// character or the end of the text.
 fn string_end(bytes: &[u8], at: usize) -> Option<usize> {
     let mut i = at + 1;
     loop {
-        match *bytes.get(i)? {
+        i += bytes
+            .get(i..)?
+            .iter()
+            .position(|&b| !PLAIN[usize::from(b)])?;
+        match bytes[i] {
             b'"' => return Some(i + 1),
             b'\\' => i += 2,
-            b if b < 0x20 => return None,
-            _ => i += 1,
+            _control => return None,
         }
     }
 }
