@@ -400,7 +400,7 @@ for alg in $algs; do
     printf '|---|---|---|---|---|---|---|---|---|%s\n' "$rule"
     for name in $contenders; do
         if ! supports "$alg" "$name"; then
-            printf '| %s | n/a: HS256 only | | | | | | | |\n' "$name"
+            printf '| %s | n/a: HS256 only | | | | | | | |%s\n' "$name" "${rule//---/ }"
             continue
         fi
         if [ "$instructions" != only ]; then
