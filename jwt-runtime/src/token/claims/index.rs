@@ -336,20 +336,15 @@ mod tests {
 
     #[test]
     fn a_name_is_found_by_its_key_and_a_long_one_by_its_bytes_too() {
-        let json = r#"{"exp":1,"ex":2,"exp\u0000":3,"permissions":4,"permissiona":5,"12345678":6}"#;
-        // The escaped name sends this object to the reference parse; the spans of its other
-        // members are checked by hand.
-        assert!(index(json).is_none());
         let json = r#"{"exp":1,"ex":2,"expx":3,"permissions":4,"permissiona":5,"12345678":6}"#;
         let spans = index(json).unwrap();
-        let named = |name: &str| {
+        let named = |name: &str| -> Vec<&str> {
             let key = NameKey::of(name.as_bytes());
-            let found: Vec<_> = spans
+            spans
                 .iter()
                 .filter(|span| span.is_named(json.as_bytes(), name.as_bytes(), key))
                 .map(|span| &json[span.value.clone()])
-                .collect();
-            found
+                .collect()
         };
         for (name, value) in [
             ("exp", "1"),
@@ -379,7 +374,8 @@ mod tests {
             NameKey::of(b"abcdefghY"),
             "the head alone"
         );
-        // A repeated long name is refused, one that differs after the head taken.
+        // A repeated long name sends the object to the reference parse; two names that differ
+        // only after their first eight bytes are both members.
         assert!(index(r#"{"permissions":1,"permissions":2}"#).is_none());
         assert_eq!(
             index(r#"{"permissions":1,"permissiona":2}"#).map(|s| s.len()),
