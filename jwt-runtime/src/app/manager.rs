@@ -92,7 +92,7 @@ impl JwtManager<'_> {
             telemetry.count(crate::telemetry::Event::Login);
         }
         if let (true, Some(audit)) = (login, self.engine.audit()) {
-            let subject = crate::http::engine::issued_subject(&token, self.settings());
+            let subject = crate::http::login::issued_subject(&token, self.settings());
             audit.login(self.request, subject.as_deref());
         }
         Ok(token)

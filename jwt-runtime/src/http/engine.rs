@@ -1,5 +1,5 @@
-//! The resolved extension: codec plus callbacks, and the two paths through it — a protected
-//! request ([`Engine::authenticate`]) and a login ([`Engine::login`]).
+//! The resolved extension: codec plus callbacks, and the path of a protected request through it
+//! ([`Engine::authenticate`]); the other path, a login, is [`login`](super::login).
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -11,12 +11,11 @@ use futures_util::FutureExt as _;
 
 use rocket::http::{Method, Status};
 use rocket::Request;
-use serde_json::Value;
 
 use crate::authz::admission;
 use crate::authz::authorization;
 use crate::authz::rules::{Location, RouteRules};
-use crate::claims::{claim_text, now, Payload};
+use crate::claims::{claim_text, now};
 use crate::dpop::DpopVerifier;
 use crate::error::{ErrorKind, JwtError, JwtResponse};
 use crate::http::answer;
@@ -28,7 +27,7 @@ use crate::http::locations::{self, Found};
 use crate::http::rotation::Rotator;
 use crate::revocation::Revocation;
 use crate::settings::{DpopMode, Profile, Settings};
-use crate::telemetry::{Audit, Event, Reason, Telemetry};
+use crate::telemetry::{Audit, Reason, Telemetry};
 use crate::token::claim_checks;
 use crate::token::claims::TokenClaims;
 use crate::token::codec::{Checked, TokenCodec};
@@ -486,97 +485,6 @@ impl<U: Send + Sync + 'static> Engine<U> {
             ),
         }
     }
-
-    /// The auth resource: login data in, the auth response (or error) out.
-    pub(crate) async fn login(
-        &self,
-        request: &Request<'_>,
-        body: Result<Vec<u8>, JwtError>,
-    ) -> JwtResponse {
-        match unwind_safe("login", self.try_login(request, body)).await {
-            Ok(response) => response,
-            Err(error) => {
-                log::info!("jwt: login refused: {error}");
-                self.respond(error, None, None)
-            }
-        }
-    }
-
-    async fn try_login(
-        &self,
-        request: &Request<'_>,
-        body: Result<Vec<u8>, JwtError>,
-    ) -> Result<JwtResponse, JwtError> {
-        let body = body?;
-        if let Some(handler) = &self.callbacks.auth_request {
-            let json: Value = serde_json::from_slice(&body).map_err(body_error)?;
-            return handler.call(json).await;
-        }
-        let settings = self.codec().settings();
-        let data: Payload = serde_json::from_slice(&body).map_err(body_error)?;
-        let field = |key: &str| match data.get(key) {
-            None | Some(Value::Null) => Ok(""),
-            Some(Value::String(value)) => Ok(value.as_str()),
-            Some(_) => Err(JwtError::bad_body(
-                Status::BadRequest,
-                format!(
-                    "The \"{}\" and \"{}\" fields must be strings",
-                    settings.auth_username_key, settings.auth_password_key
-                ),
-            )),
-        };
-        let username = field(&settings.auth_username_key)?;
-        let password = field(&settings.auth_password_key)?;
-        // Flask-JWT: both present and non-empty, and nothing else in the body.
-        if username.is_empty() || password.is_empty() || data.len() != 2 {
-            return Err(JwtError::invalid_credentials());
-        }
-        let authentication = self
-            .callbacks
-            .authentication
-            .as_ref()
-            .ok_or_else(|| JwtError::internal("no authentication handler is configured"))?;
-        let identity = authentication
-            .call(username, password)
-            .await
-            .ok_or_else(JwtError::invalid_credentials)?;
-        let token = self.encode(&identity)?;
-        if let Some(telemetry) = &self.telemetry {
-            telemetry.count(Event::Login);
-        }
-        if let Some(audit) = &self.audit {
-            audit.login(request, issued_subject(&token, self.settings()).as_deref());
-        }
-        Ok(match &self.callbacks.auth_response {
-            Some(response) => response(&token, &identity),
-            None => JwtResponse::json(Status::Ok, &serde_json::json!({ "access_token": token })),
-        })
-    }
-
-    /// Flask-JWT's encode handler: payload and headers callbacks, required claims, signing.
-    fn encode(&self, identity: &U) -> Result<String, JwtError> {
-        if let Some(encode) = &self.callbacks.encode {
-            return encode(identity, self.codec());
-        }
-        let settings = self.codec().settings();
-        let payload = match (&self.callbacks.payload, self.callbacks.identity_claim) {
-            (Some(payload), _) => payload(identity, settings),
-            (None, Some(claim)) => self.codec().default_payload(claim(identity)?),
-            (None, None) => return Err(JwtError::internal("no payload handler is configured")),
-        };
-        let missing = self.codec().missing_required_claims(&payload);
-        if !missing.is_empty() {
-            return Err(JwtError::internal(format!(
-                "Payload is missing required claims: {}",
-                missing.join(", ")
-            )));
-        }
-        let headers = match &self.callbacks.headers {
-            Some(headers) => headers(identity, settings),
-            None => Payload::new(),
-        };
-        self.codec().encode(&payload, &headers)
-    }
 }
 
 impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
@@ -639,13 +547,6 @@ impl<U: Send + Sync + 'static> Authenticator for Engine<U> {
     }
 }
 
-/// The identity claim's value of `token`, a token this application just issued (read without
-/// verification: we signed it), as text; for the audit records.
-pub(crate) fn issued_subject(token: &str, settings: &Settings) -> Option<String> {
-    let (_, claims) = issue::unverified_parts(token)?;
-    Some(claim_text(claims.get(&settings.identity_claim)?).into_owned())
-}
-
 /// What a custom decode callback returned, with the token's header (read again: the callback
 /// gives only the claims).
 fn decoded(codec: &TokenCodec, token: &str, claims: TokenClaims) -> Checked {
@@ -660,7 +561,7 @@ fn decoded(codec: &TokenCodec, token: &str, claims: TokenClaims) -> Checked {
 
 /// Runs `future` (which calls the application's callbacks), turning a panic into a 500 error
 /// for this request only: the server keeps serving.
-async fn unwind_safe<T>(
+pub(crate) async fn unwind_safe<T>(
     what: &'static str,
     future: impl Future<Output = Result<T, JwtError>>,
 ) -> Result<T, JwtError> {
@@ -701,26 +602,12 @@ fn unknown_identity() -> JwtError {
     )
 }
 
-/// A body that is not a JSON object: a 400 that says what is wrong.
-fn body_error(error: serde_json::Error) -> JwtError {
-    let description = if error.is_data() {
-        "Request body must be a JSON object".to_string()
-    } else if error.is_eof() && error.column() == 0 && error.line() == 1 {
-        "Request body is empty: send a JSON object".to_string()
-    } else if error.is_eof() {
-        format!("Request body is truncated JSON: {error}")
-    } else {
-        format!("Request body is not valid JSON: {error}")
-    };
-    JwtError::bad_body(Status::BadRequest, description)
-}
-
 #[cfg(test)]
 mod tests {
     use futures_util::FutureExt as _;
     use rocket::http::Header;
     use rocket::local::asynchronous::Client;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     use super::*;
     use crate::authz::rules::Required;

@@ -18,4 +18,5 @@ pub(crate) mod guard;
 pub(crate) mod identity;
 pub(crate) mod issue;
 pub(crate) mod locations;
+pub(crate) mod login;
 pub(crate) mod rotation;
